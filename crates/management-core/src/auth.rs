@@ -1,0 +1,344 @@
+//! Sign-in, token refresh with rotation, logout, and access-token checks.
+
+use crate::error::{ManagementError, Result};
+use crate::ports::{
+    AccessClaims, LoginAttemptRepository, PasswordHasher, RoleRepository, SessionRepository,
+    TokenCodec, TokenError, UserRepository,
+};
+use crate::principal::Principal;
+use crate::role::{CEO, DEFAULT_ROLE};
+use crate::throttle::{ThrottlePolicy, account_key};
+use crate::user::{NewUser, User, UserDraft};
+use chrono::{Duration, Utc};
+use std::sync::Arc;
+
+/// Lifetimes and limits of authentication.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthConfig {
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    /// Refresh lifetime when the user ticks "remember me".
+    pub remember_refresh_ttl: Duration,
+    pub throttle: ThrottlePolicy,
+    /// Whether `register` is open to anyone.
+    pub registration_enabled: bool,
+}
+
+/// A sign-in attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+    /// Client address, for throttling.
+    pub client_ip: String,
+    pub remember: bool,
+}
+
+/// A pair of tokens handed to a client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssuedTokens {
+    pub access_token: String,
+    /// Seconds until the access token expires.
+    pub access_expires_in: i64,
+    pub refresh_token: String,
+    pub refresh_expires_in: i64,
+}
+
+/// The ports the authentication use cases need.
+#[derive(Clone)]
+pub struct AuthPorts {
+    pub users: Arc<dyn UserRepository>,
+    pub roles: Arc<dyn RoleRepository>,
+    pub sessions: Arc<dyn SessionRepository>,
+    pub attempts: Arc<dyn LoginAttemptRepository>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub tokens: Arc<dyn TokenCodec>,
+}
+
+/// Authentication use cases, shared by every surface.
+pub struct AuthService {
+    ports: AuthPorts,
+    config: AuthConfig,
+}
+
+const BAD_CREDENTIALS: &str = "Invalid credentials";
+
+impl AuthService {
+    pub fn new(ports: AuthPorts, config: AuthConfig) -> Self {
+        AuthService { ports, config }
+    }
+
+    /// Access-token lifetime in seconds.
+    pub fn access_ttl_secs(&self) -> i64 {
+        self.config.access_ttl.num_seconds()
+    }
+
+    /// Checks e-mail and password and opens a new session.
+    ///
+    /// Unknown e-mail, wrong password and deactivated account all answer the same
+    /// `Unauthorized("Invalid credentials")`; failures are throttled per account and address.
+    pub async fn login(&self, req: LoginRequest) -> Result<(User, IssuedTokens)> {
+        let email = req.email.trim().to_lowercase();
+        if email.is_empty() || req.password.is_empty() {
+            let mut fields = kernel::FieldErrors::new();
+            if email.is_empty() {
+                kernel::push_error(&mut fields, "email", "E-mail is required.");
+            }
+            if req.password.is_empty() {
+                kernel::push_error(&mut fields, "password", "Password is required.");
+            }
+            return Err(ManagementError::from_fields(fields).expect("fields are not empty"));
+        }
+        let now = Utc::now();
+        let throttle = self.config.throttle;
+        throttle
+            .check(self.ports.attempts.as_ref(), &email, &req.client_ip, now)
+            .await?;
+
+        let found = self.ports.users.find_credentials(&email).await?;
+        let valid = match &found {
+            Some(creds) => {
+                self.ports
+                    .hasher
+                    .verify(&req.password, &creds.password_hash)
+                    .await?
+            }
+            None => {
+                // Same cost as a real check, so response time does not reveal accounts.
+                self.ports.hasher.hash(&req.password).await?;
+                false
+            }
+        };
+        let user = match found {
+            Some(creds) if valid && creds.user.is_active => creds.user,
+            _ => {
+                throttle
+                    .record_failure(self.ports.attempts.as_ref(), &email, &req.client_ip, now)
+                    .await?;
+                return Err(ManagementError::Unauthorized(BAD_CREDENTIALS.into()));
+            }
+        };
+        self.ports.attempts.clear(&account_key(&email)).await?;
+        let refresh_ttl = if req.remember {
+            self.config.remember_refresh_ttl
+        } else {
+            self.config.refresh_ttl
+        };
+        let family = self.ports.tokens.random_id();
+        let tokens = self.issue(&user, &family, refresh_ttl).await?;
+        Ok((user, tokens))
+    }
+
+    /// Exchanges a refresh token for a new pair. The presented token is spent; presenting a
+    /// spent token again revokes its whole family (every session token issued from it).
+    pub async fn refresh(&self, refresh_token: &str) -> Result<(User, IssuedTokens)> {
+        let invalid = || ManagementError::Unauthorized("Invalid or expired refresh token".into());
+        let token = refresh_token.trim();
+        if token.is_empty() {
+            return Err(ManagementError::field(
+                "refreshToken",
+                "Refresh token is required.",
+            ));
+        }
+        let hash = self.ports.tokens.hash_refresh_token(token);
+        let record = self
+            .ports
+            .sessions
+            .find_refresh(&hash)
+            .await?
+            .ok_or_else(invalid)?;
+        let now = Utc::now();
+        if record.revoked_at.is_some() {
+            return Err(invalid());
+        }
+        if record.used_at.is_some() || !self.ports.sessions.mark_used(record.id, now).await? {
+            self.ports
+                .sessions
+                .revoke_family(&record.family_id, now)
+                .await?;
+            return Err(ManagementError::Unauthorized(
+                "Refresh token reuse detected; the session has been revoked".into(),
+            ));
+        }
+        if record.expires_at <= now {
+            return Err(invalid());
+        }
+        let user = self.active_user(record.user_id).await?;
+        let remaining = record.expires_at - now;
+        let ttl = if remaining > self.config.refresh_ttl {
+            remaining
+        } else {
+            self.config.refresh_ttl
+        };
+        let tokens = self.issue(&user, &record.family_id, ttl).await?;
+        Ok((user, tokens))
+    }
+
+    /// Revokes the caller's access token and its whole refresh family.
+    pub async fn logout(&self, principal: &Principal) -> Result<()> {
+        let expires =
+            chrono::DateTime::from_timestamp(principal.expires_at, 0).unwrap_or_else(Utc::now);
+        self.ports
+            .sessions
+            .revoke_access(&principal.jti, expires)
+            .await?;
+        self.ports
+            .sessions
+            .revoke_family(&principal.session_id, Utc::now())
+            .await
+    }
+
+    /// Resolves a bearer access token to the calling user, refusing expired, forged or
+    /// revoked tokens and deactivated users.
+    pub async fn authenticate(&self, access_token: &str) -> Result<Principal> {
+        let claims = self
+            .ports
+            .tokens
+            .decode(access_token)
+            .map_err(|e| match e {
+                TokenError::Expired => ManagementError::Unauthorized("Token has expired".into()),
+                TokenError::Invalid => ManagementError::Unauthorized("Invalid token".into()),
+            })?;
+        let user_id: i64 = claims
+            .sub
+            .parse()
+            .map_err(|_| ManagementError::Unauthorized("Invalid token".into()))?;
+        if self
+            .ports
+            .sessions
+            .is_revoked(&claims.jti, &claims.sid)
+            .await?
+        {
+            return Err(ManagementError::Unauthorized(
+                "Token has been revoked".into(),
+            ));
+        }
+        let user = self.active_user(user_id).await?;
+        let permissions = self.ports.roles.permissions_of(&user.role).await?;
+        Ok(Principal {
+            user_id,
+            role: user.role,
+            permissions,
+            jti: claims.jti,
+            session_id: claims.sid,
+            expires_at: claims.exp,
+        })
+    }
+
+    /// The user id in a correctly signed, unexpired token, without touching storage
+    /// (for per-client rate limiting).
+    pub fn peek_subject(&self, access_token: &str) -> Option<i64> {
+        self.ports
+            .tokens
+            .decode(access_token)
+            .ok()?
+            .sub
+            .parse()
+            .ok()
+    }
+
+    /// The caller's own profile.
+    pub async fn profile(&self, principal: &Principal) -> Result<User> {
+        self.active_user(principal.user_id).await
+    }
+
+    /// Self-registration: a new active user with the default role.
+    pub async fn register(&self, mut new_user: NewUser) -> Result<User> {
+        if !self.config.registration_enabled {
+            return Err(ManagementError::Forbidden(
+                "Registration is disabled on this server".into(),
+            ));
+        }
+        new_user.role = Some(DEFAULT_ROLE.into());
+        create_user(&self.ports, new_user).await
+    }
+
+    /// On an empty database, creates the first administrator with the `ceo` role.
+    /// Returns the created user, or `None` when users already exist.
+    pub async fn bootstrap_admin(&self, new_user: NewUser) -> Result<Option<User>> {
+        if self.ports.users.count().await? > 0 {
+            return Ok(None);
+        }
+        let new_user = NewUser {
+            role: Some(CEO.into()),
+            ..new_user
+        };
+        create_user(&self.ports, new_user).await.map(Some)
+    }
+
+    async fn active_user(&self, id: i64) -> Result<User> {
+        match self.ports.users.find_by_id(id).await? {
+            Some(user) if user.is_active => Ok(user),
+            Some(_) => Err(ManagementError::Unauthorized(
+                "User account is disabled".into(),
+            )),
+            None => Err(ManagementError::Unauthorized(
+                "User no longer exists".into(),
+            )),
+        }
+    }
+
+    async fn issue(
+        &self,
+        user: &User,
+        family: &str,
+        refresh_ttl: Duration,
+    ) -> Result<IssuedTokens> {
+        let now = Utc::now();
+        let claims = AccessClaims {
+            sub: user.id.to_string(),
+            jti: self.ports.tokens.random_id(),
+            role: user.role.clone(),
+            sid: family.to_string(),
+            iat: now.timestamp(),
+            exp: (now + self.config.access_ttl).timestamp(),
+        };
+        let access_token = self.ports.tokens.encode(&claims)?;
+        let refresh_token = self.ports.tokens.new_refresh_token();
+        let hash = self.ports.tokens.hash_refresh_token(&refresh_token);
+        self.ports
+            .sessions
+            .store_refresh(user.id, family, &hash, now + refresh_ttl)
+            .await?;
+        Ok(IssuedTokens {
+            access_token,
+            access_expires_in: self.config.access_ttl.num_seconds(),
+            refresh_token,
+            refresh_expires_in: refresh_ttl.num_seconds(),
+        })
+    }
+}
+
+/// Validates, checks the role against the catalog, hashes and stores a new user.
+pub(crate) async fn create_user(ports: &AuthPorts, new_user: NewUser) -> Result<User> {
+    let clean = new_user.validate()?;
+    let role = clean.role.unwrap_or_else(|| DEFAULT_ROLE.to_string());
+    ensure_role_exists(ports.roles.as_ref(), &role).await?;
+    let password_hash = ports.hasher.hash(&new_user.password).await?;
+    ports
+        .users
+        .insert(UserDraft {
+            email: clean.email,
+            password_hash,
+            name: clean.name,
+            first_name: clean.first_name,
+            last_name: clean.last_name,
+            role,
+            is_active: true,
+        })
+        .await
+}
+
+/// Refuses a role name that is not an active role of the catalog.
+pub(crate) async fn ensure_role_exists(roles: &dyn RoleRepository, role: &str) -> Result<()> {
+    match roles.find_by_name(role).await? {
+        Some(r) if r.is_active => Ok(()),
+        _ => Err(ManagementError::field(
+            "role",
+            format!("Role '{role}' does not exist in the role catalog."),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests;

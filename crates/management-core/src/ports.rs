@@ -1,0 +1,146 @@
+//! Ports: what the management use cases need from the outside world.
+
+use crate::error::Result;
+use crate::permission::Permission;
+use crate::role::Role;
+use crate::user::{User, UserChanges, UserCredentials, UserDraft};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use kernel::{Page, PageRequest};
+use serde::{Deserialize, Serialize};
+
+/// Filters of the staff-user list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserFilter {
+    /// Case-insensitive substring of e-mail or name.
+    pub search: Option<String>,
+    pub role: Option<String>,
+    pub is_active: Option<bool>,
+}
+
+/// Result of an update that must not leave a role without active holders.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UpdateOutcome {
+    Updated(User),
+    NotFound,
+    /// The change would leave no active user with the protected role; nothing changed.
+    WouldOrphanRole,
+}
+
+/// Staff users.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// The user with this (normalised) e-mail, with the password hash.
+    async fn find_credentials(&self, email: &str) -> Result<Option<UserCredentials>>;
+    async fn find_by_id(&self, id: i64) -> Result<Option<User>>;
+    async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>>;
+    /// Stores a new user; `Conflict` when the e-mail is taken.
+    async fn insert(&self, draft: UserDraft) -> Result<User>;
+    /// Applies `changes` atomically; when `protected_role` is given, refuses a change that
+    /// would leave no active user holding that role.
+    async fn update(
+        &self,
+        id: i64,
+        changes: UserChanges,
+        protected_role: Option<String>,
+    ) -> Result<UpdateOutcome>;
+    async fn count(&self) -> Result<u64>;
+}
+
+/// The role catalog as authentication needs it.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait RoleRepository: Send + Sync {
+    async fn find_by_name(&self, name: &str) -> Result<Option<Role>>;
+    /// Permissions granted by the role (empty for an unknown or inactive role).
+    async fn permissions_of(&self, role: &str) -> Result<Vec<Permission>>;
+}
+
+/// A stored refresh token (the token itself is only kept hashed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshTokenRecord {
+    pub id: i64,
+    pub user_id: i64,
+    pub family_id: String,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Refresh-token families and revoked access tokens.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait SessionRepository: Send + Sync {
+    async fn store_refresh(
+        &self,
+        user_id: i64,
+        family_id: &str,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
+    async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshTokenRecord>>;
+    /// Marks the token spent; `false` when it was already spent (a concurrent reuse).
+    async fn mark_used(&self, id: i64, at: DateTime<Utc>) -> Result<bool>;
+    /// Revokes every refresh token of the family, and with it the access tokens issued in it.
+    async fn revoke_family(&self, family_id: &str, at: DateTime<Utc>) -> Result<()>;
+    /// Revokes one access token until it expires.
+    async fn revoke_access(&self, jti: &str, expires_at: DateTime<Utc>) -> Result<()>;
+    /// Whether the access token or its family has been revoked.
+    async fn is_revoked(&self, jti: &str, family_id: &str) -> Result<bool>;
+}
+
+/// Failed sign-in attempts, counted per key (account or client address).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait LoginAttemptRepository: Send + Sync {
+    /// Number of failures since `since`, and the oldest of them.
+    async fn failures_since(
+        &self,
+        key: &str,
+        since: DateTime<Utc>,
+    ) -> Result<(u64, Option<DateTime<Utc>>)>;
+    async fn record_failure(&self, key: &str, at: DateTime<Utc>) -> Result<()>;
+    async fn clear(&self, key: &str) -> Result<()>;
+}
+
+/// Password hashing (slow on purpose; implementations keep it off the async executor).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    async fn hash(&self, password: &str) -> Result<String>;
+    async fn verify(&self, password: &str, hash: &str) -> Result<bool>;
+}
+
+/// The claims of an access token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    /// User id, as a string (JWT convention).
+    pub sub: String,
+    pub jti: String,
+    pub role: String,
+    /// Refresh-token family (session) the token was issued in.
+    pub sid: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// Why an access token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenError {
+    Expired,
+    Invalid,
+}
+
+/// Signing and checking access tokens, and minting refresh tokens.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait TokenCodec: Send + Sync {
+    fn encode(&self, claims: &AccessClaims) -> Result<String>;
+    fn decode(&self, token: &str) -> std::result::Result<AccessClaims, TokenError>;
+    /// A fresh random identifier (token ids, families).
+    fn random_id(&self) -> String;
+    /// A new random refresh token.
+    fn new_refresh_token(&self) -> String;
+    /// The stored form of a refresh token.
+    fn hash_refresh_token(&self, token: &str) -> String;
+}
