@@ -1,1 +1,20 @@
-//! placeholder
+//! Database migrations; each change is a file of its own and runs on PostgreSQL and SQLite.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_roles_and_users;
+mod m20261123_000002_sessions;
+mod seed;
+
+/// Every migration, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_roles_and_users::Migration),
+            Box::new(m20261123_000002_sessions::Migration),
+        ]
+    }
+}

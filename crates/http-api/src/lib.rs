@@ -1,1 +1,65 @@
-//! placeholder
+//! HTTP adapter: actix-web routes for every surface, authentication, error envelopes,
+//! rate limiting, CORS, request ids, and the OpenAPI document with Swagger UI.
+
+pub mod cors;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod openapi;
+pub mod pagination;
+pub mod routes;
+pub mod state;
+pub mod surface;
+
+pub use cors::CorsPolicy;
+pub use error::{ApiError, ApiResult};
+pub use middleware::rate_limit::{RateLimiter, RateLimits};
+pub use state::{AppState, HealthProbe};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, web};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Settings of the HTTP layer itself.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub cors: CorsPolicy,
+    /// Largest accepted JSON body, in bytes.
+    pub json_limit: usize,
+}
+
+/// Builds the application: routes, docs, and middleware (outermost first: request id,
+/// error envelopes, CORS, rate limit).
+pub fn app(
+    state: AppState,
+    settings: HttpSettings,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(extract::json_config(settings.json_limit))
+        .app_data(extract::query_config())
+        .app_data(extract::path_config())
+        .configure(routes::configure)
+        .service(web::resource("/docs").route(web::get().to(|| async {
+            HttpResponse::PermanentRedirect()
+                .insert_header(("Location", "/docs/"))
+                .finish()
+        })))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
+        .default_service(web::to(routes::not_found))
+        .wrap(from_fn(middleware::rate_limit::rate_limit))
+        .wrap(settings.cors.middleware())
+        .wrap(from_fn(middleware::errors::render_errors))
+        .wrap(from_fn(middleware::request_id::request_id))
+}

@@ -14,7 +14,7 @@ pub mod user;
 pub mod users_admin;
 
 pub use auth::{AuthConfig, AuthService, IssuedTokens, LoginRequest};
-pub use error::{FieldErrors, ManagementError};
+pub use error::{FieldErrors, ManagementError, Result};
 pub use permission::Permission;
 pub use principal::Principal;
 pub use role::{Role, SYSTEM_ROLES};

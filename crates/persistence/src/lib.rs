@@ -1,1 +1,9 @@
-//! placeholder
+//! Persistence adapter: sea-orm entities and the repository ports of the domain crates,
+//! over PostgreSQL or SQLite (chosen by the URL scheme).
+
+pub mod db;
+pub mod entity;
+pub mod error;
+pub mod repo;
+
+pub use db::{Database, DatabaseKind, connect};

@@ -1,1 +1,110 @@
-fn main() {}
+//! The `crm-server` binary: serves HTTP, applies migrations, or creates a user.
+
+use clap::{Parser, Subcommand};
+use crm_server::settings::Settings;
+use crm_server::startup;
+use management_core::NewUser;
+use std::process::ExitCode;
+
+/// One backend for the CRM, the AI call center and management.
+#[derive(Parser)]
+#[command(name = "crm-server", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve HTTP (the default): migrate, create the first administrator, listen on HOST:PORT.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create a staff user and exit.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long)]
+        name: String,
+        /// A role of the catalog: ceo, admin, financial_director, sales_manager, supervisor, operator, member, customer, user.
+        #[arg(long, default_value = "user")]
+        role: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("crm-server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    crm_server::telemetry::init(&settings.raw.log_level, settings.raw.log_format == "json");
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => startup::connect_and_migrate(&settings).await.map(|_| {
+            tracing::info!("migrations applied");
+        }),
+        Command::CreateUser {
+            email,
+            password,
+            name,
+            role,
+        } => create_user(settings, email, password, name, role).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("crm-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), startup::StartupError> {
+    let running = startup::spawn(settings).await?;
+    match running.join.await {
+        Ok(Ok(())) => {
+            tracing::info!("stopped");
+            Ok(())
+        }
+        Ok(Err(e)) => Err(startup::StartupError::Other(format!("server error: {e}"))),
+        Err(e) => Err(startup::StartupError::Other(format!(
+            "server task failed: {e}"
+        ))),
+    }
+}
+
+async fn create_user(
+    settings: Settings,
+    email: String,
+    password: String,
+    name: String,
+    role: String,
+) -> Result<(), startup::StartupError> {
+    let db = startup::connect_and_migrate(&settings).await?;
+    let services = startup::services(db, &settings)?;
+    let new_user = NewUser {
+        email,
+        password,
+        name: Some(name),
+        role: Some(role),
+        ..NewUser::default()
+    };
+    let user = services
+        .users
+        .create_unchecked(new_user)
+        .await
+        .map_err(|e| startup::StartupError::Other(format!("create-user: {e}")))?;
+    println!(
+        "created user {} <{}> with role {}",
+        user.id, user.email, user.role
+    );
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! Per-client request quotas over fixed one-hour windows, with `X-RateLimit-*` headers.
+
+use crate::error::ApiError;
+use crate::extract::{bearer_token, client_ip};
+use crate::state::AppState;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, web};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Requests allowed per window for each class of client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    pub anonymous: u32,
+    pub authenticated: u32,
+    /// Requests to administration endpoints (`/api/system-config/`).
+    pub admin: u32,
+    pub window: Duration,
+}
+
+/// Fixed-window counters, keyed by client (user id, or address when anonymous).
+pub struct RateLimiter {
+    limits: RateLimits,
+    windows: Mutex<HashMap<String, Window>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    /// Unix second at which the window resets.
+    resets_at: u64,
+    used: u32,
+}
+
+/// What one request may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub limit: u32,
+    pub remaining: u32,
+    pub resets_at: u64,
+    pub retry_after: u64,
+}
+
+impl RateLimiter {
+    pub fn new(limits: RateLimits) -> Self {
+        RateLimiter {
+            limits,
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts one request of `key` against `limit` at unix second `now`.
+    pub fn check(&self, key: &str, limit: u32, now: u64) -> Decision {
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if windows.len() > 100_000 {
+            windows.retain(|_, w| w.resets_at > now);
+        }
+        let window = windows
+            .entry(key.to_string())
+            .and_modify(|w| {
+                if w.resets_at <= now {
+                    *w = Window {
+                        resets_at: now + self.limits.window.as_secs(),
+                        used: 0,
+                    };
+                }
+            })
+            .or_insert(Window {
+                resets_at: now + self.limits.window.as_secs(),
+                used: 0,
+            });
+        let allowed = window.used < limit;
+        if allowed {
+            window.used += 1;
+        }
+        Decision {
+            allowed,
+            limit,
+            remaining: limit.saturating_sub(window.used),
+            resets_at: window.resets_at,
+            retry_after: window.resets_at.saturating_sub(now).max(1),
+        }
+    }
+}
+
+/// Paths that load balancers and browsers fetch freely.
+fn exempt(path: &str) -> bool {
+    matches!(path, "/health" | "/api/core/health/" | "/openapi.json")
+        || path == "/docs"
+        || path.starts_with("/docs/")
+}
+
+const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+
+/// The rate-limiting middleware; a 429 carries `Retry-After`.
+pub async fn rate_limit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    if req.method() == actix_web::http::Method::OPTIONS || exempt(req.path()) {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    }
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    };
+    let limits = state.rate_limiter.limits;
+    let client = bearer_token(req.request())
+        .and_then(|t| state.auth.peek_subject(&t))
+        .map(|id| format!("user:{id}"));
+    let is_admin = req.path().starts_with("/api/system-config/");
+    let (key, limit) = match (&client, is_admin) {
+        (Some(user), true) => (format!("admin:{user}"), limits.admin),
+        (Some(user), false) => (user.clone(), limits.authenticated),
+        (None, _) => (format!("ip:{}", client_ip(req.request())), limits.anonymous),
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let decision = state.rate_limiter.check(&key, limit, now);
+    let headers = [
+        (LIMIT, decision.limit.to_string()),
+        (REMAINING, decision.remaining.to_string()),
+        (RESET, decision.resets_at.to_string()),
+    ];
+    let mut res = if decision.allowed {
+        next.call(req).await?.map_into_left_body()
+    } else {
+        let err = ApiError::rate_limited(
+            format!(
+                "Rate limit of {} requests per hour exceeded; retry in {} seconds.",
+                decision.limit, decision.retry_after
+            ),
+            decision.retry_after,
+        );
+        req.error_response(err).map_into_right_body()
+    };
+    for (name, value) in headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            res.headers_mut().insert(name, v);
+        }
+    }
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_count_and_reset() {
+        let limiter = RateLimiter::new(RateLimits {
+            anonymous: 2,
+            authenticated: 5,
+            admin: 3,
+            window: Duration::from_secs(3600),
+        });
+        let a = limiter.check("ip:1", 2, 1000);
+        assert!(a.allowed);
+        assert_eq!((a.remaining, a.resets_at), (1, 4600));
+        assert!(limiter.check("ip:1", 2, 1001).allowed);
+        let refused = limiter.check("ip:1", 2, 1002);
+        assert!(!refused.allowed);
+        assert_eq!(refused.retry_after, 3598);
+        assert!(
+            limiter.check("ip:2", 2, 1002).allowed,
+            "keys are independent"
+        );
+        assert!(
+            limiter.check("ip:1", 2, 4600).allowed,
+            "a new window starts at reset"
+        );
+    }
+}

@@ -1,0 +1,37 @@
+//! The OpenAPI document (utoipa) and Swagger UI.
+
+use crate::routes::{auth, health, system_users, v1_auth};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// Every documented route, one tag per surface.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "CRM and AI call-center backend", description = "One backend for the CRM v1, CRM REST, call-center and management frontends. Tokens from any sign-in work on every surface."),
+    paths(
+        health::health, health::core_health,
+        v1_auth::login, v1_auth::logout, v1_auth::refresh,
+        auth::login, auth::login_slash, auth::refresh, auth::register, auth::profile,
+        system_users::list, system_users::create, system_users::get, system_users::replace, system_users::patch, system_users::deactivate,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "health", description = "Liveness and database health"),
+        (name = "crm-v1", description = "CRM API v1 (`crm-api-v1.md`): `{success,data}` envelope; errors `{success:false,error:{code,message,details}}`"),
+        (name = "crm-rest", description = "CRM REST API (`crm-rest-api.md`): lists `{count,next,previous,results}`; errors `{error:{type,message,timestamp,status_code,details}}`"),
+        (name = "callcenter", description = "AI call center (`callcenter-*.md`): bare objects; errors `{error,message,code,details}`"),
+        (name = "management", description = "Management (`management-update.md`): errors `{detail}`"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.bearer_format = Some("JWT".into());
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}

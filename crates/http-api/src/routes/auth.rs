@@ -1,0 +1,246 @@
+//! `/api/auth/*` and `/api/core/profile/`: sign-in shared by the call-center frontend
+//! (`callcenter-ai-integration.md`) and the REST frontend (`crm-rest-api.md`).
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Auth, client_ip};
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, web};
+use management_core::{LoginRequest, NewUser, User};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/api/auth/login").route(web::post().to(login)))
+        .service(web::resource("/api/auth/login/").route(web::post().to(login_slash)))
+        .service(web::resource("/api/auth/refresh/").route(web::post().to(refresh)))
+        .service(web::resource("/api/auth/register/").route(web::post().to(register)))
+        .service(web::resource("/api/core/profile/").route(web::get().to(profile)));
+}
+
+/// Credentials; `remember` lengthens the refresh token's life.
+#[derive(Deserialize, ToSchema)]
+pub struct LoginBody {
+    #[schema(example = "operator@demo.uz")]
+    pub email: String,
+    #[schema(example = "password123")]
+    pub password: String,
+    #[serde(default)]
+    pub remember: bool,
+}
+
+/// The signed-in user, with the fields both frontends read.
+#[derive(Serialize, ToSchema)]
+pub struct LoginUser {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+impl From<User> for LoginUser {
+    fn from(u: User) -> Self {
+        LoginUser {
+            id: u.id,
+            name: u.name,
+            email: u.email,
+            role: u.role,
+            first_name: u.first_name,
+            last_name: u.last_name,
+        }
+    }
+}
+
+/// One body for both contracts: `token`/`expiresIn` (call center), `access`/`refresh` (REST).
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub user: LoginUser,
+    /// Access token (JWT).
+    pub token: String,
+    /// Seconds until the access token expires.
+    #[serde(rename = "expiresIn")]
+    pub expires_in: i64,
+    /// The same access token, under the REST contract's name.
+    pub access: String,
+    /// Refresh token (single use; rotated by `/api/auth/refresh/`).
+    pub refresh: String,
+}
+
+#[utoipa::path(post, path = "/api/auth/login", tag = "callcenter", request_body = LoginBody,
+    responses(
+        (status = 200, body = LoginResponse),
+        (status = 401, description = "`{\"error\":\"Invalid credentials\",\"message\":\"Invalid credentials\"}`"),
+        (status = 429, description = "Too many failed attempts; see Retry-After"),
+    ))]
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<LoginBody>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let (user, tokens) = state
+        .auth
+        .login(LoginRequest {
+            email: body.email,
+            password: body.password,
+            client_ip: client_ip(&req),
+            remember: body.remember,
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(LoginResponse {
+        user: user.into(),
+        token: tokens.access_token.clone(),
+        expires_in: tokens.access_expires_in,
+        access: tokens.access_token,
+        refresh: tokens.refresh_token,
+    }))
+}
+
+/// The same sign-in at the REST contract's path (with the trailing slash).
+#[utoipa::path(post, path = "/api/auth/login/", tag = "crm-rest", request_body = LoginBody,
+    responses((status = 200, body = LoginResponse), (status = 401, description = "Invalid credentials"), (status = 429, description = "Throttled")))]
+pub async fn login_slash(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<LoginBody>,
+) -> ApiResult<HttpResponse> {
+    login(req, state, body).await
+}
+
+/// `{refresh}`: a refresh token.
+#[derive(Deserialize, ToSchema)]
+pub struct RefreshBody {
+    pub refresh: String,
+}
+
+/// A new pair; the presented refresh token is spent.
+#[derive(Serialize, ToSchema)]
+pub struct RefreshResponse {
+    pub access: String,
+    pub refresh: String,
+    pub token: String,
+    #[serde(rename = "expiresIn")]
+    pub expires_in: i64,
+}
+
+#[utoipa::path(post, path = "/api/auth/refresh/", tag = "crm-rest", request_body = RefreshBody,
+    responses(
+        (status = 200, body = RefreshResponse),
+        (status = 401, description = "Invalid, expired or reused refresh token (reuse revokes the session)"),
+    ))]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshBody>,
+) -> ApiResult<HttpResponse> {
+    let (_, tokens) = state.auth.refresh(&body.refresh).await?;
+    Ok(HttpResponse::Ok().json(RefreshResponse {
+        access: tokens.access_token.clone(),
+        refresh: tokens.refresh_token,
+        token: tokens.access_token,
+        expires_in: tokens.access_expires_in,
+    }))
+}
+
+/// Self-registration (`crm-rest-api.md`); `password2` must repeat `password`.
+#[derive(Deserialize, ToSchema)]
+pub struct RegisterBody {
+    pub email: String,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub password: String,
+    pub password2: String,
+    /// Accepted for compatibility; companies are not modelled yet.
+    #[serde(default)]
+    pub company_name: Option<String>,
+}
+
+/// A staff user as the REST surface shows it.
+#[derive(Serialize, ToSchema)]
+pub struct UserDto {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub role: String,
+    pub is_active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// ISO 8601 UTC with seconds, e.g. `2024-01-01T00:00:00Z`.
+pub fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl From<User> for UserDto {
+    fn from(u: User) -> Self {
+        UserDto {
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            first_name: u.first_name,
+            last_name: u.last_name,
+            role: u.role,
+            is_active: u.is_active,
+            created_at: iso(u.created_at),
+            updated_at: iso(u.updated_at),
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/auth/register/", tag = "crm-rest", request_body = RegisterBody,
+    responses(
+        (status = 201, body = UserDto, description = "Created with role `user`"),
+        (status = 400, description = "Invalid fields, or password2 does not match"),
+        (status = 403, description = "Registration is switched off"),
+        (status = 409, description = "E-mail already registered"),
+    ))]
+pub async fn register(
+    state: web::Data<AppState>,
+    body: web::Json<RegisterBody>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    if body.password != body.password2 {
+        return Err(ApiError::field(
+            "password2",
+            "Password fields didn't match.",
+        ));
+    }
+    let user = state
+        .auth
+        .register(NewUser {
+            email: body.email,
+            password: body.password,
+            name: body.name,
+            first_name: body.first_name,
+            last_name: body.last_name,
+            role: None,
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(UserDto::from(user)))
+}
+
+/// The caller's profile.
+#[derive(Serialize, ToSchema)]
+pub struct Profile {
+    #[serde(flatten)]
+    pub user: UserDto,
+    /// Companies the user belongs to (companies are not modelled yet: always empty).
+    pub companies: Vec<serde_json::Value>,
+}
+
+#[utoipa::path(get, path = "/api/core/profile/", tag = "crm-rest", security(("bearer" = [])),
+    responses((status = 200, body = Profile), (status = 401, description = "Not signed in")))]
+pub async fn profile(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let user = state.auth.profile(&auth.0).await?;
+    Ok(HttpResponse::Ok().json(Profile {
+        user: user.into(),
+        companies: Vec::new(),
+    }))
+}

@@ -1,0 +1,49 @@
+//! Liveness and database health.
+
+use crate::state::AppState;
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Health of the server and its database.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `healthy`, or `unhealthy` when the database does not answer.
+    #[schema(example = "healthy")]
+    pub status: &'static str,
+    pub timestamp: String,
+    #[schema(example = "0.1.0")]
+    pub version: &'static str,
+    /// `ok` or `unreachable`.
+    #[schema(example = "ok")]
+    pub database: &'static str,
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/health").route(web::get().to(health)))
+        .service(web::resource("/api/core/health/").route(web::get().to(core_health)));
+}
+
+#[utoipa::path(get, path = "/health", tag = "health",
+    responses((status = 200, body = Health), (status = 503, description = "Database unreachable", body = Health)))]
+pub async fn health(state: web::Data<AppState>) -> HttpResponse {
+    let db_ok = state.health.database_ok().await;
+    let body = Health {
+        status: if db_ok { "healthy" } else { "unhealthy" },
+        timestamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        version: env!("CARGO_PKG_VERSION"),
+        database: if db_ok { "ok" } else { "unreachable" },
+    };
+    if db_ok {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// The same check under the REST surface's path.
+#[utoipa::path(get, path = "/api/core/health/", tag = "crm-rest",
+    responses((status = 200, body = Health), (status = 503, description = "Database unreachable", body = Health)))]
+pub async fn core_health(state: web::Data<AppState>) -> HttpResponse {
+    health(state).await
+}

@@ -1,0 +1,24 @@
+//! What handlers share: the core services and the adapter's own settings.
+
+use crate::middleware::rate_limit::RateLimiter;
+use async_trait::async_trait;
+use management_core::{AuthService, UserAdminService};
+use std::sync::Arc;
+
+/// Checks the health of the dependencies (the database).
+#[async_trait]
+pub trait HealthProbe: Send + Sync {
+    /// Whether the database answers.
+    async fn database_ok(&self) -> bool;
+}
+
+/// Shared application state, cloned cheaply into every worker.
+#[derive(Clone)]
+pub struct AppState {
+    pub auth: Arc<AuthService>,
+    pub users: Arc<UserAdminService>,
+    pub health: Arc<dyn HealthProbe>,
+    pub rate_limiter: Arc<RateLimiter>,
+    /// Whether to take the client address from `X-Forwarded-For` (behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+}

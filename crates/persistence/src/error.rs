@@ -1,0 +1,13 @@
+//! Mapping of database errors to the domain errors.
+
+use sea_orm::{DbErr, SqlErr};
+
+/// Whether the error is a unique-constraint violation (same on SQLite and PostgreSQL).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// Database failures of management use cases.
+pub fn mgmt(err: DbErr) -> management_core::ManagementError {
+    management_core::ManagementError::Internal(format!("database: {err}"))
+}

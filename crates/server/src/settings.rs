@@ -1,0 +1,274 @@
+//! Configuration: `config/default.toml`, then `config/<APP_ENV>.toml`, then environment
+//! variables named like the keys (`PORT`, `DATABASE_URL`, `JWT_SECRET`, ...).
+
+use chrono::Duration;
+use persistence::DatabaseKind;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The defaults, compiled in so the binary runs from any directory.
+const DEFAULTS: &str = include_str!("../../../config/default.toml");
+
+/// Secrets that production refuses.
+const DEFAULT_SECRETS: [&str; 2] = [
+    "dev-only-jwt-secret-change-me",
+    "dev-only-refresh-secret-change-me",
+];
+
+/// The raw keys as written in the files and the environment.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawSettings {
+    pub host: String,
+    pub port: u16,
+    pub workers: usize,
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub jwt_secret: String,
+    pub jwt_expires_in: String,
+    pub refresh_token_secret: String,
+    pub refresh_token_expires_in: String,
+    pub refresh_token_remember_expires_in: String,
+    pub registration_enabled: bool,
+    pub login_max_failures_per_account: u64,
+    pub login_max_failures_per_ip: u64,
+    pub login_failure_window: String,
+    pub password_hash_memory_kib: u32,
+    pub password_hash_iterations: u32,
+    pub admin_email: String,
+    pub admin_password: String,
+    pub admin_name: String,
+    pub cors_origin: String,
+    pub rate_limit_anonymous_per_hour: u32,
+    pub rate_limit_authenticated_per_hour: u32,
+    pub rate_limit_admin_per_hour: u32,
+    pub trust_forwarded_for: bool,
+    pub json_body_limit: usize,
+    pub log_level: String,
+    pub log_format: String,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `development`, `production` or `test`.
+    pub env: String,
+    pub raw: RawSettings,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    pub remember_refresh_ttl: Duration,
+    pub login_failure_window: Duration,
+}
+
+/// A configuration problem, naming the key.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct SettingsError(pub String);
+
+/// The profile name: `APP_ENV`, else `NODE_ENV`, else `development`.
+pub fn app_env() -> String {
+    std::env::var("APP_ENV")
+        .or_else(|_| std::env::var("NODE_ENV"))
+        .map(|v| v.trim().to_lowercase())
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "development".into())
+}
+
+/// Where the `config/` directory is: `CONFIG_DIR`, else `./config`.
+fn config_dir() -> PathBuf {
+    std::env::var("CONFIG_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from("config"))
+}
+
+impl Settings {
+    /// Loads the profile from [`app_env`], with the environment on top.
+    pub fn load() -> Result<Settings, SettingsError> {
+        Settings::load_with(&app_env(), &config_dir(), true, &[])
+    }
+
+    /// Loads `env`'s profile from `dir`, then (optionally) environment variables, then
+    /// `overrides` (`key`, `value`) pairs.
+    pub fn load_with(
+        env: &str,
+        dir: &Path,
+        use_environment: bool,
+        overrides: &[(&str, &str)],
+    ) -> Result<Settings, SettingsError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .add_source(config::File::from(dir.join("default.toml")).required(false))
+            .add_source(config::File::from(dir.join(format!("{env}.toml"))).required(false));
+        if use_environment {
+            builder = builder.add_source(config::Environment::default().try_parsing(false));
+        }
+        for (key, value) in overrides {
+            builder = builder
+                .set_override(*key, *value)
+                .map_err(|e| SettingsError(e.to_string()))?;
+        }
+        let raw: RawSettings = builder
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| SettingsError(e.to_string()))?;
+        Settings::validate(env, raw)
+    }
+
+    fn validate(env: &str, raw: RawSettings) -> Result<Settings, SettingsError> {
+        if DatabaseKind::of_url(&raw.database_url).is_none() {
+            return Err(SettingsError(format!(
+                "DATABASE_URL '{}' has an unknown scheme: use sqlite://… or postgres://…",
+                redact(&raw.database_url)
+            )));
+        }
+        let access_ttl = duration("JWT_EXPIRES_IN", &raw.jwt_expires_in)?;
+        let refresh_ttl = duration("REFRESH_TOKEN_EXPIRES_IN", &raw.refresh_token_expires_in)?;
+        let remember_refresh_ttl = duration(
+            "REFRESH_TOKEN_REMEMBER_EXPIRES_IN",
+            &raw.refresh_token_remember_expires_in,
+        )?;
+        let login_failure_window = duration("LOGIN_FAILURE_WINDOW", &raw.login_failure_window)?;
+        if !matches!(raw.log_format.as_str(), "pretty" | "json") {
+            return Err(SettingsError(format!(
+                "LOG_FORMAT must be 'pretty' or 'json', not '{}'",
+                raw.log_format
+            )));
+        }
+        if raw.database_max_connections == 0 {
+            return Err(SettingsError(
+                "DATABASE_MAX_CONNECTIONS must be at least 1".into(),
+            ));
+        }
+        if env == "production" {
+            for (key, value) in [
+                ("JWT_SECRET", &raw.jwt_secret),
+                ("REFRESH_TOKEN_SECRET", &raw.refresh_token_secret),
+            ] {
+                if value.trim().is_empty() || DEFAULT_SECRETS.contains(&value.as_str()) {
+                    return Err(SettingsError(format!(
+                        "{key} must be set to a secret of your own in production"
+                    )));
+                }
+                if value.len() < 32 {
+                    return Err(SettingsError(format!(
+                        "{key} must be at least 32 characters in production"
+                    )));
+                }
+            }
+        }
+        Ok(Settings {
+            env: env.to_string(),
+            raw,
+            access_ttl,
+            refresh_ttl,
+            remember_refresh_ttl,
+            login_failure_window,
+        })
+    }
+
+    /// Allowed CORS origins from `CORS_ORIGIN`.
+    pub fn cors_origins(&self) -> Vec<String> {
+        self.raw
+            .cors_origin
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// Hides the password of a database URL.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Parses `30s`, `15m`, `24h`, `7d`, `2w` or plain seconds; the error names `key`.
+pub fn duration(key: &str, value: &str) -> Result<Duration, SettingsError> {
+    let v = value.trim();
+    let bad = || {
+        SettingsError(format!(
+            "{key} '{value}' is not a duration: use e.g. 30s, 15m, 24h, 7d"
+        ))
+    };
+    let (number, unit) = match v.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => (&v[..i], v[i..].trim()),
+        None => (v, "s"),
+    };
+    let n: i64 = number.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "s" | "sec" | "secs" => n,
+        "m" | "min" | "mins" => n * 60,
+        "h" | "hr" | "hrs" => n * 3600,
+        "d" | "day" | "days" => n * 86_400,
+        "w" => n * 604_800,
+        _ => return Err(bad()),
+    };
+    if secs <= 0 {
+        return Err(bad());
+    }
+    Ok(Duration::seconds(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(env: &str, overrides: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        Settings::load_with(env, Path::new("/nonexistent"), false, overrides)
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration("K", "24h").unwrap(), Duration::hours(24));
+        assert_eq!(duration("K", "15m").unwrap(), Duration::minutes(15));
+        assert_eq!(duration("K", "7d").unwrap(), Duration::days(7));
+        assert_eq!(duration("K", "90").unwrap(), Duration::seconds(90));
+        let err = duration("JWT_EXPIRES_IN", "soon").unwrap_err();
+        assert!(err.to_string().contains("JWT_EXPIRES_IN"));
+        assert!(duration("K", "0h").is_err());
+    }
+
+    #[test]
+    fn defaults_load_and_bad_values_name_their_key() {
+        let s = load("development", &[]).unwrap();
+        assert_eq!(s.raw.port, 3001);
+        assert_eq!(s.access_ttl, Duration::hours(24));
+        let err = load("development", &[("jwt_expires_in", "forever")]).unwrap_err();
+        assert!(err.to_string().contains("JWT_EXPIRES_IN"), "{err}");
+        let err = load("development", &[("database_url", "mysql://x")]).unwrap_err();
+        assert!(err.to_string().contains("DATABASE_URL"), "{err}");
+    }
+
+    #[test]
+    fn production_refuses_default_secrets() {
+        let err = load("production", &[]).unwrap_err();
+        assert!(err.to_string().contains("JWT_SECRET"), "{err}");
+        let strong = "x".repeat(40);
+        assert!(
+            load(
+                "production",
+                &[("jwt_secret", &strong), ("refresh_token_secret", &strong)]
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact("sqlite://data/crm.db"), "sqlite://data/crm.db");
+    }
+}

@@ -1,0 +1,224 @@
+//! From settings to a running server: database, migrations, services, HTTP.
+
+use crate::settings::{Settings, redact};
+use actix_web::HttpServer;
+use actix_web::dev::ServerHandle;
+use async_trait::async_trait;
+use http_api::{AppState, CorsPolicy, HealthProbe, HttpSettings, RateLimiter, RateLimits};
+use management_core::auth::AuthPorts;
+use management_core::throttle::ThrottlePolicy;
+use management_core::{AuthConfig, AuthService, NewUser, UserAdminService};
+use persistence::repo::{SqlLoginAttempts, SqlRoles, SqlSessions, SqlUsers};
+use persistence::{Database, DatabaseKind};
+use security::{Argon2Hasher, HashCost, JwtCodec};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Start-up failures, each with a message for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
+    #[error("database {url}: {source}")]
+    Database { url: String, source: sea_orm::DbErr },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Creates the directory of a SQLite file, so the first start needs no set-up.
+fn ensure_sqlite_dir(url: &str) -> std::io::Result<()> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    match std::path::Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir),
+        _ => Ok(()),
+    }
+}
+
+/// Connects (creating a SQLite file and its directory when needed) and applies migrations.
+pub async fn connect_and_migrate(settings: &Settings) -> Result<Database, StartupError> {
+    let url = &settings.raw.database_url;
+    let db_err = |source| StartupError::Database {
+        url: redact(url),
+        source,
+    };
+    if DatabaseKind::of_url(url) == Some(DatabaseKind::Sqlite) {
+        ensure_sqlite_dir(url)
+            .map_err(|e| StartupError::Other(format!("creating the SQLite directory: {e}")))?;
+    }
+    let db = persistence::connect(url, settings.raw.database_max_connections)
+        .await
+        .map_err(db_err)?;
+    persistence::db::migrate(&db).await.map_err(db_err)?;
+    Ok(db)
+}
+
+/// The core services, wired to their adapters.
+#[derive(Clone)]
+pub struct Services {
+    pub db: Database,
+    pub auth: Arc<AuthService>,
+    pub users: Arc<UserAdminService>,
+}
+
+/// Wires the ports of every core crate to the database and security adapters.
+pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupError> {
+    let raw = &settings.raw;
+    let hasher = Argon2Hasher::new(HashCost {
+        memory_kib: raw.password_hash_memory_kib,
+        iterations: raw.password_hash_iterations,
+        parallelism: 1,
+    })
+    .map_err(|e| StartupError::Other(format!("PASSWORD_HASH_*: {e}")))?;
+    let ports = AuthPorts {
+        users: Arc::new(SqlUsers::new(db.clone())),
+        roles: Arc::new(SqlRoles::new(db.clone())),
+        sessions: Arc::new(SqlSessions::new(db.clone())),
+        attempts: Arc::new(SqlLoginAttempts::new(db.clone())),
+        hasher: Arc::new(hasher),
+        tokens: Arc::new(JwtCodec::new(&raw.jwt_secret, &raw.refresh_token_secret)),
+    };
+    let config = AuthConfig {
+        access_ttl: settings.access_ttl,
+        refresh_ttl: settings.refresh_ttl,
+        remember_refresh_ttl: settings.remember_refresh_ttl,
+        throttle: ThrottlePolicy {
+            max_per_account: raw.login_max_failures_per_account,
+            max_per_ip: raw.login_max_failures_per_ip,
+            window: settings.login_failure_window,
+        },
+        registration_enabled: raw.registration_enabled,
+    };
+    Ok(Services {
+        db,
+        auth: Arc::new(AuthService::new(ports.clone(), config)),
+        users: Arc::new(UserAdminService::new(ports)),
+    })
+}
+
+/// Creates the first administrator when there are no users; a generated password is
+/// printed once to the log.
+pub async fn bootstrap_admin(services: &Services, settings: &Settings) -> Result<(), StartupError> {
+    let raw = &settings.raw;
+    let generated = raw.admin_password.is_empty();
+    let password = if generated {
+        generate_password()
+    } else {
+        raw.admin_password.clone()
+    };
+    let created = services
+        .auth
+        .bootstrap_admin(NewUser {
+            email: raw.admin_email.clone(),
+            password: password.clone(),
+            name: Some(raw.admin_name.clone()),
+            ..NewUser::default()
+        })
+        .await
+        .map_err(|e| {
+            StartupError::Other(format!(
+                "creating the first administrator (ADMIN_EMAIL/ADMIN_PASSWORD): {e}"
+            ))
+        })?;
+    if let Some(user) = created {
+        if generated {
+            tracing::warn!(email = %user.email, password = %password, "created the first administrator (role ceo) with a generated password; it is shown only this once");
+        } else {
+            tracing::info!(email = %user.email, "created the first administrator (role ceo) from ADMIN_EMAIL/ADMIN_PASSWORD");
+        }
+    }
+    Ok(())
+}
+
+fn generate_password() -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    (0..20)
+        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
+        .collect()
+}
+
+struct DbHealth(Database);
+
+#[async_trait]
+impl HealthProbe for DbHealth {
+    async fn database_ok(&self) -> bool {
+        tokio::time::timeout(Duration::from_secs(3), persistence::db::ping(&self.0))
+            .await
+            .unwrap_or(false)
+    }
+}
+
+/// A server started by [`spawn`].
+pub struct Running {
+    pub port: u16,
+    pub handle: ServerHandle,
+    pub services: Services,
+    /// Resolves when the server has stopped.
+    pub join: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Connects, migrates, seeds the first administrator and starts serving on
+/// `HOST:PORT` (port 0 picks a free one). Stops gracefully on SIGINT/SIGTERM.
+pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
+    let db = connect_and_migrate(&settings).await?;
+    let services = services(db, &settings)?;
+    bootstrap_admin(&services, &settings).await?;
+    let raw = &settings.raw;
+    let state = AppState {
+        auth: services.auth.clone(),
+        users: services.users.clone(),
+        health: Arc::new(DbHealth(services.db.clone())),
+        rate_limiter: Arc::new(RateLimiter::new(RateLimits {
+            anonymous: raw.rate_limit_anonymous_per_hour,
+            authenticated: raw.rate_limit_authenticated_per_hour,
+            admin: raw.rate_limit_admin_per_hour,
+            window: Duration::from_secs(3600),
+        })),
+        trust_forwarded_for: raw.trust_forwarded_for,
+    };
+    let http = HttpSettings {
+        cors: CorsPolicy {
+            origins: settings.cors_origins(),
+            allow_localhost: settings.env != "production",
+        },
+        json_limit: raw.json_body_limit,
+    };
+    let listener = TcpListener::bind((raw.host.as_str(), raw.port)).map_err(|e| {
+        StartupError::Other(format!(
+            "cannot listen on {}:{} (HOST/PORT): {e}",
+            raw.host, raw.port
+        ))
+    })?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| StartupError::Other(e.to_string()))?
+        .port();
+    let workers = if raw.workers == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        raw.workers
+    };
+    let server = HttpServer::new(move || http_api::app(state.clone(), http.clone()))
+        .workers(workers)
+        .shutdown_timeout(30)
+        .listen(listener)
+        .map_err(|e| StartupError::Other(e.to_string()))?
+        .run();
+    let handle = server.handle();
+    tracing::info!(host = %raw.host, port, env = %settings.env, database = %redact(&raw.database_url), "listening");
+    let join = tokio::spawn(server);
+    Ok(Running {
+        port,
+        handle,
+        services,
+        join,
+    })
+}
