@@ -1,1 +1,12 @@
-fn main() {}
+//! End-to-end tests: the real server on a random port, a fresh database per test
+//! (SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set), real HTTP.
+
+mod support;
+
+mod auth_api;
+mod auth_v1;
+mod cli;
+mod health;
+mod http;
+mod openapi;
+mod users_admin;

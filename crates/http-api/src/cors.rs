@@ -30,12 +30,11 @@ impl CorsPolicy {
                 "https://localhost",
                 "http://[::1]",
             ] {
-                if let Some(rest) = origin.strip_prefix(prefix) {
-                    if rest.is_empty()
-                        || (rest.starts_with(':') && rest[1..].chars().all(|c| c.is_ascii_digit()))
-                    {
-                        return true;
-                    }
+                if let Some(rest) = origin.strip_prefix(prefix)
+                    && (rest.is_empty()
+                        || (rest.starts_with(':') && rest[1..].chars().all(|c| c.is_ascii_digit())))
+                {
+                    return true;
                 }
             }
         }

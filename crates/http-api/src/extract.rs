@@ -28,10 +28,8 @@ pub fn client_ip(req: &HttpRequest) -> String {
     let trust = req
         .app_data::<web::Data<AppState>>()
         .is_some_and(|s| s.trust_forwarded_for);
-    if trust {
-        if let Some(ip) = req.connection_info().realip_remote_addr() {
-            return ip.to_string();
-        }
+    if trust && let Some(ip) = req.connection_info().realip_remote_addr() {
+        return ip.to_string();
     }
     req.peer_addr()
         .map(|a| a.ip().to_string())

@@ -18,7 +18,8 @@ pub enum Surface {
     CallCenter,
 }
 
-const REST_PREFIXES: [&str; 9] = [
+const REST_PREFIXES: [&str; 10] = [
+    "/api/auth/",
     "/api/core/",
     "/api/crm/",
     "/api/deals/",
@@ -33,6 +34,11 @@ const REST_PREFIXES: [&str; 9] = [
 impl Surface {
     /// The surface a request path belongs to.
     pub fn of_path(path: &str) -> Surface {
+        // The login shared by the call-center and REST frontends answers failures in the
+        // call-center body, which the issue and both frontends' readers accept.
+        if path == "/api/auth/login" || path == "/api/auth/login/" {
+            return Surface::CallCenter;
+        }
         if path == "/api/v1" || path.starts_with("/api/v1/") {
             Surface::CrmV1
         } else if REST_PREFIXES.iter().any(|p| path.starts_with(p)) {
@@ -118,6 +124,7 @@ mod tests {
         );
         assert_eq!(Surface::of_path("/api/analytics"), Surface::CallCenter);
         assert_eq!(Surface::of_path("/api/auth/login/"), Surface::CallCenter);
+        assert_eq!(Surface::of_path("/api/auth/register/"), Surface::RestApi);
         assert_eq!(
             Surface::of_path("/management/statuses"),
             Surface::Management

@@ -19,7 +19,15 @@ pub async fn render_errors(
     // no request left to answer with, so actix renders it.
     let res = next.call(req).await?.map_into_boxed_body();
     let status = res.status();
-    if !(status.is_client_error() || status.is_server_error()) {
+    let is_error = status.is_client_error() || status.is_server_error();
+    let has_own_json = res.response().error().is_none()
+        && res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json"));
+    // A handler may answer an error status with a body of its own (health's 503).
+    if !is_error || has_own_json {
         return Ok(res);
     }
     let api_error = res
@@ -45,10 +53,10 @@ pub async fn render_errors(
             new.headers_mut().insert(name.clone(), value.clone());
         }
     }
-    if let Some(secs) = api_error.retry_after {
-        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-            new.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+    if let Some(secs) = api_error.retry_after
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        new.headers_mut().insert(header::RETRY_AFTER, v);
     }
     Ok(ServiceResponse::new(req, new))
 }

@@ -1,0 +1,130 @@
+//! The `crm-server` command line.
+
+use crate::support::*;
+use reqwest::StatusCode;
+use serde_json::json;
+use std::process::Command;
+
+fn crm_server() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_crm-server"));
+    cmd.env("CONFIG_DIR", config_dir())
+        .env("APP_ENV", "test")
+        .env_remove("NODE_ENV");
+    cmd
+}
+
+#[test]
+fn help_lists_the_subcommands() {
+    let out = crm_server().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for sub in ["serve", "migrate", "create-user"] {
+        assert!(text.contains(sub), "{sub} missing from --help: {text}");
+    }
+    let out = crm_server()
+        .args(["create-user", "--help"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for flag in ["--email", "--password", "--name", "--role"] {
+        assert!(text.contains(flag));
+    }
+}
+
+#[tokio::test]
+async fn migrate_and_create_user_prepare_a_database_the_server_uses() {
+    let url = fresh_database_url().await;
+    let out = crm_server()
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = crm_server()
+        .args([
+            "create-user",
+            "--email",
+            "Op@CLI.uz",
+            "--password",
+            "cli-password-1",
+            "--name",
+            "Cli Operator",
+            "--role",
+            "operator",
+        ])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bad = crm_server()
+        .args([
+            "create-user",
+            "--email",
+            "x@cli.uz",
+            "--password",
+            "cli-password-1",
+            "--name",
+            "X",
+            "--role",
+            "wizard",
+        ])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("wizard"));
+
+    let app = TestApp::spawn_on(&url, &[]).await;
+    let login = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"email": "op@cli.uz", "password": "cli-password-1"}),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.text);
+    assert_eq!(login.body["user"]["role"], json!("operator"));
+    // Users existed, so no administrator was bootstrapped.
+    let ceo = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(ceo.status, StatusCode::UNAUTHORIZED);
+}
+
+#[test]
+fn bad_configuration_stops_start_up_naming_the_key() {
+    let out = crm_server()
+        .arg("migrate")
+        .env("JWT_EXPIRES_IN", "forever")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("JWT_EXPIRES_IN"));
+    let out = crm_server()
+        .arg("migrate")
+        .env("DATABASE_URL", "mysql://localhost/x")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"));
+    let out = crm_server()
+        .arg("migrate")
+        .env("APP_ENV", "production")
+        .env("DATABASE_URL", "sqlite::memory:")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("JWT_SECRET"));
+}

@@ -1,0 +1,52 @@
+//! The OpenAPI document matches the routes that answer, and Swagger UI is served locally.
+
+use crate::support::*;
+use reqwest::{Method, StatusCode};
+
+#[tokio::test]
+async fn every_documented_operation_is_routed() {
+    let app = TestApp::spawn().await;
+    let spec = app.get("/openapi.json", None).await;
+    assert_eq!(spec.status, StatusCode::OK);
+    assert!(spec.body["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert!(spec.body["components"]["securitySchemes"]["bearer"].is_object());
+    let paths = spec.body["paths"].as_object().unwrap();
+    assert!(paths.len() >= 10);
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let concrete = path.replace("{id}", "1");
+            let res = app.call(method.clone(), &concrete, None, None).await;
+            assert_ne!(
+                res.status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path} is documented but not routed"
+            );
+            assert!(
+                !res.text.contains("No route matches"),
+                "{method} {path} is documented but not routed"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn swagger_ui_is_served_from_the_binary() {
+    let app = TestApp::spawn().await;
+    let redirect = app.get("/docs", None).await;
+    assert!(redirect.status.is_redirection());
+    assert_eq!(redirect.header("location"), Some("/docs/"));
+    let page = app.get("/docs/", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.to_lowercase().contains("swagger"));
+    let bundle = app.get("/docs/swagger-ui-bundle.js", None).await;
+    assert_eq!(bundle.status, StatusCode::OK);
+    assert!(
+        bundle.text.len() > 100_000,
+        "the Swagger UI bundle is vendored"
+    );
+    assert!(
+        !page.text.contains("unpkg.com") && !page.text.contains("cdn."),
+        "no assets from the internet"
+    );
+}
