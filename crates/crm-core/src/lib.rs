@@ -1,1 +1,16 @@
-//! placeholder
+//! CRM domain: customers (the record `crm-api-v1.md` calls a customer, `crm-rest-api.md`
+//! an account and `management-update.md` a lead), deals, activities and sales analytics.
+//!
+//! Pure domain code: entities, validation, use cases and port traits. Surfaces are
+//! projections of these records.
+
+pub mod activity;
+pub mod analytics;
+pub mod customer;
+pub mod deal;
+pub mod error;
+pub mod ports;
+pub mod service;
+
+pub use error::{CrmError, Result};
+pub use service::{CrmPorts, CrmService};

@@ -1,0 +1,85 @@
+//! Ports: what the CRM use cases need from storage.
+
+use crate::Result;
+use crate::activity::{ActivityDraft, ActivityFilter, ActivityView};
+use crate::analytics::{Period, PeriodSales, TopCustomer};
+use crate::customer::{Customer, CustomerChanges, CustomerDraft, CustomerFilter};
+use crate::deal::{DealChanges, DealDraft, DealFilter, DealView};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use kernel::{Page, PageRequest};
+use rust_decimal::Decimal;
+
+/// Customers (soft-deleted ones are invisible to every method).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait CustomerRepository: Send + Sync {
+    async fn list(&self, filter: &CustomerFilter, page: PageRequest) -> Result<Page<Customer>>;
+    async fn get(&self, id: i64) -> Result<Option<Customer>>;
+    /// Stores a new customer; `Conflict` when the e-mail belongs to another live customer.
+    async fn insert(&self, draft: CustomerDraft) -> Result<Customer>;
+    async fn update(&self, id: i64, changes: CustomerChanges) -> Result<Option<Customer>>;
+    /// Marks the customer, its deals and its activities deleted; `false` when not found.
+    async fn soft_delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool>;
+}
+
+/// Deals, each with its customer embedded (one query per page for the embeds).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait DealRepository: Send + Sync {
+    async fn list(&self, filter: &DealFilter, page: PageRequest) -> Result<Page<DealView>>;
+    async fn get(&self, id: i64) -> Result<Option<DealView>>;
+    async fn insert(&self, draft: DealDraft) -> Result<DealView>;
+    async fn update(&self, id: i64, changes: DealChanges) -> Result<Option<DealView>>;
+    async fn soft_delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool>;
+}
+
+/// Activities, each with its customer embedded.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ActivityRepository: Send + Sync {
+    async fn list(&self, filter: &ActivityFilter, page: PageRequest) -> Result<Page<ActivityView>>;
+    async fn get(&self, id: i64) -> Result<Option<ActivityView>>;
+    async fn insert(&self, draft: ActivityDraft) -> Result<ActivityView>;
+    async fn soft_delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool>;
+}
+
+/// A status of the customer-status catalog.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusEntry {
+    pub name: String,
+    pub is_active: bool,
+}
+
+/// The customer-status catalog, in display order.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait StatusCatalog: Send + Sync {
+    async fn statuses(&self) -> Result<Vec<StatusEntry>>;
+}
+
+/// Aggregates computed by the database (never by loading rows).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait AnalyticsRepository: Send + Sync {
+    /// Live customers per stored status.
+    async fn customers_by_status(&self) -> Result<Vec<(String, u64)>>;
+    /// Deals in `new` or `in_progress`.
+    async fn open_deals(&self) -> Result<u64>;
+    /// Sum of completed deal values closed in `[from, to)`.
+    async fn completed_value(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Decimal>;
+    /// Completed value and count per bucket of `period` in `[from, to)`; only non-empty buckets.
+    async fn completed_by_period(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        period: Period,
+    ) -> Result<Vec<PeriodSales>>;
+    /// The `limit` customers with the highest completed value in `[from, to)`.
+    async fn top_customers(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<TopCustomer>>;
+}

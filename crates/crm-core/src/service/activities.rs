@@ -1,0 +1,50 @@
+//! Activity use cases.
+
+use super::CrmService;
+use crate::activity::{ActivityFilter, ActivityView, NewActivity};
+use crate::error::{CrmError, Result};
+use chrono::Utc;
+use kernel::{Page, PageRequest};
+use management_core::{Permission, Principal};
+
+impl CrmService {
+    pub async fn list_activities(
+        &self,
+        by: &Principal,
+        filter: &ActivityFilter,
+        page: PageRequest,
+    ) -> Result<Page<ActivityView>> {
+        by.require(Permission::CrmRead)?;
+        self.ports.activities.list(filter, page).await
+    }
+
+    pub async fn get_activity(&self, by: &Principal, id: i64) -> Result<ActivityView> {
+        by.require(Permission::CrmRead)?;
+        self.ports
+            .activities
+            .get(id)
+            .await?
+            .ok_or_else(|| activity_not_found(id))
+    }
+
+    /// Logs an activity against an existing customer, owned by the caller.
+    pub async fn create_activity(&self, by: &Principal, new: NewActivity) -> Result<ActivityView> {
+        by.require(Permission::CrmWrite)?;
+        let draft = new.validate(Some(by.user_id))?;
+        self.ensure_customer_for(draft.customer_id).await?;
+        self.ports.activities.insert(draft).await
+    }
+
+    pub async fn delete_activity(&self, by: &Principal, id: i64) -> Result<()> {
+        by.require(Permission::CrmDelete)?;
+        if self.ports.activities.soft_delete(id, Utc::now()).await? {
+            Ok(())
+        } else {
+            Err(activity_not_found(id))
+        }
+    }
+}
+
+fn activity_not_found(id: i64) -> CrmError {
+    CrmError::NotFound(format!("Activity {id} not found"))
+}
