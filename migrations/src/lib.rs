@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_roles_and_users;
 mod m20261123_000002_sessions;
+mod m20261123_000003_crm;
 mod seed;
 
 /// Every migration, in order.
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_roles_and_users::Migration),
             Box::new(m20261123_000002_sessions::Migration),
+            Box::new(m20261123_000003_crm::Migration),
         ]
     }
 }

@@ -234,3 +234,46 @@ pub fn assert_cc_error(res: &Resp, status: StatusCode, message: &str) {
     assert_eq!(res.body["error"], json!(message), "{}", res.text);
     assert_eq!(res.body["message"], json!(message), "{}", res.text);
 }
+
+impl TestApp {
+    /// A signed-in CEO token and a helper to create customers through `/api/v1`.
+    pub async fn v1_customer(&self, token: &str, body: Value) -> Value {
+        let res = self.post("/api/v1/customers", Some(token), body).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        res.body["data"]["customer"].clone()
+    }
+
+    /// Creates a deal through `/api/v1` and returns it.
+    pub async fn v1_deal(&self, token: &str, body: Value) -> Value {
+        let res = self.post("/api/v1/deals", Some(token), body).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        res.body["data"]["deal"].clone()
+    }
+
+    /// Runs SQL on the test database (to set up states the API cannot, like past close times).
+    pub async fn sql(&self, sql: &str, values: Vec<sea_orm::Value>) {
+        let db = Database::connect(self.database_url.as_str()).await.unwrap();
+        let backend = db.get_database_backend();
+        let sql = if backend == sea_orm::DbBackend::Postgres {
+            let mut n = 0;
+            sql.chars()
+                .map(|c| {
+                    if c == '?' {
+                        n += 1;
+                        format!("${n}")
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect()
+        } else {
+            sql.to_string()
+        };
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend, sql, values,
+        ))
+        .await
+        .unwrap();
+        db.close().await.ok();
+    }
+}

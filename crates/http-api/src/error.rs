@@ -153,3 +153,19 @@ impl From<ManagementError> for ApiError {
 
 /// What every handler returns.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<crm_core::CrmError> for ApiError {
+    fn from(err: crm_core::CrmError) -> Self {
+        use crm_core::CrmError;
+        match err {
+            CrmError::Validation { message, fields } => {
+                let details = serde_json::to_value(fields).unwrap_or(Value::Null);
+                ApiError::validation(message).with_details(details)
+            }
+            CrmError::Forbidden(m) => ApiError::forbidden(m),
+            CrmError::NotFound(m) => ApiError::not_found(m),
+            CrmError::Conflict(m) => ApiError::conflict(m),
+            CrmError::Internal(cause) => ApiError::internal(cause),
+        }
+    }
+}

@@ -4,6 +4,7 @@
 pub mod cors;
 pub mod error;
 pub mod extract;
+pub mod lenient;
 pub mod middleware;
 pub mod openapi;
 pub mod pagination;
@@ -22,6 +23,11 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, web};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
+
+/// ISO 8601 UTC with milliseconds, e.g. `2024-01-01T00:00:00.000Z`.
+pub fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
 
 /// Settings of the HTTP layer itself.
 #[derive(Debug, Clone)]

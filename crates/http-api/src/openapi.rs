@@ -1,6 +1,7 @@
 //! The OpenAPI document (utoipa) and Swagger UI.
 
-use crate::routes::{auth, health, system_users, v1_auth};
+use crate::routes::v1::{activities, analytics, auth as v1_auth, customers, deals};
+use crate::routes::{auth, health, system_users};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -11,6 +12,10 @@ use utoipa::{Modify, OpenApi};
     paths(
         health::health, health::core_health,
         v1_auth::login, v1_auth::logout, v1_auth::refresh,
+        customers::list, customers::get, customers::create, customers::update, customers::delete,
+        deals::list, deals::get, deals::create, deals::update, deals::delete,
+        activities::list, activities::get, activities::create, activities::delete,
+        analytics::dashboard, analytics::sales, analytics::period,
         auth::login, auth::login_slash, auth::refresh, auth::register, auth::profile,
         system_users::list, system_users::create, system_users::get, system_users::replace, system_users::patch, system_users::deactivate,
     ),

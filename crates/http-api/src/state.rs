@@ -2,6 +2,7 @@
 
 use crate::middleware::rate_limit::RateLimiter;
 use async_trait::async_trait;
+use crm_core::CrmService;
 use management_core::{AuthService, UserAdminService};
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ pub trait HealthProbe: Send + Sync {
 pub struct AppState {
     pub auth: Arc<AuthService>,
     pub users: Arc<UserAdminService>,
+    pub crm: Arc<CrmService>,
     pub health: Arc<dyn HealthProbe>,
     pub rate_limiter: Arc<RateLimiter>,
     /// Whether to take the client address from `X-Forwarded-For` (behind a trusted proxy).

@@ -11,3 +11,8 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
 pub fn mgmt(err: DbErr) -> management_core::ManagementError {
     management_core::ManagementError::Internal(format!("database: {err}"))
 }
+
+/// Database failures of CRM use cases.
+pub fn crm(err: DbErr) -> crm_core::CrmError {
+    crm_core::CrmError::Internal(format!("database: {err}"))
+}

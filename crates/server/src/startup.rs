@@ -4,11 +4,15 @@ use crate::settings::{Settings, redact};
 use actix_web::HttpServer;
 use actix_web::dev::ServerHandle;
 use async_trait::async_trait;
+use crm_core::{CrmPorts, CrmService};
 use http_api::{AppState, CorsPolicy, HealthProbe, HttpSettings, RateLimiter, RateLimits};
 use management_core::auth::AuthPorts;
 use management_core::throttle::ThrottlePolicy;
 use management_core::{AuthConfig, AuthService, NewUser, UserAdminService};
-use persistence::repo::{SqlLoginAttempts, SqlRoles, SqlSessions, SqlUsers};
+use persistence::repo::{
+    SqlActivities, SqlAnalytics, SqlCustomers, SqlDeals, SqlLoginAttempts, SqlRoles, SqlSessions,
+    SqlStatuses, SqlUsers,
+};
 use persistence::{Database, DatabaseKind};
 use security::{Argon2Hasher, HashCost, JwtCodec};
 use std::net::TcpListener;
@@ -65,6 +69,7 @@ pub struct Services {
     pub db: Database,
     pub auth: Arc<AuthService>,
     pub users: Arc<UserAdminService>,
+    pub crm: Arc<CrmService>,
 }
 
 /// Wires the ports of every core crate to the database and security adapters.
@@ -95,10 +100,18 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         },
         registration_enabled: raw.registration_enabled,
     };
+    let crm = CrmService::new(CrmPorts {
+        customers: Arc::new(SqlCustomers::new(db.clone())),
+        deals: Arc::new(SqlDeals::new(db.clone())),
+        activities: Arc::new(SqlActivities::new(db.clone())),
+        analytics: Arc::new(SqlAnalytics::new(db.clone())),
+        statuses: Arc::new(SqlStatuses::new(db.clone())),
+    });
     Ok(Services {
         db,
         auth: Arc::new(AuthService::new(ports.clone(), config)),
         users: Arc::new(UserAdminService::new(ports)),
+        crm: Arc::new(crm),
     })
 }
 
@@ -175,6 +188,7 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
     let state = AppState {
         auth: services.auth.clone(),
         users: services.users.clone(),
+        crm: services.crm.clone(),
         health: Arc::new(DbHealth(services.db.clone())),
         rate_limiter: Arc::new(RateLimiter::new(RateLimits {
             anonymous: raw.rate_limit_anonymous_per_hour,

@@ -3,6 +3,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, client_ip};
+use crate::iso;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use management_core::{LoginRequest, NewUser, User};
@@ -171,11 +172,6 @@ pub struct UserDto {
     pub is_active: bool,
     pub created_at: String,
     pub updated_at: String,
-}
-
-/// ISO 8601 UTC with seconds, e.g. `2024-01-01T00:00:00Z`.
-pub fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 impl From<User> for UserDto {

@@ -1,5 +1,9 @@
 //! sea-orm entities, one module per table.
 
+pub mod activities;
+pub mod customer_statuses;
+pub mod customers;
+pub mod deals;
 pub mod login_attempts;
 pub mod refresh_tokens;
 pub mod revoked_tokens;

@@ -1,9 +1,20 @@
 //! Repository implementations, one module per aggregate.
 
+pub mod activities;
+pub mod analytics;
+pub mod customers;
+pub mod deals;
 pub mod login_attempts;
 pub mod roles;
 pub mod sessions;
+pub mod statuses;
 pub mod users;
+
+pub use activities::SqlActivities;
+pub use analytics::SqlAnalytics;
+pub use customers::SqlCustomers;
+pub use deals::SqlDeals;
+pub use statuses::SqlStatuses;
 
 pub use login_attempts::SqlLoginAttempts;
 pub use roles::SqlRoles;

@@ -1,8 +1,8 @@
 //! `/api/v1/auth`: sign-in for the CRM v1 frontend, in its `{success,data}` envelope.
 
+use super::{v1_message, v1_ok};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, bearer_token, client_ip};
-use crate::routes::{v1_message, v1_ok};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use management_core::{LoginRequest, User};

@@ -1,0 +1,183 @@
+//! `/api/v1/activities`.
+
+use super::{Pagination, page_request, v1_created, v1_message, v1_ok};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Auth;
+use crate::iso;
+use crate::lenient;
+use crate::state::AppState;
+use actix_web::{HttpResponse, web};
+use crm_core::activity::{ActivityFilter, ActivityType, ActivityView, NewActivity};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/v1/activities")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        web::resource("/api/v1/activities/{id}")
+            .route(web::get().to(get))
+            .route(web::delete().to(delete)),
+    );
+}
+
+/// The customer embedded in an activity.
+#[derive(Serialize, ToSchema)]
+pub struct ActivityCustomer {
+    pub id: i64,
+    pub name: String,
+}
+
+/// An activity in the v1 shape.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct V1Activity {
+    pub id: i64,
+    /// `call`, `email`, `meeting` or `deal`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub description: String,
+    pub customer_id: i64,
+    pub customer: Option<ActivityCustomer>,
+    pub created_at: String,
+}
+
+impl From<ActivityView> for V1Activity {
+    fn from(v: ActivityView) -> Self {
+        let a = v.activity;
+        V1Activity {
+            id: a.id,
+            kind: a.kind.as_str(),
+            description: a.description,
+            customer_id: a.customer_id,
+            customer: v.customer.map(|c| ActivityCustomer {
+                id: c.id,
+                name: c.name,
+            }),
+            created_at: iso(a.created_at),
+        }
+    }
+}
+
+/// `data` of an activity list.
+#[derive(Serialize, ToSchema)]
+pub struct ActivityList {
+    pub activities: Vec<V1Activity>,
+    pub pagination: Pagination,
+}
+
+/// `data` of one activity.
+#[derive(Serialize, ToSchema)]
+pub struct ActivityData {
+    pub activity: V1Activity,
+}
+
+/// List filters.
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    pub page: Option<u64>,
+    /// 1 to 100 (default 10).
+    pub limit: Option<u64>,
+    /// `call`, `email`, `meeting` or `deal`.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub kind: Option<String>,
+    pub customer_id: Option<i64>,
+}
+
+/// A new activity.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityBody {
+    /// `call`, `email`, `meeting` or `deal`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub description: String,
+    #[schema(value_type = i64)]
+    pub customer_id: Value,
+}
+
+#[utoipa::path(get, path = "/api/v1/activities", tag = "crm-v1", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, description = "`{success:true, data: ActivityList}`, newest first", body = ActivityList), (status = 400, description = "VALIDATION_ERROR")))]
+pub async fn list(
+    auth: Auth,
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let page = page_request(q.page, q.limit)?;
+    let kind = match q.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(k) => Some(ActivityType::parse(k).ok_or_else(|| {
+            ApiError::field(
+                "type",
+                format!("Unknown type '{k}'; use call, email, meeting or deal."),
+            )
+        })?),
+        None => None,
+    };
+    let result = state
+        .crm
+        .list_activities(
+            &auth.0,
+            &ActivityFilter {
+                kind,
+                customer_id: q.customer_id,
+            },
+            page,
+        )
+        .await?;
+    let pagination = Pagination::of(&result);
+    Ok(v1_ok(ActivityList {
+        activities: result.items.into_iter().map(Into::into).collect(),
+        pagination,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/activities/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = ActivityData), (status = 404, description = "NOT_FOUND")))]
+pub async fn get(
+    auth: Auth,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let activity = state.crm.get_activity(&auth.0, id.into_inner()).await?;
+    Ok(v1_ok(ActivityData {
+        activity: activity.into(),
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/activities", tag = "crm-v1", request_body = ActivityBody, security(("bearer" = [])),
+    responses((status = 201, body = ActivityData), (status = 400, description = "VALIDATION_ERROR: type, description, customerId")))]
+pub async fn create(
+    auth: Auth,
+    state: web::Data<AppState>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let obj = lenient::object(&body)?;
+    let text = |f: &str| lenient::text(f, obj.get(f)).map(Option::flatten);
+    let new = NewActivity {
+        kind: text("type")?,
+        description: text("description")?,
+        customer_id: lenient::id("customerId", obj.get("customerId"))?,
+    };
+    let activity = state.crm.create_activity(&auth.0, new).await?;
+    Ok(v1_created(ActivityData {
+        activity: activity.into(),
+    }))
+}
+
+#[utoipa::path(delete, path = "/api/v1/activities/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "`{success:true, message:\"Activity deleted successfully\"}`"), (status = 404, description = "NOT_FOUND")))]
+pub async fn delete(
+    auth: Auth,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    state.crm.delete_activity(&auth.0, id.into_inner()).await?;
+    Ok(v1_message("Activity deleted successfully"))
+}

@@ -1,0 +1,232 @@
+//! `/api/v1/deals`.
+
+use super::{Pagination, iso_opt, page_request, v1_created, v1_message, v1_ok};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Auth;
+use crate::iso;
+use crate::lenient;
+use crate::state::AppState;
+use actix_web::{HttpResponse, web};
+use crm_core::deal::{CustomerRef, DealFilter, DealPatch, DealStatus, DealView, NewDeal};
+use rust_decimal::prelude::ToPrimitive;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/v1/deals")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        web::resource("/api/v1/deals/{id}")
+            .route(web::get().to(get))
+            .route(web::put().to(update))
+            .route(web::delete().to(delete)),
+    );
+}
+
+/// The customer embedded in a deal.
+#[derive(Serialize, ToSchema)]
+pub struct DealCustomer {
+    pub id: i64,
+    pub name: String,
+    pub company: String,
+}
+
+impl From<CustomerRef> for DealCustomer {
+    fn from(c: CustomerRef) -> Self {
+        DealCustomer {
+            id: c.id,
+            name: c.name,
+            company: c.company.unwrap_or_default(),
+        }
+    }
+}
+
+/// A deal in the v1 shape.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct V1Deal {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    /// Two decimal places.
+    #[schema(example = 1500.5)]
+    pub value: f64,
+    /// `new`, `in_progress`, `completed` or `cancelled`.
+    pub status: &'static str,
+    pub customer_id: i64,
+    pub customer: Option<DealCustomer>,
+    /// When the deal was completed (null otherwise).
+    pub closed_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<DealView> for V1Deal {
+    fn from(v: DealView) -> Self {
+        let d = v.deal;
+        V1Deal {
+            id: d.id,
+            title: d.title,
+            description: d.description.unwrap_or_default(),
+            value: d.value.to_f64().unwrap_or_default(),
+            status: d.status.as_str(),
+            customer_id: d.customer_id,
+            customer: v.customer.map(Into::into),
+            closed_at: iso_opt(d.closed_at),
+            created_at: iso(d.created_at),
+            updated_at: iso(d.updated_at),
+        }
+    }
+}
+
+/// `data` of a deal list.
+#[derive(Serialize, ToSchema)]
+pub struct DealList {
+    pub deals: Vec<V1Deal>,
+    pub pagination: Pagination,
+}
+
+/// `data` of one deal.
+#[derive(Serialize, ToSchema)]
+pub struct DealData {
+    pub deal: V1Deal,
+}
+
+/// List filters.
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    pub page: Option<u64>,
+    /// 1 to 100 (default 10).
+    pub limit: Option<u64>,
+    /// `new`, `in_progress`, `completed` or `cancelled`.
+    pub status: Option<String>,
+    pub customer_id: Option<i64>,
+}
+
+/// Fields of a deal; on PUT absent fields stay as they are.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DealBody {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// A number (or numeric string) with at most two decimals, not negative.
+    #[schema(value_type = Option<f64>, example = 1500.5)]
+    pub value: Option<Value>,
+    /// Default `new`; moving to `completed` records the close time.
+    pub status: Option<String>,
+    /// An existing customer.
+    #[schema(value_type = Option<i64>)]
+    pub customer_id: Option<Value>,
+}
+
+fn patch(body: &Value) -> ApiResult<DealPatch> {
+    let obj = lenient::object(body)?;
+    let text = |f: &str| lenient::text(f, obj.get(f));
+    Ok(DealPatch {
+        title: text("title")?.map(Option::unwrap_or_default),
+        description: text("description")?,
+        value: lenient::decimal("value", obj.get("value"))?,
+        status: text("status")?.map(Option::unwrap_or_default),
+        customer_id: lenient::id("customerId", obj.get("customerId"))?,
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/deals", tag = "crm-v1", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, description = "`{success:true, data: DealList}`, newest first", body = DealList), (status = 400, description = "VALIDATION_ERROR")))]
+pub async fn list(
+    auth: Auth,
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let page = page_request(q.page, q.limit)?;
+    let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Some(DealStatus::parse(s).ok_or_else(|| {
+            ApiError::field(
+                "status",
+                format!("Unknown status '{s}'; use new, in_progress, completed or cancelled."),
+            )
+        })?),
+        None => None,
+    };
+    let result = state
+        .crm
+        .list_deals(
+            &auth.0,
+            &DealFilter {
+                status,
+                customer_id: q.customer_id,
+            },
+            page,
+        )
+        .await?;
+    let pagination = Pagination::of(&result);
+    Ok(v1_ok(DealList {
+        deals: result.items.into_iter().map(Into::into).collect(),
+        pagination,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/deals/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = DealData), (status = 404, description = "NOT_FOUND")))]
+pub async fn get(
+    auth: Auth,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let deal = state.crm.get_deal(&auth.0, id.into_inner()).await?;
+    Ok(v1_ok(DealData { deal: deal.into() }))
+}
+
+#[utoipa::path(post, path = "/api/v1/deals", tag = "crm-v1", request_body = DealBody, security(("bearer" = [])),
+    responses(
+        (status = 201, body = DealData),
+        (status = 400, description = "VALIDATION_ERROR: title, value, status, or a customerId that names no customer"),
+    ))]
+pub async fn create(
+    auth: Auth,
+    state: web::Data<AppState>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let p = patch(&body)?;
+    let new = NewDeal {
+        title: p.title,
+        description: p.description.flatten(),
+        value: p.value,
+        status: p.status,
+        customer_id: p.customer_id,
+    };
+    let deal = state.crm.create_deal(&auth.0, new).await?;
+    Ok(v1_created(DealData { deal: deal.into() }))
+}
+
+#[utoipa::path(put, path = "/api/v1/deals/{id}", tag = "crm-v1", params(("id" = i64, Path)), request_body = DealBody, security(("bearer" = [])),
+    responses((status = 200, body = DealData), (status = 400, description = "VALIDATION_ERROR"), (status = 404, description = "NOT_FOUND")))]
+pub async fn update(
+    auth: Auth,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let deal = state
+        .crm
+        .update_deal(&auth.0, id.into_inner(), patch(&body)?)
+        .await?;
+    Ok(v1_ok(DealData { deal: deal.into() }))
+}
+
+#[utoipa::path(delete, path = "/api/v1/deals/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "`{success:true, message:\"Deal deleted successfully\"}`"), (status = 404, description = "NOT_FOUND")))]
+pub async fn delete(
+    auth: Auth,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    state.crm.delete_deal(&auth.0, id.into_inner()).await?;
+    Ok(v1_message("Deal deleted successfully"))
+}

@@ -1,0 +1,114 @@
+//! Activities over sea-orm, each with its customer embedded.
+
+use crate::entity::activities;
+use crate::error::crm;
+use crate::repo::customers::customer_refs;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use crm_core::Result;
+use crm_core::activity::{Activity, ActivityDraft, ActivityFilter, ActivityType, ActivityView};
+use crm_core::ports::ActivityRepository;
+use kernel::{Page, PageRequest};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+/// [`ActivityRepository`] over `activities`.
+#[derive(Clone)]
+pub struct SqlActivities {
+    db: DatabaseConnection,
+}
+
+impl SqlActivities {
+    pub fn new(db: DatabaseConnection) -> Self {
+        SqlActivities { db }
+    }
+
+    async fn views(&self, rows: Vec<activities::Model>) -> Result<Vec<ActivityView>> {
+        let refs = customer_refs(&self.db, rows.iter().map(|a| a.customer_id)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|m| {
+                let customer = refs.iter().find(|c| c.id == m.customer_id).cloned();
+                ActivityView {
+                    activity: to_activity(m),
+                    customer,
+                }
+            })
+            .collect())
+    }
+}
+
+fn to_activity(m: activities::Model) -> Activity {
+    Activity {
+        id: m.id,
+        kind: ActivityType::parse(&m.kind).unwrap_or(ActivityType::Call),
+        description: m.description,
+        customer_id: m.customer_id,
+        user_id: m.user_id,
+        created_at: m.created_at,
+    }
+}
+
+#[async_trait]
+impl ActivityRepository for SqlActivities {
+    async fn list(&self, filter: &ActivityFilter, page: PageRequest) -> Result<Page<ActivityView>> {
+        let mut query = activities::Entity::find().filter(activities::Column::DeletedAt.is_null());
+        if let Some(kind) = filter.kind {
+            query = query.filter(activities::Column::Kind.eq(kind.as_str()));
+        }
+        if let Some(customer_id) = filter.customer_id {
+            query = query.filter(activities::Column::CustomerId.eq(customer_id));
+        }
+        let total = query.clone().count(&self.db).await.map_err(crm)?;
+        let rows = query
+            .order_by_desc(activities::Column::CreatedAt)
+            .order_by_desc(activities::Column::Id)
+            .offset(page.offset())
+            .limit(page.per_page)
+            .all(&self.db)
+            .await
+            .map_err(crm)?;
+        Ok(Page {
+            items: self.views(rows).await?,
+            total,
+            request: page,
+        })
+    }
+
+    async fn get(&self, id: i64) -> Result<Option<ActivityView>> {
+        let found = activities::Entity::find_by_id(id)
+            .filter(activities::Column::DeletedAt.is_null())
+            .one(&self.db)
+            .await
+            .map_err(crm)?;
+        Ok(self.views(found.into_iter().collect()).await?.pop())
+    }
+
+    async fn insert(&self, d: ActivityDraft) -> Result<ActivityView> {
+        let model = activities::ActiveModel {
+            kind: Set(d.kind.as_str().to_string()),
+            description: Set(d.description),
+            customer_id: Set(d.customer_id),
+            user_id: Set(d.user_id),
+            created_at: Set(Utc::now()),
+            deleted_at: Set(None),
+            ..Default::default()
+        };
+        let stored = model.insert(&self.db).await.map_err(crm)?;
+        Ok(self.views(vec![stored]).await?.remove(0))
+    }
+
+    async fn soft_delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
+        let res = activities::Entity::update_many()
+            .col_expr(activities::Column::DeletedAt, Expr::value(at))
+            .filter(activities::Column::Id.eq(id))
+            .filter(activities::Column::DeletedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(crm)?;
+        Ok(res.rows_affected == 1)
+    }
+}
