@@ -5,7 +5,10 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_roles_and_users;
 mod m20261123_000002_sessions;
 mod m20261123_000003_crm;
+mod m20261123_000004_crm_summaries;
 mod seed;
+
+pub use m20261123_000004_crm_summaries::rebuild_statements;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -17,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_roles_and_users::Migration),
             Box::new(m20261123_000002_sessions::Migration),
             Box::new(m20261123_000003_crm::Migration),
+            Box::new(m20261123_000004_crm_summaries::Migration),
         ]
     }
 }

@@ -43,12 +43,7 @@ enum Users {
 
 /// System roles as of this migration: name, display name, description, permissions.
 const SYSTEM_ROLES: &[(&str, &str, &str, &[&str])] = &[
-    (
-        "ceo",
-        "CEO",
-        "Runs the company; manages catalogs and everyone",
-        &ALL,
-    ),
+    ("ceo", "CEO", "Runs the company; manages catalogs and everyone", &ALL),
     (
         "admin",
         "Administrator",
@@ -81,38 +76,12 @@ const SYSTEM_ROLES: &[(&str, &str, &str, &[&str])] = &[
         "supervisor",
         "Supervisor",
         "Supervises call-center operators",
-        &[
-            "crm.read",
-            "callcenter.read",
-            "callcenter.write",
-            "callcenter.delete",
-            "analytics.read",
-        ],
+        &["crm.read", "callcenter.read", "callcenter.write", "callcenter.delete", "analytics.read"],
     ),
-    (
-        "operator",
-        "Operator",
-        "Answers calls and chats",
-        &["crm.read", "callcenter.read", "callcenter.write"],
-    ),
-    (
-        "member",
-        "Member",
-        "Team member working in the CRM",
-        &["crm.read", "crm.write", "analytics.read"],
-    ),
-    (
-        "customer",
-        "Customer",
-        "A customer's own account; no back-office access",
-        &[],
-    ),
-    (
-        "user",
-        "User",
-        "Self-registered CRM user",
-        &["crm.read", "crm.write", "crm.delete", "analytics.read"],
-    ),
+    ("operator", "Operator", "Answers calls and chats", &["crm.read", "callcenter.read", "callcenter.write"]),
+    ("member", "Member", "Team member working in the CRM", &["crm.read", "crm.write", "analytics.read"]),
+    ("customer", "Customer", "A customer's own account; no back-office access", &[]),
+    ("user", "User", "Self-registered CRM user", &["crm.read", "crm.write", "crm.delete", "analytics.read"]),
 ];
 
 const ALL: [&str; 10] = [
@@ -136,30 +105,11 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Roles::Table)
                     .col(pk(Roles::Id))
-                    .col(
-                        ColumnDef::new(Roles::Name)
-                            .string_len(50)
-                            .not_null()
-                            .unique_key(),
-                    )
-                    .col(
-                        ColumnDef::new(Roles::DisplayName)
-                            .string_len(100)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Roles::Name).string_len(50).not_null().unique_key())
+                    .col(ColumnDef::new(Roles::DisplayName).string_len(100).not_null())
                     .col(ColumnDef::new(Roles::Description).text().null())
-                    .col(
-                        ColumnDef::new(Roles::IsActive)
-                            .boolean()
-                            .not_null()
-                            .default(true),
-                    )
-                    .col(
-                        ColumnDef::new(Roles::IsSystem)
-                            .boolean()
-                            .not_null()
-                            .default(false),
-                    )
+                    .col(ColumnDef::new(Roles::IsActive).boolean().not_null().default(true))
+                    .col(ColumnDef::new(Roles::IsSystem).boolean().not_null().default(false))
                     .col(timestamp(Roles::CreatedAt))
                     .col(timestamp(Roles::UpdatedAt))
                     .to_owned(),
@@ -169,21 +119,9 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(RolePermissions::Table)
-                    .col(
-                        ColumnDef::new(RolePermissions::RoleId)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(RolePermissions::Permission)
-                            .string_len(50)
-                            .not_null(),
-                    )
-                    .primary_key(
-                        Index::create()
-                            .col(RolePermissions::RoleId)
-                            .col(RolePermissions::Permission),
-                    )
+                    .col(ColumnDef::new(RolePermissions::RoleId).big_integer().not_null())
+                    .col(ColumnDef::new(RolePermissions::Permission).string_len(50).not_null())
+                    .primary_key(Index::create().col(RolePermissions::RoleId).col(RolePermissions::Permission))
                     .foreign_key(
                         ForeignKey::create()
                             .from(RolePermissions::Table, RolePermissions::RoleId)
@@ -198,42 +136,13 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Users::Table)
                     .col(pk(Users::Id))
-                    .col(
-                        ColumnDef::new(Users::Email)
-                            .string_len(254)
-                            .not_null()
-                            .unique_key(),
-                    )
-                    .col(
-                        ColumnDef::new(Users::PasswordHash)
-                            .string_len(255)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Users::Email).string_len(254).not_null().unique_key())
+                    .col(ColumnDef::new(Users::PasswordHash).string_len(255).not_null())
                     .col(ColumnDef::new(Users::Name).string_len(255).not_null())
-                    .col(
-                        ColumnDef::new(Users::FirstName)
-                            .string_len(150)
-                            .not_null()
-                            .default(""),
-                    )
-                    .col(
-                        ColumnDef::new(Users::LastName)
-                            .string_len(150)
-                            .not_null()
-                            .default(""),
-                    )
-                    .col(
-                        ColumnDef::new(Users::Role)
-                            .string_len(50)
-                            .not_null()
-                            .default("user"),
-                    )
-                    .col(
-                        ColumnDef::new(Users::IsActive)
-                            .boolean()
-                            .not_null()
-                            .default(true),
-                    )
+                    .col(ColumnDef::new(Users::FirstName).string_len(150).not_null().default(""))
+                    .col(ColumnDef::new(Users::LastName).string_len(150).not_null().default(""))
+                    .col(ColumnDef::new(Users::Role).string_len(50).not_null().default("user"))
+                    .col(ColumnDef::new(Users::IsActive).boolean().not_null().default(true))
                     .col(timestamp(Users::CreatedAt))
                     .col(timestamp(Users::UpdatedAt))
                     .to_owned(),
@@ -299,14 +208,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Users::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(RolePermissions::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Roles::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(Users::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(RolePermissions::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Roles::Table).to_owned()).await
     }
 }

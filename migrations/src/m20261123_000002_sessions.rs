@@ -48,22 +48,9 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(RefreshTokens::Table)
                     .col(pk(RefreshTokens::Id))
-                    .col(
-                        ColumnDef::new(RefreshTokens::UserId)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(RefreshTokens::FamilyId)
-                            .string_len(64)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(RefreshTokens::TokenHash)
-                            .string_len(64)
-                            .not_null()
-                            .unique_key(),
-                    )
+                    .col(ColumnDef::new(RefreshTokens::UserId).big_integer().not_null())
+                    .col(ColumnDef::new(RefreshTokens::FamilyId).string_len(64).not_null())
+                    .col(ColumnDef::new(RefreshTokens::TokenHash).string_len(64).not_null().unique_key())
                     .col(timestamp(RefreshTokens::ExpiresAt))
                     .col(timestamp_null(RefreshTokens::UsedAt))
                     .col(timestamp_null(RefreshTokens::RevokedAt))
@@ -90,12 +77,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(RevokedTokens::Table)
-                    .col(
-                        ColumnDef::new(RevokedTokens::Jti)
-                            .string_len(64)
-                            .not_null()
-                            .primary_key(),
-                    )
+                    .col(ColumnDef::new(RevokedTokens::Jti).string_len(64).not_null().primary_key())
                     .col(timestamp(RevokedTokens::ExpiresAt))
                     .to_owned(),
             )
@@ -105,11 +87,7 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(LoginAttempts::Table)
                     .col(pk(LoginAttempts::Id))
-                    .col(
-                        ColumnDef::new(LoginAttempts::ScopeKey)
-                            .string_len(300)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(LoginAttempts::ScopeKey).string_len(300).not_null())
                     .col(timestamp(LoginAttempts::AttemptedAt))
                     .to_owned(),
             )
@@ -127,14 +105,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(LoginAttempts::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(RevokedTokens::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(RefreshTokens::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(LoginAttempts::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(RevokedTokens::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(RefreshTokens::Table).to_owned()).await
     }
 }

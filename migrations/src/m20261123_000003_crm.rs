@@ -81,47 +81,18 @@ enum Users {
 /// System statuses: name, display name, description, colour.
 const SYSTEM_STATUSES: [(&str, &str, &str, &str); 9] = [
     ("active", "Active", "A paying, active customer", "#22C55E"),
-    (
-        "potential",
-        "Potential",
-        "A lead that may become a customer",
-        "#3B82F6",
-    ),
-    (
-        "waiting",
-        "Waiting",
-        "Waiting for the customer's answer",
-        "#F59E0B",
-    ),
+    ("potential", "Potential", "A lead that may become a customer", "#3B82F6"),
+    ("waiting", "Waiting", "Waiting for the customer's answer", "#F59E0B"),
     ("contacted", "Contacted", "First contact made", "#06B6D4"),
-    (
-        "project_started",
-        "Project Started",
-        "Converted: the project has started",
-        "#8B5CF6",
-    ),
-    (
-        "continuing",
-        "Continuing",
-        "Work with the customer continues",
-        "#6366F1",
-    ),
+    ("project_started", "Project Started", "Converted: the project has started", "#8B5CF6"),
+    ("continuing", "Continuing", "Work with the customer continues", "#6366F1"),
     ("finished", "Finished", "The project is finished", "#10B981"),
     ("rejected", "Rejected", "The lead declined", "#EF4444"),
-    (
-        "need_to_call",
-        "Need to Call",
-        "Someone must call back",
-        "#F97316",
-    ),
+    ("need_to_call", "Need to Call", "Someone must call back", "#F97316"),
 ];
 
 fn owner_fk(table: impl IntoIden, col: impl IntoIden) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, col)
-        .to(Users::Table, Users::Id)
-        .on_delete(ForeignKeyAction::SetNull)
-        .to_owned()
+    ForeignKey::create().from(table, col).to(Users::Table, Users::Id).on_delete(ForeignKeyAction::SetNull).to_owned()
 }
 
 #[async_trait::async_trait]
@@ -132,41 +103,13 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(CustomerStatuses::Table)
                     .col(pk(CustomerStatuses::Id))
-                    .col(
-                        ColumnDef::new(CustomerStatuses::Name)
-                            .string_len(50)
-                            .not_null()
-                            .unique_key(),
-                    )
-                    .col(
-                        ColumnDef::new(CustomerStatuses::DisplayName)
-                            .string_len(100)
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(CustomerStatuses::Name).string_len(50).not_null().unique_key())
+                    .col(ColumnDef::new(CustomerStatuses::DisplayName).string_len(100).not_null())
                     .col(ColumnDef::new(CustomerStatuses::Description).text().null())
-                    .col(
-                        ColumnDef::new(CustomerStatuses::Color)
-                            .string_len(7)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(CustomerStatuses::SortOrder)
-                            .integer()
-                            .not_null()
-                            .default(0),
-                    )
-                    .col(
-                        ColumnDef::new(CustomerStatuses::IsActive)
-                            .boolean()
-                            .not_null()
-                            .default(true),
-                    )
-                    .col(
-                        ColumnDef::new(CustomerStatuses::IsSystem)
-                            .boolean()
-                            .not_null()
-                            .default(false),
-                    )
+                    .col(ColumnDef::new(CustomerStatuses::Color).string_len(7).not_null())
+                    .col(ColumnDef::new(CustomerStatuses::SortOrder).integer().not_null().default(0))
+                    .col(ColumnDef::new(CustomerStatuses::IsActive).boolean().not_null().default(true))
+                    .col(ColumnDef::new(CustomerStatuses::IsSystem).boolean().not_null().default(false))
                     .col(timestamp(CustomerStatuses::CreatedAt))
                     .col(timestamp(CustomerStatuses::UpdatedAt))
                     .to_owned(),
@@ -214,19 +157,9 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Customers::Email).string_len(254).null())
                     .col(ColumnDef::new(Customers::Phone).string_len(20).null())
                     .col(ColumnDef::new(Customers::Company).string_len(255).null())
-                    .col(
-                        ColumnDef::new(Customers::Status)
-                            .string_len(50)
-                            .not_null()
-                            .default("potential"),
-                    )
+                    .col(ColumnDef::new(Customers::Status).string_len(50).not_null().default("potential"))
                     .col(ColumnDef::new(Customers::Value).string_len(50).null())
-                    .col(
-                        ColumnDef::new(Customers::SearchText)
-                            .text()
-                            .not_null()
-                            .default(""),
-                    )
+                    .col(ColumnDef::new(Customers::SearchText).text().not_null().default(""))
                     .col(ColumnDef::new(Customers::UserId).big_integer().null())
                     .col(timestamp(Customers::CreatedAt))
                     .col(timestamp(Customers::UpdatedAt))
@@ -242,18 +175,8 @@ impl MigrationTrait for Migration {
                     .col(pk(Deals::Id))
                     .col(ColumnDef::new(Deals::Title).string_len(255).not_null())
                     .col(ColumnDef::new(Deals::Description).text().null())
-                    .col(
-                        ColumnDef::new(Deals::ValueCents)
-                            .big_integer()
-                            .not_null()
-                            .default(0),
-                    )
-                    .col(
-                        ColumnDef::new(Deals::Status)
-                            .string_len(20)
-                            .not_null()
-                            .default("new"),
-                    )
+                    .col(ColumnDef::new(Deals::ValueCents).big_integer().not_null().default(0))
+                    .col(ColumnDef::new(Deals::Status).string_len(20).not_null().default("new"))
                     .col(ColumnDef::new(Deals::CustomerId).big_integer().not_null())
                     .col(ColumnDef::new(Deals::UserId).big_integer().null())
                     .col(timestamp_null(Deals::ClosedAt))
@@ -261,9 +184,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp(Deals::UpdatedAt))
                     .col(timestamp_null(Deals::DeletedAt))
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(Deals::Table, Deals::CustomerId)
-                            .to(Customers::Table, Customers::Id),
+                        ForeignKey::create().from(Deals::Table, Deals::CustomerId).to(Customers::Table, Customers::Id),
                     )
                     .foreign_key(&mut owner_fk(Deals::Table, Deals::UserId))
                     .to_owned(),
@@ -276,11 +197,7 @@ impl MigrationTrait for Migration {
                     .col(pk(Activities::Id))
                     .col(ColumnDef::new(Activities::Type).string_len(20).not_null())
                     .col(ColumnDef::new(Activities::Description).text().not_null())
-                    .col(
-                        ColumnDef::new(Activities::CustomerId)
-                            .big_integer()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(Activities::CustomerId).big_integer().not_null())
                     .col(ColumnDef::new(Activities::UserId).big_integer().null())
                     .col(timestamp(Activities::CreatedAt))
                     .col(timestamp_null(Activities::DeletedAt))
@@ -312,8 +229,7 @@ impl MigrationTrait for Migration {
             db.execute_unprepared(sql).await?;
         }
         if db.get_database_backend() == DbBackend::Postgres {
-            db.execute_unprepared("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-                .await?;
+            db.execute_unprepared("CREATE EXTENSION IF NOT EXISTS pg_trgm").await?;
             db.execute_unprepared(
                 "CREATE INDEX ix_customers_search_trgm ON customers USING gin (search_text gin_trgm_ops) WHERE deleted_at IS NULL",
             )
@@ -323,17 +239,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Activities::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Deals::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Customers::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(CustomerStatuses::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(Activities::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Deals::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Customers::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(CustomerStatuses::Table).to_owned()).await
     }
 }

@@ -8,13 +8,8 @@ use serde_json::json;
 async fn both_login_paths_answer_one_body_for_both_contracts() {
     let app = TestApp::spawn().await;
     for path in ["/api/auth/login", "/api/auth/login/"] {
-        let res = app
-            .post(
-                path,
-                None,
-                json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "remember": true}),
-            )
-            .await;
+        let res =
+            app.post(path, None, json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "remember": true})).await;
         assert_eq!(res.status, StatusCode::OK, "{path}: {}", res.text);
         let b = &res.body;
         let user = &b["user"];
@@ -34,13 +29,7 @@ async fn both_login_paths_answer_one_body_for_both_contracts() {
 async fn bad_credentials_answer_the_documented_401_body() {
     let app = TestApp::spawn().await;
     for path in ["/api/auth/login", "/api/auth/login/"] {
-        let res = app
-            .post(
-                path,
-                None,
-                json!({"email": ADMIN_EMAIL, "password": "wrong-pass"}),
-            )
-            .await;
+        let res = app.post(path, None, json!({"email": ADMIN_EMAIL, "password": "wrong-pass"})).await;
         assert_cc_error(&res, StatusCode::UNAUTHORIZED, "Invalid credentials");
     }
 }
@@ -48,13 +37,7 @@ async fn bad_credentials_answer_the_documented_401_body() {
 #[tokio::test]
 async fn email_is_case_insensitive_and_trimmed_at_login() {
     let app = TestApp::spawn().await;
-    let res = app
-        .post(
-            "/api/auth/login",
-            None,
-            json!({"email": "  CEO@Test.UZ ", "password": ADMIN_PASSWORD}),
-        )
-        .await;
+    let res = app.post("/api/auth/login", None, json!({"email": "  CEO@Test.UZ ", "password": ADMIN_PASSWORD})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
 }
 
@@ -62,23 +45,11 @@ async fn email_is_case_insensitive_and_trimmed_at_login() {
 async fn rest_refresh_rotates_pairs() {
     let app = TestApp::spawn().await;
     let login = app.login_body(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let res = app
-        .post(
-            "/api/auth/refresh/",
-            None,
-            json!({"refresh": login["refresh"]}),
-        )
-        .await;
+    let res = app.post("/api/auth/refresh/", None, json!({"refresh": login["refresh"]})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     assert!(res.body["access"].is_string());
     assert_ne!(res.body["refresh"], login["refresh"]);
-    let reuse = app
-        .post(
-            "/api/auth/refresh/",
-            None,
-            json!({"refresh": login["refresh"]}),
-        )
-        .await;
+    let reuse = app.post("/api/auth/refresh/", None, json!({"refresh": login["refresh"]})).await;
     assert_rest_error(&reuse, StatusCode::UNAUTHORIZED, "AuthenticationFailed");
     let malformed = app.post("/api/auth/refresh/", None, json!({})).await;
     assert_rest_error(&malformed, StatusCode::BAD_REQUEST, "ValidationError");
@@ -110,15 +81,21 @@ async fn register_creates_a_user_with_the_default_role() {
 async fn register_refuses_mismatched_and_weak_passwords() {
     let app = TestApp::spawn().await;
     let res = app
-        .post("/api/auth/register/", None, json!({"email": "a@b.uz", "first_name": "A", "password": "password123", "password2": "password124"}))
+        .post(
+            "/api/auth/register/",
+            None,
+            json!({"email": "a@b.uz", "first_name": "A", "password": "password123", "password2": "password124"}),
+        )
         .await;
     assert_rest_error(&res, StatusCode::BAD_REQUEST, "ValidationError");
-    assert!(
-        res.body["error"]["details"]["password2"].is_array(),
-        "{}",
-        res.text
-    );
-    let res = app.post("/api/auth/register/", None, json!({"email": "not-an-email", "first_name": "A", "password": "short", "password2": "short"})).await;
+    assert!(res.body["error"]["details"]["password2"].is_array(), "{}", res.text);
+    let res = app
+        .post(
+            "/api/auth/register/",
+            None,
+            json!({"email": "not-an-email", "first_name": "A", "password": "short", "password2": "short"}),
+        )
+        .await;
     assert_rest_error(&res, StatusCode::BAD_REQUEST, "ValidationError");
     assert!(res.body["error"]["details"]["email"].is_array());
     assert!(res.body["error"]["details"]["password"].is_array());
@@ -128,7 +105,11 @@ async fn register_refuses_mismatched_and_weak_passwords() {
 async fn registration_can_be_switched_off() {
     let app = TestApp::spawn_with(&[("registration_enabled", "false")]).await;
     let res = app
-        .post("/api/auth/register/", None, json!({"email": "a@b.uz", "first_name": "A", "password": "password123", "password2": "password123"}))
+        .post(
+            "/api/auth/register/",
+            None,
+            json!({"email": "a@b.uz", "first_name": "A", "password": "password123", "password2": "password123"}),
+        )
         .await;
     assert_rest_error(&res, StatusCode::FORBIDDEN, "PermissionDenied");
 }
@@ -136,11 +117,7 @@ async fn registration_can_be_switched_off() {
 #[tokio::test]
 async fn profile_needs_a_valid_token() {
     let app = TestApp::spawn().await;
-    assert_rest_error(
-        &app.get("/api/core/profile/", None).await,
-        StatusCode::UNAUTHORIZED,
-        "AuthenticationFailed",
-    );
+    assert_rest_error(&app.get("/api/core/profile/", None).await, StatusCode::UNAUTHORIZED, "AuthenticationFailed");
     assert_rest_error(
         &app.get("/api/core/profile/", Some("not.a.jwt")).await,
         StatusCode::UNAUTHORIZED,
@@ -168,14 +145,7 @@ async fn expired_tokens_are_refused() {
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let res = app.get("/api/core/profile/", Some(&token)).await;
     assert_rest_error(&res, StatusCode::UNAUTHORIZED, "AuthenticationFailed");
-    assert!(
-        res.body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("expired"),
-        "{}",
-        res.text
-    );
+    assert!(res.body["error"]["message"].as_str().unwrap().contains("expired"), "{}", res.text);
 }
 
 #[tokio::test]
@@ -184,26 +154,10 @@ async fn deactivated_users_are_refused_at_login_and_on_every_request() {
     let (id, email, password) = app.create_user("operator").await;
     let token = app.token(&email, &password).await;
     let admin = app.admin_token().await;
-    let res = app
-        .call(
-            reqwest::Method::DELETE,
-            &format!("/api/system-config/users/{id}/"),
-            Some(&admin),
-            None,
-        )
-        .await;
+    let res = app.call(reqwest::Method::DELETE, &format!("/api/system-config/users/{id}/"), Some(&admin), None).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
-    assert_eq!(
-        app.get("/api/core/profile/", Some(&token)).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    let login = app
-        .post(
-            "/api/auth/login",
-            None,
-            json!({"email": email, "password": password}),
-        )
-        .await;
+    assert_eq!(app.get("/api/core/profile/", Some(&token)).await.status, StatusCode::UNAUTHORIZED);
+    let login = app.post("/api/auth/login", None, json!({"email": email, "password": password})).await;
     assert_cc_error(&login, StatusCode::UNAUTHORIZED, "Invalid credentials");
 }
 
@@ -211,40 +165,20 @@ async fn deactivated_users_are_refused_at_login_and_on_every_request() {
 async fn failed_logins_are_throttled_per_account_with_retry_after() {
     let app = TestApp::spawn_with(&[("login_max_failures_per_account", "3")]).await;
     for _ in 0..3 {
-        let res = app
-            .post(
-                "/api/auth/login",
-                None,
-                json!({"email": ADMIN_EMAIL, "password": "wrong-pass"}),
-            )
-            .await;
+        let res = app.post("/api/auth/login", None, json!({"email": ADMIN_EMAIL, "password": "wrong-pass"})).await;
         assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     }
     // Even the right password waits now.
-    let res = app
-        .post(
-            "/api/auth/login",
-            None,
-            json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
-        )
-        .await;
+    let res = app.post("/api/auth/login", None, json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})).await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}", res.text);
     let retry: u64 = res.header("retry-after").unwrap().parse().unwrap();
     assert!(retry > 0 && retry <= 15 * 60);
     assert_eq!(res.body["code"], json!("RATE_LIMITED"));
     // Other accounts are not affected (the CEO is throttled, so register one).
-    let other = json!({"email": "other@test.uz", "first_name": "O", "password": "password123", "password2": "password123"});
-    assert_eq!(
-        app.post("/api/auth/register/", None, other).await.status,
-        StatusCode::CREATED
-    );
-    let res = app
-        .post(
-            "/api/auth/login",
-            None,
-            json!({"email": "other@test.uz", "password": "password123"}),
-        )
-        .await;
+    let other =
+        json!({"email": "other@test.uz", "first_name": "O", "password": "password123", "password2": "password123"});
+    assert_eq!(app.post("/api/auth/register/", None, other).await.status, StatusCode::CREATED);
+    let res = app.post("/api/auth/login", None, json!({"email": "other@test.uz", "password": "password123"})).await;
     assert_eq!(res.status, StatusCode::OK);
 }
 
@@ -253,20 +187,10 @@ async fn failed_logins_are_throttled_per_address() {
     let app = TestApp::spawn_with(&[("login_max_failures_per_ip", "4")]).await;
     for i in 0..4 {
         let res = app
-            .post(
-                "/api/auth/login",
-                None,
-                json!({"email": format!("n{i}@test.uz"), "password": "wrong-pass"}),
-            )
+            .post("/api/auth/login", None, json!({"email": format!("n{i}@test.uz"), "password": "wrong-pass"}))
             .await;
         assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     }
-    let res = app
-        .post(
-            "/api/auth/login",
-            None,
-            json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
-        )
-        .await;
+    let res = app.post("/api/auth/login", None, json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})).await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}", res.text);
 }

@@ -5,13 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 async fn v1_login(app: &TestApp) -> serde_json::Value {
-    let res = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
-        )
-        .await;
+    let res = app.post("/api/v1/auth/login", None, json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     res.body
 }
@@ -39,19 +33,14 @@ async fn login_answers_the_documented_envelope_and_the_token_works_on_every_surf
 #[tokio::test]
 async fn the_jwt_carries_sub_jti_role_and_exp() {
     let app = TestApp::spawn().await;
-    let token = v1_login(&app).await["data"]["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = v1_login(&app).await["data"]["token"].as_str().unwrap().to_string();
     let payload = token.split('.').nth(1).unwrap();
     let header = jsonwebtoken::decode_header(&token).unwrap();
     assert_eq!(header.alg, jsonwebtoken::Algorithm::HS256);
     // Signed with the test profile's JWT_SECRET (the development default).
     let key = jsonwebtoken::DecodingKey::from_secret(b"dev-only-jwt-secret-change-me");
     let validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
-    let claims: serde_json::Value = jsonwebtoken::decode(&token, &key, &validation)
-        .unwrap()
-        .claims;
+    let claims: serde_json::Value = jsonwebtoken::decode(&token, &key, &validation).unwrap().claims;
     assert!(!payload.is_empty());
     for claim in ["sub", "jti", "role", "exp"] {
         assert!(!claims[claim].is_null(), "missing {claim} in {claims}");
@@ -64,38 +53,14 @@ async fn the_jwt_carries_sub_jti_role_and_exp() {
 #[tokio::test]
 async fn bad_credentials_and_missing_fields_are_refused_in_the_v1_envelope() {
     let app = TestApp::spawn().await;
-    let res = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"email": ADMIN_EMAIL, "password": "wrong-password"}),
-        )
-        .await;
+    let res = app.post("/api/v1/auth/login", None, json!({"email": ADMIN_EMAIL, "password": "wrong-password"})).await;
     assert_v1_error(&res, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
-    let res = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"email": "nobody@test.uz", "password": "whatever1"}),
-        )
-        .await;
+    let res = app.post("/api/v1/auth/login", None, json!({"email": "nobody@test.uz", "password": "whatever1"})).await;
     assert_v1_error(&res, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
-    let res = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"email": "", "password": ""}),
-        )
-        .await;
+    let res = app.post("/api/v1/auth/login", None, json!({"email": "", "password": ""})).await;
     assert_v1_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
-    assert!(
-        res.body["error"]["details"]["email"].is_array(),
-        "{}",
-        res.text
-    );
-    let res = app
-        .post("/api/v1/auth/login", None, json!({"password": "x"}))
-        .await;
+    assert!(res.body["error"]["details"]["email"].is_array(), "{}", res.text);
+    let res = app.post("/api/v1/auth/login", None, json!({"password": "x"})).await;
     assert_v1_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
 }
 
@@ -105,86 +70,39 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
     let first = v1_login(&app).await;
     let refresh1 = first["data"]["refreshToken"].as_str().unwrap().to_string();
 
-    let res = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            json!({"refreshToken": refresh1}),
-        )
-        .await;
+    let res = app.post("/api/v1/auth/refresh", None, json!({"refreshToken": refresh1})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     assert_eq!(res.body["success"], json!(true));
-    let refresh2 = res.body["data"]["refreshToken"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let refresh2 = res.body["data"]["refreshToken"].as_str().unwrap().to_string();
     let access2 = res.body["data"]["token"].as_str().unwrap().to_string();
     assert_ne!(refresh1, refresh2, "refresh tokens rotate");
-    assert_eq!(
-        app.get("/api/core/profile/", Some(&access2)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.get("/api/core/profile/", Some(&access2)).await.status, StatusCode::OK);
 
     // The spent token again: refused, and the family (refresh2 and its access token) dies.
-    let reuse = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            json!({"refreshToken": refresh1}),
-        )
-        .await;
+    let reuse = app.post("/api/v1/auth/refresh", None, json!({"refreshToken": refresh1})).await;
     assert_v1_error(&reuse, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
-    let after = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            json!({"refreshToken": refresh2}),
-        )
-        .await;
+    let after = app.post("/api/v1/auth/refresh", None, json!({"refreshToken": refresh2})).await;
     assert_v1_error(&after, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
     let profile = app.get("/api/core/profile/", Some(&access2)).await;
     assert_eq!(profile.status, StatusCode::UNAUTHORIZED, "{}", profile.text);
 
     // Another session is untouched.
     let other = v1_login(&app).await;
-    let ok = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            json!({"refreshToken": other["data"]["refreshToken"]}),
-        )
-        .await;
+    let ok = app.post("/api/v1/auth/refresh", None, json!({"refreshToken": other["data"]["refreshToken"]})).await;
     assert_eq!(ok.status, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn refresh_accepts_the_token_as_a_bearer_header_with_no_body() {
     let app = TestApp::spawn().await;
-    let refresh = v1_login(&app).await["data"]["refreshToken"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let res = app
-        .client
-        .post(format!("{}/api/v1/auth/refresh", app.base))
-        .bearer_auth(&refresh)
-        .send()
-        .await
-        .unwrap();
+    let refresh = v1_login(&app).await["data"]["refreshToken"].as_str().unwrap().to_string();
+    let res = app.client.post(format!("{}/api/v1/auth/refresh", app.base)).bearer_auth(&refresh).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let body: serde_json::Value = res.json().await.unwrap();
     assert!(body["data"]["token"].is_string());
-    let missing = app
-        .call(Method::POST, "/api/v1/auth/refresh", None, None)
-        .await;
+    let missing = app.call(Method::POST, "/api/v1/auth/refresh", None, None).await;
     assert_v1_error(&missing, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
-    let garbage = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            json!({"refreshToken": "not-a-token"}),
-        )
-        .await;
+    let garbage = app.post("/api/v1/auth/refresh", None, json!({"refreshToken": "not-a-token"})).await;
     assert_v1_error(&garbage, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
 }
 
@@ -194,26 +112,13 @@ async fn logout_revokes_the_access_token_and_the_refresh_family() {
     let body = v1_login(&app).await;
     let token = body["data"]["token"].as_str().unwrap();
     let refresh = body["data"]["refreshToken"].as_str().unwrap();
-    let res = app
-        .call(Method::POST, "/api/v1/auth/logout", Some(token), None)
-        .await;
+    let res = app.call(Method::POST, "/api/v1/auth/logout", Some(token), None).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
-    assert_eq!(
-        res.body,
-        json!({"success": true, "message": "Successfully logged out"})
-    );
+    assert_eq!(res.body, json!({"success": true, "message": "Successfully logged out"}));
     let again = app.get("/api/core/profile/", Some(token)).await;
     assert_eq!(again.status, StatusCode::UNAUTHORIZED);
-    let refreshed = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            json!({"refreshToken": refresh}),
-        )
-        .await;
+    let refreshed = app.post("/api/v1/auth/refresh", None, json!({"refreshToken": refresh})).await;
     assert_v1_error(&refreshed, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
-    let no_token = app
-        .call(Method::POST, "/api/v1/auth/logout", None, None)
-        .await;
+    let no_token = app.call(Method::POST, "/api/v1/auth/logout", None, None).await;
     assert_v1_error(&no_token, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
 }

@@ -7,9 +7,7 @@ use std::process::Command;
 
 fn crm_server() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_crm-server"));
-    cmd.env("CONFIG_DIR", config_dir())
-        .env("APP_ENV", "test")
-        .env_remove("NODE_ENV");
+    cmd.env("CONFIG_DIR", config_dir()).env("APP_ENV", "test").env_remove("NODE_ENV");
     cmd
 }
 
@@ -21,10 +19,7 @@ fn help_lists_the_subcommands() {
     for sub in ["serve", "migrate", "create-user"] {
         assert!(text.contains(sub), "{sub} missing from --help: {text}");
     }
-    let out = crm_server()
-        .args(["create-user", "--help"])
-        .output()
-        .unwrap();
+    let out = crm_server().args(["create-user", "--help"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     for flag in ["--email", "--password", "--name", "--role"] {
         assert!(text.contains(flag));
@@ -34,16 +29,8 @@ fn help_lists_the_subcommands() {
 #[tokio::test]
 async fn migrate_and_create_user_prepare_a_database_the_server_uses() {
     let url = fresh_database_url().await;
-    let out = crm_server()
-        .arg("migrate")
-        .env("DATABASE_URL", &url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = crm_server().arg("migrate").env("DATABASE_URL", &url).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = crm_server()
         .args([
             "create-user",
@@ -59,23 +46,9 @@ async fn migrate_and_create_user_prepare_a_database_the_server_uses() {
         .env("DATABASE_URL", &url)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let bad = crm_server()
-        .args([
-            "create-user",
-            "--email",
-            "x@cli.uz",
-            "--password",
-            "cli-password-1",
-            "--name",
-            "X",
-            "--role",
-            "wizard",
-        ])
+        .args(["create-user", "--email", "x@cli.uz", "--password", "cli-password-1", "--name", "X", "--role", "wizard"])
         .env("DATABASE_URL", &url)
         .output()
         .unwrap();
@@ -83,40 +56,20 @@ async fn migrate_and_create_user_prepare_a_database_the_server_uses() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("wizard"));
 
     let app = TestApp::spawn_on(&url, &[]).await;
-    let login = app
-        .post(
-            "/api/auth/login",
-            None,
-            json!({"email": "op@cli.uz", "password": "cli-password-1"}),
-        )
-        .await;
+    let login = app.post("/api/auth/login", None, json!({"email": "op@cli.uz", "password": "cli-password-1"})).await;
     assert_eq!(login.status, StatusCode::OK, "{}", login.text);
     assert_eq!(login.body["user"]["role"], json!("operator"));
     // Users existed, so no administrator was bootstrapped.
-    let ceo = app
-        .post(
-            "/api/auth/login",
-            None,
-            json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
-        )
-        .await;
+    let ceo = app.post("/api/auth/login", None, json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})).await;
     assert_eq!(ceo.status, StatusCode::UNAUTHORIZED);
 }
 
 #[test]
 fn bad_configuration_stops_start_up_naming_the_key() {
-    let out = crm_server()
-        .arg("migrate")
-        .env("JWT_EXPIRES_IN", "forever")
-        .output()
-        .unwrap();
+    let out = crm_server().arg("migrate").env("JWT_EXPIRES_IN", "forever").output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("JWT_EXPIRES_IN"));
-    let out = crm_server()
-        .arg("migrate")
-        .env("DATABASE_URL", "mysql://localhost/x")
-        .output()
-        .unwrap();
+    let out = crm_server().arg("migrate").env("DATABASE_URL", "mysql://localhost/x").output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"));
     let out = crm_server()
@@ -127,4 +80,31 @@ fn bad_configuration_stops_start_up_naming_the_key() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("JWT_SECRET"));
+}
+
+#[tokio::test]
+async fn seed_demo_fills_a_living_dashboard_once() {
+    let url = fresh_database_url().await;
+    for _ in 0..2 {
+        let out = crm_server()
+            .arg("seed-demo")
+            .env("DATABASE_URL", &url)
+            .env("ADMIN_EMAIL", ADMIN_EMAIL)
+            .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let app = TestApp::spawn_on(&url, &[]).await;
+    let token = app.admin_token().await;
+    let dashboard = app.get("/api/v1/analytics/dashboard", Some(&token)).await;
+    let d = &dashboard.body["data"];
+    assert_eq!(d["totalCustomers"], json!(300), "seeded once, not twice");
+    let months_with_sales =
+        d["salesTrend"].as_array().unwrap().iter().filter(|p| p["sales"].as_f64().unwrap() > 0.0).count();
+    assert!(months_with_sales >= 10, "sales over the year: {}", dashboard.text);
+    assert!(d["activeDeals"].as_u64().unwrap() > 0);
+    let deals = app.get("/api/v1/deals?limit=1", Some(&token)).await;
+    assert_eq!(deals.body["data"]["pagination"]["totalItems"], json!(2000));
+    assert!(deals.body["data"]["deals"][0]["customer"]["name"].is_string());
 }

@@ -13,9 +13,7 @@ async fn health_reports_the_database() {
         assert_eq!(res.body["status"], json!("healthy"));
         assert_eq!(res.body["database"], json!("ok"));
         assert!(res.body["version"].is_string());
-        assert!(
-            chrono::DateTime::parse_from_rfc3339(res.body["timestamp"].as_str().unwrap()).is_ok()
-        );
+        assert!(chrono::DateTime::parse_from_rfc3339(res.body["timestamp"].as_str().unwrap()).is_ok());
     }
 }
 

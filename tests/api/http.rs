@@ -23,9 +23,7 @@ async fn wrong_methods_are_405_with_a_body() {
     let app = TestApp::spawn().await;
     let res = app.get("/api/v1/auth/login", None).await;
     assert_v1_error(&res, StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED");
-    let res = app
-        .call(Method::DELETE, "/api/auth/register/", None, None)
-        .await;
+    let res = app.call(Method::DELETE, "/api/auth/register/", None, None).await;
     assert_rest_error(&res, StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed");
 }
 
@@ -37,13 +35,7 @@ async fn malformed_json_wrong_content_type_and_huge_bodies_are_refused_clearly()
         let client = app.client.clone();
         let url = url.clone();
         async move {
-            let res = client
-                .post(url)
-                .header("content-type", ct)
-                .body(body)
-                .send()
-                .await
-                .unwrap();
+            let res = client.post(url).header("content-type", ct).body(body).send().await.unwrap();
             let status = res.status();
             (status, res.json::<serde_json::Value>().await.unwrap())
         }
@@ -68,47 +60,26 @@ async fn every_response_carries_a_request_id() {
     assert!(id.len() >= 16);
     let other = app.get("/api/v1/missing", None).await;
     assert_ne!(other.header("x-request-id").unwrap(), id);
-    let echoed = app
-        .client
-        .get(format!("{}/health", app.base))
-        .header("x-request-id", "trace-abc-123")
-        .send()
-        .await
-        .unwrap();
+    let echoed =
+        app.client.get(format!("{}/health", app.base)).header("x-request-id", "trace-abc-123").send().await.unwrap();
     assert_eq!(echoed.headers()["x-request-id"], "trace-abc-123");
-    let unsafe_id = app
-        .client
-        .get(format!("{}/health", app.base))
-        .header("x-request-id", "bad id <script>")
-        .send()
-        .await
-        .unwrap();
+    let unsafe_id =
+        app.client.get(format!("{}/health", app.base)).header("x-request-id", "bad id <script>").send().await.unwrap();
     assert_ne!(unsafe_id.headers()["x-request-id"], "bad id <script>");
 }
 
 #[tokio::test]
 async fn cors_preflight_allows_configured_and_localhost_origins_only() {
-    let app = TestApp::spawn_with(&[(
-        "cors_origin",
-        "https://crm.example.com, https://cc.example.com",
-    )])
-    .await;
+    let app = TestApp::spawn_with(&[("cors_origin", "https://crm.example.com, https://cc.example.com")]).await;
     let preflight = |origin: &'static str| {
         app.client
             .request(Method::OPTIONS, format!("{}/api/v1/customers", app.base))
             .header("origin", origin)
             .header("access-control-request-method", "POST")
-            .header(
-                "access-control-request-headers",
-                "authorization, content-type",
-            )
+            .header("access-control-request-headers", "authorization, content-type")
             .send()
     };
-    for origin in [
-        "https://crm.example.com",
-        "https://cc.example.com",
-        "http://localhost:5173",
-    ] {
+    for origin in ["https://crm.example.com", "https://cc.example.com", "http://localhost:5173"] {
         let res = preflight(origin).await.unwrap();
         assert!(res.status().is_success(), "{origin}: {}", res.status());
         assert_eq!(res.headers()["access-control-allow-origin"], origin);
@@ -122,55 +93,30 @@ async fn cors_preflight_allows_configured_and_localhost_origins_only() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        simple.headers()["access-control-allow-origin"],
-        "https://crm.example.com"
-    );
+    assert_eq!(simple.headers()["access-control-allow-origin"], "https://crm.example.com");
 }
 
 #[tokio::test]
 async fn rate_limits_send_headers_and_429_with_retry_after() {
-    let app = TestApp::spawn_with(&[
-        ("rate_limit_anonymous_per_hour", "3"),
-        ("rate_limit_authenticated_per_hour", "5"),
-    ])
-    .await;
+    let app =
+        TestApp::spawn_with(&[("rate_limit_anonymous_per_hour", "3"), ("rate_limit_authenticated_per_hour", "5")])
+            .await;
     let first = app.get("/api/v1/nothing", None).await;
     assert_eq!(first.header("x-ratelimit-limit"), Some("3"));
     assert_eq!(first.header("x-ratelimit-remaining"), Some("2"));
     let reset: u64 = first.header("x-ratelimit-reset").unwrap().parse().unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     assert!(reset > now && reset <= now + 3600);
     app.get("/api/v1/nothing", None).await;
     // The third request is the login; the token then counts against the user's own quota.
-    let login = app
-        .post(
-            "/api/auth/login",
-            None,
-            json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
-        )
-        .await;
+    let login = app.post("/api/auth/login", None, json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})).await;
     assert_eq!(login.header("x-ratelimit-remaining"), Some("0"));
     let token = login.body["token"].as_str().unwrap().to_string();
     let refused = app.get("/api/v1/nothing", None).await;
     assert_v1_error(&refused, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED");
-    assert!(
-        refused
-            .header("retry-after")
-            .unwrap()
-            .parse::<u64>()
-            .unwrap()
-            > 0
-    );
+    assert!(refused.header("retry-after").unwrap().parse::<u64>().unwrap() > 0);
     let authed = app.get("/api/core/profile/", Some(&token)).await;
     assert_eq!(authed.status, StatusCode::OK);
     assert_eq!(authed.header("x-ratelimit-limit"), Some("5"));
-    assert_eq!(
-        app.get("/health", None).await.status,
-        StatusCode::OK,
-        "health checks are not limited"
-    );
+    assert_eq!(app.get("/health", None).await.status, StatusCode::OK, "health checks are not limited");
 }

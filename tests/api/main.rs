@@ -9,6 +9,7 @@ mod cli;
 mod crm_analytics;
 mod crm_customers;
 mod crm_deals;
+mod crm_summaries;
 mod health;
 mod http;
 mod openapi;

@@ -48,23 +48,13 @@ pub fn config_dir() -> PathBuf {
 /// A URL of a new, empty database: a temporary SQLite file, or a new database on the
 /// PostgreSQL server of `TEST_DATABASE_URL`.
 pub async fn fresh_database_url() -> String {
-    match std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    {
+    match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
         Some(admin_url) => {
             let name = format!("crm_test_{}", random_suffix());
-            let admin = Database::connect(admin_url.as_str())
-                .await
-                .expect("connect to TEST_DATABASE_URL");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create test database");
+            let admin = Database::connect(admin_url.as_str()).await.expect("connect to TEST_DATABASE_URL");
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
             admin.close().await.ok();
-            let (base, _) = admin_url
-                .rsplit_once('/')
-                .expect("TEST_DATABASE_URL names a database");
+            let (base, _) = admin_url.rsplit_once('/').expect("TEST_DATABASE_URL names a database");
             format!("{base}/{name}")
         }
         None => {
@@ -96,31 +86,19 @@ impl TestApp {
             ("admin_name", "Test CEO"),
         ];
         all.extend_from_slice(overrides);
-        let settings =
-            Settings::load_with("test", &config_dir(), false, &all).expect("test settings");
+        let settings = Settings::load_with("test", &config_dir(), false, &all).expect("test settings");
         let running = spawn(settings).await.expect("server starts");
         TestApp {
             base: format!("http://127.0.0.1:{}", running.port),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
+            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
             running,
             database_url: database_url.to_string(),
         }
     }
 
     /// Sends a request with an optional bearer token and JSON body.
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Resp {
-        let mut req = self
-            .client
-            .request(method, format!("{}{}", self.base, path));
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
+        let mut req = self.client.request(method, format!("{}{}", self.base, path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -140,28 +118,14 @@ impl TestApp {
 
     /// Signs in on the call-center/REST login and returns the whole body.
     pub async fn login_body(&self, email: &str, password: &str) -> Value {
-        let res = self
-            .post(
-                "/api/auth/login",
-                None,
-                json!({"email": email, "password": password}),
-            )
-            .await;
-        assert_eq!(
-            res.status,
-            StatusCode::OK,
-            "login of {email} failed: {}",
-            res.text
-        );
+        let res = self.post("/api/auth/login", None, json!({"email": email, "password": password})).await;
+        assert_eq!(res.status, StatusCode::OK, "login of {email} failed: {}", res.text);
         res.body
     }
 
     /// An access token for the user.
     pub async fn token(&self, email: &str, password: &str) -> String {
-        self.login_body(email, password).await["token"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        self.login_body(email, password).await["token"].as_str().unwrap().to_string()
     }
 
     /// An access token of the bootstrap CEO.
@@ -192,12 +156,7 @@ impl Resp {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp {
-            status,
-            headers,
-            body,
-            text,
-        }
+        Resp { status, headers, body, text }
     }
 }
 
@@ -206,25 +165,14 @@ pub fn assert_v1_error(res: &Resp, status: StatusCode, code: &str) {
     assert_eq!(res.status, status, "{}", res.text);
     assert_eq!(res.body["success"], json!(false), "{}", res.text);
     assert_eq!(res.body["error"]["code"], json!(code), "{}", res.text);
-    assert!(
-        res.body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{}",
-        res.text
-    );
+    assert!(res.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", res.text);
 }
 
 /// Asserts the REST surface's error envelope.
 pub fn assert_rest_error(res: &Resp, status: StatusCode, error_type: &str) {
     assert_eq!(res.status, status, "{}", res.text);
     assert_eq!(res.body["error"]["type"], json!(error_type), "{}", res.text);
-    assert_eq!(
-        res.body["error"]["status_code"],
-        json!(status.as_u16()),
-        "{}",
-        res.text
-    );
+    assert_eq!(res.body["error"]["status_code"], json!(status.as_u16()), "{}", res.text);
     assert!(res.body["error"]["timestamp"].is_string(), "{}", res.text);
 }
 
@@ -250,7 +198,8 @@ impl TestApp {
         res.body["data"]["deal"].clone()
     }
 
-    /// Runs SQL on the test database (to set up states the API cannot, like past close times).
+    /// Runs SQL on the test database (to set up states the API cannot, like past close
+    /// times), then rebuilds the CRM summaries as an operator would after a manual change.
     pub async fn sql(&self, sql: &str, values: Vec<sea_orm::Value>) {
         let db = Database::connect(self.database_url.as_str()).await.unwrap();
         let backend = db.get_database_backend();
@@ -269,11 +218,8 @@ impl TestApp {
         } else {
             sql.to_string()
         };
-        db.execute_raw(sea_orm::Statement::from_sql_and_values(
-            backend, sql, values,
-        ))
-        .await
-        .unwrap();
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await.unwrap();
+        persistence::repo::summaries::rebuild(&db).await.unwrap();
         db.close().await.ok();
     }
 }

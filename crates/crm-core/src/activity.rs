@@ -15,12 +15,8 @@ pub enum ActivityType {
 }
 
 impl ActivityType {
-    pub const ALL: [ActivityType; 4] = [
-        ActivityType::Call,
-        ActivityType::Email,
-        ActivityType::Meeting,
-        ActivityType::Deal,
-    ];
+    pub const ALL: [ActivityType; 4] =
+        [ActivityType::Call, ActivityType::Email, ActivityType::Meeting, ActivityType::Deal];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -32,9 +28,7 @@ impl ActivityType {
     }
 
     pub fn parse(raw: &str) -> Option<ActivityType> {
-        ActivityType::ALL
-            .into_iter()
-            .find(|t| t.as_str() == raw.trim())
+        ActivityType::ALL.into_iter().find(|t| t.as_str() == raw.trim())
     }
 }
 
@@ -86,20 +80,12 @@ impl NewActivity {
             Some(raw) => {
                 let parsed = ActivityType::parse(raw);
                 if parsed.is_none() {
-                    push_error(
-                        &mut errors,
-                        "type",
-                        format!("Unknown type '{raw}'; use call, email, meeting or deal."),
-                    );
+                    push_error(&mut errors, "type", format!("Unknown type '{raw}'; use call, email, meeting or deal."));
                 }
                 parsed
             }
         };
-        let description = self
-            .description
-            .as_deref()
-            .map(str::trim)
-            .unwrap_or_default();
+        let description = self.description.as_deref().map(str::trim).unwrap_or_default();
         if description.is_empty() {
             push_error(&mut errors, "description", "Description is required.");
         } else if description.chars().count() > MAX_DESCRIPTION {
@@ -135,18 +121,11 @@ mod tests {
 
     #[test]
     fn validation() {
-        let ok = NewActivity {
-            kind: Some("meeting".into()),
-            description: Some(" Met ".into()),
-            customer_id: Some(2),
-        };
+        let ok = NewActivity { kind: Some("meeting".into()), description: Some(" Met ".into()), customer_id: Some(2) };
         assert_eq!(ok.validate(Some(1)).unwrap().description, "Met");
-        let CrmError::Validation { fields, .. } = NewActivity {
-            kind: Some("fax".into()),
-            ..Default::default()
-        }
-        .validate(None)
-        .unwrap_err() else {
+        let CrmError::Validation { fields, .. } =
+            NewActivity { kind: Some("fax".into()), ..Default::default() }.validate(None).unwrap_err()
+        else {
             panic!()
         };
         assert_eq!(fields.len(), 3);

@@ -100,15 +100,8 @@ pub struct DateRange {
 impl DateRange {
     /// The instants `[start 00:00, end+1 00:00)`.
     pub fn instants(&self) -> (DateTime<Utc>, DateTime<Utc>) {
-        let from = self
-            .start
-            .and_hms_opt(0, 0, 0)
-            .unwrap_or_default()
-            .and_utc();
-        let to = (self.end + Duration::days(1))
-            .and_hms_opt(0, 0, 0)
-            .unwrap_or_default()
-            .and_utc();
+        let from = self.start.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+        let to = (self.end + Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
         (from, to)
     }
 }
@@ -158,15 +151,11 @@ pub fn fill(period: Period, range: DateRange, sparse: Vec<PeriodSales>) -> Vec<P
         .buckets(range.start, range.end)
         .into_iter()
         .map(|label| {
-            sparse
-                .iter()
-                .find(|p| p.period == label)
-                .cloned()
-                .unwrap_or(PeriodSales {
-                    period: label,
-                    sales: Decimal::ZERO,
-                    deals: 0,
-                })
+            sparse.iter().find(|p| p.period == label).cloned().unwrap_or(PeriodSales {
+                period: label,
+                sales: Decimal::ZERO,
+                deals: 0,
+            })
         })
         .collect()
 }
@@ -190,22 +179,9 @@ mod tests {
     #[test]
     fn labels_and_buckets() {
         assert_eq!(Period::Weekly.label(d("2026-11-26")), "2026-11-23");
-        assert_eq!(
-            Period::Monthly.buckets(d("2025-12-15"), d("2026-02-01")),
-            vec!["2025-12", "2026-01", "2026-02"]
-        );
-        assert_eq!(
-            Period::Yearly
-                .buckets(d("2024-05-01"), d("2026-01-01"))
-                .len(),
-            3
-        );
-        assert_eq!(
-            Period::Daily
-                .buckets(d("2026-02-27"), d("2026-03-01"))
-                .len(),
-            3
-        );
+        assert_eq!(Period::Monthly.buckets(d("2025-12-15"), d("2026-02-01")), vec!["2025-12", "2026-01", "2026-02"]);
+        assert_eq!(Period::Yearly.buckets(d("2024-05-01"), d("2026-01-01")).len(), 3);
+        assert_eq!(Period::Daily.buckets(d("2026-02-27"), d("2026-03-01")).len(), 3);
     }
 
     #[test]
@@ -217,19 +193,9 @@ mod tests {
 
     #[test]
     fn fill_inserts_zero_buckets() {
-        let range = DateRange {
-            start: d("2026-01-01"),
-            end: d("2026-03-31"),
-        };
-        let filled = fill(
-            Period::Monthly,
-            range,
-            vec![PeriodSales {
-                period: "2026-02".into(),
-                sales: Decimal::TEN,
-                deals: 1,
-            }],
-        );
+        let range = DateRange { start: d("2026-01-01"), end: d("2026-03-31") };
+        let filled =
+            fill(Period::Monthly, range, vec![PeriodSales { period: "2026-02".into(), sales: Decimal::TEN, deals: 1 }]);
         let sales: Vec<_> = filled.iter().map(|p| p.sales).collect();
         assert_eq!(sales, vec![Decimal::ZERO, Decimal::TEN, Decimal::ZERO]);
     }

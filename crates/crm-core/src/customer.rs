@@ -79,11 +79,7 @@ const MAX_VALUE: usize = 50;
 fn text(value: Option<&str>, field: &str, max: usize, errors: &mut FieldErrors) -> Option<String> {
     let v = value?.trim();
     if v.chars().count() > max {
-        push_error(
-            errors,
-            field,
-            format!("{field} must be at most {max} characters."),
-        );
+        push_error(errors, field, format!("{field} must be at most {max} characters."));
     }
     (!v.is_empty()).then(|| v.to_string())
 }
@@ -93,9 +89,7 @@ fn email(value: Option<&str>, errors: &mut FieldErrors) -> Option<String> {
     if v.is_empty() {
         return None;
     }
-    normalize_email(v)
-        .map_err(|m| push_error(errors, "email", m))
-        .ok()
+    normalize_email(v).map_err(|m| push_error(errors, "email", m)).ok()
 }
 
 fn phone(value: Option<&str>, errors: &mut FieldErrors) -> Option<String> {
@@ -103,9 +97,7 @@ fn phone(value: Option<&str>, errors: &mut FieldErrors) -> Option<String> {
     if v.is_empty() {
         return None;
     }
-    normalize_phone(v)
-        .map_err(|m| push_error(errors, "phone", m))
-        .ok()
+    normalize_phone(v).map_err(|m| push_error(errors, "phone", m)).ok()
 }
 
 fn status(value: &str) -> String {
@@ -159,23 +151,11 @@ impl CustomerPatch {
         };
         let changes = CustomerChanges {
             name,
-            email: self
-                .email
-                .as_ref()
-                .map(|v| email(v.as_deref(), &mut errors)),
-            phone: self
-                .phone
-                .as_ref()
-                .map(|v| phone(v.as_deref(), &mut errors)),
-            company: self
-                .company
-                .as_ref()
-                .map(|v| text(v.as_deref(), "company", MAX_COMPANY, &mut errors)),
+            email: self.email.as_ref().map(|v| email(v.as_deref(), &mut errors)),
+            phone: self.phone.as_ref().map(|v| phone(v.as_deref(), &mut errors)),
+            company: self.company.as_ref().map(|v| text(v.as_deref(), "company", MAX_COMPANY, &mut errors)),
             status,
-            value: self
-                .value
-                .as_ref()
-                .map(|v| text(v.as_deref(), "value", MAX_VALUE, &mut errors)),
+            value: self.value.as_ref().map(|v| text(v.as_deref(), "value", MAX_VALUE, &mut errors)),
         };
         CrmError::check(errors)?;
         Ok(changes)
@@ -203,16 +183,12 @@ pub struct SortOrder {
 impl Default for SortOrder {
     /// Newest first.
     fn default() -> Self {
-        SortOrder {
-            key: CustomerSort::CreatedAt,
-            descending: true,
-        }
+        SortOrder { key: CustomerSort::CreatedAt, descending: true }
     }
 }
 
 /// The accepted `sort` keys, for documentation and error messages.
-pub const SORT_KEYS: &str =
-    "name, email, company, status, createdAt, updatedAt (prefix with - for descending)";
+pub const SORT_KEYS: &str = "name, email, company, status, createdAt, updatedAt (prefix with - for descending)";
 
 impl SortOrder {
     /// Parses `name`, `-createdAt`, ... (snake_case accepted too).
@@ -230,10 +206,7 @@ impl SortOrder {
             "createdAt" | "created_at" => CustomerSort::CreatedAt,
             "updatedAt" | "updated_at" => CustomerSort::UpdatedAt,
             _ => {
-                return Err(CrmError::field(
-                    "sort",
-                    format!("Unknown sort key '{raw}'; use one of: {SORT_KEYS}."),
-                ));
+                return Err(CrmError::field("sort", format!("Unknown sort key '{raw}'; use one of: {SORT_KEYS}.")));
             }
         };
         Ok(SortOrder { key, descending })
@@ -250,18 +223,8 @@ pub struct CustomerFilter {
 }
 
 /// The text searched by `search`: the searchable fields, lower-cased.
-pub fn search_text(
-    name: &str,
-    email: Option<&str>,
-    phone: Option<&str>,
-    company: Option<&str>,
-) -> String {
-    [Some(name), email, phone, company]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+pub fn search_text(name: &str, email: Option<&str>, phone: Option<&str>, company: Option<&str>) -> String {
+    [Some(name), email, phone, company].into_iter().flatten().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 #[cfg(test)]
@@ -290,55 +253,24 @@ mod tests {
 
     #[test]
     fn invalid_customer_names_each_field() {
-        let err = NewCustomer {
-            email: Some("nope".into()),
-            phone: Some("12".into()),
-            ..Default::default()
-        }
-        .validate(None)
-        .unwrap_err();
-        let CrmError::Validation { fields, .. } = err else {
-            panic!()
-        };
-        assert!(
-            fields.contains_key("name")
-                && fields.contains_key("email")
-                && fields.contains_key("phone")
-        );
+        let err = NewCustomer { email: Some("nope".into()), phone: Some("12".into()), ..Default::default() }
+            .validate(None)
+            .unwrap_err();
+        let CrmError::Validation { fields, .. } = err else { panic!() };
+        assert!(fields.contains_key("name") && fields.contains_key("email") && fields.contains_key("phone"));
     }
 
     #[test]
     fn patch_can_clear_optional_fields_but_not_the_name() {
-        let changes = CustomerPatch {
-            email: Some(None),
-            ..Default::default()
-        }
-        .validate()
-        .unwrap();
+        let changes = CustomerPatch { email: Some(None), ..Default::default() }.validate().unwrap();
         assert_eq!(changes.email, Some(None));
-        assert!(
-            CustomerPatch {
-                name: Some(" ".into()),
-                ..Default::default()
-            }
-            .validate()
-            .is_err()
-        );
+        assert!(CustomerPatch { name: Some(" ".into()), ..Default::default() }.validate().is_err());
     }
 
     #[test]
     fn sort_keys() {
-        assert_eq!(
-            SortOrder::parse("-createdAt").unwrap(),
-            SortOrder::default()
-        );
-        assert_eq!(
-            SortOrder::parse("name").unwrap(),
-            SortOrder {
-                key: CustomerSort::Name,
-                descending: false
-            }
-        );
+        assert_eq!(SortOrder::parse("-createdAt").unwrap(), SortOrder::default());
+        assert_eq!(SortOrder::parse("name").unwrap(), SortOrder { key: CustomerSort::Name, descending: false });
         assert!(SortOrder::parse("password").is_err());
     }
 }

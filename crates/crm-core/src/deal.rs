@@ -15,12 +15,8 @@ pub enum DealStatus {
 }
 
 impl DealStatus {
-    pub const ALL: [DealStatus; 4] = [
-        DealStatus::New,
-        DealStatus::InProgress,
-        DealStatus::Completed,
-        DealStatus::Cancelled,
-    ];
+    pub const ALL: [DealStatus; 4] =
+        [DealStatus::New, DealStatus::InProgress, DealStatus::Completed, DealStatus::Cancelled];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -33,9 +29,7 @@ impl DealStatus {
 
     /// Parses a stored or submitted name.
     pub fn parse(raw: &str) -> Option<DealStatus> {
-        DealStatus::ALL
-            .into_iter()
-            .find(|s| s.as_str() == raw.trim())
+        DealStatus::ALL.into_iter().find(|s| s.as_str() == raw.trim())
     }
 
     /// Counted as an active deal on the dashboard.
@@ -130,17 +124,9 @@ pub fn check_value(value: Decimal, errors: &mut FieldErrors) -> Decimal {
     if value.is_sign_negative() && !value.is_zero() {
         push_error(errors, "value", "Value cannot be negative.");
     } else if value.normalize().scale() > 2 {
-        push_error(
-            errors,
-            "value",
-            "Value can have at most two decimal places.",
-        );
+        push_error(errors, "value", "Value can have at most two decimal places.");
     } else if value > max_value() {
-        push_error(
-            errors,
-            "value",
-            format!("Value cannot exceed {}.", max_value()),
-        );
+        push_error(errors, "value", format!("Value cannot exceed {}.", max_value()));
     }
     value.round_dp(2)
 }
@@ -158,21 +144,14 @@ fn title(value: Option<&str>, errors: &mut FieldErrors) -> Option<String> {
 }
 
 fn description(value: Option<&str>) -> Option<String> {
-    value
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
+    value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
 }
 
 fn status(value: Option<&str>, errors: &mut FieldErrors) -> Option<DealStatus> {
     let raw = value?;
     let parsed = DealStatus::parse(raw);
     if parsed.is_none() {
-        push_error(
-            errors,
-            "status",
-            format!("Unknown status '{raw}'; use new, in_progress, completed or cancelled."),
-        );
+        push_error(errors, "status", format!("Unknown status '{raw}'; use new, in_progress, completed or cancelled."));
     }
     parsed
 }
@@ -182,10 +161,7 @@ impl NewDeal {
     pub fn validate(&self, user_id: Option<i64>, now: DateTime<Utc>) -> Result<DealDraft> {
         let mut errors = FieldErrors::new();
         let title = title(self.title.as_deref().or(Some("")), &mut errors);
-        let value = self
-            .value
-            .map(|v| check_value(v, &mut errors))
-            .unwrap_or_default();
+        let value = self.value.map(|v| check_value(v, &mut errors)).unwrap_or_default();
         let status = status(self.status.as_deref(), &mut errors).unwrap_or(DealStatus::New);
         if self.customer_id.is_none() {
             push_error(&mut errors, "customerId", "customerId is required.");
@@ -218,18 +194,11 @@ impl DealPatch {
         };
         CrmError::check(errors)?;
         let closed_at = match changes.status {
-            Some(DealStatus::Completed) if current.status != DealStatus::Completed => {
-                Some(Some(now))
-            }
-            Some(s) if s != DealStatus::Completed && current.status == DealStatus::Completed => {
-                Some(None)
-            }
+            Some(DealStatus::Completed) if current.status != DealStatus::Completed => Some(Some(now)),
+            Some(s) if s != DealStatus::Completed && current.status == DealStatus::Completed => Some(None),
             _ => None,
         };
-        Ok(DealChanges {
-            closed_at,
-            ..changes
-        })
+        Ok(DealChanges { closed_at, ..changes })
     }
 }
 
@@ -264,10 +233,7 @@ mod tests {
     #[test]
     fn values_have_two_places_and_no_sign() {
         let mut errors = FieldErrors::new();
-        assert_eq!(
-            check_value(Decimal::from_str("1500.50").unwrap(), &mut errors).to_string(),
-            "1500.50"
-        );
+        assert_eq!(check_value(Decimal::from_str("1500.50").unwrap(), &mut errors).to_string(), "1500.50");
         assert!(errors.is_empty());
         check_value(Decimal::from_str("1.005").unwrap(), &mut errors);
         check_value(Decimal::from_str("-1").unwrap(), &mut errors);
@@ -277,35 +243,11 @@ mod tests {
     #[test]
     fn completing_records_the_close_time_and_reopening_clears_it() {
         let now = Utc::now();
-        let patch = DealPatch {
-            status: Some("completed".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            patch
-                .validate(&deal(DealStatus::InProgress), now)
-                .unwrap()
-                .closed_at,
-            Some(Some(now))
-        );
-        assert_eq!(
-            patch
-                .validate(&deal(DealStatus::Completed), now)
-                .unwrap()
-                .closed_at,
-            None
-        );
-        let reopen = DealPatch {
-            status: Some("in_progress".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            reopen
-                .validate(&deal(DealStatus::Completed), now)
-                .unwrap()
-                .closed_at,
-            Some(None)
-        );
+        let patch = DealPatch { status: Some("completed".into()), ..Default::default() };
+        assert_eq!(patch.validate(&deal(DealStatus::InProgress), now).unwrap().closed_at, Some(Some(now)));
+        assert_eq!(patch.validate(&deal(DealStatus::Completed), now).unwrap().closed_at, None);
+        let reopen = DealPatch { status: Some("in_progress".into()), ..Default::default() };
+        assert_eq!(reopen.validate(&deal(DealStatus::Completed), now).unwrap().closed_at, Some(None));
         let draft = NewDeal {
             title: Some("x".into()),
             status: Some("completed".into()),
@@ -317,18 +259,12 @@ mod tests {
 
     #[test]
     fn new_deal_requires_title_and_customer() {
-        let CrmError::Validation { fields, .. } =
-            NewDeal::default().validate(None, Utc::now()).unwrap_err()
-        else {
+        let CrmError::Validation { fields, .. } = NewDeal::default().validate(None, Utc::now()).unwrap_err() else {
             panic!()
         };
         assert!(fields.contains_key("title") && fields.contains_key("customerId"));
-        let bad = NewDeal {
-            title: Some("x".into()),
-            customer_id: Some(1),
-            status: Some("won".into()),
-            ..Default::default()
-        };
+        let bad =
+            NewDeal { title: Some("x".into()), customer_id: Some(1), status: Some("won".into()), ..Default::default() };
         assert!(bad.validate(None, Utc::now()).is_err());
     }
 }

@@ -8,10 +8,7 @@ use management_core::ManagementError;
 pub enum CrmError {
     /// Invalid input; `fields` says which field and why.
     #[error("{message}")]
-    Validation {
-        message: String,
-        fields: FieldErrors,
-    },
+    Validation { message: String, fields: FieldErrors },
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -51,9 +48,7 @@ impl From<ManagementError> for CrmError {
             ManagementError::Forbidden(m) => CrmError::Forbidden(m),
             ManagementError::NotFound(m) => CrmError::NotFound(m),
             ManagementError::Conflict(m) => CrmError::Conflict(m),
-            ManagementError::Validation { message, fields } => {
-                CrmError::Validation { message, fields }
-            }
+            ManagementError::Validation { message, fields } => CrmError::Validation { message, fields },
             other => CrmError::Internal(other.to_string()),
         }
     }

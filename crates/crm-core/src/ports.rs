@@ -2,7 +2,7 @@
 
 use crate::Result;
 use crate::activity::{ActivityDraft, ActivityFilter, ActivityView};
-use crate::analytics::{Period, PeriodSales, TopCustomer};
+use crate::analytics::{DateRange, Period, PeriodSales, TopCustomer};
 use crate::customer::{Customer, CustomerChanges, CustomerDraft, CustomerFilter};
 use crate::deal::{DealChanges, DealDraft, DealFilter, DealView};
 use async_trait::async_trait;
@@ -58,7 +58,8 @@ pub trait StatusCatalog: Send + Sync {
     async fn statuses(&self) -> Result<Vec<StatusEntry>>;
 }
 
-/// Aggregates computed by the database (never by loading rows).
+/// Aggregates computed by the database (never by loading rows). Days are UTC; a deal
+/// counts as a sale on the day it was completed.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait AnalyticsRepository: Send + Sync {
@@ -66,20 +67,10 @@ pub trait AnalyticsRepository: Send + Sync {
     async fn customers_by_status(&self) -> Result<Vec<(String, u64)>>;
     /// Deals in `new` or `in_progress`.
     async fn open_deals(&self) -> Result<u64>;
-    /// Sum of completed deal values closed in `[from, to)`.
-    async fn completed_value(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Decimal>;
-    /// Completed value and count per bucket of `period` in `[from, to)`; only non-empty buckets.
-    async fn completed_by_period(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        period: Period,
-    ) -> Result<Vec<PeriodSales>>;
-    /// The `limit` customers with the highest completed value in `[from, to)`.
-    async fn top_customers(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        limit: u64,
-    ) -> Result<Vec<TopCustomer>>;
+    /// Sum of completed deal values in the range.
+    async fn completed_value(&self, range: DateRange) -> Result<Decimal>;
+    /// Completed value and count per bucket of `period` in the range; only non-empty buckets.
+    async fn completed_by_period(&self, range: DateRange, period: Period) -> Result<Vec<PeriodSales>>;
+    /// The `limit` customers with the highest completed value in the range.
+    async fn top_customers(&self, range: DateRange, limit: u64) -> Result<Vec<TopCustomer>>;
 }

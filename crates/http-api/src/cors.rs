@@ -16,23 +16,13 @@ impl CorsPolicy {
     /// Whether `origin` may call the API.
     pub fn allows(&self, origin: &str) -> bool {
         let origin = origin.trim_end_matches('/');
-        if self
-            .origins
-            .iter()
-            .any(|o| o == "*" || o.trim_end_matches('/') == origin)
-        {
+        if self.origins.iter().any(|o| o == "*" || o.trim_end_matches('/') == origin) {
             return true;
         }
         if self.allow_localhost {
-            for prefix in [
-                "http://localhost",
-                "http://127.0.0.1",
-                "https://localhost",
-                "http://[::1]",
-            ] {
+            for prefix in ["http://localhost", "http://127.0.0.1", "https://localhost", "http://[::1]"] {
                 if let Some(rest) = origin.strip_prefix(prefix)
-                    && (rest.is_empty()
-                        || (rest.starts_with(':') && rest[1..].chars().all(|c| c.is_ascii_digit())))
+                    && (rest.is_empty() || (rest.starts_with(':') && rest[1..].chars().all(|c| c.is_ascii_digit())))
                 {
                     return true;
                 }
@@ -46,14 +36,7 @@ impl CorsPolicy {
         let policy = self.clone();
         Cors::default()
             .allowed_origin_fn(move |origin, _| origin.to_str().is_ok_and(|o| policy.allows(o)))
-            .allowed_methods([
-                Method::GET,
-                Method::POST,
-                Method::PUT,
-                Method::PATCH,
-                Method::DELETE,
-                Method::OPTIONS,
-            ])
+            .allowed_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS])
             .allowed_headers([
                 header::AUTHORIZATION,
                 header::CONTENT_TYPE,
@@ -77,18 +60,12 @@ mod tests {
 
     #[test]
     fn origins() {
-        let p = CorsPolicy {
-            origins: vec!["https://crm.example.com".into()],
-            allow_localhost: true,
-        };
+        let p = CorsPolicy { origins: vec!["https://crm.example.com".into()], allow_localhost: true };
         assert!(p.allows("https://crm.example.com"));
         assert!(p.allows("http://localhost:5173"));
         assert!(!p.allows("http://localhost.evil.com"));
         assert!(!p.allows("https://evil.com"));
-        let strict = CorsPolicy {
-            origins: vec![],
-            allow_localhost: false,
-        };
+        let strict = CorsPolicy { origins: vec![], allow_localhost: false };
         assert!(!strict.allows("http://localhost:5173"));
     }
 }

@@ -12,12 +12,7 @@ use management_core::Principal;
 
 /// The bearer token of the `Authorization` header, if any.
 pub fn bearer_token(req: &HttpRequest) -> Option<String> {
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .trim();
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_string())
@@ -25,15 +20,11 @@ pub fn bearer_token(req: &HttpRequest) -> Option<String> {
 
 /// The client's address: the peer, or the first `X-Forwarded-For` hop when the proxy is trusted.
 pub fn client_ip(req: &HttpRequest) -> String {
-    let trust = req
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|s| s.trust_forwarded_for);
+    let trust = req.app_data::<web::Data<AppState>>().is_some_and(|s| s.trust_forwarded_for);
     if trust && let Some(ip) = req.connection_info().realip_remote_addr() {
         return ip.to_string();
     }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
 /// The authenticated caller; refuses with 401 when the token is missing, bad, expired or
@@ -50,44 +41,36 @@ impl FromRequest for Auth {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token.ok_or_else(|| {
-                ApiError::unauthorized(
-                    "Authentication required: send 'Authorization: Bearer <token>'",
-                )
+                ApiError::unauthorized("Authentication required: send 'Authorization: Bearer <token>'")
             })?;
-            state
-                .auth
-                .authenticate(&token)
-                .await
-                .map(Auth)
-                .map_err(ApiError::from)
+            state.auth.authenticate(&token).await.map(Auth).map_err(ApiError::from)
         })
     }
 }
 
 /// JSON bodies: size limit, and clear errors for bad syntax or a wrong content type.
 pub fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(limit)
-        .error_handler(|err, _| {
-            let api = match &err {
-                JsonPayloadError::ContentType => ApiError::new(
-                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "UNSUPPORTED_MEDIA_TYPE",
-                    "Content-Type must be application/json",
-                ),
-                JsonPayloadError::Overflow { limit }
-                | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
+    web::JsonConfig::default().limit(limit).error_handler(|err, _| {
+        let api = match &err {
+            JsonPayloadError::ContentType => ApiError::new(
+                actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "Content-Type must be application/json",
+            ),
+            JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+                ApiError::new(
                     actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
                     "PAYLOAD_TOO_LARGE",
                     format!("Request body is larger than {limit} bytes"),
-                ),
-                JsonPayloadError::Deserialize(e) if e.is_data() => {
-                    ApiError::validation(format!("Invalid request body: {e}"))
-                }
-                other => ApiError::validation(format!("Malformed JSON body: {other}")),
-            };
-            api.into()
-        })
+                )
+            }
+            JsonPayloadError::Deserialize(e) if e.is_data() => {
+                ApiError::validation(format!("Invalid request body: {e}"))
+            }
+            other => ApiError::validation(format!("Malformed JSON body: {other}")),
+        };
+        api.into()
+    })
 }
 
 /// Query strings: a wrong type or value is a 400 naming the problem.

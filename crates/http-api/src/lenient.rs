@@ -19,19 +19,13 @@ where
 pub fn id(field: &str, value: Option<&Value>) -> Result<Option<i64>, ApiError> {
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| ApiError::field(field, format!("{field} must be an integer."))),
-        Some(Value::String(s)) if !s.trim().is_empty() => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| ApiError::field(field, format!("{field} must be an integer."))),
-        Some(_) => Err(ApiError::field(
-            field,
-            format!("{field} must be an integer."),
-        )),
+        Some(Value::Number(n)) => {
+            n.as_i64().map(Some).ok_or_else(|| ApiError::field(field, format!("{field} must be an integer.")))
+        }
+        Some(Value::String(s)) if !s.trim().is_empty() => {
+            s.trim().parse().map(Some).map_err(|_| ApiError::field(field, format!("{field} must be an integer.")))
+        }
+        Some(_) => Err(ApiError::field(field, format!("{field} must be an integer."))),
     }
 }
 
@@ -44,10 +38,7 @@ pub fn decimal(field: &str, value: Option<&Value>) -> Result<Option<Decimal>, Ap
         Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
         Some(_) => return Err(bad()),
     };
-    Decimal::from_str(&text)
-        .or_else(|_| Decimal::from_scientific(&text))
-        .map(Some)
-        .map_err(|_| bad())
+    Decimal::from_str(&text).or_else(|_| Decimal::from_scientific(&text)).map(Some).map_err(|_| bad())
 }
 
 /// A text given as a string or a number (`null` is `Some(None)`, absent is `None`).
@@ -63,8 +54,7 @@ pub fn text(field: &str, value: Option<&Value>) -> Result<Option<Option<String>>
 
 /// The body as a JSON object, or a 400.
 pub fn object(body: &Value) -> Result<&serde_json::Map<String, Value>, ApiError> {
-    body.as_object()
-        .ok_or_else(|| ApiError::validation("The request body must be a JSON object."))
+    body.as_object().ok_or_else(|| ApiError::validation("The request body must be a JSON object."))
 }
 
 #[cfg(test)]
@@ -77,25 +67,10 @@ mod tests {
         assert_eq!(id("customerId", Some(&json!("12"))).unwrap(), Some(12));
         assert_eq!(id("customerId", Some(&json!(12))).unwrap(), Some(12));
         assert!(id("customerId", Some(&json!(1.5))).is_err());
-        assert_eq!(
-            decimal("value", Some(&json!(1500.5)))
-                .unwrap()
-                .unwrap()
-                .to_string(),
-            "1500.5"
-        );
-        assert_eq!(
-            decimal("value", Some(&json!("99.99")))
-                .unwrap()
-                .unwrap()
-                .to_string(),
-            "99.99"
-        );
+        assert_eq!(decimal("value", Some(&json!(1500.5))).unwrap().unwrap().to_string(), "1500.5");
+        assert_eq!(decimal("value", Some(&json!("99.99"))).unwrap().unwrap().to_string(), "99.99");
         assert!(decimal("value", Some(&json!("abc"))).is_err());
-        assert_eq!(
-            text("value", Some(&json!(5000))).unwrap(),
-            Some(Some("5000".into()))
-        );
+        assert_eq!(text("value", Some(&json!(5000))).unwrap(), Some(Some("5000".into())));
         assert_eq!(text("value", Some(&json!(null))).unwrap(), Some(None));
     }
 }

@@ -57,11 +57,12 @@ pub fn app(
         .app_data(extract::query_config())
         .app_data(extract::path_config())
         .configure(routes::configure)
-        .service(web::resource("/docs").route(web::get().to(|| async {
-            HttpResponse::PermanentRedirect()
-                .insert_header(("Location", "/docs/"))
-                .finish()
-        })))
+        .service(
+            web::resource("/docs").route(
+                web::get()
+                    .to(|| async { HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish() }),
+            ),
+        )
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
         .default_service(web::to(routes::not_found))
         .wrap(from_fn(middleware::rate_limit::rate_limit))

@@ -22,10 +22,7 @@ pub fn page_request(
     }
     let size = size.unwrap_or(default_size);
     if size == 0 || size > MAX_PAGE_SIZE {
-        return Err(ApiError::field(
-            size_field,
-            format!("{size_field} must be between 1 and {MAX_PAGE_SIZE}."),
-        ));
+        return Err(ApiError::field(size_field, format!("{size_field} must be between 1 and {MAX_PAGE_SIZE}.")));
     }
     Ok(PageRequest::new(page, size))
 }
@@ -43,19 +40,11 @@ impl<T> RestPage<T> {
     pub fn new(req: &HttpRequest, page: Page<T>) -> Self {
         let link = |n: u64| {
             let info = req.connection_info();
-            let mut pairs: Vec<(String, String)> = url_pairs(req.query_string())
-                .into_iter()
-                .filter(|(k, _)| k != "page")
-                .collect();
+            let mut pairs: Vec<(String, String)> =
+                url_pairs(req.query_string()).into_iter().filter(|(k, _)| k != "page").collect();
             pairs.push(("page".into(), n.to_string()));
             let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            format!(
-                "{}://{}{}?{}",
-                info.scheme(),
-                info.host(),
-                req.path(),
-                query.join("&")
-            )
+            format!("{}://{}{}?{}", info.scheme(), info.host(), req.path(), query.join("&"))
         };
         let current = page.request.page;
         RestPage {

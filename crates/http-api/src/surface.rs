@@ -43,10 +43,7 @@ impl Surface {
             Surface::CrmV1
         } else if REST_PREFIXES.iter().any(|p| path.starts_with(p)) {
             Surface::RestApi
-        } else if ["/management", "/crm", "/auth"]
-            .iter()
-            .any(|p| path == *p || path.starts_with(&format!("{p}/")))
-        {
+        } else if ["/management", "/crm", "/auth"].iter().any(|p| path == *p || path.starts_with(&format!("{p}/"))) {
             Surface::Management
         } else {
             Surface::CallCenter
@@ -114,21 +111,12 @@ mod tests {
     #[test]
     fn paths_map_to_surfaces() {
         assert_eq!(Surface::of_path("/api/v1/customers"), Surface::CrmV1);
-        assert_eq!(
-            Surface::of_path("/api/system-config/users/"),
-            Surface::RestApi
-        );
-        assert_eq!(
-            Surface::of_path("/api/analytics/dashboard/"),
-            Surface::RestApi
-        );
+        assert_eq!(Surface::of_path("/api/system-config/users/"), Surface::RestApi);
+        assert_eq!(Surface::of_path("/api/analytics/dashboard/"), Surface::RestApi);
         assert_eq!(Surface::of_path("/api/analytics"), Surface::CallCenter);
         assert_eq!(Surface::of_path("/api/auth/login/"), Surface::CallCenter);
         assert_eq!(Surface::of_path("/api/auth/register/"), Surface::RestApi);
-        assert_eq!(
-            Surface::of_path("/management/statuses"),
-            Surface::Management
-        );
+        assert_eq!(Surface::of_path("/management/statuses"), Surface::Management);
         assert_eq!(Surface::of_path("/crm/sales-managers"), Surface::Management);
         assert_eq!(Surface::of_path("/crmx"), Surface::CallCenter);
         assert_eq!(Surface::of_path("/nowhere"), Surface::CallCenter);

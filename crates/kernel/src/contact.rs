@@ -19,17 +19,11 @@ pub fn normalize_email(raw: &str) -> Result<String, String> {
                 && !domain.ends_with('.')
                 && !domain.contains("..")
                 && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-                && domain
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '.' || c == '-')
+                && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
         }
         None => false,
     };
-    if valid {
-        Ok(email)
-    } else {
-        Err(format!("'{}' is not a valid e-mail address.", raw.trim()))
-    }
+    if valid { Ok(email) } else { Err(format!("'{}' is not a valid e-mail address.", raw.trim())) }
 }
 
 /// Normalises a phone number to E.164 (`+` and 8 to 15 digits).
@@ -57,18 +51,14 @@ pub fn normalize_phone(raw: &str) -> Result<String, String> {
     } else if digits.len() == 12 && digits.starts_with("998") {
         digits
     } else {
-        return Err(format!(
-            "'{trimmed}' is not a valid phone number: use international format, e.g. +998901234567."
-        ));
+        return Err(format!("'{trimmed}' is not a valid phone number: use international format, e.g. +998901234567."));
     };
     let valid_length = (8..=15).contains(&international.len());
     if !valid_length || international.starts_with('0') {
         return Err(format!("'{trimmed}' is not a valid phone number."));
     }
     if international.starts_with("998") && international.len() != 12 {
-        return Err(format!(
-            "'{trimmed}' is not a valid Uzbek phone number (+998 and 9 digits)."
-        ));
+        return Err(format!("'{trimmed}' is not a valid Uzbek phone number (+998 and 9 digits)."));
     }
     Ok(format!("+{international}"))
 }
@@ -79,20 +69,8 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_lowercased() {
-        assert_eq!(
-            normalize_email("  John@Example.COM ").unwrap(),
-            "john@example.com"
-        );
-        for bad in [
-            "",
-            "john",
-            "john@",
-            "@example.com",
-            "a@b",
-            "a b@c.com",
-            "a@b..com",
-            "a@@b.com",
-        ] {
+        assert_eq!(normalize_email("  John@Example.COM ").unwrap(), "john@example.com");
+        for bad in ["", "john", "john@", "@example.com", "a@b", "a b@c.com", "a@b..com", "a@@b.com"] {
             assert!(normalize_email(bad).is_err(), "{bad} should be refused");
         }
     }
@@ -100,25 +78,11 @@ mod tests {
     #[test]
     fn phones_become_e164() {
         assert_eq!(normalize_phone("901234567").unwrap(), "+998901234567");
-        assert_eq!(
-            normalize_phone("+998 90 123-45-67").unwrap(),
-            "+998901234567"
-        );
+        assert_eq!(normalize_phone("+998 90 123-45-67").unwrap(), "+998901234567");
         assert_eq!(normalize_phone("998901234567").unwrap(), "+998901234567");
         assert_eq!(normalize_phone("00998901234567").unwrap(), "+998901234567");
-        assert_eq!(
-            normalize_phone("+1 (555) 123-4567").unwrap(),
-            "+15551234567"
-        );
-        for bad in [
-            "",
-            "abc",
-            "12345",
-            "+99890123",
-            "+1234567890123456",
-            "90-12x",
-            "+0123456789",
-        ] {
+        assert_eq!(normalize_phone("+1 (555) 123-4567").unwrap(), "+15551234567");
+        for bad in ["", "abc", "12345", "+99890123", "+1234567890123456", "90-12x", "+0123456789"] {
             assert!(normalize_phone(bad).is_err(), "{bad} should be refused");
         }
     }

@@ -14,8 +14,5 @@ pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
 /// Adds `message` to the messages of `field`.
 pub fn push_error(errors: &mut FieldErrors, field: &str, message: impl Into<String>) {
-    errors
-        .entry(field.to_string())
-        .or_default()
-        .push(message.into());
+    errors.entry(field.to_string()).or_default().push(message.into());
 }

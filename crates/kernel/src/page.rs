@@ -10,10 +10,7 @@ pub struct PageRequest {
 impl PageRequest {
     /// A request for `page` (1-based) with `per_page` items.
     pub fn new(page: u64, per_page: u64) -> Self {
-        PageRequest {
-            page: page.max(1),
-            per_page: per_page.max(1),
-        }
+        PageRequest { page: page.max(1), per_page: per_page.max(1) }
     }
 
     /// Number of rows to skip.
@@ -43,11 +40,7 @@ impl<T> Page<T> {
 
     /// Maps the items, keeping the counts.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            items: self.items.into_iter().map(f).collect(),
-            total: self.total,
-            request: self.request,
-        }
+        Page { items: self.items.into_iter().map(f).collect(), total: self.total, request: self.request }
     }
 }
 
@@ -57,19 +50,11 @@ mod tests {
 
     #[test]
     fn page_arithmetic() {
-        let page = Page {
-            items: vec![1],
-            total: 21,
-            request: PageRequest::new(3, 10),
-        };
+        let page = Page { items: vec![1], total: 21, request: PageRequest::new(3, 10) };
         assert_eq!(page.total_pages(), 3);
         assert!(!page.has_next());
         assert_eq!(page.request.offset(), 20);
-        let empty: Page<i32> = Page {
-            items: vec![],
-            total: 0,
-            request: PageRequest::new(1, 10),
-        };
+        let empty: Page<i32> = Page { items: vec![], total: 0, request: PageRequest::new(1, 10) };
         assert_eq!(empty.total_pages(), 0);
     }
 }

@@ -2,8 +2,8 @@
 
 use crate::error::{ManagementError, Result};
 use crate::ports::{
-    AccessClaims, LoginAttemptRepository, PasswordHasher, RoleRepository, SessionRepository,
-    TokenCodec, TokenError, UserRepository,
+    AccessClaims, LoginAttemptRepository, PasswordHasher, RoleRepository, SessionRepository, TokenCodec, TokenError,
+    UserRepository,
 };
 use crate::principal::Principal;
 use crate::role::{CEO, DEFAULT_ROLE};
@@ -91,18 +91,11 @@ impl AuthService {
         }
         let now = Utc::now();
         let throttle = self.config.throttle;
-        throttle
-            .check(self.ports.attempts.as_ref(), &email, &req.client_ip, now)
-            .await?;
+        throttle.check(self.ports.attempts.as_ref(), &email, &req.client_ip, now).await?;
 
         let found = self.ports.users.find_credentials(&email).await?;
         let valid = match &found {
-            Some(creds) => {
-                self.ports
-                    .hasher
-                    .verify(&req.password, &creds.password_hash)
-                    .await?
-            }
+            Some(creds) => self.ports.hasher.verify(&req.password, &creds.password_hash).await?,
             None => {
                 // Same cost as a real check, so response time does not reveal accounts.
                 self.ports.hasher.hash(&req.password).await?;
@@ -112,18 +105,12 @@ impl AuthService {
         let user = match found {
             Some(creds) if valid && creds.user.is_active => creds.user,
             _ => {
-                throttle
-                    .record_failure(self.ports.attempts.as_ref(), &email, &req.client_ip, now)
-                    .await?;
+                throttle.record_failure(self.ports.attempts.as_ref(), &email, &req.client_ip, now).await?;
                 return Err(ManagementError::Unauthorized(BAD_CREDENTIALS.into()));
             }
         };
         self.ports.attempts.clear(&account_key(&email)).await?;
-        let refresh_ttl = if req.remember {
-            self.config.remember_refresh_ttl
-        } else {
-            self.config.refresh_ttl
-        };
+        let refresh_ttl = if req.remember { self.config.remember_refresh_ttl } else { self.config.refresh_ttl };
         let family = self.ports.tokens.random_id();
         let tokens = self.issue(&user, &family, refresh_ttl).await?;
         Ok((user, tokens))
@@ -135,27 +122,16 @@ impl AuthService {
         let invalid = || ManagementError::Unauthorized("Invalid or expired refresh token".into());
         let token = refresh_token.trim();
         if token.is_empty() {
-            return Err(ManagementError::field(
-                "refreshToken",
-                "Refresh token is required.",
-            ));
+            return Err(ManagementError::field("refreshToken", "Refresh token is required."));
         }
         let hash = self.ports.tokens.hash_refresh_token(token);
-        let record = self
-            .ports
-            .sessions
-            .find_refresh(&hash)
-            .await?
-            .ok_or_else(invalid)?;
+        let record = self.ports.sessions.find_refresh(&hash).await?.ok_or_else(invalid)?;
         let now = Utc::now();
         if record.revoked_at.is_some() {
             return Err(invalid());
         }
         if record.used_at.is_some() || !self.ports.sessions.mark_used(record.id, now).await? {
-            self.ports
-                .sessions
-                .revoke_family(&record.family_id, now)
-                .await?;
+            self.ports.sessions.revoke_family(&record.family_id, now).await?;
             return Err(ManagementError::Unauthorized(
                 "Refresh token reuse detected; the session has been revoked".into(),
             ));
@@ -165,53 +141,28 @@ impl AuthService {
         }
         let user = self.active_user(record.user_id).await?;
         let remaining = record.expires_at - now;
-        let ttl = if remaining > self.config.refresh_ttl {
-            remaining
-        } else {
-            self.config.refresh_ttl
-        };
+        let ttl = if remaining > self.config.refresh_ttl { remaining } else { self.config.refresh_ttl };
         let tokens = self.issue(&user, &record.family_id, ttl).await?;
         Ok((user, tokens))
     }
 
     /// Revokes the caller's access token and its whole refresh family.
     pub async fn logout(&self, principal: &Principal) -> Result<()> {
-        let expires =
-            chrono::DateTime::from_timestamp(principal.expires_at, 0).unwrap_or_else(Utc::now);
-        self.ports
-            .sessions
-            .revoke_access(&principal.jti, expires)
-            .await?;
-        self.ports
-            .sessions
-            .revoke_family(&principal.session_id, Utc::now())
-            .await
+        let expires = chrono::DateTime::from_timestamp(principal.expires_at, 0).unwrap_or_else(Utc::now);
+        self.ports.sessions.revoke_access(&principal.jti, expires).await?;
+        self.ports.sessions.revoke_family(&principal.session_id, Utc::now()).await
     }
 
     /// Resolves a bearer access token to the calling user, refusing expired, forged or
     /// revoked tokens and deactivated users.
     pub async fn authenticate(&self, access_token: &str) -> Result<Principal> {
-        let claims = self
-            .ports
-            .tokens
-            .decode(access_token)
-            .map_err(|e| match e {
-                TokenError::Expired => ManagementError::Unauthorized("Token has expired".into()),
-                TokenError::Invalid => ManagementError::Unauthorized("Invalid token".into()),
-            })?;
-        let user_id: i64 = claims
-            .sub
-            .parse()
-            .map_err(|_| ManagementError::Unauthorized("Invalid token".into()))?;
-        if self
-            .ports
-            .sessions
-            .is_revoked(&claims.jti, &claims.sid)
-            .await?
-        {
-            return Err(ManagementError::Unauthorized(
-                "Token has been revoked".into(),
-            ));
+        let claims = self.ports.tokens.decode(access_token).map_err(|e| match e {
+            TokenError::Expired => ManagementError::Unauthorized("Token has expired".into()),
+            TokenError::Invalid => ManagementError::Unauthorized("Invalid token".into()),
+        })?;
+        let user_id: i64 = claims.sub.parse().map_err(|_| ManagementError::Unauthorized("Invalid token".into()))?;
+        if self.ports.sessions.is_revoked(&claims.jti, &claims.sid).await? {
+            return Err(ManagementError::Unauthorized("Token has been revoked".into()));
         }
         let user = self.active_user(user_id).await?;
         let permissions = self.ports.roles.permissions_of(&user.role).await?;
@@ -228,13 +179,7 @@ impl AuthService {
     /// The user id in a correctly signed, unexpired token, without touching storage
     /// (for per-client rate limiting).
     pub fn peek_subject(&self, access_token: &str) -> Option<i64> {
-        self.ports
-            .tokens
-            .decode(access_token)
-            .ok()?
-            .sub
-            .parse()
-            .ok()
+        self.ports.tokens.decode(access_token).ok()?.sub.parse().ok()
     }
 
     /// The caller's own profile.
@@ -245,9 +190,7 @@ impl AuthService {
     /// Self-registration: a new active user with the default role.
     pub async fn register(&self, mut new_user: NewUser) -> Result<User> {
         if !self.config.registration_enabled {
-            return Err(ManagementError::Forbidden(
-                "Registration is disabled on this server".into(),
-            ));
+            return Err(ManagementError::Forbidden("Registration is disabled on this server".into()));
         }
         new_user.role = Some(DEFAULT_ROLE.into());
         create_user(&self.ports, new_user).await
@@ -259,31 +202,19 @@ impl AuthService {
         if self.ports.users.count().await? > 0 {
             return Ok(None);
         }
-        let new_user = NewUser {
-            role: Some(CEO.into()),
-            ..new_user
-        };
+        let new_user = NewUser { role: Some(CEO.into()), ..new_user };
         create_user(&self.ports, new_user).await.map(Some)
     }
 
     async fn active_user(&self, id: i64) -> Result<User> {
         match self.ports.users.find_by_id(id).await? {
             Some(user) if user.is_active => Ok(user),
-            Some(_) => Err(ManagementError::Unauthorized(
-                "User account is disabled".into(),
-            )),
-            None => Err(ManagementError::Unauthorized(
-                "User no longer exists".into(),
-            )),
+            Some(_) => Err(ManagementError::Unauthorized("User account is disabled".into())),
+            None => Err(ManagementError::Unauthorized("User no longer exists".into())),
         }
     }
 
-    async fn issue(
-        &self,
-        user: &User,
-        family: &str,
-        refresh_ttl: Duration,
-    ) -> Result<IssuedTokens> {
+    async fn issue(&self, user: &User, family: &str, refresh_ttl: Duration) -> Result<IssuedTokens> {
         let now = Utc::now();
         let claims = AccessClaims {
             sub: user.id.to_string(),
@@ -296,10 +227,7 @@ impl AuthService {
         let access_token = self.ports.tokens.encode(&claims)?;
         let refresh_token = self.ports.tokens.new_refresh_token();
         let hash = self.ports.tokens.hash_refresh_token(&refresh_token);
-        self.ports
-            .sessions
-            .store_refresh(user.id, family, &hash, now + refresh_ttl)
-            .await?;
+        self.ports.sessions.store_refresh(user.id, family, &hash, now + refresh_ttl).await?;
         Ok(IssuedTokens {
             access_token,
             access_expires_in: self.config.access_ttl.num_seconds(),
@@ -333,10 +261,7 @@ pub(crate) async fn create_user(ports: &AuthPorts, new_user: NewUser) -> Result<
 pub(crate) async fn ensure_role_exists(roles: &dyn RoleRepository, role: &str) -> Result<()> {
     match roles.find_by_name(role).await? {
         Some(r) if r.is_active => Ok(()),
-        _ => Err(ManagementError::field(
-            "role",
-            format!("Role '{role}' does not exist in the role catalog."),
-        )),
+        _ => Err(ManagementError::field("role", format!("Role '{role}' does not exist in the role catalog."))),
     }
 }
 

@@ -7,10 +7,7 @@ pub use kernel::FieldErrors;
 pub enum ManagementError {
     /// The input is invalid; `fields` says which field and why.
     #[error("{message}")]
-    Validation {
-        message: String,
-        fields: FieldErrors,
-    },
+    Validation { message: String, fields: FieldErrors },
     /// Missing, malformed, expired or revoked credentials.
     #[error("{0}")]
     Unauthorized(String),

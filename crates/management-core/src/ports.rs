@@ -39,12 +39,7 @@ pub trait UserRepository: Send + Sync {
     async fn insert(&self, draft: UserDraft) -> Result<User>;
     /// Applies `changes` atomically; when `protected_role` is given, refuses a change that
     /// would leave no active user holding that role.
-    async fn update(
-        &self,
-        id: i64,
-        changes: UserChanges,
-        protected_role: Option<String>,
-    ) -> Result<UpdateOutcome>;
+    async fn update(&self, id: i64, changes: UserChanges, protected_role: Option<String>) -> Result<UpdateOutcome>;
     async fn count(&self) -> Result<u64>;
 }
 
@@ -95,11 +90,7 @@ pub trait SessionRepository: Send + Sync {
 #[async_trait]
 pub trait LoginAttemptRepository: Send + Sync {
     /// Number of failures since `since`, and the oldest of them.
-    async fn failures_since(
-        &self,
-        key: &str,
-        since: DateTime<Utc>,
-    ) -> Result<(u64, Option<DateTime<Utc>>)>;
+    async fn failures_since(&self, key: &str, since: DateTime<Utc>) -> Result<(u64, Option<DateTime<Utc>>)>;
     async fn record_failure(&self, key: &str, at: DateTime<Utc>) -> Result<()>;
     async fn clear(&self, key: &str) -> Result<()>;
 }

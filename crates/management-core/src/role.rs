@@ -32,11 +32,7 @@ use Permission::*;
 
 /// The system roles and the permissions each is seeded with.
 pub const SYSTEM_ROLES: [SystemRole; 9] = [
-    SystemRole {
-        name: "ceo",
-        display_name: "CEO",
-        permissions: &Permission::ALL,
-    },
+    SystemRole { name: "ceo", display_name: "CEO", permissions: &Permission::ALL },
     SystemRole {
         name: "admin",
         display_name: "Administrator",
@@ -65,32 +61,10 @@ pub const SYSTEM_ROLES: [SystemRole; 9] = [
     SystemRole {
         name: "supervisor",
         display_name: "Supervisor",
-        permissions: &[
-            CrmRead,
-            CallcenterRead,
-            CallcenterWrite,
-            CallcenterDelete,
-            AnalyticsRead,
-        ],
+        permissions: &[CrmRead, CallcenterRead, CallcenterWrite, CallcenterDelete, AnalyticsRead],
     },
-    SystemRole {
-        name: "operator",
-        display_name: "Operator",
-        permissions: &[CrmRead, CallcenterRead, CallcenterWrite],
-    },
-    SystemRole {
-        name: "member",
-        display_name: "Member",
-        permissions: &[CrmRead, CrmWrite, AnalyticsRead],
-    },
-    SystemRole {
-        name: "customer",
-        display_name: "Customer",
-        permissions: &[],
-    },
-    SystemRole {
-        name: "user",
-        display_name: "User",
-        permissions: &[CrmRead, CrmWrite, CrmDelete, AnalyticsRead],
-    },
+    SystemRole { name: "operator", display_name: "Operator", permissions: &[CrmRead, CallcenterRead, CallcenterWrite] },
+    SystemRole { name: "member", display_name: "Member", permissions: &[CrmRead, CrmWrite, AnalyticsRead] },
+    SystemRole { name: "customer", display_name: "Customer", permissions: &[] },
+    SystemRole { name: "user", display_name: "User", permissions: &[CrmRead, CrmWrite, CrmDelete, AnalyticsRead] },
 ];

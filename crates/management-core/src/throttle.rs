@@ -33,10 +33,7 @@ impl ThrottlePolicy {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let since = now - self.window;
-        for (key, max) in [
-            (account_key(email), self.max_per_account),
-            (ip_key(ip), self.max_per_ip),
-        ] {
+        for (key, max) in [(account_key(email), self.max_per_account), (ip_key(ip), self.max_per_ip)] {
             let (count, oldest) = attempts.failures_since(&key, since).await?;
             if count >= max {
                 let free_at = oldest.unwrap_or(now) + self.window;
@@ -67,11 +64,7 @@ mod tests {
     use mockall::predicate::eq;
 
     fn policy() -> ThrottlePolicy {
-        ThrottlePolicy {
-            max_per_account: 3,
-            max_per_ip: 10,
-            window: Duration::minutes(15),
-        }
+        ThrottlePolicy { max_per_account: 3, max_per_ip: 10, window: Duration::minutes(15) }
     }
 
     #[tokio::test]
@@ -79,34 +72,16 @@ mod tests {
         let now = Utc::now();
         let mut repo = MockLoginAttemptRepository::new();
         repo.expect_failures_since()
-            .with(
-                eq("account:a@b.uz".to_string()),
-                eq(now - Duration::minutes(15)),
-            )
+            .with(eq("account:a@b.uz".to_string()), eq(now - Duration::minutes(15)))
             .returning(move |_, _| Ok((3, Some(now - Duration::minutes(10)))));
-        let err = policy()
-            .check(&repo, "a@b.uz", "1.2.3.4", now)
-            .await
-            .unwrap_err();
-        assert_eq!(
-            err,
-            ManagementError::Throttled {
-                retry_after_secs: 300
-            }
-        );
+        let err = policy().check(&repo, "a@b.uz", "1.2.3.4", now).await.unwrap_err();
+        assert_eq!(err, ManagementError::Throttled { retry_after_secs: 300 });
     }
 
     #[tokio::test]
     async fn under_the_limits_passes() {
         let mut repo = MockLoginAttemptRepository::new();
-        repo.expect_failures_since()
-            .times(2)
-            .returning(|_, _| Ok((2, None)));
-        assert!(
-            policy()
-                .check(&repo, "a@b.uz", "1.2.3.4", Utc::now())
-                .await
-                .is_ok()
-        );
+        repo.expect_failures_since().times(2).returning(|_, _| Ok((2, None)));
+        assert!(policy().check(&repo, "a@b.uz", "1.2.3.4", Utc::now()).await.is_ok());
     }
 }

@@ -89,17 +89,9 @@ const MAX_NAME_LEN: usize = 150;
 pub fn check_password(password: &str, errors: &mut FieldErrors, field: &str) {
     let len = password.chars().count();
     if len < MIN_PASSWORD_LEN {
-        push_error(
-            errors,
-            field,
-            format!("Password must be at least {MIN_PASSWORD_LEN} characters."),
-        );
+        push_error(errors, field, format!("Password must be at least {MIN_PASSWORD_LEN} characters."));
     } else if len > MAX_PASSWORD_LEN {
-        push_error(
-            errors,
-            field,
-            format!("Password must be at most {MAX_PASSWORD_LEN} characters."),
-        );
+        push_error(errors, field, format!("Password must be at most {MAX_PASSWORD_LEN} characters."));
     }
 }
 
@@ -107,11 +99,7 @@ pub fn check_password(password: &str, errors: &mut FieldErrors, field: &str) {
 fn clean_name(value: Option<&str>, field: &str, errors: &mut FieldErrors) -> Option<String> {
     let value = value?.trim().to_string();
     if value.chars().count() > MAX_NAME_LEN {
-        push_error(
-            errors,
-            field,
-            format!("Must be at most {MAX_NAME_LEN} characters."),
-        );
+        push_error(errors, field, format!("Must be at most {MAX_NAME_LEN} characters."));
     }
     Some(value)
 }
@@ -143,29 +131,15 @@ impl NewUser {
             (None, None) => split_name(&name),
             (first, last) => (first.unwrap_or_default(), last.unwrap_or_default()),
         };
-        let name = if name.is_empty() {
-            join_name(&first_name, &last_name)
-        } else {
-            name
-        };
+        let name = if name.is_empty() { join_name(&first_name, &last_name) } else { name };
         if name.is_empty() {
-            push_error(
-                &mut errors,
-                "name",
-                "A name (or first_name and last_name) is required.",
-            );
+            push_error(&mut errors, "name", "A name (or first_name and last_name) is required.");
         }
         if let Some(err) = ManagementError::from_fields(errors) {
             return Err(err);
         }
         let role = self.role.as_deref().map(|r| r.trim().to_lowercase());
-        Ok(CleanNewUser {
-            email,
-            name,
-            first_name,
-            last_name,
-            role,
-        })
+        Ok(CleanNewUser { email, name, first_name, last_name, role })
     }
 }
 
@@ -180,9 +154,7 @@ pub fn split_name(name: &str) -> (String, String) {
 
 /// Joins first and last name into a display name.
 pub fn join_name(first: &str, last: &str) -> String {
-    format!("{} {}", first.trim(), last.trim())
-        .trim()
-        .to_string()
+    format!("{} {}", first.trim(), last.trim()).trim().to_string()
 }
 
 #[cfg(test)]
@@ -190,24 +162,14 @@ mod tests {
     use super::*;
 
     fn new_user(email: &str, password: &str, name: Option<&str>) -> NewUser {
-        NewUser {
-            email: email.into(),
-            password: password.into(),
-            name: name.map(Into::into),
-            ..NewUser::default()
-        }
+        NewUser { email: email.into(), password: password.into(), name: name.map(Into::into), ..NewUser::default() }
     }
 
     #[test]
     fn names_are_derived_both_ways() {
-        let clean = new_user(" A@B.uz ", "password1", Some("Aziz Karimov"))
-            .validate()
-            .unwrap();
+        let clean = new_user(" A@B.uz ", "password1", Some("Aziz Karimov")).validate().unwrap();
         assert_eq!(clean.email, "a@b.uz");
-        assert_eq!(
-            (clean.first_name.as_str(), clean.last_name.as_str()),
-            ("Aziz", "Karimov")
-        );
+        assert_eq!((clean.first_name.as_str(), clean.last_name.as_str()), ("Aziz", "Karimov"));
         let mut other = new_user("a@b.uz", "password1", None);
         other.first_name = Some("Jane".into());
         other.last_name = Some("Smith".into());

@@ -19,12 +19,7 @@ impl UserAdminService {
         UserAdminService { ports }
     }
 
-    pub async fn list(
-        &self,
-        by: &Principal,
-        filter: &UserFilter,
-        page: PageRequest,
-    ) -> Result<Page<User>> {
+    pub async fn list(&self, by: &Principal, filter: &UserFilter, page: PageRequest) -> Result<Page<User>> {
         by.require(Permission::UsersManage)?;
         self.ports.users.list(filter, page).await
     }
@@ -37,9 +32,7 @@ impl UserAdminService {
     pub async fn create(&self, by: &Principal, new_user: NewUser) -> Result<User> {
         by.require(Permission::UsersManage)?;
         if new_user.role.as_deref().map(str::trim) == Some(CEO) && by.role != CEO {
-            return Err(ManagementError::Forbidden(
-                "Only a CEO can create another CEO.".into(),
-            ));
+            return Err(ManagementError::Forbidden("Only a CEO can create another CEO.".into()));
         }
         create_user(&self.ports, new_user).await
     }
@@ -63,9 +56,7 @@ impl UserAdminService {
         let role = patch.role.as_deref().map(|r| r.trim().to_lowercase());
         let touches_ceo = current.role == CEO || role.as_deref() == Some(CEO);
         if touches_ceo && by.role != CEO && (role.is_some() || patch.is_active.is_some()) {
-            return Err(ManagementError::Forbidden(
-                "Only a CEO can change a CEO's role or status.".into(),
-            ));
+            return Err(ManagementError::Forbidden("Only a CEO can change a CEO's role or status.".into()));
         }
         if let Some(role) = &role {
             ensure_role_exists(self.ports.roles.as_ref(), role).await?;
@@ -79,41 +70,23 @@ impl UserAdminService {
         by.require(Permission::UsersManage)?;
         let current = self.find(id).await?;
         if current.role == CEO && by.role != CEO {
-            return Err(ManagementError::Forbidden(
-                "Only a CEO can deactivate a CEO.".into(),
-            ));
+            return Err(ManagementError::Forbidden("Only a CEO can deactivate a CEO.".into()));
         }
-        self.apply(
-            id,
-            UserChanges {
-                is_active: Some(false),
-                ..UserChanges::default()
-            },
-        )
-        .await
+        self.apply(id, UserChanges { is_active: Some(false), ..UserChanges::default() }).await
     }
 
     async fn apply(&self, id: i64, changes: UserChanges) -> Result<User> {
-        match self
-            .ports
-            .users
-            .update(id, changes, Some(CEO.to_string()))
-            .await?
-        {
+        match self.ports.users.update(id, changes, Some(CEO.to_string())).await? {
             UpdateOutcome::Updated(user) => Ok(user),
             UpdateOutcome::NotFound => Err(not_found(id)),
-            UpdateOutcome::WouldOrphanRole => Err(ManagementError::Conflict(
-                "The last active CEO cannot be removed or demoted.".into(),
-            )),
+            UpdateOutcome::WouldOrphanRole => {
+                Err(ManagementError::Conflict("The last active CEO cannot be removed or demoted.".into()))
+            }
         }
     }
 
     async fn find(&self, id: i64) -> Result<User> {
-        self.ports
-            .users
-            .find_by_id(id)
-            .await?
-            .ok_or_else(|| not_found(id))
+        self.ports.users.find_by_id(id).await?.ok_or_else(|| not_found(id))
     }
 
     async fn validate_patch(&self, patch: UserPatch, role: Option<String>) -> Result<UserChanges> {
@@ -145,15 +118,7 @@ impl UserAdminService {
             Some(p) => Some(self.ports.hasher.hash(p).await?),
             None => None,
         };
-        Ok(UserChanges {
-            email,
-            password_hash,
-            name,
-            first_name,
-            last_name,
-            role,
-            is_active: patch.is_active,
-        })
+        Ok(UserChanges { email, password_hash, name, first_name, last_name, role, is_active: patch.is_active })
     }
 }
 

@@ -5,5 +5,6 @@ pub mod db;
 pub mod entity;
 pub mod error;
 pub mod repo;
+pub mod seed;
 
 pub use db::{Database, DatabaseKind, connect};

@@ -44,12 +44,12 @@ impl TokenCodec for JwtCodec {
     }
 
     fn decode(&self, token: &str) -> Result<AccessClaims, TokenError> {
-        decode::<AccessClaims>(token.trim(), &self.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|e| match e.kind() {
+        decode::<AccessClaims>(token.trim(), &self.decoding, &self.validation).map(|data| data.claims).map_err(|e| {
+            match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
                 _ => TokenError::Invalid,
-            })
+            }
+        })
     }
 
     fn random_id(&self) -> String {
@@ -104,9 +104,6 @@ mod tests {
         assert_eq!(t.len(), 64);
         assert_ne!(t, codec.new_refresh_token());
         assert_eq!(codec.hash_refresh_token(&t), codec.hash_refresh_token(&t));
-        assert_ne!(
-            codec.hash_refresh_token(&t),
-            JwtCodec::new("a", "r2").hash_refresh_token(&t)
-        );
+        assert_ne!(codec.hash_refresh_token(&t), JwtCodec::new("a", "r2").hash_refresh_token(&t));
     }
 }

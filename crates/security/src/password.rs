@@ -18,11 +18,7 @@ pub struct HashCost {
 impl Default for HashCost {
     /// OWASP's recommended minimum for argon2id: 19 MiB, 2 iterations, 1 lane.
     fn default() -> Self {
-        HashCost {
-            memory_kib: 19 * 1024,
-            iterations: 2,
-            parallelism: 1,
-        }
+        HashCost { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
     }
 }
 
@@ -54,14 +50,10 @@ impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: &str) -> Result<String, ManagementError> {
         let argon2 = self.argon2();
         let password = password.to_owned();
-        tokio::task::spawn_blocking(move || {
-            argon2
-                .hash_password(password.as_bytes())
-                .map(|h| h.to_string())
-        })
-        .await
-        .map_err(internal)?
-        .map_err(internal)
+        tokio::task::spawn_blocking(move || argon2.hash_password(password.as_bytes()).map(|h| h.to_string()))
+            .await
+            .map_err(internal)?
+            .map_err(internal)
     }
 
     async fn verify(&self, password: &str, hash: &str) -> Result<bool, ManagementError> {
@@ -82,12 +74,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_verify_and_differ_per_salt() {
-        let hasher = Argon2Hasher::new(HashCost {
-            memory_kib: 1024,
-            iterations: 1,
-            parallelism: 1,
-        })
-        .unwrap();
+        let hasher = Argon2Hasher::new(HashCost { memory_kib: 1024, iterations: 1, parallelism: 1 }).unwrap();
         let a = hasher.hash("correct horse").await.unwrap();
         let b = hasher.hash("correct horse").await.unwrap();
         assert!(a.starts_with("$argon2id$"));

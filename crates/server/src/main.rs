@@ -20,6 +20,8 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Fill the database with demo customers, deals and activities (idempotent).
+    SeedDemo,
     /// Create a staff user and exit.
     CreateUser {
         #[arg(long)]
@@ -50,12 +52,8 @@ async fn main() -> ExitCode {
         Command::Migrate => startup::connect_and_migrate(&settings).await.map(|_| {
             tracing::info!("migrations applied");
         }),
-        Command::CreateUser {
-            email,
-            password,
-            name,
-            role,
-        } => create_user(settings, email, password, name, role).await,
+        Command::SeedDemo => seed_demo(settings).await,
+        Command::CreateUser { email, password, name, role } => create_user(settings, email, password, name, role).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -75,9 +73,7 @@ async fn serve(settings: Settings) -> Result<(), startup::StartupError> {
             Ok(())
         }
         Ok(Err(e)) => Err(startup::StartupError::Other(format!("server error: {e}"))),
-        Err(e) => Err(startup::StartupError::Other(format!(
-            "server task failed: {e}"
-        ))),
+        Err(e) => Err(startup::StartupError::Other(format!("server task failed: {e}"))),
     }
 }
 
@@ -90,21 +86,33 @@ async fn create_user(
 ) -> Result<(), startup::StartupError> {
     let db = startup::connect_and_migrate(&settings).await?;
     let services = startup::services(db, &settings)?;
-    let new_user = NewUser {
-        email,
-        password,
-        name: Some(name),
-        role: Some(role),
-        ..NewUser::default()
-    };
+    let new_user = NewUser { email, password, name: Some(name), role: Some(role), ..NewUser::default() };
     let user = services
         .users
         .create_unchecked(new_user)
         .await
         .map_err(|e| startup::StartupError::Other(format!("create-user: {e}")))?;
-    println!(
-        "created user {} <{}> with role {}",
-        user.id, user.email, user.role
-    );
+    println!("created user {} <{}> with role {}", user.id, user.email, user.role);
+    Ok(())
+}
+
+async fn seed_demo(settings: Settings) -> Result<(), startup::StartupError> {
+    use persistence::seed::{SeedPlan, demo_present, seed_crm};
+    let db = startup::connect_and_migrate(&settings).await?;
+    let services = startup::services(db.clone(), &settings)?;
+    startup::bootstrap_admin(&services, &settings).await?;
+    let fail = |e: sea_orm::DbErr| startup::StartupError::Other(format!("seed-demo: {e}"));
+    if demo_present(&db).await.map_err(fail)? {
+        println!("demo data is already present; nothing to do");
+        return Ok(());
+    }
+    let owner = startup::first_ceo(&db).await.map_err(fail)?;
+    let plan = SeedPlan { customers: 300, deals: 2_000, activities: 1_000, days: 365, batch: 500 };
+    let mut progress = crm_server::progress::Progress::new();
+    let report = seed_crm(&db, plan, owner, 42, &mut |stage, done, total| progress.update(stage, done, total))
+        .await
+        .map_err(fail)?;
+    progress.finish();
+    println!("demo data: {} customers, {} deals, {} activities", report.customers, report.deals, report.activities);
     Ok(())
 }

@@ -10,10 +10,7 @@ use std::path::{Path, PathBuf};
 const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
 /// Secrets that production refuses.
-const DEFAULT_SECRETS: [&str; 2] = [
-    "dev-only-jwt-secret-change-me",
-    "dev-only-refresh-secret-change-me",
-];
+const DEFAULT_SECRETS: [&str; 2] = ["dev-only-jwt-secret-change-me", "dev-only-refresh-secret-change-me"];
 
 /// The raw keys as written in the files and the environment.
 #[derive(Debug, Clone, Deserialize)]
@@ -76,9 +73,7 @@ pub fn app_env() -> String {
 
 /// Where the `config/` directory is: `CONFIG_DIR`, else `./config`.
 fn config_dir() -> PathBuf {
-    std::env::var("CONFIG_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from("config"))
+    std::env::var("CONFIG_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("config"))
 }
 
 impl Settings {
@@ -103,14 +98,10 @@ impl Settings {
             builder = builder.add_source(config::Environment::default().try_parsing(false));
         }
         for (key, value) in overrides {
-            builder = builder
-                .set_override(*key, *value)
-                .map_err(|e| SettingsError(e.to_string()))?;
+            builder = builder.set_override(*key, *value).map_err(|e| SettingsError(e.to_string()))?;
         }
-        let raw: RawSettings = builder
-            .build()
-            .and_then(|c| c.try_deserialize())
-            .map_err(|e| SettingsError(e.to_string()))?;
+        let raw: RawSettings =
+            builder.build().and_then(|c| c.try_deserialize()).map_err(|e| SettingsError(e.to_string()))?;
         Settings::validate(env, raw)
     }
 
@@ -123,58 +114,31 @@ impl Settings {
         }
         let access_ttl = duration("JWT_EXPIRES_IN", &raw.jwt_expires_in)?;
         let refresh_ttl = duration("REFRESH_TOKEN_EXPIRES_IN", &raw.refresh_token_expires_in)?;
-        let remember_refresh_ttl = duration(
-            "REFRESH_TOKEN_REMEMBER_EXPIRES_IN",
-            &raw.refresh_token_remember_expires_in,
-        )?;
+        let remember_refresh_ttl =
+            duration("REFRESH_TOKEN_REMEMBER_EXPIRES_IN", &raw.refresh_token_remember_expires_in)?;
         let login_failure_window = duration("LOGIN_FAILURE_WINDOW", &raw.login_failure_window)?;
         if !matches!(raw.log_format.as_str(), "pretty" | "json") {
-            return Err(SettingsError(format!(
-                "LOG_FORMAT must be 'pretty' or 'json', not '{}'",
-                raw.log_format
-            )));
+            return Err(SettingsError(format!("LOG_FORMAT must be 'pretty' or 'json', not '{}'", raw.log_format)));
         }
         if raw.database_max_connections == 0 {
-            return Err(SettingsError(
-                "DATABASE_MAX_CONNECTIONS must be at least 1".into(),
-            ));
+            return Err(SettingsError("DATABASE_MAX_CONNECTIONS must be at least 1".into()));
         }
         if env == "production" {
-            for (key, value) in [
-                ("JWT_SECRET", &raw.jwt_secret),
-                ("REFRESH_TOKEN_SECRET", &raw.refresh_token_secret),
-            ] {
+            for (key, value) in [("JWT_SECRET", &raw.jwt_secret), ("REFRESH_TOKEN_SECRET", &raw.refresh_token_secret)] {
                 if value.trim().is_empty() || DEFAULT_SECRETS.contains(&value.as_str()) {
-                    return Err(SettingsError(format!(
-                        "{key} must be set to a secret of your own in production"
-                    )));
+                    return Err(SettingsError(format!("{key} must be set to a secret of your own in production")));
                 }
                 if value.len() < 32 {
-                    return Err(SettingsError(format!(
-                        "{key} must be at least 32 characters in production"
-                    )));
+                    return Err(SettingsError(format!("{key} must be at least 32 characters in production")));
                 }
             }
         }
-        Ok(Settings {
-            env: env.to_string(),
-            raw,
-            access_ttl,
-            refresh_ttl,
-            remember_refresh_ttl,
-            login_failure_window,
-        })
+        Ok(Settings { env: env.to_string(), raw, access_ttl, refresh_ttl, remember_refresh_ttl, login_failure_window })
     }
 
     /// Allowed CORS origins from `CORS_ORIGIN`.
     pub fn cors_origins(&self) -> Vec<String> {
-        self.raw
-            .cors_origin
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect()
+        self.raw.cors_origin.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
     }
 }
 
@@ -195,11 +159,7 @@ pub fn redact(url: &str) -> String {
 /// Parses `30s`, `15m`, `24h`, `7d`, `2w` or plain seconds; the error names `key`.
 pub fn duration(key: &str, value: &str) -> Result<Duration, SettingsError> {
     let v = value.trim();
-    let bad = || {
-        SettingsError(format!(
-            "{key} '{value}' is not a duration: use e.g. 30s, 15m, 24h, 7d"
-        ))
-    };
+    let bad = || SettingsError(format!("{key} '{value}' is not a duration: use e.g. 30s, 15m, 24h, 7d"));
     let (number, unit) = match v.find(|c: char| !c.is_ascii_digit()) {
         Some(i) => (&v[..i], v[i..].trim()),
         None => (v, "s"),
@@ -254,21 +214,12 @@ mod tests {
         let err = load("production", &[]).unwrap_err();
         assert!(err.to_string().contains("JWT_SECRET"), "{err}");
         let strong = "x".repeat(40);
-        assert!(
-            load(
-                "production",
-                &[("jwt_secret", &strong), ("refresh_token_secret", &strong)]
-            )
-            .is_ok()
-        );
+        assert!(load("production", &[("jwt_secret", &strong), ("refresh_token_secret", &strong)]).is_ok());
     }
 
     #[test]
     fn redacts_passwords() {
-        assert_eq!(
-            redact("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
+        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
         assert_eq!(redact("sqlite://data/crm.db"), "sqlite://data/crm.db");
     }
 }

@@ -10,8 +10,7 @@ use management_core::auth::AuthPorts;
 use management_core::throttle::ThrottlePolicy;
 use management_core::{AuthConfig, AuthService, NewUser, UserAdminService};
 use persistence::repo::{
-    SqlActivities, SqlAnalytics, SqlCustomers, SqlDeals, SqlLoginAttempts, SqlRoles, SqlSessions,
-    SqlStatuses, SqlUsers,
+    SqlActivities, SqlAnalytics, SqlCustomers, SqlDeals, SqlLoginAttempts, SqlRoles, SqlSessions, SqlStatuses, SqlUsers,
 };
 use persistence::{Database, DatabaseKind};
 use security::{Argon2Hasher, HashCost, JwtCodec};
@@ -32,9 +31,7 @@ pub enum StartupError {
 
 /// Creates the directory of a SQLite file, so the first start needs no set-up.
 fn ensure_sqlite_dir(url: &str) -> std::io::Result<()> {
-    let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or_default();
     if path.is_empty() || path == ":memory:" {
         return Ok(());
@@ -48,17 +45,11 @@ fn ensure_sqlite_dir(url: &str) -> std::io::Result<()> {
 /// Connects (creating a SQLite file and its directory when needed) and applies migrations.
 pub async fn connect_and_migrate(settings: &Settings) -> Result<Database, StartupError> {
     let url = &settings.raw.database_url;
-    let db_err = |source| StartupError::Database {
-        url: redact(url),
-        source,
-    };
+    let db_err = |source| StartupError::Database { url: redact(url), source };
     if DatabaseKind::of_url(url) == Some(DatabaseKind::Sqlite) {
-        ensure_sqlite_dir(url)
-            .map_err(|e| StartupError::Other(format!("creating the SQLite directory: {e}")))?;
+        ensure_sqlite_dir(url).map_err(|e| StartupError::Other(format!("creating the SQLite directory: {e}")))?;
     }
-    let db = persistence::connect(url, settings.raw.database_max_connections)
-        .await
-        .map_err(db_err)?;
+    let db = persistence::connect(url, settings.raw.database_max_connections).await.map_err(db_err)?;
     persistence::db::migrate(&db).await.map_err(db_err)?;
     Ok(db)
 }
@@ -120,11 +111,7 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
 pub async fn bootstrap_admin(services: &Services, settings: &Settings) -> Result<(), StartupError> {
     let raw = &settings.raw;
     let generated = raw.admin_password.is_empty();
-    let password = if generated {
-        generate_password()
-    } else {
-        raw.admin_password.clone()
-    };
+    let password = if generated { generate_password() } else { raw.admin_password.clone() };
     let created = services
         .auth
         .bootstrap_admin(NewUser {
@@ -135,9 +122,7 @@ pub async fn bootstrap_admin(services: &Services, settings: &Settings) -> Result
         })
         .await
         .map_err(|e| {
-            StartupError::Other(format!(
-                "creating the first administrator (ADMIN_EMAIL/ADMIN_PASSWORD): {e}"
-            ))
+            StartupError::Other(format!("creating the first administrator (ADMIN_EMAIL/ADMIN_PASSWORD): {e}"))
         })?;
     if let Some(user) = created {
         if generated {
@@ -149,13 +134,24 @@ pub async fn bootstrap_admin(services: &Services, settings: &Settings) -> Result
     Ok(())
 }
 
+/// The id of the first active CEO (owner of generated data), if any.
+pub async fn first_ceo(db: &Database) -> Result<Option<i64>, sea_orm::DbErr> {
+    use persistence::entity::users;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let ceo = users::Entity::find()
+        .filter(users::Column::Role.eq("ceo"))
+        .filter(users::Column::IsActive.eq(true))
+        .order_by_asc(users::Column::Id)
+        .one(db)
+        .await?;
+    Ok(ceo.map(|u| u.id))
+}
+
 fn generate_password() -> String {
     use rand::Rng;
     const CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
     let mut rng = rand::rng();
-    (0..20)
-        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
-        .collect()
+    (0..20).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect()
 }
 
 struct DbHealth(Database);
@@ -163,9 +159,7 @@ struct DbHealth(Database);
 #[async_trait]
 impl HealthProbe for DbHealth {
     async fn database_ok(&self) -> bool {
-        tokio::time::timeout(Duration::from_secs(3), persistence::db::ping(&self.0))
-            .await
-            .unwrap_or(false)
+        tokio::time::timeout(Duration::from_secs(3), persistence::db::ping(&self.0)).await.unwrap_or(false)
     }
 }
 
@@ -199,27 +193,14 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
         trust_forwarded_for: raw.trust_forwarded_for,
     };
     let http = HttpSettings {
-        cors: CorsPolicy {
-            origins: settings.cors_origins(),
-            allow_localhost: settings.env != "production",
-        },
+        cors: CorsPolicy { origins: settings.cors_origins(), allow_localhost: settings.env != "production" },
         json_limit: raw.json_body_limit,
     };
-    let listener = TcpListener::bind((raw.host.as_str(), raw.port)).map_err(|e| {
-        StartupError::Other(format!(
-            "cannot listen on {}:{} (HOST/PORT): {e}",
-            raw.host, raw.port
-        ))
-    })?;
-    let port = listener
-        .local_addr()
-        .map_err(|e| StartupError::Other(e.to_string()))?
-        .port();
-    let workers = if raw.workers == 0 {
-        std::thread::available_parallelism().map_or(2, |n| n.get())
-    } else {
-        raw.workers
-    };
+    let listener = TcpListener::bind((raw.host.as_str(), raw.port))
+        .map_err(|e| StartupError::Other(format!("cannot listen on {}:{} (HOST/PORT): {e}", raw.host, raw.port)))?;
+    let port = listener.local_addr().map_err(|e| StartupError::Other(e.to_string()))?.port();
+    let workers =
+        if raw.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { raw.workers };
     let server = HttpServer::new(move || http_api::app(state.clone(), http.clone()))
         .workers(workers)
         .shutdown_timeout(30)
@@ -229,10 +210,5 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
     let handle = server.handle();
     tracing::info!(host = %raw.host, port, env = %settings.env, database = %redact(&raw.database_url), "listening");
     let join = tokio::spawn(server);
-    Ok(Running {
-        port,
-        handle,
-        services,
-        join,
-    })
+    Ok(Running { port, handle, services, join })
 }

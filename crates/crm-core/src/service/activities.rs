@@ -20,11 +20,7 @@ impl CrmService {
 
     pub async fn get_activity(&self, by: &Principal, id: i64) -> Result<ActivityView> {
         by.require(Permission::CrmRead)?;
-        self.ports
-            .activities
-            .get(id)
-            .await?
-            .ok_or_else(|| activity_not_found(id))
+        self.ports.activities.get(id).await?.ok_or_else(|| activity_not_found(id))
     }
 
     /// Logs an activity against an existing customer, owned by the caller.
@@ -37,11 +33,7 @@ impl CrmService {
 
     pub async fn delete_activity(&self, by: &Principal, id: i64) -> Result<()> {
         by.require(Permission::CrmDelete)?;
-        if self.ports.activities.soft_delete(id, Utc::now()).await? {
-            Ok(())
-        } else {
-            Err(activity_not_found(id))
-        }
+        if self.ports.activities.soft_delete(id, Utc::now()).await? { Ok(()) } else { Err(activity_not_found(id)) }
     }
 }
 

@@ -1,9 +1,7 @@
 //! Analytics use cases; the database aggregates, the core fills empty buckets.
 
 use super::CrmService;
-use crate::analytics::{
-    Dashboard, DateRange, MAX_BUCKETS, Period, PeriodSales, SalesReport, fill, percent,
-};
+use crate::analytics::{Dashboard, DateRange, MAX_BUCKETS, Period, PeriodSales, SalesReport, fill, percent};
 use crate::error::{CrmError, Result};
 use chrono::{Months, NaiveDate};
 use futures_util::join;
@@ -18,42 +16,23 @@ impl CrmService {
         by.require(Permission::AnalyticsRead)?;
         let this_month = Period::Monthly.default_range(today);
         let month_start = Period::Monthly.bucket_start(today);
-        let month = DateRange {
-            start: month_start,
-            end: month_start + Months::new(1) - chrono::Duration::days(1),
-        };
-        let (month_from, month_to) = month.instants();
-        let (trend_from, trend_to) = DateRange {
-            start: this_month.start,
-            end: month.end,
-        }
-        .instants();
+        let month = DateRange { start: month_start, end: month_start + Months::new(1) - chrono::Duration::days(1) };
+        let trend_range = DateRange { start: this_month.start, end: month.end };
         let a = &self.ports.analytics;
         // Independent aggregates run concurrently, each on its own pooled connection.
         let (counts, open_deals, monthly_sales, trend, catalog) = join!(
             a.customers_by_status(),
             a.open_deals(),
-            a.completed_value(month_from, month_to),
-            a.completed_by_period(trend_from, trend_to, Period::Monthly),
+            a.completed_value(month),
+            a.completed_by_period(trend_range, Period::Monthly),
             self.ports.statuses.statuses(),
         );
         let (counts, catalog) = (counts?, catalog?);
         let total: u64 = counts.iter().map(|(_, n)| n).sum();
-        let active = counts
-            .iter()
-            .find(|(s, _)| s == CONVERTED_STATUS)
-            .map_or(0, |(_, n)| *n);
+        let active = counts.iter().find(|(s, _)| s == CONVERTED_STATUS).map_or(0, |(_, n)| *n);
         let mut by_status: Vec<(String, u64)> = catalog
             .iter()
-            .map(|s| {
-                (
-                    s.name.clone(),
-                    counts
-                        .iter()
-                        .find(|(n, _)| *n == s.name)
-                        .map_or(0, |(_, c)| *c),
-                )
-            })
+            .map(|s| (s.name.clone(), counts.iter().find(|(n, _)| *n == s.name).map_or(0, |(_, c)| *c)))
             .collect();
         for (name, n) in &counts {
             if !by_status.iter().any(|(s, _)| s == name) {
@@ -66,14 +45,7 @@ impl CrmService {
             active_deals: open_deals?,
             conversion_rate: percent(active, total),
             customers_by_status: by_status,
-            sales_trend: fill(
-                Period::Monthly,
-                DateRange {
-                    start: this_month.start,
-                    end: month.end,
-                },
-                trend?,
-            ),
+            sales_trend: fill(Period::Monthly, trend_range, trend?),
         })
     }
 
@@ -89,15 +61,9 @@ impl CrmService {
         by.require(Permission::AnalyticsRead)?;
         let period = period.unwrap_or(Period::Monthly);
         let default = Period::Monthly.default_range(today);
-        let range = DateRange {
-            start: start.unwrap_or(default.start),
-            end: end.unwrap_or(today),
-        };
+        let range = DateRange { start: start.unwrap_or(default.start), end: end.unwrap_or(today) };
         if range.start > range.end {
-            return Err(CrmError::field(
-                "startDate",
-                "startDate must not be after endDate.",
-            ));
+            return Err(CrmError::field("startDate", "startDate must not be after endDate."));
         }
         if period.buckets(range.start, range.end).len() > MAX_BUCKETS {
             return Err(CrmError::field(
@@ -107,13 +73,9 @@ impl CrmService {
                 ),
             ));
         }
-        let (from, to) = range.instants();
         let a = &self.ports.analytics;
-        let (total, by_period, top) = join!(
-            a.completed_value(from, to),
-            a.completed_by_period(from, to, period),
-            a.top_customers(from, to, 10)
-        );
+        let (total, by_period, top) =
+            join!(a.completed_value(range), a.completed_by_period(range, period), a.top_customers(range, 10));
         Ok(SalesReport {
             range,
             period,
@@ -124,27 +86,17 @@ impl CrmService {
     }
 
     /// The sales trend of `period` over its default range (30 days, 12 weeks, 12 months, 5 years).
-    pub async fn period_trend(
-        &self,
-        by: &Principal,
-        period: Period,
-        today: NaiveDate,
-    ) -> Result<Vec<PeriodSales>> {
+    pub async fn period_trend(&self, by: &Principal, period: Period, today: NaiveDate) -> Result<Vec<PeriodSales>> {
         by.require(Permission::AnalyticsRead)?;
         let range = period.default_range(today);
-        let (from, to) = range.instants();
-        let sparse = self
-            .ports
-            .analytics
-            .completed_by_period(from, to, period)
-            .await?;
+        let sparse = self.ports.analytics.completed_by_period(range, period).await?;
         Ok(fill(period, range, sparse))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::analytics::{Period, PeriodSales};
+    use crate::analytics::{DateRange, Period, PeriodSales};
     use crate::service::test_support::*;
     use chrono::NaiveDate;
     use management_core::Permission;
@@ -159,50 +111,23 @@ mod tests {
     async fn dashboard_fills_every_catalog_status_and_twelve_months() {
         let mut m = Mocks::new();
         m.statuses.expect_statuses().returning(|| Ok(catalog()));
-        m.analytics
-            .expect_customers_by_status()
-            .returning(|| Ok(vec![("active".into(), 1), ("potential".into(), 2)]));
+        m.analytics.expect_customers_by_status().returning(|| Ok(vec![("active".into(), 1), ("potential".into(), 2)]));
         m.analytics.expect_open_deals().returning(|| Ok(4));
-        let nov: chrono::DateTime<chrono::Utc> = "2026-11-01T00:00:00Z".parse().unwrap();
-        let dec: chrono::DateTime<chrono::Utc> = "2026-12-01T00:00:00Z".parse().unwrap();
-        m.analytics
-            .expect_completed_value()
-            .with(eq(nov), eq(dec))
-            .returning(|_, _| Ok(Decimal::new(150050, 2)));
-        let from: chrono::DateTime<chrono::Utc> = "2025-12-01T00:00:00Z".parse().unwrap();
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let november = DateRange { start: day("2026-11-01"), end: day("2026-11-30") };
+        m.analytics.expect_completed_value().with(eq(november)).returning(|_| Ok(Decimal::new(150050, 2)));
+        let year = DateRange { start: day("2025-12-01"), end: day("2026-11-30") };
         m.analytics
             .expect_completed_by_period()
-            .with(eq(from), eq(dec), eq(Period::Monthly))
-            .returning(|_, _, _| {
-                Ok(vec![PeriodSales {
-                    period: "2026-03".into(),
-                    sales: Decimal::TEN,
-                    deals: 1,
-                }])
-            });
-        let d = m
-            .service()
-            .dashboard(&principal(&[Permission::AnalyticsRead]), today())
-            .await
-            .unwrap();
+            .with(eq(year), eq(Period::Monthly))
+            .returning(|_, _| Ok(vec![PeriodSales { period: "2026-03".into(), sales: Decimal::TEN, deals: 1 }]));
+        let d = m.service().dashboard(&principal(&[Permission::AnalyticsRead]), today()).await.unwrap();
         assert_eq!(d.total_customers, 3);
         assert_eq!(d.conversion_rate, 33.33);
         assert_eq!(d.active_deals, 4);
         assert_eq!(d.monthly_sales.to_string(), "1500.50");
-        let statuses: Vec<_> = d
-            .customers_by_status
-            .iter()
-            .map(|(s, n)| (s.as_str(), *n))
-            .collect();
-        assert_eq!(
-            statuses,
-            vec![
-                ("active", 1),
-                ("potential", 2),
-                ("waiting", 0),
-                ("rejected", 0)
-            ]
-        );
+        let statuses: Vec<_> = d.customers_by_status.iter().map(|(s, n)| (s.as_str(), *n)).collect();
+        assert_eq!(statuses, vec![("active", 1), ("potential", 2), ("waiting", 0), ("rejected", 0)]);
         assert_eq!(d.sales_trend.len(), 12);
         assert_eq!(d.sales_trend[0].period, "2025-12");
         assert_eq!(d.sales_trend[3].sales, Decimal::TEN);
@@ -214,30 +139,14 @@ mod tests {
         let p = principal(&[Permission::AnalyticsRead]);
         let start = NaiveDate::from_ymd_opt(2026, 5, 1);
         let end = NaiveDate::from_ymd_opt(2026, 4, 1);
-        assert!(
-            Mocks::new()
-                .service()
-                .sales_report(&p, start, end, None, today())
-                .await
-                .is_err()
-        );
+        assert!(Mocks::new().service().sales_report(&p, start, end, None, today()).await.is_err());
         let long = NaiveDate::from_ymd_opt(2000, 1, 1);
-        assert!(
-            Mocks::new()
-                .service()
-                .sales_report(&p, long, None, Some(Period::Daily), today())
-                .await
-                .is_err()
-        );
+        assert!(Mocks::new().service().sales_report(&p, long, None, Some(Period::Daily), today()).await.is_err());
     }
 
     #[tokio::test]
     async fn analytics_need_the_permission() {
-        let err = Mocks::new()
-            .service()
-            .dashboard(&principal(&[Permission::CrmRead]), today())
-            .await
-            .unwrap_err();
+        let err = Mocks::new().service().dashboard(&principal(&[Permission::CrmRead]), today()).await.unwrap_err();
         assert!(matches!(err, crate::CrmError::Forbidden(_)));
     }
 }

@@ -34,40 +34,23 @@ impl CrmService {
         self.ports.customers.insert(draft).await
     }
 
-    pub async fn update_customer(
-        &self,
-        by: &Principal,
-        id: i64,
-        patch: CustomerPatch,
-    ) -> Result<Customer> {
+    pub async fn update_customer(&self, by: &Principal, id: i64, patch: CustomerPatch) -> Result<Customer> {
         by.require(Permission::CrmWrite)?;
         let changes = patch.validate()?;
         if let Some(status) = &changes.status {
             self.ensure_status_active(status).await?;
         }
-        self.ports
-            .customers
-            .update(id, changes)
-            .await?
-            .ok_or_else(|| customer_not_found(id))
+        self.ports.customers.update(id, changes).await?.ok_or_else(|| customer_not_found(id))
     }
 
     /// Hides the customer with its deals and activities (nothing is destroyed).
     pub async fn delete_customer(&self, by: &Principal, id: i64) -> Result<()> {
         by.require(Permission::CrmDelete)?;
-        if self.ports.customers.soft_delete(id, Utc::now()).await? {
-            Ok(())
-        } else {
-            Err(customer_not_found(id))
-        }
+        if self.ports.customers.soft_delete(id, Utc::now()).await? { Ok(()) } else { Err(customer_not_found(id)) }
     }
 
     pub(crate) async fn find_customer(&self, id: i64) -> Result<Customer> {
-        self.ports
-            .customers
-            .get(id)
-            .await?
-            .ok_or_else(|| customer_not_found(id))
+        self.ports.customers.get(id).await?.ok_or_else(|| customer_not_found(id))
     }
 
     async fn ensure_status_active(&self, status: &str) -> Result<()> {
@@ -75,18 +58,8 @@ impl CrmService {
         if catalog.iter().any(|s| s.name == status && s.is_active) {
             return Ok(());
         }
-        let active: Vec<_> = catalog
-            .iter()
-            .filter(|s| s.is_active)
-            .map(|s| s.name.as_str())
-            .collect();
-        Err(CrmError::field(
-            "status",
-            format!(
-                "Unknown status '{status}'; use one of: {}.",
-                active.join(", ")
-            ),
-        ))
+        let active: Vec<_> = catalog.iter().filter(|s| s.is_active).map(|s| s.name.as_str()).collect();
+        Err(CrmError::field("status", format!("Unknown status '{status}'; use one of: {}.", active.join(", "))))
     }
 
     async fn ensure_status_known(&self, status: &str) -> Result<()> {
@@ -94,10 +67,7 @@ impl CrmService {
         if catalog.iter().any(|s| s.name == status) {
             Ok(())
         } else {
-            Err(CrmError::field(
-                "status",
-                format!("Unknown status '{status}'."),
-            ))
+            Err(CrmError::field("status", format!("Unknown status '{status}'.")))
         }
     }
 }
@@ -141,10 +111,7 @@ mod tests {
             .service()
             .create_customer(
                 &principal(&[Permission::CrmWrite]),
-                NewCustomer {
-                    name: Some("Acme".into()),
-                    ..Default::default()
-                },
+                NewCustomer { name: Some("Acme".into()), ..Default::default() },
             )
             .await
             .unwrap();
@@ -157,20 +124,9 @@ mod tests {
             let mut m = Mocks::new();
             m.statuses.expect_statuses().returning(|| Ok(catalog()));
             m.customers.expect_insert().never();
-            let new = NewCustomer {
-                name: Some("Acme".into()),
-                status: Some(status.into()),
-                ..Default::default()
-            };
-            let err = m
-                .service()
-                .create_customer(&principal(&[Permission::CrmWrite]), new)
-                .await
-                .unwrap_err();
-            assert!(
-                matches!(err, CrmError::Validation { ref fields, .. } if fields.contains_key("status")),
-                "{err:?}"
-            );
+            let new = NewCustomer { name: Some("Acme".into()), status: Some(status.into()), ..Default::default() };
+            let err = m.service().create_customer(&principal(&[Permission::CrmWrite]), new).await.unwrap_err();
+            assert!(matches!(err, CrmError::Validation { ref fields, .. } if fields.contains_key("status")), "{err:?}");
         }
     }
 
@@ -182,10 +138,7 @@ mod tests {
             .service()
             .create_customer(
                 &principal(&[Permission::CrmRead]),
-                NewCustomer {
-                    name: Some("A".into()),
-                    ..Default::default()
-                },
+                NewCustomer { name: Some("A".into()), ..Default::default() },
             )
             .await
             .unwrap_err();
@@ -196,11 +149,7 @@ mod tests {
     async fn deleting_a_missing_customer_is_not_found() {
         let mut m = Mocks::new();
         m.customers.expect_soft_delete().returning(|_, _| Ok(false));
-        let err = m
-            .service()
-            .delete_customer(&principal(&[Permission::CrmDelete]), 9)
-            .await
-            .unwrap_err();
+        let err = m.service().delete_customer(&principal(&[Permission::CrmDelete]), 9).await.unwrap_err();
         assert_eq!(err, CrmError::NotFound("Customer 9 not found".into()));
     }
 }

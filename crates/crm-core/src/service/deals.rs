@@ -8,23 +8,14 @@ use kernel::{Page, PageRequest};
 use management_core::{Permission, Principal};
 
 impl CrmService {
-    pub async fn list_deals(
-        &self,
-        by: &Principal,
-        filter: &DealFilter,
-        page: PageRequest,
-    ) -> Result<Page<DealView>> {
+    pub async fn list_deals(&self, by: &Principal, filter: &DealFilter, page: PageRequest) -> Result<Page<DealView>> {
         by.require(Permission::CrmRead)?;
         self.ports.deals.list(filter, page).await
     }
 
     pub async fn get_deal(&self, by: &Principal, id: i64) -> Result<DealView> {
         by.require(Permission::CrmRead)?;
-        self.ports
-            .deals
-            .get(id)
-            .await?
-            .ok_or_else(|| deal_not_found(id))
+        self.ports.deals.get(id).await?.ok_or_else(|| deal_not_found(id))
     }
 
     /// Creates a deal for an existing customer, owned by the caller.
@@ -37,40 +28,24 @@ impl CrmService {
 
     pub async fn update_deal(&self, by: &Principal, id: i64, patch: DealPatch) -> Result<DealView> {
         by.require(Permission::CrmWrite)?;
-        let current = self
-            .ports
-            .deals
-            .get(id)
-            .await?
-            .ok_or_else(|| deal_not_found(id))?;
+        let current = self.ports.deals.get(id).await?.ok_or_else(|| deal_not_found(id))?;
         let changes = patch.validate(&current.deal, Utc::now())?;
         if let Some(customer_id) = changes.customer_id {
             self.ensure_customer_for(customer_id).await?;
         }
-        self.ports
-            .deals
-            .update(id, changes)
-            .await?
-            .ok_or_else(|| deal_not_found(id))
+        self.ports.deals.update(id, changes).await?.ok_or_else(|| deal_not_found(id))
     }
 
     pub async fn delete_deal(&self, by: &Principal, id: i64) -> Result<()> {
         by.require(Permission::CrmDelete)?;
-        if self.ports.deals.soft_delete(id, Utc::now()).await? {
-            Ok(())
-        } else {
-            Err(deal_not_found(id))
-        }
+        if self.ports.deals.soft_delete(id, Utc::now()).await? { Ok(()) } else { Err(deal_not_found(id)) }
     }
 
     /// A deal or activity must name a live customer: a 400 on `customerId` otherwise.
     pub(crate) async fn ensure_customer_for(&self, customer_id: i64) -> Result<()> {
         match self.ports.customers.get(customer_id).await? {
             Some(_) => Ok(()),
-            None => Err(CrmError::field(
-                "customerId",
-                format!("Customer {customer_id} does not exist."),
-            )),
+            None => Err(CrmError::field("customerId", format!("Customer {customer_id} does not exist."))),
         }
     }
 }
@@ -91,19 +66,9 @@ mod tests {
         let mut m = Mocks::new();
         m.customers.expect_get().returning(|_| Ok(None));
         m.deals.expect_insert().never();
-        let new = NewDeal {
-            title: Some("Licence".into()),
-            customer_id: Some(42),
-            ..Default::default()
-        };
-        let err = m
-            .service()
-            .create_deal(&principal(&[Permission::CrmWrite]), new)
-            .await
-            .unwrap_err();
-        let CrmError::Validation { fields, .. } = err else {
-            panic!("{err:?}")
-        };
+        let new = NewDeal { title: Some("Licence".into()), customer_id: Some(42), ..Default::default() };
+        let err = m.service().create_deal(&principal(&[Permission::CrmWrite]), new).await.unwrap_err();
+        let CrmError::Validation { fields, .. } = err else { panic!("{err:?}") };
         assert!(fields.contains_key("customerId"));
     }
 }

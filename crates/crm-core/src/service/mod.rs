@@ -5,9 +5,7 @@ mod analytics;
 mod customers;
 mod deals;
 
-use crate::ports::{
-    ActivityRepository, AnalyticsRepository, CustomerRepository, DealRepository, StatusCatalog,
-};
+use crate::ports::{ActivityRepository, AnalyticsRepository, CustomerRepository, DealRepository, StatusCatalog};
 use std::sync::Arc;
 
 /// The ports the CRM use cases need.
@@ -81,10 +79,7 @@ pub(crate) mod test_support {
     pub fn catalog() -> Vec<StatusEntry> {
         ["active", "potential", "waiting", "rejected"]
             .iter()
-            .map(|n| StatusEntry {
-                name: n.to_string(),
-                is_active: *n != "rejected",
-            })
+            .map(|n| StatusEntry { name: n.to_string(), is_active: *n != "rejected" })
             .collect()
     }
 }

@@ -30,21 +30,17 @@ pub async fn render_errors(
     if !is_error || has_own_json {
         return Ok(res);
     }
-    let api_error = res
-        .response()
-        .error()
-        .and_then(|e| e.as_error::<ApiError>().cloned())
-        .unwrap_or_else(|| {
-            let mut generic = ApiError::from_status(status);
-            if let Some(e) = res.response().error() {
-                if status.is_client_error() {
-                    generic.message = e.to_string();
-                } else {
-                    tracing::error!(error = %e, "unhandled error");
-                }
+    let api_error = res.response().error().and_then(|e| e.as_error::<ApiError>().cloned()).unwrap_or_else(|| {
+        let mut generic = ApiError::from_status(status);
+        if let Some(e) = res.response().error() {
+            if status.is_client_error() {
+                generic.message = e.to_string();
+            } else {
+                tracing::error!(error = %e, "unhandled error");
             }
-            generic
-        });
+        }
+        generic
+    });
     let body = surface.error_body(&api_error);
     let (req, old) = res.into_parts();
     let mut new = HttpResponse::build(status).json(body);

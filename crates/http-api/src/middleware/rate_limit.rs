@@ -47,10 +47,7 @@ pub struct Decision {
 
 impl RateLimiter {
     pub fn new(limits: RateLimits) -> Self {
-        RateLimiter {
-            limits,
-            windows: Mutex::new(HashMap::new()),
-        }
+        RateLimiter { limits, windows: Mutex::new(HashMap::new()) }
     }
 
     /// Counts one request of `key` against `limit` at unix second `now`.
@@ -63,16 +60,10 @@ impl RateLimiter {
             .entry(key.to_string())
             .and_modify(|w| {
                 if w.resets_at <= now {
-                    *w = Window {
-                        resets_at: now + self.limits.window.as_secs(),
-                        used: 0,
-                    };
+                    *w = Window { resets_at: now + self.limits.window.as_secs(), used: 0 };
                 }
             })
-            .or_insert(Window {
-                resets_at: now + self.limits.window.as_secs(),
-                used: 0,
-            });
+            .or_insert(Window { resets_at: now + self.limits.window.as_secs(), used: 0 });
         let allowed = window.used < limit;
         if allowed {
             window.used += 1;
@@ -89,9 +80,7 @@ impl RateLimiter {
 
 /// Paths that load balancers and browsers fetch freely.
 fn exempt(path: &str) -> bool {
-    matches!(path, "/health" | "/api/core/health/" | "/openapi.json")
-        || path == "/docs"
-        || path.starts_with("/docs/")
+    matches!(path, "/health" | "/api/core/health/" | "/openapi.json") || path == "/docs" || path.starts_with("/docs/")
 }
 
 const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
@@ -104,31 +93,20 @@ pub async fn rate_limit(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     if req.method() == actix_web::http::Method::OPTIONS || exempt(req.path()) {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body);
+        return next.call(req).await.map(ServiceResponse::map_into_left_body);
     }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body);
+        return next.call(req).await.map(ServiceResponse::map_into_left_body);
     };
     let limits = state.rate_limiter.limits;
-    let client = bearer_token(req.request())
-        .and_then(|t| state.auth.peek_subject(&t))
-        .map(|id| format!("user:{id}"));
+    let client = bearer_token(req.request()).and_then(|t| state.auth.peek_subject(&t)).map(|id| format!("user:{id}"));
     let is_admin = req.path().starts_with("/api/system-config/");
     let (key, limit) = match (&client, is_admin) {
         (Some(user), true) => (format!("admin:{user}"), limits.admin),
         (Some(user), false) => (user.clone(), limits.authenticated),
         (None, _) => (format!("ip:{}", client_ip(req.request())), limits.anonymous),
     };
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let decision = state.rate_limiter.check(&key, limit, now);
     let headers = [
         (LIMIT, decision.limit.to_string()),
@@ -174,13 +152,7 @@ mod tests {
         let refused = limiter.check("ip:1", 2, 1002);
         assert!(!refused.allowed);
         assert_eq!(refused.retry_after, 3598);
-        assert!(
-            limiter.check("ip:2", 2, 1002).allowed,
-            "keys are independent"
-        );
-        assert!(
-            limiter.check("ip:1", 2, 4600).allowed,
-            "a new window starts at reset"
-        );
+        assert!(limiter.check("ip:2", 2, 1002).allowed, "keys are independent");
+        assert!(limiter.check("ip:1", 2, 4600).allowed, "a new window starts at reset");
     }
 }

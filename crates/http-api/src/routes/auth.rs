@@ -130,10 +130,7 @@ pub struct RefreshResponse {
         (status = 200, body = RefreshResponse),
         (status = 401, description = "Invalid, expired or reused refresh token (reuse revokes the session)"),
     ))]
-pub async fn refresh(
-    state: web::Data<AppState>,
-    body: web::Json<RefreshBody>,
-) -> ApiResult<HttpResponse> {
+pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshBody>) -> ApiResult<HttpResponse> {
     let (_, tokens) = state.auth.refresh(&body.refresh).await?;
     Ok(HttpResponse::Ok().json(RefreshResponse {
         access: tokens.access_token.clone(),
@@ -197,16 +194,10 @@ impl From<User> for UserDto {
         (status = 403, description = "Registration is switched off"),
         (status = 409, description = "E-mail already registered"),
     ))]
-pub async fn register(
-    state: web::Data<AppState>,
-    body: web::Json<RegisterBody>,
-) -> ApiResult<HttpResponse> {
+pub async fn register(state: web::Data<AppState>, body: web::Json<RegisterBody>) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     if body.password != body.password2 {
-        return Err(ApiError::field(
-            "password2",
-            "Password fields didn't match.",
-        ));
+        return Err(ApiError::field("password2", "Password fields didn't match."));
     }
     let user = state
         .auth
@@ -235,8 +226,5 @@ pub struct Profile {
     responses((status = 200, body = Profile), (status = 401, description = "Not signed in")))]
 pub async fn profile(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let user = state.auth.profile(&auth.0).await?;
-    Ok(HttpResponse::Ok().json(Profile {
-        user: user.into(),
-        companies: Vec::new(),
-    }))
+    Ok(HttpResponse::Ok().json(Profile { user: user.into(), companies: Vec::new() }))
 }

@@ -12,18 +12,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/system-config/users/")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        web::resource("/api/system-config/users/{id}/")
-            .route(web::get().to(get))
-            .route(web::put().to(replace))
-            .route(web::patch().to(patch))
-            .route(web::delete().to(deactivate)),
-    );
+    cfg.service(web::resource("/api/system-config/users/").route(web::get().to(list)).route(web::post().to(create)))
+        .service(
+            web::resource("/api/system-config/users/{id}/")
+                .route(web::get().to(get))
+                .route(web::put().to(replace))
+                .route(web::patch().to(patch))
+                .route(web::delete().to(deactivate)),
+        );
 }
 
 /// Filters and paging of the user list.
@@ -100,11 +96,7 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let page = page_request(q.page, q.page_size, 20, "page_size")?;
-    let filter = UserFilter {
-        search: q.search,
-        role: q.role,
-        is_active: q.is_active,
-    };
+    let filter = UserFilter { search: q.search, role: q.role, is_active: q.is_active };
     let users = state.users.list(&auth.0, &filter, page).await?;
     Ok(HttpResponse::Ok().json(RestPage::new(&req, users.map(UserDto::from))))
 }
@@ -136,11 +128,7 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/api/system-config/users/{id}/", tag = "crm-rest", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = UserDto), (status = 403, description = "Role lacks users.manage"), (status = 404, description = "No such user")))]
-pub async fn get(
-    auth: Auth,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
+pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     let user = state.users.get(&auth.0, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(UserDto::from(user)))
 }
@@ -159,10 +147,7 @@ pub async fn replace(
     id: web::Path<i64>,
     body: web::Json<UpdateUserBody>,
 ) -> ApiResult<HttpResponse> {
-    let user = state
-        .users
-        .update(&auth.0, id.into_inner(), body.into_inner().into())
-        .await?;
+    let user = state.users.update(&auth.0, id.into_inner(), body.into_inner().into()).await?;
     Ok(HttpResponse::Ok().json(UserDto::from(user)))
 }
 
@@ -190,14 +175,7 @@ pub async fn patch(
         (status = 404, description = "No such user"),
         (status = 409, description = "The last active CEO cannot be deactivated"),
     ))]
-pub async fn deactivate(
-    auth: Auth,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
+pub async fn deactivate(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     let user = state.users.deactivate(&auth.0, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(Deactivated {
-        message: "User deactivated".into(),
-        user: user.into(),
-    }))
+    Ok(HttpResponse::Ok().json(Deactivated { message: "User deactivated".into(), user: user.into() }))
 }

@@ -26,11 +26,7 @@ fn config() -> AuthConfig {
         access_ttl: Duration::minutes(15),
         refresh_ttl: Duration::days(7),
         remember_refresh_ttl: Duration::days(30),
-        throttle: ThrottlePolicy {
-            max_per_account: 5,
-            max_per_ip: 20,
-            window: Duration::minutes(15),
-        },
+        throttle: ThrottlePolicy { max_per_account: 5, max_per_ip: 20, window: Duration::minutes(15) },
         registration_enabled: true,
     }
 }
@@ -48,15 +44,9 @@ impl Mocks {
     fn new() -> Self {
         let mut tokens = MockTokenCodec::new();
         tokens.expect_random_id().returning(|| "rid".into());
-        tokens
-            .expect_new_refresh_token()
-            .returning(|| "refresh-1".into());
-        tokens
-            .expect_hash_refresh_token()
-            .returning(|t| format!("h({t})"));
-        tokens
-            .expect_encode()
-            .returning(|c| Ok(format!("jwt:{}", c.sub)));
+        tokens.expect_new_refresh_token().returning(|| "refresh-1".into());
+        tokens.expect_hash_refresh_token().returning(|t| format!("h({t})"));
+        tokens.expect_encode().returning(|c| Ok(format!("jwt:{}", c.sub)));
         Mocks {
             users: MockUserRepository::new(),
             roles: MockRoleRepository::new(),
@@ -94,27 +84,13 @@ fn login_request(password: &str) -> LoginRequest {
 #[tokio::test]
 async fn login_with_the_right_password_issues_a_stored_pair() {
     let mut m = Mocks::new();
-    m.attempts
-        .expect_failures_since()
-        .returning(|_, _| Ok((0, None)));
-    m.attempts
-        .expect_clear()
-        .with(eq("account:ceo@demo.uz"))
-        .times(1)
-        .returning(|_| Ok(()));
+    m.attempts.expect_failures_since().returning(|_, _| Ok((0, None)));
+    m.attempts.expect_clear().with(eq("account:ceo@demo.uz")).times(1).returning(|_| Ok(()));
     m.users
         .expect_find_credentials()
         .with(eq("ceo@demo.uz"))
-        .returning(|_| {
-            Ok(Some(UserCredentials {
-                user: user(true),
-                password_hash: "H".into(),
-            }))
-        });
-    m.hasher
-        .expect_verify()
-        .with(eq("secret123"), eq("H"))
-        .returning(|_, _| Ok(true));
+        .returning(|_| Ok(Some(UserCredentials { user: user(true), password_hash: "H".into() })));
+    m.hasher.expect_verify().with(eq("secret123"), eq("H")).returning(|_, _| Ok(true));
     m.sessions
         .expect_store_refresh()
         .with(eq(7), eq("rid"), eq("h(refresh-1)"), always())
@@ -132,49 +108,25 @@ async fn login_with_the_right_password_issues_a_stored_pair() {
 async fn wrong_password_and_inactive_user_are_the_same_refusal_and_count_as_failures() {
     for (active, password_ok) in [(true, false), (false, true)] {
         let mut m = Mocks::new();
-        m.attempts
-            .expect_failures_since()
-            .returning(|_, _| Ok((0, None)));
-        m.attempts
-            .expect_record_failure()
-            .times(2)
-            .returning(|_, _| Ok(()));
-        m.users.expect_find_credentials().returning(move |_| {
-            Ok(Some(UserCredentials {
-                user: user(active),
-                password_hash: "H".into(),
-            }))
-        });
-        m.hasher
-            .expect_verify()
-            .returning(move |_, _| Ok(password_ok));
+        m.attempts.expect_failures_since().returning(|_, _| Ok((0, None)));
+        m.attempts.expect_record_failure().times(2).returning(|_, _| Ok(()));
+        m.users
+            .expect_find_credentials()
+            .returning(move |_| Ok(Some(UserCredentials { user: user(active), password_hash: "H".into() })));
+        m.hasher.expect_verify().returning(move |_, _| Ok(password_ok));
         let err = m.service().login(login_request("x")).await.unwrap_err();
-        assert_eq!(
-            err,
-            ManagementError::Unauthorized("Invalid credentials".into())
-        );
+        assert_eq!(err, ManagementError::Unauthorized("Invalid credentials".into()));
     }
 }
 
 #[tokio::test]
 async fn unknown_email_still_pays_for_a_hash() {
     let mut m = Mocks::new();
-    m.attempts
-        .expect_failures_since()
-        .returning(|_, _| Ok((0, None)));
-    m.attempts
-        .expect_record_failure()
-        .times(2)
-        .returning(|_, _| Ok(()));
+    m.attempts.expect_failures_since().returning(|_, _| Ok((0, None)));
+    m.attempts.expect_record_failure().times(2).returning(|_, _| Ok(()));
     m.users.expect_find_credentials().returning(|_| Ok(None));
-    m.hasher
-        .expect_hash()
-        .times(1)
-        .returning(|_| Ok("H".into()));
-    assert!(matches!(
-        m.service().login(login_request("x")).await,
-        Err(ManagementError::Unauthorized(_))
-    ));
+    m.hasher.expect_hash().times(1).returning(|_| Ok("H".into()));
+    assert!(matches!(m.service().login(login_request("x")).await, Err(ManagementError::Unauthorized(_))));
 }
 
 fn record(used: bool) -> RefreshTokenRecord {
@@ -191,18 +143,9 @@ fn record(used: bool) -> RefreshTokenRecord {
 #[tokio::test]
 async fn refresh_rotates_within_the_family() {
     let mut m = Mocks::new();
-    m.sessions
-        .expect_find_refresh()
-        .with(eq("h(old)"))
-        .returning(|_| Ok(Some(record(false))));
-    m.sessions
-        .expect_mark_used()
-        .with(eq(1), always())
-        .returning(|_, _| Ok(true));
-    m.users
-        .expect_find_by_id()
-        .with(eq(7))
-        .returning(|_| Ok(Some(user(true))));
+    m.sessions.expect_find_refresh().with(eq("h(old)")).returning(|_| Ok(Some(record(false))));
+    m.sessions.expect_mark_used().with(eq(1), always()).returning(|_, _| Ok(true));
+    m.users.expect_find_by_id().with(eq(7)).returning(|_| Ok(Some(user(true))));
     m.sessions
         .expect_store_refresh()
         .with(eq(7), eq("fam"), always(), always())
@@ -215,14 +158,8 @@ async fn refresh_rotates_within_the_family() {
 #[tokio::test]
 async fn reusing_a_spent_refresh_token_revokes_the_family() {
     let mut m = Mocks::new();
-    m.sessions
-        .expect_find_refresh()
-        .returning(|_| Ok(Some(record(true))));
-    m.sessions
-        .expect_revoke_family()
-        .with(eq("fam"), always())
-        .times(1)
-        .returning(|_, _| Ok(()));
+    m.sessions.expect_find_refresh().returning(|_| Ok(Some(record(true))));
+    m.sessions.expect_revoke_family().with(eq("fam"), always()).times(1).returning(|_, _| Ok(()));
     let err = m.service().refresh("old").await.unwrap_err();
     assert!(matches!(err, ManagementError::Unauthorized(m) if m.contains("reuse")));
 }
@@ -230,43 +167,23 @@ async fn reusing_a_spent_refresh_token_revokes_the_family() {
 #[tokio::test]
 async fn a_concurrent_second_use_is_also_reuse() {
     let mut m = Mocks::new();
-    m.sessions
-        .expect_find_refresh()
-        .returning(|_| Ok(Some(record(false))));
+    m.sessions.expect_find_refresh().returning(|_| Ok(Some(record(false))));
     m.sessions.expect_mark_used().returning(|_, _| Ok(false));
-    m.sessions
-        .expect_revoke_family()
-        .times(1)
-        .returning(|_, _| Ok(()));
+    m.sessions.expect_revoke_family().times(1).returning(|_, _| Ok(()));
     assert!(m.service().refresh("old").await.is_err());
 }
 
 fn claims() -> AccessClaims {
-    AccessClaims {
-        sub: "7".into(),
-        jti: "j1".into(),
-        role: "ceo".into(),
-        sid: "fam".into(),
-        iat: 0,
-        exp: 10,
-    }
+    AccessClaims { sub: "7".into(), jti: "j1".into(), role: "ceo".into(), sid: "fam".into(), iat: 0, exp: 10 }
 }
 
 #[tokio::test]
 async fn authenticate_loads_permissions_of_the_stored_role() {
     let mut m = Mocks::new();
     m.tokens.expect_decode().returning(|_| Ok(claims()));
-    m.sessions
-        .expect_is_revoked()
-        .with(eq("j1"), eq("fam"))
-        .returning(|_, _| Ok(false));
-    m.users
-        .expect_find_by_id()
-        .returning(|_| Ok(Some(user(true))));
-    m.roles
-        .expect_permissions_of()
-        .with(eq("ceo"))
-        .returning(|_| Ok(vec![Permission::UsersManage]));
+    m.sessions.expect_is_revoked().with(eq("j1"), eq("fam")).returning(|_, _| Ok(false));
+    m.users.expect_find_by_id().returning(|_| Ok(Some(user(true))));
+    m.roles.expect_permissions_of().with(eq("ceo")).returning(|_| Ok(vec![Permission::UsersManage]));
     let p = m.service().authenticate("t").await.unwrap();
     assert!(p.can(Permission::UsersManage));
     assert!(!p.can(Permission::CatalogManage));
@@ -283,9 +200,7 @@ async fn authenticate_refuses_revoked_expired_and_inactive() {
     );
 
     let mut m = Mocks::new();
-    m.tokens
-        .expect_decode()
-        .returning(|_| Err(TokenError::Expired));
+    m.tokens.expect_decode().returning(|_| Err(TokenError::Expired));
     assert_eq!(
         m.service().authenticate("t").await.unwrap_err(),
         ManagementError::Unauthorized("Token has expired".into())
@@ -294,43 +209,32 @@ async fn authenticate_refuses_revoked_expired_and_inactive() {
     let mut m = Mocks::new();
     m.tokens.expect_decode().returning(|_| Ok(claims()));
     m.sessions.expect_is_revoked().returning(|_, _| Ok(false));
-    m.users
-        .expect_find_by_id()
-        .returning(|_| Ok(Some(user(false))));
-    assert!(matches!(
-        m.service().authenticate("t").await,
-        Err(ManagementError::Unauthorized(_))
-    ));
+    m.users.expect_find_by_id().returning(|_| Ok(Some(user(false))));
+    assert!(matches!(m.service().authenticate("t").await, Err(ManagementError::Unauthorized(_))));
 }
 
 #[tokio::test]
 async fn registration_forces_the_default_role_and_can_be_switched_off() {
     let mut m = Mocks::new();
-    m.roles
-        .expect_find_by_name()
-        .with(eq("user"))
-        .returning(|_| {
-            let t = Utc::now();
-            Ok(Some(crate::role::Role {
-                id: 9,
-                name: "user".into(),
-                display_name: "User".into(),
-                description: None,
-                is_active: true,
-                is_system: true,
-                created_at: t,
-                updated_at: t,
-            }))
-        });
+    m.roles.expect_find_by_name().with(eq("user")).returning(|_| {
+        let t = Utc::now();
+        Ok(Some(crate::role::Role {
+            id: 9,
+            name: "user".into(),
+            display_name: "User".into(),
+            description: None,
+            is_active: true,
+            is_system: true,
+            created_at: t,
+            updated_at: t,
+        }))
+    });
     m.hasher.expect_hash().returning(|_| Ok("H".into()));
-    m.users
-        .expect_insert()
-        .withf(|d| d.role == "user" && d.email == "new@demo.uz")
-        .returning(|d| {
-            let mut u = user(true);
-            u.role = d.role;
-            Ok(u)
-        });
+    m.users.expect_insert().withf(|d| d.role == "user" && d.email == "new@demo.uz").returning(|d| {
+        let mut u = user(true);
+        u.role = d.role;
+        Ok(u)
+    });
     let new_user = NewUser {
         email: "New@demo.uz".into(),
         password: "password1".into(),
@@ -338,17 +242,11 @@ async fn registration_forces_the_default_role_and_can_be_switched_off() {
         role: Some("ceo".into()),
         ..NewUser::default()
     };
-    assert_eq!(
-        m.service().register(new_user.clone()).await.unwrap().role,
-        "user"
-    );
+    assert_eq!(m.service().register(new_user.clone()).await.unwrap().role, "user");
 
     let mut closed = Mocks::new();
     closed.users.expect_insert().never();
     let mut svc = closed.service();
     svc.config.registration_enabled = false;
-    assert!(matches!(
-        svc.register(new_user).await,
-        Err(ManagementError::Forbidden(_))
-    ));
+    assert!(matches!(svc.register(new_user).await, Err(ManagementError::Forbidden(_))));
 }

@@ -16,6 +16,8 @@ pub struct Model {
     /// Lower-cased name, e-mail, phone and company, for substring search.
     pub search_text: String,
     pub user_id: Option<i64>,
+    /// All-time value of the customer's completed deals, in hundredths (a summary).
+    pub completed_cents: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,

@@ -2,7 +2,9 @@
 
 use crate::entity::activities;
 use crate::error::crm;
+use crate::repo::begin_write;
 use crate::repo::customers::customer_refs;
+use crate::repo::summaries::{Deltas, activities_key, count_of, counter_total};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_core::Result;
@@ -11,8 +13,8 @@ use crm_core::ports::ActivityRepository;
 use kernel::{Page, PageRequest};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 /// [`ActivityRepository`] over `activities`.
@@ -32,10 +34,7 @@ impl SqlActivities {
             .into_iter()
             .map(|m| {
                 let customer = refs.iter().find(|c| c.id == m.customer_id).cloned();
-                ActivityView {
-                    activity: to_activity(m),
-                    customer,
-                }
+                ActivityView { activity: to_activity(m), customer }
             })
             .collect())
     }
@@ -62,7 +61,11 @@ impl ActivityRepository for SqlActivities {
         if let Some(customer_id) = filter.customer_id {
             query = query.filter(activities::Column::CustomerId.eq(customer_id));
         }
-        let total = query.clone().count(&self.db).await.map_err(crm)?;
+        let total = match (filter.customer_id, filter.kind) {
+            (Some(_), _) => query.clone().count(&self.db).await.map_err(crm)?,
+            (None, Some(kind)) => count_of(&self.db, &activities_key(kind.as_str())).await.map_err(crm)?,
+            (None, None) => counter_total(&self.db, "activities:").await.map_err(crm)?,
+        };
         let rows = query
             .order_by_desc(activities::Column::CreatedAt)
             .order_by_desc(activities::Column::Id)
@@ -71,11 +74,7 @@ impl ActivityRepository for SqlActivities {
             .all(&self.db)
             .await
             .map_err(crm)?;
-        Ok(Page {
-            items: self.views(rows).await?,
-            total,
-            request: page,
-        })
+        Ok(Page { items: self.views(rows).await?, total, request: page })
     }
 
     async fn get(&self, id: i64) -> Result<Option<ActivityView>> {
@@ -97,18 +96,34 @@ impl ActivityRepository for SqlActivities {
             deleted_at: Set(None),
             ..Default::default()
         };
-        let stored = model.insert(&self.db).await.map_err(crm)?;
+        let txn = begin_write(&self.db).await.map_err(crm)?;
+        let stored = model.insert(&txn).await.map_err(crm)?;
+        let mut deltas = Deltas::default();
+        deltas.count(activities_key(&stored.kind), 1);
+        deltas.apply(&txn).await.map_err(crm)?;
+        txn.commit().await.map_err(crm)?;
         Ok(self.views(vec![stored]).await?.remove(0))
     }
 
     async fn soft_delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        let res = activities::Entity::update_many()
-            .col_expr(activities::Column::DeletedAt, Expr::value(at))
-            .filter(activities::Column::Id.eq(id))
+        let txn = begin_write(&self.db).await.map_err(crm)?;
+        let current = activities::Entity::find_by_id(id)
             .filter(activities::Column::DeletedAt.is_null())
-            .exec(&self.db)
+            .lock_exclusive()
+            .one(&txn)
             .await
             .map_err(crm)?;
-        Ok(res.rows_affected == 1)
+        let Some(current) = current else { return Ok(false) };
+        activities::Entity::update_many()
+            .col_expr(activities::Column::DeletedAt, Expr::value(at))
+            .filter(activities::Column::Id.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(crm)?;
+        let mut deltas = Deltas::default();
+        deltas.count(activities_key(&current.kind), -1);
+        deltas.apply(&txn).await.map_err(crm)?;
+        txn.commit().await.map_err(crm)?;
+        Ok(true)
     }
 }

@@ -1,16 +1,24 @@
-//! Sales aggregates in SQL, with the date-bucket expression of each engine.
+//! Sales analytics from the summaries (`crm_counters`, `sales_daily`,
+//! `customers.completed_cents`), so the dashboard reads a few hundred rows at most.
 
 use crate::error::crm;
 use crate::repo::deals::from_cents;
+use crate::repo::statement;
+use crate::repo::summaries::{counter, counters, deals_key};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use crm_core::Result;
-use crm_core::analytics::{Period, PeriodSales, TopCustomer};
+use crm_core::analytics::{DateRange, Period, PeriodSales, TopCustomer};
 use crm_core::ports::AnalyticsRepository;
 use rust_decimal::Decimal;
-use sea_orm::{DatabaseConnection, DbBackend, FromQueryResult, Statement, Value};
+use sea_orm::{DatabaseConnection, DbBackend, FromQueryResult, Value};
 
-/// [`AnalyticsRepository`] over `customers` and `deals`.
+/// Ranges with at most this many completed deals are ranked by a direct aggregate;
+/// wider ones by the bounded search over customers' all-time values.
+const DIRECT_RANKING_MAX_DEALS: i64 = 50_000;
+/// Candidates examined per round of the bounded search.
+const CANDIDATE_BATCH: u64 = 200;
+
+/// [`AnalyticsRepository`] over the CRM summaries.
 #[derive(Clone)]
 pub struct SqlAnalytics {
     db: DatabaseConnection,
@@ -25,62 +33,91 @@ impl SqlAnalytics {
         self.db.get_database_backend()
     }
 
-    /// A statement whose `$1`, `$2`… placeholders are rewritten to `?` on SQLite.
-    fn statement(&self, sql: &str, values: Vec<Value>) -> Statement {
-        let sql = match self.backend() {
-            DbBackend::Postgres => sql.to_string(),
-            _ => rewrite_placeholders(sql),
-        };
-        Statement::from_sql_and_values(self.backend(), sql, values)
-    }
-
-    /// The SQL expression labelling `column` with its bucket (see [`Period::label`]).
-    fn bucket(&self, period: Period, column: &str) -> String {
-        match self.backend() {
-            DbBackend::Postgres => {
-                let utc = format!("({column} AT TIME ZONE 'UTC')");
-                match period {
-                    Period::Daily => format!("to_char({utc}, 'YYYY-MM-DD')"),
-                    Period::Weekly => format!("to_char(date_trunc('week', {utc}), 'YYYY-MM-DD')"),
-                    Period::Monthly => format!("to_char({utc}, 'YYYY-MM')"),
-                    Period::Yearly => format!("to_char({utc}, 'YYYY')"),
-                }
-            }
-            _ => match period {
-                Period::Daily => format!("strftime('%Y-%m-%d', {column})"),
-                Period::Weekly => format!("date({column}, 'weekday 0', '-6 days')"),
-                Period::Monthly => format!("strftime('%Y-%m', {column})"),
-                Period::Yearly => format!("strftime('%Y', {column})"),
-            },
+    /// The SQL expression labelling a `sales_daily.day` with its bucket (see [`Period::label`]).
+    fn bucket(&self, period: Period) -> &'static str {
+        match (period, self.backend()) {
+            (Period::Daily, _) => "day",
+            (Period::Monthly, _) => "substr(day, 1, 7)",
+            (Period::Yearly, _) => "substr(day, 1, 4)",
+            (Period::Weekly, DbBackend::Postgres) => "to_char(date_trunc('week', CAST(day AS date)), 'YYYY-MM-DD')",
+            (Period::Weekly, _) => "date(day, 'weekday 0', '-6 days')",
         }
     }
-}
 
-/// `$1` → `?` (the arguments are bound in order, and each is used once).
-fn rewrite_placeholders(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
-            while chars.peek().is_some_and(char::is_ascii_digit) {
-                chars.next();
-            }
-            out.push('?');
-        } else {
-            out.push(c);
-        }
+    fn days(range: DateRange) -> Vec<Value> {
+        vec![range.start.to_string().into(), range.end.to_string().into()]
     }
-    out
-}
 
-/// Completed deals that count as sales, in `[$1, $2)`.
-const COMPLETED_IN_RANGE: &str =
-    "d.status = 'completed' AND d.deleted_at IS NULL AND d.closed_at >= $1 AND d.closed_at < $2";
+    async fn completed_deals(&self, range: DateRange) -> Result<i64> {
+        let sql = "SELECT CAST(COALESCE(SUM(deals), 0) AS BIGINT) AS n FROM sales_daily WHERE day >= $1 AND day <= $2";
+        let row = Count::find_by_statement(statement(self.backend(), sql, Self::days(range)))
+            .one(&self.db)
+            .await
+            .map_err(crm)?;
+        Ok(row.map_or(0, |r| r.n))
+    }
 
-#[derive(FromQueryResult)]
-struct StatusCount {
-    status: String,
-    n: i64,
+    /// Ranks by aggregating the range's completed deals directly.
+    async fn rank_directly(&self, range: DateRange, limit: u64) -> Result<Vec<Ranked>> {
+        let (from, to) = range.instants();
+        let sql = "SELECT d.customer_id AS id, c.name AS name, CAST(SUM(d.value_cents) AS BIGINT) AS cents \
+                   FROM deals d JOIN customers c ON c.id = d.customer_id \
+                   WHERE d.status = 'completed' AND d.deleted_at IS NULL AND d.closed_at >= $1 AND d.closed_at < $2 \
+                   AND c.deleted_at IS NULL GROUP BY d.customer_id, c.name ORDER BY cents DESC, d.customer_id LIMIT $3";
+        let stmt = statement(self.backend(), sql, vec![from.into(), to.into(), (limit as i64).into()]);
+        Ranked::find_by_statement(stmt).all(&self.db).await.map_err(crm)
+    }
+
+    /// Exact ranking for wide ranges: a customer's value in a range never exceeds its
+    /// all-time value, so candidates are taken in decreasing all-time value until the next
+    /// one cannot beat the current last place.
+    async fn rank_bounded(&self, range: DateRange, limit: u64) -> Result<Vec<Ranked>> {
+        let (from, to) = range.instants();
+        let mut best: Vec<Ranked> = Vec::new();
+        let mut after: Option<(i64, i64)> = None;
+        loop {
+            let (cursor, mut values) = match after {
+                Some((cents, id)) => (
+                    " AND (completed_cents < $1 OR (completed_cents = $2 AND id < $3))",
+                    vec![cents.into(), cents.into(), id.into()],
+                ),
+                None => ("", vec![]),
+            };
+            let sql = format!(
+                "SELECT id, name, completed_cents AS cents FROM customers WHERE deleted_at IS NULL AND completed_cents > 0{cursor} \
+                 ORDER BY completed_cents DESC, id DESC LIMIT {CANDIDATE_BATCH}"
+            );
+            let candidates = Ranked::find_by_statement(statement(self.backend(), &sql, std::mem::take(&mut values)))
+                .all(&self.db)
+                .await
+                .map_err(crm)?;
+            let Some(last) = candidates.last() else { break };
+            let (last_cents, last_id) = (last.cents, last.id);
+            let placeholders: Vec<String> = (0..candidates.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = format!(
+                "SELECT customer_id AS id, '' AS name, CAST(SUM(value_cents) AS BIGINT) AS cents FROM deals \
+                 WHERE status = 'completed' AND deleted_at IS NULL AND closed_at >= $1 AND closed_at < $2 \
+                 AND customer_id IN ({}) GROUP BY customer_id",
+                placeholders.join(", ")
+            );
+            let mut args: Vec<Value> = vec![from.into(), to.into()];
+            args.extend(candidates.iter().map(|c| Value::from(c.id)));
+            let totals =
+                Ranked::find_by_statement(statement(self.backend(), &sql, args)).all(&self.db).await.map_err(crm)?;
+            for total in totals.into_iter().filter(|t| t.cents > 0) {
+                let name = candidates.iter().find(|c| c.id == total.id).map(|c| c.name.clone()).unwrap_or_default();
+                best.push(Ranked { id: total.id, name, cents: total.cents });
+            }
+            best.sort_by(|a, b| b.cents.cmp(&a.cents).then(a.id.cmp(&b.id)));
+            best.truncate(limit as usize);
+            let full = best.len() as u64 == limit;
+            if (full && last_cents < best[best.len() - 1].cents) || (candidates.len() as u64) < CANDIDATE_BATCH {
+                break;
+            }
+            after = Some((last_cents, last_id));
+        }
+        Ok(best)
+    }
 }
 
 #[derive(FromQueryResult)]
@@ -95,9 +132,9 @@ struct Bucket {
     n: i64,
 }
 
-#[derive(FromQueryResult)]
+#[derive(FromQueryResult, Debug, Clone)]
 struct Ranked {
-    customer_id: i64,
+    id: i64,
     name: String,
     cents: i64,
 }
@@ -105,106 +142,51 @@ struct Ranked {
 #[async_trait]
 impl AnalyticsRepository for SqlAnalytics {
     async fn customers_by_status(&self) -> Result<Vec<(String, u64)>> {
-        let stmt = self.statement(
-            "SELECT status, COUNT(*) AS n FROM customers WHERE deleted_at IS NULL GROUP BY status",
-            vec![],
-        );
-        let rows = StatusCount::find_by_statement(stmt)
-            .all(&self.db)
-            .await
-            .map_err(crm)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (r.status, r.n.max(0) as u64))
-            .collect())
+        let rows = counters(&self.db, "customers:").await.map_err(crm)?;
+        Ok(rows.into_iter().filter(|(_, n)| *n > 0).map(|(s, n)| (s, n as u64)).collect())
     }
 
     async fn open_deals(&self) -> Result<u64> {
-        let stmt = self.statement(
-            "SELECT COUNT(*) AS n FROM deals WHERE status IN ('new', 'in_progress') AND deleted_at IS NULL",
-            vec![],
-        );
-        let row = Count::find_by_statement(stmt)
-            .one(&self.db)
-            .await
-            .map_err(crm)?;
-        Ok(row.map_or(0, |r| r.n.max(0) as u64))
+        let new = counter(&self.db, &deals_key("new")).await.map_err(crm)?;
+        let in_progress = counter(&self.db, &deals_key("in_progress")).await.map_err(crm)?;
+        Ok((new + in_progress).max(0) as u64)
     }
 
-    async fn completed_value(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Decimal> {
-        let sql = format!(
-            "SELECT CAST(COALESCE(SUM(d.value_cents), 0) AS BIGINT) AS n FROM deals d WHERE {COMPLETED_IN_RANGE}"
-        );
-        let row = Count::find_by_statement(self.statement(&sql, vec![from.into(), to.into()]))
+    async fn completed_value(&self, range: DateRange) -> Result<Decimal> {
+        let sql =
+            "SELECT CAST(COALESCE(SUM(value_cents), 0) AS BIGINT) AS n FROM sales_daily WHERE day >= $1 AND day <= $2";
+        let row = Count::find_by_statement(statement(self.backend(), sql, Self::days(range)))
             .one(&self.db)
             .await
             .map_err(crm)?;
         Ok(from_cents(row.map_or(0, |r| r.n)))
     }
 
-    async fn completed_by_period(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        period: Period,
-    ) -> Result<Vec<PeriodSales>> {
-        let bucket = self.bucket(period, "d.closed_at");
+    async fn completed_by_period(&self, range: DateRange, period: Period) -> Result<Vec<PeriodSales>> {
+        let bucket = self.bucket(period);
         let sql = format!(
-            "SELECT {bucket} AS period, CAST(SUM(d.value_cents) AS BIGINT) AS cents, COUNT(*) AS n \
-             FROM deals d WHERE {COMPLETED_IN_RANGE} GROUP BY 1 ORDER BY 1"
+            "SELECT {bucket} AS period, CAST(SUM(value_cents) AS BIGINT) AS cents, CAST(SUM(deals) AS BIGINT) AS n \
+             FROM sales_daily WHERE day >= $1 AND day <= $2 AND deals > 0 GROUP BY {bucket} ORDER BY 1"
         );
-        let rows = Bucket::find_by_statement(self.statement(&sql, vec![from.into(), to.into()]))
+        let rows = Bucket::find_by_statement(statement(self.backend(), &sql, Self::days(range)))
             .all(&self.db)
             .await
             .map_err(crm)?;
         Ok(rows
             .into_iter()
-            .map(|r| PeriodSales {
-                period: r.period,
-                sales: from_cents(r.cents),
-                deals: r.n.max(0) as u64,
-            })
+            .map(|r| PeriodSales { period: r.period, sales: from_cents(r.cents), deals: r.n.max(0) as u64 })
             .collect())
     }
 
-    async fn top_customers(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        limit: u64,
-    ) -> Result<Vec<TopCustomer>> {
-        let sql = format!(
-            "SELECT d.customer_id AS customer_id, c.name AS name, CAST(SUM(d.value_cents) AS BIGINT) AS cents \
-             FROM deals d JOIN customers c ON c.id = d.customer_id \
-             WHERE {COMPLETED_IN_RANGE} AND c.deleted_at IS NULL \
-             GROUP BY d.customer_id, c.name ORDER BY cents DESC, d.customer_id LIMIT $3"
-        );
-        let stmt = self.statement(&sql, vec![from.into(), to.into(), (limit as i64).into()]);
-        let rows = Ranked::find_by_statement(stmt)
-            .all(&self.db)
-            .await
-            .map_err(crm)?;
-        Ok(rows
+    async fn top_customers(&self, range: DateRange, limit: u64) -> Result<Vec<TopCustomer>> {
+        let ranked = if self.completed_deals(range).await? <= DIRECT_RANKING_MAX_DEALS {
+            self.rank_directly(range, limit).await?
+        } else {
+            self.rank_bounded(range, limit).await?
+        };
+        Ok(ranked
             .into_iter()
-            .map(|r| TopCustomer {
-                customer_id: r.customer_id,
-                customer_name: r.name,
-                total_value: from_cents(r.cents),
-            })
+            .map(|r| TopCustomer { customer_id: r.id, customer_name: r.name, total_value: from_cents(r.cents) })
             .collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_are_rewritten_for_sqlite() {
-        assert_eq!(
-            rewrite_placeholders("a >= $1 AND b < $2 LIMIT $10"),
-            "a >= ? AND b < ? LIMIT ?"
-        );
-        assert_eq!(rewrite_placeholders("cost$ 'x'"), "cost$ 'x'");
     }
 }

@@ -2,20 +2,19 @@
 
 use crate::entity::{activities, customers, deals};
 use crate::error::{crm, is_unique_violation};
-use crate::repo::like_pattern;
+use crate::repo::summaries::{Deltas, count_of, counter_total, customer_contribution, customers_key};
+use crate::repo::{begin_write, like_pattern};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use crm_core::customer::{
-    Customer, CustomerChanges, CustomerDraft, CustomerFilter, CustomerSort, search_text,
-};
+use crm_core::customer::{Customer, CustomerChanges, CustomerDraft, CustomerFilter, CustomerSort, search_text};
 use crm_core::deal::CustomerRef;
 use crm_core::ports::CustomerRepository;
 use crm_core::{CrmError, Result};
 use kernel::{Page, PageRequest};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 /// [`CustomerRepository`] over `customers`.
@@ -56,10 +55,7 @@ fn conflict_or_internal(e: sea_orm::DbErr) -> CrmError {
 
 /// The `{id, name, company}` of customers, for embedding in deal and activity lists
 /// (one query for any number of rows).
-pub async fn customer_refs<C: ConnectionTrait>(
-    db: &C,
-    ids: impl IntoIterator<Item = i64>,
-) -> Result<Vec<CustomerRef>> {
+pub async fn customer_refs<C: ConnectionTrait>(db: &C, ids: impl IntoIterator<Item = i64>) -> Result<Vec<CustomerRef>> {
     let mut ids: Vec<i64> = ids.into_iter().collect();
     ids.sort_unstable();
     ids.dedup();
@@ -68,20 +64,13 @@ pub async fn customer_refs<C: ConnectionTrait>(
     }
     let rows: Vec<(i64, String, Option<String>)> = customers::Entity::find()
         .select_only()
-        .columns([
-            customers::Column::Id,
-            customers::Column::Name,
-            customers::Column::Company,
-        ])
+        .columns([customers::Column::Id, customers::Column::Name, customers::Column::Company])
         .filter(customers::Column::Id.is_in(ids))
         .into_tuple()
         .all(db)
         .await
         .map_err(crm)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, company)| CustomerRef { id, name, company })
-        .collect())
+    Ok(rows.into_iter().map(|(id, name, company)| CustomerRef { id, name, company }).collect())
 }
 
 fn live() -> sea_orm::sea_query::SimpleExpr {
@@ -90,23 +79,23 @@ fn live() -> sea_orm::sea_query::SimpleExpr {
 
 #[async_trait]
 impl CustomerRepository for SqlCustomers {
+    /// Pages by first selecting ids (an index-only scan even deep into the list), then the
+    /// rows; totals without a search come from the live counters.
     async fn list(&self, filter: &CustomerFilter, page: PageRequest) -> Result<Page<Customer>> {
         let mut query = customers::Entity::find().filter(live());
         if let Some(status) = &filter.status {
             query = query.filter(customers::Column::Status.eq(status.as_str()));
         }
-        if let Some(search) = filter
-            .search
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let search = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        if let Some(search) = search {
             let pattern = like_pattern(search);
-            query = query.filter(
-                Expr::col(customers::Column::SearchText).like(LikeExpr::new(pattern).escape('\\')),
-            );
+            query = query.filter(Expr::col(customers::Column::SearchText).like(LikeExpr::new(pattern).escape('\\')));
         }
-        let total = query.clone().count(&self.db).await.map_err(crm)?;
+        let total = match (search, &filter.status) {
+            (Some(_), _) => query.clone().count(&self.db).await.map_err(crm)?,
+            (None, Some(status)) => count_of(&self.db, &customers_key(status)).await.map_err(crm)?,
+            (None, None) => counter_total(&self.db, "customers:").await.map_err(crm)?,
+        };
         let column = match filter.sort.key {
             CustomerSort::Name => customers::Column::Name,
             CustomerSort::Email => customers::Column::Email,
@@ -115,44 +104,40 @@ impl CustomerRepository for SqlCustomers {
             CustomerSort::CreatedAt => customers::Column::CreatedAt,
             CustomerSort::UpdatedAt => customers::Column::UpdatedAt,
         };
-        let order = if filter.sort.descending {
-            Order::Desc
-        } else {
-            Order::Asc
-        };
-        let rows = query
+        let order = if filter.sort.descending { Order::Desc } else { Order::Asc };
+        let ids: Vec<i64> = query
+            .select_only()
+            .column(customers::Column::Id)
             .order_by(column, order.clone())
             .order_by(customers::Column::Id, order)
             .offset(page.offset())
             .limit(page.per_page)
+            .into_tuple()
             .all(&self.db)
             .await
             .map_err(crm)?;
-        Ok(Page {
-            items: rows.into_iter().map(to_customer).collect(),
-            total,
-            request: page,
-        })
+        let mut rows = if ids.is_empty() {
+            Vec::new()
+        } else {
+            customers::Entity::find()
+                .filter(customers::Column::Id.is_in(ids.clone()))
+                .all(&self.db)
+                .await
+                .map_err(crm)?
+        };
+        rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+        Ok(Page { items: rows.into_iter().map(to_customer).collect(), total, request: page })
     }
 
     async fn get(&self, id: i64) -> Result<Option<Customer>> {
-        let found = customers::Entity::find_by_id(id)
-            .filter(live())
-            .one(&self.db)
-            .await
-            .map_err(crm)?;
+        let found = customers::Entity::find_by_id(id).filter(live()).one(&self.db).await.map_err(crm)?;
         Ok(found.map(to_customer))
     }
 
     async fn insert(&self, d: CustomerDraft) -> Result<Customer> {
         let now = Utc::now();
         let model = customers::ActiveModel {
-            search_text: Set(search_text(
-                &d.name,
-                d.email.as_deref(),
-                d.phone.as_deref(),
-                d.company.as_deref(),
-            )),
+            search_text: Set(search_text(&d.name, d.email.as_deref(), d.phone.as_deref(), d.company.as_deref())),
             name: Set(d.name),
             email: Set(d.email),
             phone: Set(d.phone),
@@ -160,27 +145,29 @@ impl CustomerRepository for SqlCustomers {
             status: Set(d.status),
             value: Set(d.value),
             user_id: Set(d.user_id),
+            completed_cents: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
             deleted_at: Set(None),
             ..Default::default()
         };
-        model
-            .insert(&self.db)
-            .await
-            .map(to_customer)
-            .map_err(conflict_or_internal)
+        let txn = begin_write(&self.db).await.map_err(crm)?;
+        let stored = model.insert(&txn).await.map_err(conflict_or_internal)?;
+        let mut deltas = Deltas::default();
+        deltas.count(customers_key(&stored.status), 1);
+        deltas.apply(&txn).await.map_err(crm)?;
+        txn.commit().await.map_err(crm)?;
+        Ok(to_customer(stored))
     }
 
     async fn update(&self, id: i64, c: CustomerChanges) -> Result<Option<Customer>> {
-        let Some(current) = customers::Entity::find_by_id(id)
-            .filter(live())
-            .one(&self.db)
-            .await
-            .map_err(crm)?
+        let txn = begin_write(&self.db).await.map_err(crm)?;
+        let Some(current) =
+            customers::Entity::find_by_id(id).filter(live()).lock_exclusive().one(&txn).await.map_err(crm)?
         else {
             return Ok(None);
         };
+        let old_status = current.status.clone();
         let mut next = current.clone();
         if let Some(v) = c.name {
             next.name = v;
@@ -201,12 +188,8 @@ impl CustomerRepository for SqlCustomers {
             next.value = v;
         }
         let mut model: customers::ActiveModel = current.into();
-        model.search_text = Set(search_text(
-            &next.name,
-            next.email.as_deref(),
-            next.phone.as_deref(),
-            next.company.as_deref(),
-        ));
+        model.search_text =
+            Set(search_text(&next.name, next.email.as_deref(), next.phone.as_deref(), next.company.as_deref()));
         model.name = Set(next.name);
         model.email = Set(next.email);
         model.phone = Set(next.phone);
@@ -214,26 +197,32 @@ impl CustomerRepository for SqlCustomers {
         model.status = Set(next.status);
         model.value = Set(next.value);
         model.updated_at = Set(Utc::now());
-        model
-            .update(&self.db)
-            .await
-            .map(|m| Some(to_customer(m)))
-            .map_err(conflict_or_internal)
+        let stored = model.update(&txn).await.map_err(conflict_or_internal)?;
+        if stored.status != old_status {
+            let mut deltas = Deltas::default();
+            deltas.count(customers_key(&old_status), -1);
+            deltas.count(customers_key(&stored.status), 1);
+            deltas.apply(&txn).await.map_err(crm)?;
+        }
+        txn.commit().await.map_err(crm)?;
+        Ok(Some(to_customer(stored)))
     }
 
     async fn soft_delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        let txn = self.db.begin().await.map_err(crm)?;
-        let hidden = customers::Entity::update_many()
+        let txn = begin_write(&self.db).await.map_err(crm)?;
+        let Some(current) =
+            customers::Entity::find_by_id(id).filter(live()).lock_exclusive().one(&txn).await.map_err(crm)?
+        else {
+            return Ok(false);
+        };
+        let mut deltas = customer_contribution(&txn, id).await.map_err(crm)?;
+        deltas.count(customers_key(&current.status), -1);
+        customers::Entity::update_many()
             .col_expr(customers::Column::DeletedAt, Expr::value(at))
             .filter(customers::Column::Id.eq(id))
-            .filter(live())
             .exec(&txn)
             .await
             .map_err(crm)?;
-        if hidden.rows_affected == 0 {
-            txn.rollback().await.map_err(crm)?;
-            return Ok(false);
-        }
         deals::Entity::update_many()
             .col_expr(deals::Column::DeletedAt, Expr::value(at))
             .filter(deals::Column::CustomerId.eq(id))
@@ -248,6 +237,7 @@ impl CustomerRepository for SqlCustomers {
             .exec(&txn)
             .await
             .map_err(crm)?;
+        deltas.apply(&txn).await.map_err(crm)?;
         txn.commit().await.map_err(crm)?;
         Ok(true)
     }

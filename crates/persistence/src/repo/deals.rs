@@ -2,7 +2,9 @@
 
 use crate::entity::deals;
 use crate::error::crm;
+use crate::repo::begin_write;
 use crate::repo::customers::customer_refs;
+use crate::repo::summaries::{Deltas, count_of, counter_total, deals_key};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_core::Result;
@@ -13,8 +15,8 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 /// [`DealRepository`] over `deals`.
@@ -35,10 +37,7 @@ impl SqlDeals {
             .into_iter()
             .map(|m| {
                 let customer = refs.iter().find(|c| c.id == m.customer_id).cloned();
-                DealView {
-                    deal: to_deal(m),
-                    customer,
-                }
+                DealView { deal: to_deal(m), customer }
             })
             .collect())
     }
@@ -60,10 +59,7 @@ pub fn from_cents(cents: i64) -> Decimal {
 
 /// A two-place decimal to hundredths.
 pub fn to_cents(value: Decimal) -> i64 {
-    (value.round_dp(2) * Decimal::ONE_HUNDRED)
-        .trunc()
-        .to_i64()
-        .unwrap_or(i64::MAX)
+    (value.round_dp(2) * Decimal::ONE_HUNDRED).trunc().to_i64().unwrap_or(i64::MAX)
 }
 
 fn to_deal(m: deals::Model) -> Deal {
@@ -91,7 +87,11 @@ impl DealRepository for SqlDeals {
         if let Some(customer_id) = filter.customer_id {
             query = query.filter(deals::Column::CustomerId.eq(customer_id));
         }
-        let total = query.clone().count(&self.db).await.map_err(crm)?;
+        let total = match (filter.customer_id, filter.status) {
+            (Some(_), _) => query.clone().count(&self.db).await.map_err(crm)?,
+            (None, Some(status)) => count_of(&self.db, &deals_key(status.as_str())).await.map_err(crm)?,
+            (None, None) => counter_total(&self.db, "deals:").await.map_err(crm)?,
+        };
         let rows = query
             .order_by_desc(deals::Column::CreatedAt)
             .order_by_desc(deals::Column::Id)
@@ -100,11 +100,7 @@ impl DealRepository for SqlDeals {
             .all(&self.db)
             .await
             .map_err(crm)?;
-        Ok(Page {
-            items: self.views(rows).await?,
-            total,
-            request: page,
-        })
+        Ok(Page { items: self.views(rows).await?, total, request: page })
     }
 
     async fn get(&self, id: i64) -> Result<Option<DealView>> {
@@ -126,19 +122,26 @@ impl DealRepository for SqlDeals {
             deleted_at: Set(None),
             ..Default::default()
         };
-        let stored = model.insert(&self.db).await.map_err(crm)?;
+        let txn = begin_write(&self.db).await.map_err(crm)?;
+        let stored = model.insert(&txn).await.map_err(crm)?;
+        let mut deltas = Deltas::default();
+        deltas.deal(&stored, 1);
+        deltas.apply(&txn).await.map_err(crm)?;
+        txn.commit().await.map_err(crm)?;
         Ok(self.views(vec![stored]).await?.remove(0))
     }
 
     async fn update(&self, id: i64, c: DealChanges) -> Result<Option<DealView>> {
-        let Some(current) = deals::Entity::find_by_id(id)
+        let txn = begin_write(&self.db).await.map_err(crm)?;
+        let current = deals::Entity::find_by_id(id)
             .filter(deals::Column::DeletedAt.is_null())
-            .one(&self.db)
+            .lock_exclusive()
+            .one(&txn)
             .await
-            .map_err(crm)?
-        else {
-            return Ok(None);
-        };
+            .map_err(crm)?;
+        let Some(current) = current else { return Ok(None) };
+        let mut deltas = Deltas::default();
+        deltas.deal(&current, -1);
         let mut model: deals::ActiveModel = current.into();
         if let Some(v) = c.title {
             model.title = Set(v);
@@ -159,19 +162,33 @@ impl DealRepository for SqlDeals {
             model.closed_at = Set(v);
         }
         model.updated_at = Set(Utc::now());
-        let stored = model.update(&self.db).await.map_err(crm)?;
+        let stored = model.update(&txn).await.map_err(crm)?;
+        deltas.deal(&stored, 1);
+        deltas.apply(&txn).await.map_err(crm)?;
+        txn.commit().await.map_err(crm)?;
         Ok(self.views(vec![stored]).await?.pop())
     }
 
     async fn soft_delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        let res = deals::Entity::update_many()
-            .col_expr(deals::Column::DeletedAt, Expr::value(at))
-            .filter(deals::Column::Id.eq(id))
+        let txn = begin_write(&self.db).await.map_err(crm)?;
+        let current = deals::Entity::find_by_id(id)
             .filter(deals::Column::DeletedAt.is_null())
-            .exec(&self.db)
+            .lock_exclusive()
+            .one(&txn)
             .await
             .map_err(crm)?;
-        Ok(res.rows_affected == 1)
+        let Some(current) = current else { return Ok(false) };
+        deals::Entity::update_many()
+            .col_expr(deals::Column::DeletedAt, Expr::value(at))
+            .filter(deals::Column::Id.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(crm)?;
+        let mut deltas = Deltas::default();
+        deltas.deal(&current, -1);
+        deltas.apply(&txn).await.map_err(crm)?;
+        txn.commit().await.map_err(crm)?;
+        Ok(true)
     }
 }
 

@@ -7,9 +7,7 @@ use chrono::{DateTime, Utc};
 use management_core::Result;
 use management_core::ports::LoginAttemptRepository;
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set};
 
 /// [`LoginAttemptRepository`] over `login_attempts`.
 #[derive(Clone)]
@@ -31,30 +29,18 @@ struct Window {
 
 #[async_trait]
 impl LoginAttemptRepository for SqlLoginAttempts {
-    async fn failures_since(
-        &self,
-        key: &str,
-        since: DateTime<Utc>,
-    ) -> Result<(u64, Option<DateTime<Utc>>)> {
+    async fn failures_since(&self, key: &str, since: DateTime<Utc>) -> Result<(u64, Option<DateTime<Utc>>)> {
         let window = login_attempts::Entity::find()
             .select_only()
-            .column_as(
-                Expr::from(Func::count(Expr::col(login_attempts::Column::Id))),
-                "count",
-            )
-            .column_as(
-                Expr::from(Func::min(Expr::col(login_attempts::Column::AttemptedAt))),
-                "oldest",
-            )
+            .column_as(Expr::from(Func::count(Expr::col(login_attempts::Column::Id))), "count")
+            .column_as(Expr::from(Func::min(Expr::col(login_attempts::Column::AttemptedAt))), "oldest")
             .filter(login_attempts::Column::ScopeKey.eq(key))
             .filter(login_attempts::Column::AttemptedAt.gt(since))
             .into_model::<Window>()
             .one(&self.db)
             .await
             .map_err(mgmt)?;
-        Ok(window
-            .map(|w| (w.count.max(0) as u64, w.oldest))
-            .unwrap_or((0, None)))
+        Ok(window.map(|w| (w.count.max(0) as u64, w.oldest)).unwrap_or((0, None)))
     }
 
     async fn record_failure(&self, key: &str, at: DateTime<Utc>) -> Result<()> {

@@ -8,6 +8,7 @@ pub mod login_attempts;
 pub mod roles;
 pub mod sessions;
 pub mod statuses;
+pub mod summaries;
 pub mod users;
 
 pub use activities::SqlActivities;
@@ -21,14 +22,14 @@ pub use roles::SqlRoles;
 pub use sessions::SqlSessions;
 pub use users::SqlUsers;
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait, Value,
+};
 
 /// Case-insensitive `LIKE` pattern for a substring, with `%`, `_` and `\` escaped.
 pub fn like_pattern(needle: &str) -> String {
-    let escaped = needle
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
+    let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{}%", escaped.to_lowercase())
 }
 
@@ -44,4 +45,60 @@ pub async fn lock_for_update<C: ConnectionTrait>(conn: &C, key: i64) -> Result<(
         .await?;
     }
     Ok(())
+}
+
+/// Begins a transaction that will write: `BEGIN IMMEDIATE` on SQLite (the write lock is
+/// taken up front, so a concurrent writer waits instead of failing on a stale snapshot);
+/// on PostgreSQL rows read for update are locked with `FOR UPDATE` by the caller.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
+}
+
+/// A raw statement written with `$1, $2, …` placeholders, rewritten to `?` for SQLite.
+pub fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = match backend {
+        DbBackend::Postgres => sql.to_string(),
+        _ => rewrite_placeholders(sql),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// `$1` → `?` (arguments are bound in order and each is used once).
+fn rewrite_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            while chars.peek().is_some_and(char::is_ascii_digit) {
+                chars.next();
+            }
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The SQL expression giving the UTC day (`YYYY-MM-DD`) of a timestamp column.
+pub fn day_expr(backend: DbBackend, column: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"),
+        _ => format!("strftime('%Y-%m-%d', {column})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_rewritten_for_sqlite() {
+        assert_eq!(rewrite_placeholders("a >= $1 AND b < $2 LIMIT $10"), "a >= ? AND b < ? LIMIT ?");
+        assert_eq!(rewrite_placeholders("cost$ 'x'"), "cost$ 'x'");
+    }
 }

@@ -38,20 +38,12 @@ pub fn to_role(m: roles::Model) -> Role {
 #[async_trait]
 impl RoleRepository for SqlRoles {
     async fn find_by_name(&self, name: &str) -> Result<Option<Role>> {
-        Ok(roles::Entity::find()
-            .filter(roles::Column::Name.eq(name))
-            .one(&self.db)
-            .await
-            .map_err(mgmt)?
-            .map(to_role))
+        Ok(roles::Entity::find().filter(roles::Column::Name.eq(name)).one(&self.db).await.map_err(mgmt)?.map(to_role))
     }
 
     async fn permissions_of(&self, role: &str) -> Result<Vec<Permission>> {
-        let Some(role) = roles::Entity::find()
-            .filter(roles::Column::Name.eq(role))
-            .one(&self.db)
-            .await
-            .map_err(mgmt)?
+        let Some(role) =
+            roles::Entity::find().filter(roles::Column::Name.eq(role)).one(&self.db).await.map_err(mgmt)?
         else {
             return Ok(Vec::new());
         };
@@ -64,9 +56,6 @@ impl RoleRepository for SqlRoles {
             .all(&self.db)
             .await
             .map_err(mgmt)?;
-        Ok(rows
-            .iter()
-            .filter_map(|r| Permission::parse(&r.permission))
-            .collect())
+        Ok(rows.iter().filter_map(|r| Permission::parse(&r.permission)).collect())
     }
 }

@@ -112,11 +112,7 @@ impl SessionRepository for SqlSessions {
     }
 
     async fn is_revoked(&self, jti: &str, family_id: &str) -> Result<bool> {
-        let revoked_jti = revoked_tokens::Entity::find_by_id(jti.to_string())
-            .count(&self.db)
-            .await
-            .map_err(mgmt)?
-            > 0;
+        let revoked_jti = revoked_tokens::Entity::find_by_id(jti.to_string()).count(&self.db).await.map_err(mgmt)? > 0;
         if revoked_jti {
             return Ok(true);
         }

@@ -28,12 +28,6 @@ impl StatusCatalog for SqlStatuses {
             .all(&self.db)
             .await
             .map_err(crm)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| StatusEntry {
-                name: r.name,
-                is_active: r.is_active,
-            })
-            .collect())
+        Ok(rows.into_iter().map(|r| StatusEntry { name: r.name, is_active: r.is_active }).collect())
     }
 }

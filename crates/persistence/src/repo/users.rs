@@ -2,7 +2,7 @@
 
 use crate::entity::users;
 use crate::error::{is_unique_violation, mgmt};
-use crate::repo::{like_pattern, lock_for_update};
+use crate::repo::{begin_write, like_pattern, lock_for_update};
 use async_trait::async_trait;
 use chrono::Utc;
 use kernel::{Page, PageRequest};
@@ -11,8 +11,8 @@ use management_core::user::{User, UserChanges, UserCredentials, UserDraft};
 use management_core::{ManagementError, Result};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 /// Advisory-lock key serialising changes that could remove the last holder of a role.
@@ -56,48 +56,26 @@ fn conflict_or_internal(e: sea_orm::DbErr) -> ManagementError {
 #[async_trait]
 impl UserRepository for SqlUsers {
     async fn find_credentials(&self, email: &str) -> Result<Option<UserCredentials>> {
-        let found = users::Entity::find()
-            .filter(users::Column::Email.eq(email))
-            .one(&self.db)
-            .await
-            .map_err(mgmt)?;
+        let found = users::Entity::find().filter(users::Column::Email.eq(email)).one(&self.db).await.map_err(mgmt)?;
         Ok(found.map(|m| {
             let password_hash = m.password_hash.clone();
-            UserCredentials {
-                user: to_user(m),
-                password_hash,
-            }
+            UserCredentials { user: to_user(m), password_hash }
         }))
     }
 
     async fn find_by_id(&self, id: i64) -> Result<Option<User>> {
-        Ok(users::Entity::find_by_id(id)
-            .one(&self.db)
-            .await
-            .map_err(mgmt)?
-            .map(to_user))
+        Ok(users::Entity::find_by_id(id).one(&self.db).await.map_err(mgmt)?.map(to_user))
     }
 
     async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>> {
         let mut cond = Condition::all();
-        if let Some(search) = filter
-            .search
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             let pattern = like_pattern(search);
             let lower = |c: users::Column| Expr::expr(Func::lower(Expr::col(c)));
             cond = cond.add(
                 Condition::any()
-                    .add(
-                        lower(users::Column::Email)
-                            .like(LikeExpr::new(pattern.as_str()).escape('\\')),
-                    )
-                    .add(
-                        lower(users::Column::Name)
-                            .like(LikeExpr::new(pattern.as_str()).escape('\\')),
-                    ),
+                    .add(lower(users::Column::Email).like(LikeExpr::new(pattern.as_str()).escape('\\')))
+                    .add(lower(users::Column::Name).like(LikeExpr::new(pattern.as_str()).escape('\\'))),
             );
         }
         if let Some(role) = &filter.role {
@@ -115,11 +93,7 @@ impl UserRepository for SqlUsers {
             .all(&self.db)
             .await
             .map_err(mgmt)?;
-        Ok(Page {
-            items: items.into_iter().map(to_user).collect(),
-            total,
-            request: page,
-        })
+        Ok(Page { items: items.into_iter().map(to_user).collect(), total, request: page })
     }
 
     async fn insert(&self, draft: UserDraft) -> Result<User> {
@@ -136,26 +110,13 @@ impl UserRepository for SqlUsers {
             updated_at: Set(now),
             ..Default::default()
         };
-        model
-            .insert(&self.db)
-            .await
-            .map(to_user)
-            .map_err(conflict_or_internal)
+        model.insert(&self.db).await.map(to_user).map_err(conflict_or_internal)
     }
 
-    async fn update(
-        &self,
-        id: i64,
-        changes: UserChanges,
-        protected_role: Option<String>,
-    ) -> Result<UpdateOutcome> {
-        let txn = self.db.begin().await.map_err(mgmt)?;
+    async fn update(&self, id: i64, changes: UserChanges, protected_role: Option<String>) -> Result<UpdateOutcome> {
+        let txn = begin_write(&self.db).await.map_err(mgmt)?;
         lock_for_update(&txn, USER_ROLE_LOCK).await.map_err(mgmt)?;
-        let Some(current) = users::Entity::find_by_id(id)
-            .one(&txn)
-            .await
-            .map_err(mgmt)?
-        else {
+        let Some(current) = users::Entity::find_by_id(id).one(&txn).await.map_err(mgmt)? else {
             return Ok(UpdateOutcome::NotFound);
         };
         let mut model: users::ActiveModel = current.into();

@@ -13,16 +13,8 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/activities")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        web::resource("/api/v1/activities/{id}")
-            .route(web::get().to(get))
-            .route(web::delete().to(delete)),
-    );
+    cfg.service(web::resource("/api/v1/activities").route(web::get().to(list)).route(web::post().to(create)))
+        .service(web::resource("/api/v1/activities/{id}").route(web::get().to(get)).route(web::delete().to(delete)));
 }
 
 /// The customer embedded in an activity.
@@ -54,10 +46,7 @@ impl From<ActivityView> for V1Activity {
             kind: a.kind.as_str(),
             description: a.description,
             customer_id: a.customer_id,
-            customer: v.customer.map(|c| ActivityCustomer {
-                id: c.id,
-                name: c.name,
-            }),
+            customer: v.customer.map(|c| ActivityCustomer { id: c.id, name: c.name }),
             created_at: iso(a.created_at),
         }
     }
@@ -104,60 +93,30 @@ pub struct ActivityBody {
 
 #[utoipa::path(get, path = "/api/v1/activities", tag = "crm-v1", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, description = "`{success:true, data: ActivityList}`, newest first", body = ActivityList), (status = 400, description = "VALIDATION_ERROR")))]
-pub async fn list(
-    auth: Auth,
-    state: web::Data<AppState>,
-    q: web::Query<ListQuery>,
-) -> ApiResult<HttpResponse> {
+pub async fn list(auth: Auth, state: web::Data<AppState>, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let page = page_request(q.page, q.limit)?;
     let kind = match q.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(k) => Some(ActivityType::parse(k).ok_or_else(|| {
-            ApiError::field(
-                "type",
-                format!("Unknown type '{k}'; use call, email, meeting or deal."),
-            )
+            ApiError::field("type", format!("Unknown type '{k}'; use call, email, meeting or deal."))
         })?),
         None => None,
     };
-    let result = state
-        .crm
-        .list_activities(
-            &auth.0,
-            &ActivityFilter {
-                kind,
-                customer_id: q.customer_id,
-            },
-            page,
-        )
-        .await?;
+    let result = state.crm.list_activities(&auth.0, &ActivityFilter { kind, customer_id: q.customer_id }, page).await?;
     let pagination = Pagination::of(&result);
-    Ok(v1_ok(ActivityList {
-        activities: result.items.into_iter().map(Into::into).collect(),
-        pagination,
-    }))
+    Ok(v1_ok(ActivityList { activities: result.items.into_iter().map(Into::into).collect(), pagination }))
 }
 
 #[utoipa::path(get, path = "/api/v1/activities/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = ActivityData), (status = 404, description = "NOT_FOUND")))]
-pub async fn get(
-    auth: Auth,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
+pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     let activity = state.crm.get_activity(&auth.0, id.into_inner()).await?;
-    Ok(v1_ok(ActivityData {
-        activity: activity.into(),
-    }))
+    Ok(v1_ok(ActivityData { activity: activity.into() }))
 }
 
 #[utoipa::path(post, path = "/api/v1/activities", tag = "crm-v1", request_body = ActivityBody, security(("bearer" = [])),
     responses((status = 201, body = ActivityData), (status = 400, description = "VALIDATION_ERROR: type, description, customerId")))]
-pub async fn create(
-    auth: Auth,
-    state: web::Data<AppState>,
-    body: web::Json<Value>,
-) -> ApiResult<HttpResponse> {
+pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
     let obj = lenient::object(&body)?;
     let text = |f: &str| lenient::text(f, obj.get(f)).map(Option::flatten);
     let new = NewActivity {
@@ -166,18 +125,12 @@ pub async fn create(
         customer_id: lenient::id("customerId", obj.get("customerId"))?,
     };
     let activity = state.crm.create_activity(&auth.0, new).await?;
-    Ok(v1_created(ActivityData {
-        activity: activity.into(),
-    }))
+    Ok(v1_created(ActivityData { activity: activity.into() }))
 }
 
 #[utoipa::path(delete, path = "/api/v1/activities/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, description = "`{success:true, message:\"Activity deleted successfully\"}`"), (status = 404, description = "NOT_FOUND")))]
-pub async fn delete(
-    auth: Auth,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
+pub async fn delete(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     state.crm.delete_activity(&auth.0, id.into_inner()).await?;
     Ok(v1_message("Activity deleted successfully"))
 }

@@ -55,10 +55,7 @@ pub struct DashboardData {
     description = "monthlySales = sum of values of deals completed in the current calendar month (UTC); activeDeals = deals in new or in_progress; conversionRate = percentage of customers with status active (two decimals); customersByStatus has a key for every catalog status; salesTrend = completed value per month over the last 12 months, oldest first, zeros included.",
     responses((status = 200, description = "`{success:true, data: DashboardData}`", body = DashboardData), (status = 403, description = "FORBIDDEN: analytics.read needed")))]
 pub async fn dashboard(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let d = state
-        .crm
-        .dashboard(&auth.0, Utc::now().date_naive())
-        .await?;
+    let d = state.crm.dashboard(&auth.0, Utc::now().date_naive()).await?;
     Ok(v1_ok(DashboardData {
         total_customers: d.total_customers,
         monthly_sales: number(d.monthly_sales),
@@ -68,11 +65,7 @@ pub async fn dashboard(auth: Auth, state: web::Data<AppState>) -> ApiResult<Http
         sales_trend: d
             .sales_trend
             .into_iter()
-            .map(|p| TrendPoint {
-                month: p.period.clone(),
-                period: p.period,
-                sales: number(p.sales),
-            })
+            .map(|p| TrendPoint { month: p.period.clone(), period: p.period, sales: number(p.sales) })
             .collect(),
     }))
 }
@@ -101,11 +94,7 @@ pub struct PeriodPoint {
 
 impl From<PeriodSales> for PeriodPoint {
     fn from(p: PeriodSales) -> Self {
-        PeriodPoint {
-            period: p.period,
-            sales: number(p.sales),
-            deals: p.deals,
-        }
+        PeriodPoint { period: p.period, sales: number(p.sales), deals: p.deals }
     }
 }
 
@@ -134,11 +123,7 @@ pub struct SalesData {
 }
 
 fn parse_period(raw: Option<&str>) -> ApiResult<Option<Period>> {
-    Ok(raw
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(Period::parse)
-        .transpose()?)
+    Ok(raw.map(str::trim).filter(|p| !p.is_empty()).map(Period::parse).transpose()?)
 }
 
 fn period_name(p: Period) -> &'static str {
@@ -153,23 +138,10 @@ fn period_name(p: Period) -> &'static str {
 #[utoipa::path(get, path = "/api/v1/analytics/sales", tag = "crm-v1", params(SalesQuery), security(("bearer" = [])),
     description = "Completed deals (by close time, UTC) in [startDate, endDate]; default monthly over the last 12 months.",
     responses((status = 200, description = "`{success:true, data: SalesData}`", body = SalesData), (status = 400, description = "VALIDATION_ERROR: malformed date, startDate after endDate, unknown period, more than 1000 periods")))]
-pub async fn sales(
-    auth: Auth,
-    state: web::Data<AppState>,
-    q: web::Query<SalesQuery>,
-) -> ApiResult<HttpResponse> {
+pub async fn sales(auth: Auth, state: web::Data<AppState>, q: web::Query<SalesQuery>) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let period = parse_period(q.period.as_deref())?;
-    let r = state
-        .crm
-        .sales_report(
-            &auth.0,
-            q.start_date,
-            q.end_date,
-            period,
-            Utc::now().date_naive(),
-        )
-        .await?;
+    let r = state.crm.sales_report(&auth.0, q.start_date, q.end_date, period, Utc::now().date_naive()).await?;
     Ok(v1_ok(SalesData {
         total_sales: number(r.total_sales),
         sales_by_period: r.sales_by_period.into_iter().map(Into::into).collect(),
@@ -205,17 +177,8 @@ pub struct PeriodTrend {
 #[utoipa::path(get, path = "/api/v1/analytics/period", tag = "crm-v1", params(PeriodQuery), security(("bearer" = [])),
     description = "Not in crm-api-v1.md: the published frontend's period selector calls it. Completed sales per period over 30 days, 12 weeks, 12 months or 5 years.",
     responses((status = 200, description = "`{success:true, data: PeriodTrend}`", body = PeriodTrend), (status = 400, description = "VALIDATION_ERROR: unknown period")))]
-pub async fn period(
-    auth: Auth,
-    state: web::Data<AppState>,
-    q: web::Query<PeriodQuery>,
-) -> ApiResult<HttpResponse> {
+pub async fn period(auth: Auth, state: web::Data<AppState>, q: web::Query<PeriodQuery>) -> ApiResult<HttpResponse> {
     let period = parse_period(q.period.as_deref())?.unwrap_or(Period::Monthly);
-    let trend = state
-        .crm
-        .period_trend(&auth.0, period, Utc::now().date_naive())
-        .await?;
-    Ok(v1_ok(PeriodTrend {
-        sales_trend: trend.into_iter().map(Into::into).collect(),
-    }))
+    let trend = state.crm.period_trend(&auth.0, period, Utc::now().date_naive()).await?;
+    Ok(v1_ok(PeriodTrend { sales_trend: trend.into_iter().map(Into::into).collect() }))
 }

@@ -35,12 +35,7 @@ pub struct V1User {
 
 impl From<User> for V1User {
     fn from(u: User) -> Self {
-        V1User {
-            id: u.id,
-            email: u.email,
-            name: u.name,
-            role: u.role,
-        }
+        V1User { id: u.id, email: u.email, name: u.name, role: u.role }
     }
 }
 
@@ -87,12 +82,7 @@ pub async fn login(
     let body = body.into_inner();
     let (user, tokens) = state
         .auth
-        .login(LoginRequest {
-            email: body.email,
-            password: body.password,
-            client_ip: client_ip(&req),
-            remember: false,
-        })
+        .login(LoginRequest { email: body.email, password: body.password, client_ip: client_ip(&req), remember: false })
         .await?;
     Ok(v1_ok(V1LoginData {
         user: user.into(),
@@ -118,24 +108,17 @@ pub async fn logout(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpRes
         (status = 400, description = "No refresh token given"),
         (status = 401, description = "Invalid, expired or reused refresh token (reuse revokes the session)"),
     ))]
-pub async fn refresh(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> ApiResult<HttpResponse> {
+pub async fn refresh(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpResponse> {
     let from_body = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        let parsed: V1RefreshBody = serde_json::from_slice(&body)
-            .map_err(|e| ApiError::validation(format!("Malformed JSON body: {e}")))?;
+        let parsed: V1RefreshBody =
+            serde_json::from_slice(&body).map_err(|e| ApiError::validation(format!("Malformed JSON body: {e}")))?;
         parsed.refresh_token
     };
-    let token = from_body.or_else(|| bearer_token(&req)).ok_or_else(|| {
-        ApiError::field(
-            "refreshToken",
-            "Refresh token is required (body or Authorization header).",
-        )
-    })?;
+    let token = from_body
+        .or_else(|| bearer_token(&req))
+        .ok_or_else(|| ApiError::field("refreshToken", "Refresh token is required (body or Authorization header)."))?;
     let (_, tokens) = state.auth.refresh(&token).await?;
     Ok(v1_ok(V1TokenData {
         token: tokens.access_token,

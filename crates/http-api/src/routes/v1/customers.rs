@@ -13,12 +13,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/customers")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
+    cfg.service(web::resource("/api/v1/customers").route(web::get().to(list)).route(web::post().to(create))).service(
         web::resource("/api/v1/customers/{id}")
             .route(web::get().to(get))
             .route(web::put().to(update))
@@ -131,48 +126,23 @@ fn fields(body: &Value) -> ApiResult<CustomerPatch> {
         (status = 400, description = "VALIDATION_ERROR: bad page, limit, status or sort"),
         (status = 401, description = "UNAUTHORIZED"), (status = 403, description = "FORBIDDEN"),
     ))]
-pub async fn list(
-    auth: Auth,
-    state: web::Data<AppState>,
-    q: web::Query<ListQuery>,
-) -> ApiResult<HttpResponse> {
+pub async fn list(auth: Auth, state: web::Data<AppState>, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let page = page_request(q.page, q.limit)?;
-    let sort = q
-        .sort
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
-        .map(SortOrder::parse)
-        .transpose()?
-        .unwrap_or_default();
-    let status = q
-        .status
-        .map(|s| s.trim().to_lowercase())
-        .filter(|s| !s.is_empty());
-    let filter = CustomerFilter {
-        search: q.search,
-        status,
-        sort,
-    };
+    let sort =
+        q.sort.as_deref().filter(|s| !s.trim().is_empty()).map(SortOrder::parse).transpose()?.unwrap_or_default();
+    let status = q.status.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    let filter = CustomerFilter { search: q.search, status, sort };
     let result = state.crm.list_customers(&auth.0, &filter, page).await?;
     let pagination = Pagination::of(&result);
-    Ok(v1_ok(CustomerList {
-        customers: result.items.into_iter().map(Into::into).collect(),
-        pagination,
-    }))
+    Ok(v1_ok(CustomerList { customers: result.items.into_iter().map(Into::into).collect(), pagination }))
 }
 
 #[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = CustomerData), (status = 400, description = "Non-numeric id"), (status = 404, description = "NOT_FOUND")))]
-pub async fn get(
-    auth: Auth,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
+pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     let customer = state.crm.get_customer(&auth.0, id.into_inner()).await?;
-    Ok(v1_ok(CustomerData {
-        customer: customer.into(),
-    }))
+    Ok(v1_ok(CustomerData { customer: customer.into() }))
 }
 
 #[utoipa::path(post, path = "/api/v1/customers", tag = "crm-v1", request_body = CustomerBody, security(("bearer" = [])),
@@ -181,11 +151,7 @@ pub async fn get(
         (status = 400, description = "VALIDATION_ERROR with per-field details (name required, e-mail, phone, status)"),
         (status = 409, description = "CONFLICT: another customer has this e-mail"),
     ))]
-pub async fn create(
-    auth: Auth,
-    state: web::Data<AppState>,
-    body: web::Json<Value>,
-) -> ApiResult<HttpResponse> {
+pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
     let f = fields(&body)?;
     let new = NewCustomer {
         name: f.name,
@@ -196,9 +162,7 @@ pub async fn create(
         value: f.value.flatten(),
     };
     let customer = state.crm.create_customer(&auth.0, new).await?;
-    Ok(v1_created(CustomerData {
-        customer: customer.into(),
-    }))
+    Ok(v1_created(CustomerData { customer: customer.into() }))
 }
 
 #[utoipa::path(put, path = "/api/v1/customers/{id}", tag = "crm-v1", params(("id" = i64, Path)), request_body = CustomerBody, security(("bearer" = [])),
@@ -214,13 +178,8 @@ pub async fn update(
     body: web::Json<Value>,
 ) -> ApiResult<HttpResponse> {
     let patch = fields(&body)?;
-    let customer = state
-        .crm
-        .update_customer(&auth.0, id.into_inner(), patch)
-        .await?;
-    Ok(v1_ok(CustomerData {
-        customer: customer.into(),
-    }))
+    let customer = state.crm.update_customer(&auth.0, id.into_inner(), patch).await?;
+    Ok(v1_ok(CustomerData { customer: customer.into() }))
 }
 
 #[utoipa::path(delete, path = "/api/v1/customers/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
@@ -228,11 +187,7 @@ pub async fn update(
         (status = 200, description = "`{success:true, message:\"Customer deleted successfully\"}`; its deals and activities are hidden too"),
         (status = 404, description = "NOT_FOUND"),
     ))]
-pub async fn delete(
-    auth: Auth,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
+pub async fn delete(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     state.crm.delete_customer(&auth.0, id.into_inner()).await?;
     Ok(v1_message("Customer deleted successfully"))
 }

@@ -14,12 +14,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/deals")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
+    cfg.service(web::resource("/api/v1/deals").route(web::get().to(list)).route(web::post().to(create))).service(
         web::resource("/api/v1/deals/{id}")
             .route(web::get().to(get))
             .route(web::put().to(update))
@@ -37,11 +32,7 @@ pub struct DealCustomer {
 
 impl From<CustomerRef> for DealCustomer {
     fn from(c: CustomerRef) -> Self {
-        DealCustomer {
-            id: c.id,
-            name: c.name,
-            company: c.company.unwrap_or_default(),
-        }
+        DealCustomer { id: c.id, name: c.name, company: c.company.unwrap_or_default() }
     }
 }
 
@@ -138,47 +129,23 @@ fn patch(body: &Value) -> ApiResult<DealPatch> {
 
 #[utoipa::path(get, path = "/api/v1/deals", tag = "crm-v1", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, description = "`{success:true, data: DealList}`, newest first", body = DealList), (status = 400, description = "VALIDATION_ERROR")))]
-pub async fn list(
-    auth: Auth,
-    state: web::Data<AppState>,
-    q: web::Query<ListQuery>,
-) -> ApiResult<HttpResponse> {
+pub async fn list(auth: Auth, state: web::Data<AppState>, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let page = page_request(q.page, q.limit)?;
     let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(s) => Some(DealStatus::parse(s).ok_or_else(|| {
-            ApiError::field(
-                "status",
-                format!("Unknown status '{s}'; use new, in_progress, completed or cancelled."),
-            )
+            ApiError::field("status", format!("Unknown status '{s}'; use new, in_progress, completed or cancelled."))
         })?),
         None => None,
     };
-    let result = state
-        .crm
-        .list_deals(
-            &auth.0,
-            &DealFilter {
-                status,
-                customer_id: q.customer_id,
-            },
-            page,
-        )
-        .await?;
+    let result = state.crm.list_deals(&auth.0, &DealFilter { status, customer_id: q.customer_id }, page).await?;
     let pagination = Pagination::of(&result);
-    Ok(v1_ok(DealList {
-        deals: result.items.into_iter().map(Into::into).collect(),
-        pagination,
-    }))
+    Ok(v1_ok(DealList { deals: result.items.into_iter().map(Into::into).collect(), pagination }))
 }
 
 #[utoipa::path(get, path = "/api/v1/deals/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = DealData), (status = 404, description = "NOT_FOUND")))]
-pub async fn get(
-    auth: Auth,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
+pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     let deal = state.crm.get_deal(&auth.0, id.into_inner()).await?;
     Ok(v1_ok(DealData { deal: deal.into() }))
 }
@@ -188,11 +155,7 @@ pub async fn get(
         (status = 201, body = DealData),
         (status = 400, description = "VALIDATION_ERROR: title, value, status, or a customerId that names no customer"),
     ))]
-pub async fn create(
-    auth: Auth,
-    state: web::Data<AppState>,
-    body: web::Json<Value>,
-) -> ApiResult<HttpResponse> {
+pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
     let p = patch(&body)?;
     let new = NewDeal {
         title: p.title,
@@ -213,20 +176,13 @@ pub async fn update(
     id: web::Path<i64>,
     body: web::Json<Value>,
 ) -> ApiResult<HttpResponse> {
-    let deal = state
-        .crm
-        .update_deal(&auth.0, id.into_inner(), patch(&body)?)
-        .await?;
+    let deal = state.crm.update_deal(&auth.0, id.into_inner(), patch(&body)?).await?;
     Ok(v1_ok(DealData { deal: deal.into() }))
 }
 
 #[utoipa::path(delete, path = "/api/v1/deals/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, description = "`{success:true, message:\"Deal deleted successfully\"}`"), (status = 404, description = "NOT_FOUND")))]
-pub async fn delete(
-    auth: Auth,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
+pub async fn delete(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     state.crm.delete_deal(&auth.0, id.into_inner()).await?;
     Ok(v1_message("Deal deleted successfully"))
 }

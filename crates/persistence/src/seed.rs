@@ -1,0 +1,247 @@
+//! Bulk generation of realistic CRM data: demo data for new users and the benchmark's
+//! large data sets. Rows are written in multi-row inserts inside transactions.
+
+use crate::entity::{activities, customers, deals};
+use chrono::{DateTime, Duration, Utc};
+use crm_core::customer::search_text;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
+    TransactionTrait,
+};
+
+/// How much to generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeedPlan {
+    pub customers: u64,
+    pub deals: u64,
+    pub activities: u64,
+    /// Spread creation times over this many past days.
+    pub days: i64,
+    /// Rows per insert statement.
+    pub batch: u64,
+}
+
+/// E-mail domain that marks generated customers (and makes demo seeding idempotent).
+pub const DEMO_DOMAIN: &str = "demo.example";
+
+/// What was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SeedReport {
+    pub customers: u64,
+    pub deals: u64,
+    pub activities: u64,
+}
+
+const FIRST: [&str; 16] = [
+    "Aziz", "Dilnoza", "Jasur", "Malika", "Sardor", "Nodira", "Bekzod", "Gulnora", "Timur", "Shahnoza", "Otabek",
+    "Kamola", "Rustam", "Zarina", "Anvar", "Madina",
+];
+const LAST: [&str; 12] = [
+    "Karimov",
+    "Rashidova",
+    "Tursunov",
+    "Aliyeva",
+    "Yusupov",
+    "Nazarova",
+    "Ismoilov",
+    "Qodirova",
+    "Saidov",
+    "Ergasheva",
+    "Xolmatov",
+    "Mirzayeva",
+];
+const COMPANIES: [&str; 12] = [
+    "Samarqand Textile",
+    "Toshkent Soft",
+    "Buxoro Trade",
+    "Farg'ona Agro",
+    "Navoiy Mining",
+    "Andijon Auto",
+    "Xiva Travel",
+    "Nukus Logistics",
+    "Qarshi Energy",
+    "Termiz Foods",
+    "Jizzax Build",
+    "Urganch Pharma",
+];
+const STATUSES: [(&str, u32); 6] = [
+    ("active", 30),
+    ("potential", 25),
+    ("waiting", 15),
+    ("contacted", 12),
+    ("project_started", 10),
+    ("need_to_call", 8),
+];
+const DEAL_TITLES: [&str; 8] = [
+    "CRM licence",
+    "Annual support",
+    "Implementation",
+    "Training package",
+    "Call-center seats",
+    "Integration",
+    "Consulting",
+    "Hardware",
+];
+const ACTIVITY_TEXT: [(&str, &str); 4] = [
+    ("call", "Called to discuss the proposal"),
+    ("email", "Sent the commercial offer"),
+    ("meeting", "Met at the office to review requirements"),
+    ("deal", "Negotiated the deal terms"),
+];
+
+fn weighted<'a>(rng: &mut StdRng, items: &'a [(&'a str, u32)]) -> &'a str {
+    let total: u32 = items.iter().map(|(_, w)| w).sum();
+    let mut pick = rng.random_range(0..total);
+    for (item, w) in items {
+        if pick < *w {
+            return item;
+        }
+        pick -= w;
+    }
+    items[0].0
+}
+
+fn past(rng: &mut StdRng, now: DateTime<Utc>, days: i64) -> DateTime<Utc> {
+    now - Duration::seconds(rng.random_range(0..days.max(1) * 86_400))
+}
+
+/// Whether demo customers are already present.
+pub async fn demo_present(db: &DatabaseConnection) -> Result<bool, DbErr> {
+    let n = customers::Entity::find()
+        .filter(customers::Column::Email.like(format!("%@{DEMO_DOMAIN}")))
+        .filter(customers::Column::DeletedAt.is_null())
+        .limit(1)
+        .count(db)
+        .await?;
+    Ok(n > 0)
+}
+
+/// Generates the plan's rows (deterministic for a given seed), calling `progress(done, total)`
+/// after each batch; customers are owned by `owner`.
+pub async fn seed_crm(
+    db: &DatabaseConnection,
+    plan: SeedPlan,
+    owner: Option<i64>,
+    seed: u64,
+    progress: &mut dyn FnMut(&str, u64, u64),
+) -> Result<SeedReport, DbErr> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let now = Utc::now();
+    let first_id = customers::Entity::find()
+        .select_only()
+        .column_as(customers::Column::Id.max(), "m")
+        .into_tuple::<Option<i64>>()
+        .one(db)
+        .await?
+        .flatten()
+        .unwrap_or(0);
+    let batch = plan.batch.max(1);
+
+    let mut done = 0;
+    while done < plan.customers {
+        let n = batch.min(plan.customers - done);
+        let rows: Vec<customers::ActiveModel> = (0..n)
+            .map(|i| {
+                let k = first_id + (done + i) as i64 + 1;
+                let name =
+                    format!("{} {}", FIRST[rng.random_range(0..FIRST.len())], LAST[rng.random_range(0..LAST.len())]);
+                let company = COMPANIES[rng.random_range(0..COMPANIES.len())].to_string();
+                let email = format!("customer{k}@{DEMO_DOMAIN}");
+                let phone = format!("+9989{}{:07}", rng.random_range(0..10), rng.random_range(0..10_000_000));
+                let created = past(&mut rng, now, plan.days);
+                customers::ActiveModel {
+                    search_text: Set(search_text(&name, Some(&email), Some(&phone), Some(&company))),
+                    name: Set(name),
+                    email: Set(Some(email)),
+                    phone: Set(Some(phone)),
+                    company: Set(Some(company)),
+                    status: Set(weighted(&mut rng, &STATUSES).to_string()),
+                    value: Set(Some((rng.random_range(10..5000) * 1000).to_string())),
+                    user_id: Set(owner),
+                    completed_cents: Set(0),
+                    created_at: Set(created),
+                    updated_at: Set(created),
+                    deleted_at: Set(None),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        let txn = db.begin().await?;
+        customers::Entity::insert_many(rows).exec(&txn).await?;
+        txn.commit().await?;
+        done += n;
+        progress("customers", done, plan.customers);
+    }
+    // The ids really given (a PostgreSQL sequence may have gaps).
+    let customer_ids: Vec<i64> = customers::Entity::find()
+        .select_only()
+        .column(customers::Column::Id)
+        .filter(customers::Column::Id.gt(first_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+
+    let mut done = 0;
+    while done < plan.deals && !customer_ids.is_empty() {
+        let n = batch.min(plan.deals - done);
+        let rows: Vec<deals::ActiveModel> = (0..n)
+            .map(|_| {
+                let created = past(&mut rng, now, plan.days);
+                let status =
+                    weighted(&mut rng, &[("completed", 30), ("cancelled", 10), ("new", 30), ("in_progress", 30)]);
+                let closed = (status == "completed").then(|| {
+                    let after = created + Duration::seconds(rng.random_range(0..30 * 86_400));
+                    after.min(now)
+                });
+                deals::ActiveModel {
+                    title: Set(DEAL_TITLES[rng.random_range(0..DEAL_TITLES.len())].to_string()),
+                    description: Set(None),
+                    value_cents: Set(rng.random_range(10_000..10_000_000)),
+                    status: Set(status.to_string()),
+                    customer_id: Set(customer_ids[rng.random_range(0..customer_ids.len())]),
+                    user_id: Set(owner),
+                    closed_at: Set(closed),
+                    created_at: Set(created),
+                    updated_at: Set(closed.unwrap_or(created)),
+                    deleted_at: Set(None),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        let txn = db.begin().await?;
+        deals::Entity::insert_many(rows).exec(&txn).await?;
+        txn.commit().await?;
+        done += n;
+        progress("deals", done, plan.deals);
+    }
+
+    let mut done = 0;
+    while done < plan.activities && !customer_ids.is_empty() {
+        let n = batch.min(plan.activities - done);
+        let rows: Vec<activities::ActiveModel> = (0..n)
+            .map(|_| {
+                let (kind, text) = ACTIVITY_TEXT[rng.random_range(0..ACTIVITY_TEXT.len())];
+                activities::ActiveModel {
+                    kind: Set(kind.to_string()),
+                    description: Set(text.to_string()),
+                    customer_id: Set(customer_ids[rng.random_range(0..customer_ids.len())]),
+                    user_id: Set(owner),
+                    created_at: Set(past(&mut rng, now, plan.days)),
+                    deleted_at: Set(None),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        let txn = db.begin().await?;
+        activities::Entity::insert_many(rows).exec(&txn).await?;
+        txn.commit().await?;
+        done += n;
+        progress("activities", done, plan.activities);
+    }
+    progress("summaries", 0, 1);
+    crate::repo::summaries::rebuild(db).await?;
+    progress("summaries", 1, 1);
+    Ok(SeedReport { customers: plan.customers, deals: plan.deals, activities: plan.activities })
+}
