@@ -47,6 +47,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Database, DbErr>
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30))
         .sqlx_logging(false)
+        // Always plan with the real parameter values: a generic plan for a date range or a
+        // LIKE pattern can pick the wrong index after a few executions of the same statement.
+        .map_sqlx_postgres_opts(|opts| opts.options([("plan_cache_mode", "force_custom_plan")]))
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(SqliteJournalMode::Wal)
                 .busy_timeout(Duration::from_secs(30))

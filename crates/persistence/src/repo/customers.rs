@@ -91,11 +91,6 @@ impl CustomerRepository for SqlCustomers {
             let pattern = like_pattern(search);
             query = query.filter(Expr::col(customers::Column::SearchText).like(LikeExpr::new(pattern).escape('\\')));
         }
-        let total = match (search, &filter.status) {
-            (Some(_), _) => query.clone().count(&self.db).await.map_err(crm)?,
-            (None, Some(status)) => count_of(&self.db, &customers_key(status)).await.map_err(crm)?,
-            (None, None) => counter_total(&self.db, "customers:").await.map_err(crm)?,
-        };
         let column = match filter.sort.key {
             CustomerSort::Name => customers::Column::Name,
             CustomerSort::Email => customers::Column::Email,
@@ -105,6 +100,11 @@ impl CustomerRepository for SqlCustomers {
             CustomerSort::UpdatedAt => customers::Column::UpdatedAt,
         };
         let order = if filter.sort.descending { Order::Desc } else { Order::Asc };
+        let total = match (search, &filter.status) {
+            (Some(_), _) => query.clone().count(&self.db).await.map_err(crm)?,
+            (None, Some(status)) => count_of(&self.db, &customers_key(status)).await.map_err(crm)?,
+            (None, None) => counter_total(&self.db, "customers:").await.map_err(crm)?,
+        };
         let ids: Vec<i64> = query
             .select_only()
             .column(customers::Column::Id)

@@ -1,13 +1,19 @@
 //! The role catalog over sea-orm.
 
-use crate::entity::{role_permissions, roles};
+use crate::entity::roles;
 use crate::error::mgmt;
+use crate::repo::statement;
 use async_trait::async_trait;
 use management_core::Result;
 use management_core::permission::Permission;
 use management_core::ports::RoleRepository;
 use management_core::role::Role;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter};
+
+#[derive(FromQueryResult)]
+struct PermissionRow {
+    permission: String,
+}
 
 /// [`RoleRepository`] over `roles` and `role_permissions`.
 #[derive(Clone)]
@@ -42,20 +48,10 @@ impl RoleRepository for SqlRoles {
     }
 
     async fn permissions_of(&self, role: &str) -> Result<Vec<Permission>> {
-        let Some(role) =
-            roles::Entity::find().filter(roles::Column::Name.eq(role)).one(&self.db).await.map_err(mgmt)?
-        else {
-            return Ok(Vec::new());
-        };
-        if !role.is_active {
-            return Ok(Vec::new());
-        }
-        let rows = role_permissions::Entity::find()
-            .filter(role_permissions::Column::RoleId.eq(role.id))
-            .order_by_asc(role_permissions::Column::Permission)
-            .all(&self.db)
-            .await
-            .map_err(mgmt)?;
+        let sql = "SELECT rp.permission AS permission FROM role_permissions rp JOIN roles r ON r.id = rp.role_id \
+                   WHERE r.name = $1 AND r.is_active = $2 ORDER BY rp.permission";
+        let stmt = statement(self.db.get_database_backend(), sql, vec![role.into(), true.into()]);
+        let rows = PermissionRow::find_by_statement(stmt).all(&self.db).await.map_err(mgmt)?;
         Ok(rows.iter().filter_map(|r| Permission::parse(&r.permission)).collect())
     }
 }

@@ -2,12 +2,18 @@
 
 use crate::entity::{refresh_tokens, revoked_tokens};
 use crate::error::mgmt;
+use crate::repo::statement;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use management_core::Result;
 use management_core::ports::{RefreshTokenRecord, SessionRepository};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, Set};
+
+#[derive(FromQueryResult)]
+struct Flag {
+    n: i32,
+}
 
 /// [`SessionRepository`] over `refresh_tokens` and `revoked_tokens`.
 #[derive(Clone)]
@@ -112,16 +118,10 @@ impl SessionRepository for SqlSessions {
     }
 
     async fn is_revoked(&self, jti: &str, family_id: &str) -> Result<bool> {
-        let revoked_jti = revoked_tokens::Entity::find_by_id(jti.to_string()).count(&self.db).await.map_err(mgmt)? > 0;
-        if revoked_jti {
-            return Ok(true);
-        }
-        let revoked_family = refresh_tokens::Entity::find()
-            .filter(refresh_tokens::Column::FamilyId.eq(family_id))
-            .filter(refresh_tokens::Column::RevokedAt.is_not_null())
-            .count(&self.db)
-            .await
-            .map_err(mgmt)?;
-        Ok(revoked_family > 0)
+        let sql = "SELECT CASE WHEN EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1) \
+                   OR EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = $2 AND revoked_at IS NOT NULL) THEN 1 ELSE 0 END AS n";
+        let stmt = statement(self.db.get_database_backend(), sql, vec![jti.into(), family_id.into()]);
+        let row = Flag::find_by_statement(stmt).one(&self.db).await.map_err(mgmt)?;
+        Ok(row.is_some_and(|r| r.n == 1))
     }
 }

@@ -30,23 +30,29 @@ struct Args {
     /// Timed requests per scenario (after 3 warm-up requests).
     #[arg(long, default_value_t = 30)]
     samples: usize,
+    /// Measure the data set left by a previous run instead of seeding a new one.
+    #[arg(long)]
+    reuse: bool,
 }
 
 const EMAIL: &str = "bench@example.com";
 const PASSWORD: &str = "bench-password-1";
 
-async fn fresh_database(arg: &str) -> String {
+async fn fresh_database(arg: &str, reuse: bool) -> String {
     if arg == "sqlite" {
         let path = Path::new("target/crm-bench.db");
-        for suffix in ["", "-wal", "-shm"] {
+        for suffix in ["", "-wal", "-shm"].iter().filter(|_| !reuse) {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
         return format!("sqlite://{}", path.display());
     }
+    let (base, _) = arg.rsplit_once('/').expect("the URL names a database");
+    if reuse {
+        return format!("{base}/crm_bench");
+    }
     let admin = Database::connect(arg).await.expect("connect to the PostgreSQL server");
     admin.execute_unprepared("DROP DATABASE IF EXISTS crm_bench").await.expect("drop crm_bench");
     admin.execute_unprepared("CREATE DATABASE crm_bench").await.expect("create crm_bench");
-    let (base, _) = arg.rsplit_once('/').expect("the URL names a database");
     format!("{base}/crm_bench")
 }
 
@@ -60,7 +66,7 @@ fn stats(mut samples: Vec<Duration>) -> (f64, f64, f64) {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let url = fresh_database(&args.database).await;
+    let url = fresh_database(&args.database, args.reuse).await;
     let settings = Settings::load_with(
         "test",
         Path::new("config"),
@@ -81,18 +87,27 @@ async fn main() {
     crm_server::startup::bootstrap_admin(&services, &settings).await.expect("admin");
     let owner = crm_server::startup::first_ceo(&db).await.expect("owner");
 
-    let plan =
-        SeedPlan { customers: args.customers, deals: args.deals, activities: args.activities, days: 365, batch: 1000 };
-    let started = Instant::now();
-    let mut progress = Progress::new();
-    seed_crm(&db, plan, owner, 7, &mut |stage, done, total| progress.update(stage, done, total)).await.expect("seed");
-    progress.finish();
-    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        db.execute_unprepared("VACUUM ANALYZE").await.expect("analyze");
-    } else {
-        db.execute_unprepared("ANALYZE").await.expect("analyze");
+    if !args.reuse {
+        let plan = SeedPlan {
+            customers: args.customers,
+            deals: args.deals,
+            activities: args.activities,
+            days: 365,
+            batch: 1000,
+        };
+        let started = Instant::now();
+        let mut progress = Progress::new();
+        seed_crm(&db, plan, owner, 7, &mut |stage, done, total| progress.update(stage, done, total))
+            .await
+            .expect("seed");
+        progress.finish();
+        if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            db.execute_unprepared("VACUUM ANALYZE").await.expect("analyze");
+        } else {
+            db.execute_unprepared("ANALYZE").await.expect("analyze");
+        }
+        eprintln!("seeded in {:.1} s", started.elapsed().as_secs_f64());
     }
-    eprintln!("seeded in {:.1} s", started.elapsed().as_secs_f64());
 
     let running = crm_server::spawn(settings).await.expect("server");
     let base = format!("http://127.0.0.1:{}", running.port);
@@ -110,10 +125,22 @@ async fn main() {
     let today = chrono::Utc::now().date_naive();
     let year_ago = today - chrono::Duration::days(365);
     let customer_id = args.customers / 2;
+    let sample: Value = client
+        .get(format!("{base}/api/v1/customers/{customer_id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sample customer")
+        .json()
+        .await
+        .expect("sample body");
+    let phone = sample["data"]["customer"]["phone"].as_str().expect("a seeded phone").to_string();
+    let phone_fragment = &phone[phone.len() - 7..];
     let scenarios = [
         ("customer list, page 1", "/api/v1/customers?page=1&limit=10".to_string()),
         ("customer list, page 5,000", "/api/v1/customers?page=5000&limit=10".to_string()),
-        ("customer search (substring)", "/api/v1/customers?search=rashid&limit=10".to_string()),
+        ("customer search, one person (7 phone digits)", format!("/api/v1/customers?search={phone_fragment}&limit=10")),
+        ("customer search, broad (`rashid`, 8% match)", "/api/v1/customers?search=rashid&limit=10".to_string()),
         ("deals of one customer", format!("/api/v1/deals?customerId={customer_id}&limit=10")),
         ("dashboard", "/api/v1/analytics/dashboard".to_string()),
         (
