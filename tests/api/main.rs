@@ -12,5 +12,6 @@ mod crm_deals;
 mod crm_summaries;
 mod health;
 mod http;
+mod management;
 mod openapi;
 mod users_admin;

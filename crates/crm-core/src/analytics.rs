@@ -145,6 +145,22 @@ pub struct SalesReport {
     pub top_customers: Vec<TopCustomer>,
 }
 
+/// Conversion of the most recent leads (`management-update.md`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeadConversion {
+    /// Leads considered (at most [`RECENT_LEADS`]).
+    pub total: u64,
+    /// Of those, leads whose status is `project_started`.
+    pub converted: u64,
+    /// Percent, two decimals.
+    pub rate: f64,
+}
+
+/// How many of the most recent leads the conversion rate looks at.
+pub const RECENT_LEADS: u64 = 100;
+/// The status that counts as converted for the management conversion rate.
+pub const PROJECT_STARTED: &str = "project_started";
+
 /// Puts sparse per-bucket rows onto every bucket of the range, zeros included.
 pub fn fill(period: Period, range: DateRange, sparse: Vec<PeriodSales>) -> Vec<PeriodSales> {
     period

@@ -73,4 +73,7 @@ pub trait AnalyticsRepository: Send + Sync {
     async fn completed_by_period(&self, range: DateRange, period: Period) -> Result<Vec<PeriodSales>>;
     /// The `limit` customers with the highest completed value in the range.
     async fn top_customers(&self, range: DateRange, limit: u64) -> Result<Vec<TopCustomer>>;
+    /// Among the `limit` most recently created live customers: how many there are, and how
+    /// many have `status`.
+    async fn recent_with_status(&self, limit: u64, status: &str) -> Result<(u64, u64)>;
 }

@@ -123,6 +123,9 @@ impl From<ManagementError> for ApiError {
             ManagementError::Forbidden(m) => ApiError::forbidden(m),
             ManagementError::NotFound(m) => ApiError::not_found(m),
             ManagementError::Conflict(m) => ApiError::conflict(m),
+            ManagementError::InUse { message, field, count } => {
+                ApiError::conflict(message).with_details(json!({ field: count }))
+            }
             e @ ManagementError::Throttled { retry_after_secs } => {
                 ApiError::rate_limited(e.to_string(), retry_after_secs)
             }

@@ -1,5 +1,6 @@
 //! The OpenAPI document (utoipa) and Swagger UI.
 
+use crate::routes::management::{auth as cims_auth, catalog, crm as cims_crm};
 use crate::routes::v1::{activities, analytics, auth as v1_auth, customers, deals};
 use crate::routes::{auth, health, system_users};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -16,6 +17,10 @@ use utoipa::{Modify, OpenApi};
         deals::list, deals::get, deals::create, deals::update, deals::delete,
         activities::list, activities::get, activities::create, activities::delete,
         analytics::dashboard, analytics::sales, analytics::period,
+        catalog::list_statuses, catalog::create_status, catalog::update_status, catalog::patch_status, catalog::delete_status,
+        catalog::list_roles, catalog::create_role, catalog::update_role, catalog::patch_role, catalog::delete_role,
+        catalog::get_permissions, catalog::set_permissions,
+        cims_auth::login, cims_auth::refresh, cims_auth::me, cims_crm::conversion_rate,
         auth::login, auth::login_slash, auth::refresh, auth::register, auth::profile,
         system_users::list, system_users::create, system_users::get, system_users::replace, system_users::patch, system_users::deactivate,
     ),

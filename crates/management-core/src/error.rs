@@ -20,6 +20,9 @@ pub enum ManagementError {
     /// The change clashes with stored data (duplicate e-mail, last CEO, ...).
     #[error("{0}")]
     Conflict(String),
+    /// A catalog entry is still used by `count` records (reported as `field`, e.g. `customers_count`).
+    #[error("{message}")]
+    InUse { message: String, field: &'static str, count: u64 },
     /// Too many failed attempts; retry after the given number of seconds.
     #[error("Too many failed login attempts. Try again in {retry_after_secs} seconds.")]
     Throttled { retry_after_secs: u64 },

@@ -4,6 +4,8 @@
 //! that infrastructure crates implement. No web framework, no ORM.
 
 pub mod auth;
+pub mod catalog;
+pub mod catalog_service;
 pub mod error;
 pub mod permission;
 pub mod ports;
@@ -14,6 +16,7 @@ pub mod user;
 pub mod users_admin;
 
 pub use auth::{AuthConfig, AuthService, IssuedTokens, LoginRequest};
+pub use catalog_service::CatalogService;
 pub use error::{FieldErrors, ManagementError, Result};
 pub use permission::Permission;
 pub use principal::Principal;

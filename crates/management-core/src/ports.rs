@@ -1,5 +1,6 @@
 //! Ports: what the management use cases need from the outside world.
 
+use crate::catalog::{DeleteOutcome, EntryDraft, EntryPatch, Status};
 use crate::error::Result;
 use crate::permission::Permission;
 use crate::role::Role;
@@ -43,13 +44,40 @@ pub trait UserRepository: Send + Sync {
     async fn count(&self) -> Result<u64>;
 }
 
-/// The role catalog as authentication needs it.
+/// The role catalog.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait RoleRepository: Send + Sync {
     async fn find_by_name(&self, name: &str) -> Result<Option<Role>>;
     /// Permissions granted by the role (empty for an unknown or inactive role).
     async fn permissions_of(&self, role: &str) -> Result<Vec<Permission>>;
+    /// Every role, ordered by display name.
+    async fn list(&self) -> Result<Vec<Role>>;
+    async fn get(&self, id: i64) -> Result<Option<Role>>;
+    /// Stores a new role with no permissions; `Conflict` when the name is taken.
+    async fn insert(&self, draft: EntryDraft) -> Result<Role>;
+    async fn update(&self, id: i64, patch: EntryPatch) -> Result<Option<Role>>;
+    /// Deletes a role no user holds, or first moves its users to `reassign_to` (atomically).
+    async fn delete(&self, id: i64, reassign_to: Option<String>) -> Result<DeleteOutcome>;
+    /// Permissions of the role with this id.
+    async fn permissions(&self, id: i64) -> Result<Vec<Permission>>;
+    /// Replaces the role's permissions.
+    async fn set_permissions(&self, id: i64, permissions: Vec<Permission>) -> Result<()>;
+}
+
+/// The customer-status catalog.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait StatusRepository: Send + Sync {
+    /// Every status, by `order`.
+    async fn list(&self) -> Result<Vec<Status>>;
+    async fn get(&self, id: i64) -> Result<Option<Status>>;
+    /// Stores a new status; `Conflict` when the name is taken.
+    async fn insert(&self, draft: EntryDraft) -> Result<Status>;
+    async fn update(&self, id: i64, patch: EntryPatch) -> Result<Option<Status>>;
+    /// Deletes a status no live customer has, or first moves those customers to the active
+    /// status `reassign_to` (atomically).
+    async fn delete(&self, id: i64, reassign_to: Option<String>) -> Result<DeleteOutcome>;
 }
 
 /// A stored refresh token (the token itself is only kept hashed).

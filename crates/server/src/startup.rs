@@ -8,7 +8,7 @@ use crm_core::{CrmPorts, CrmService};
 use http_api::{AppState, CorsPolicy, HealthProbe, HttpSettings, RateLimiter, RateLimits};
 use management_core::auth::AuthPorts;
 use management_core::throttle::ThrottlePolicy;
-use management_core::{AuthConfig, AuthService, NewUser, UserAdminService};
+use management_core::{AuthConfig, AuthService, CatalogService, NewUser, UserAdminService};
 use persistence::repo::{
     SqlActivities, SqlAnalytics, SqlCustomers, SqlDeals, SqlLoginAttempts, SqlRoles, SqlSessions, SqlStatuses, SqlUsers,
 };
@@ -61,6 +61,7 @@ pub struct Services {
     pub auth: Arc<AuthService>,
     pub users: Arc<UserAdminService>,
     pub crm: Arc<CrmService>,
+    pub catalog: Arc<CatalogService>,
 }
 
 /// Wires the ports of every core crate to the database and security adapters.
@@ -72,9 +73,11 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         parallelism: 1,
     })
     .map_err(|e| StartupError::Other(format!("PASSWORD_HASH_*: {e}")))?;
+    let roles = Arc::new(SqlRoles::new(db.clone()));
+    let statuses = Arc::new(SqlStatuses::new(db.clone()));
     let ports = AuthPorts {
         users: Arc::new(SqlUsers::new(db.clone())),
-        roles: Arc::new(SqlRoles::new(db.clone())),
+        roles: roles.clone(),
         sessions: Arc::new(SqlSessions::new(db.clone())),
         attempts: Arc::new(SqlLoginAttempts::new(db.clone())),
         hasher: Arc::new(hasher),
@@ -96,13 +99,14 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         deals: Arc::new(SqlDeals::new(db.clone())),
         activities: Arc::new(SqlActivities::new(db.clone())),
         analytics: Arc::new(SqlAnalytics::new(db.clone())),
-        statuses: Arc::new(SqlStatuses::new(db.clone())),
+        statuses: statuses.clone(),
     });
     Ok(Services {
         db,
         auth: Arc::new(AuthService::new(ports.clone(), config)),
         users: Arc::new(UserAdminService::new(ports)),
         crm: Arc::new(crm),
+        catalog: Arc::new(CatalogService::new(statuses, roles)),
     })
 }
 
@@ -183,6 +187,7 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
         auth: services.auth.clone(),
         users: services.users.clone(),
         crm: services.crm.clone(),
+        catalog: services.catalog.clone(),
         health: Arc::new(DbHealth(services.db.clone())),
         rate_limiter: Arc::new(RateLimiter::new(RateLimits {
             anonymous: raw.rate_limit_anonymous_per_hour,

@@ -1,7 +1,10 @@
 //! Analytics use cases; the database aggregates, the core fills empty buckets.
 
 use super::CrmService;
-use crate::analytics::{Dashboard, DateRange, MAX_BUCKETS, Period, PeriodSales, SalesReport, fill, percent};
+use crate::analytics::{
+    Dashboard, DateRange, LeadConversion, MAX_BUCKETS, PROJECT_STARTED, Period, PeriodSales, RECENT_LEADS, SalesReport,
+    fill, percent,
+};
 use crate::error::{CrmError, Result};
 use chrono::{Months, NaiveDate};
 use futures_util::join;
@@ -83,6 +86,13 @@ impl CrmService {
             sales_by_period: fill(period, range, by_period?),
             top_customers: top?,
         })
+    }
+
+    /// Share of the 100 most recently created customers whose status is `project_started`.
+    pub async fn lead_conversion(&self, by: &Principal) -> Result<LeadConversion> {
+        by.require(Permission::AnalyticsRead)?;
+        let (total, converted) = self.ports.analytics.recent_with_status(RECENT_LEADS, PROJECT_STARTED).await?;
+        Ok(LeadConversion { total, converted, rate: percent(converted, total) })
     }
 
     /// The sales trend of `period` over its default range (30 days, 12 weeks, 12 months, 5 years).

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod health;
+pub mod management;
 pub mod system_users;
 pub mod v1;
 
@@ -14,6 +15,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     v1::configure(cfg);
     auth::configure(cfg);
     system_users::configure(cfg);
+    management::configure(cfg);
 }
 
 /// The answer for paths no route matches.

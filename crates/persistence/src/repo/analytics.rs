@@ -126,6 +126,12 @@ struct Count {
 }
 
 #[derive(FromQueryResult)]
+struct Share {
+    total: i64,
+    hits: i64,
+}
+
+#[derive(FromQueryResult)]
 struct Bucket {
     period: String,
     cents: i64,
@@ -176,6 +182,14 @@ impl AnalyticsRepository for SqlAnalytics {
             .into_iter()
             .map(|r| PeriodSales { period: r.period, sales: from_cents(r.cents), deals: r.n.max(0) as u64 })
             .collect())
+    }
+
+    async fn recent_with_status(&self, limit: u64, status: &str) -> Result<(u64, u64)> {
+        let sql = "SELECT COUNT(*) AS total, CAST(COALESCE(SUM(CASE WHEN status = $1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS hits \
+                   FROM (SELECT status FROM customers WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC LIMIT $2) recent";
+        let stmt = statement(self.backend(), sql, vec![status.into(), (limit as i64).into()]);
+        let row = Share::find_by_statement(stmt).one(&self.db).await.map_err(crm)?;
+        Ok(row.map_or((0, 0), |r| (r.total.max(0) as u64, r.hits.max(0) as u64)))
     }
 
     async fn top_customers(&self, range: DateRange, limit: u64) -> Result<Vec<TopCustomer>> {

@@ -1,14 +1,22 @@
 //! The role catalog over sea-orm.
 
-use crate::entity::roles;
-use crate::error::mgmt;
+use crate::entity::{role_permissions, roles, users};
+use crate::error::{is_unique_violation, mgmt};
+use crate::repo::begin_write;
 use crate::repo::statement;
 use async_trait::async_trait;
+use chrono::Utc;
+use management_core::ManagementError;
 use management_core::Result;
+use management_core::catalog::{DeleteOutcome, EntryDraft, EntryPatch};
 use management_core::permission::Permission;
 use management_core::ports::RoleRepository;
 use management_core::role::Role;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
 
 #[derive(FromQueryResult)]
 struct PermissionRow {
@@ -53,5 +61,123 @@ impl RoleRepository for SqlRoles {
         let stmt = statement(self.db.get_database_backend(), sql, vec![role.into(), true.into()]);
         let rows = PermissionRow::find_by_statement(stmt).all(&self.db).await.map_err(mgmt)?;
         Ok(rows.iter().filter_map(|r| Permission::parse(&r.permission)).collect())
+    }
+
+    async fn list(&self) -> Result<Vec<Role>> {
+        let rows = roles::Entity::find()
+            .order_by_asc(roles::Column::DisplayName)
+            .order_by_asc(roles::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(mgmt)?;
+        Ok(rows.into_iter().map(to_role).collect())
+    }
+
+    async fn get(&self, id: i64) -> Result<Option<Role>> {
+        Ok(self.role_row(id).await?.map(to_role))
+    }
+
+    async fn insert(&self, d: EntryDraft) -> Result<Role> {
+        let now = Utc::now();
+        let model = roles::ActiveModel {
+            name: Set(d.name),
+            display_name: Set(d.display_name),
+            description: Set(d.description),
+            is_active: Set(d.is_active),
+            is_system: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        model.insert(&self.db).await.map(to_role).map_err(|e| {
+            if is_unique_violation(&e) { ManagementError::Conflict("duplicate role name".into()) } else { mgmt(e) }
+        })
+    }
+
+    async fn update(&self, id: i64, p: EntryPatch) -> Result<Option<Role>> {
+        let Some(current) = self.role_row(id).await? else { return Ok(None) };
+        let mut model: roles::ActiveModel = current.into();
+        if let Some(v) = p.display_name {
+            model.display_name = Set(v);
+        }
+        if let Some(v) = p.description {
+            model.description = Set(v);
+        }
+        if let Some(v) = p.is_active {
+            model.is_active = Set(v);
+        }
+        model.updated_at = Set(Utc::now());
+        Ok(Some(to_role(model.update(&self.db).await.map_err(mgmt)?)))
+    }
+
+    async fn delete(&self, id: i64, reassign_to: Option<String>) -> Result<DeleteOutcome> {
+        let txn = begin_write(&self.db).await.map_err(mgmt)?;
+        let Some(role) = roles::Entity::find_by_id(id).lock_exclusive().one(&txn).await.map_err(mgmt)? else {
+            return Ok(DeleteOutcome::NotFound);
+        };
+        let holders =
+            users::Entity::find().filter(users::Column::Role.eq(role.name.as_str())).count(&txn).await.map_err(mgmt)?;
+        if let Some(target) = &reassign_to {
+            let target_ok = roles::Entity::find()
+                .filter(roles::Column::Name.eq(target.as_str()))
+                .filter(roles::Column::IsActive.eq(true))
+                .one(&txn)
+                .await
+                .map_err(mgmt)?
+                .is_some_and(|t| t.id != id);
+            if !target_ok {
+                return Ok(DeleteOutcome::BadTarget);
+            }
+            users::Entity::update_many()
+                .col_expr(users::Column::Role, Expr::value(target.clone()))
+                .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
+                .filter(users::Column::Role.eq(role.name.as_str()))
+                .exec(&txn)
+                .await
+                .map_err(mgmt)?;
+        } else if holders > 0 {
+            return Ok(DeleteOutcome::InUse(holders));
+        }
+        role_permissions::Entity::delete_many()
+            .filter(role_permissions::Column::RoleId.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(mgmt)?;
+        roles::Entity::delete_by_id(id).exec(&txn).await.map_err(mgmt)?;
+        txn.commit().await.map_err(mgmt)?;
+        Ok(DeleteOutcome::Deleted)
+    }
+
+    async fn permissions(&self, id: i64) -> Result<Vec<Permission>> {
+        let rows = role_permissions::Entity::find()
+            .filter(role_permissions::Column::RoleId.eq(id))
+            .all(&self.db)
+            .await
+            .map_err(mgmt)?;
+        let mut permissions: Vec<Permission> = rows.iter().filter_map(|r| Permission::parse(&r.permission)).collect();
+        permissions.sort();
+        Ok(permissions)
+    }
+
+    async fn set_permissions(&self, id: i64, permissions: Vec<Permission>) -> Result<()> {
+        let txn = begin_write(&self.db).await.map_err(mgmt)?;
+        role_permissions::Entity::delete_many()
+            .filter(role_permissions::Column::RoleId.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(mgmt)?;
+        if !permissions.is_empty() {
+            let rows = permissions
+                .iter()
+                .map(|p| role_permissions::ActiveModel { role_id: Set(id), permission: Set(p.as_str().to_string()) });
+            role_permissions::Entity::insert_many(rows).exec(&txn).await.map_err(mgmt)?;
+        }
+        txn.commit().await.map_err(mgmt)
+    }
+}
+
+impl SqlRoles {
+    async fn role_row(&self, id: i64) -> Result<Option<roles::Model>> {
+        roles::Entity::find_by_id(id).one(&self.db).await.map_err(mgmt)
     }
 }

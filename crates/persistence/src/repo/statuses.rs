@@ -1,11 +1,21 @@
-//! The customer-status catalog over sea-orm.
+//! The customer-status catalog over sea-orm (read by the CRM, managed by the CEO).
 
-use crate::entity::customer_statuses;
-use crate::error::crm;
+use crate::entity::{customer_statuses, customers};
+use crate::error::{crm, is_unique_violation, mgmt};
+use crate::repo::begin_write;
+use crate::repo::summaries::{Deltas, customers_key};
 use async_trait::async_trait;
+use chrono::Utc;
 use crm_core::Result;
 use crm_core::ports::{StatusCatalog, StatusEntry};
-use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
+use management_core::catalog::{DeleteOutcome, EntryDraft, EntryPatch, Status};
+use management_core::ports::StatusRepository;
+use management_core::{ManagementError, Result as MgmtResult};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 
 /// [`StatusCatalog`] over `customer_statuses`.
 #[derive(Clone)]
@@ -29,5 +39,123 @@ impl StatusCatalog for SqlStatuses {
             .await
             .map_err(crm)?;
         Ok(rows.into_iter().map(|r| StatusEntry { name: r.name, is_active: r.is_active }).collect())
+    }
+}
+
+/// The domain view of a stored status.
+fn to_status(m: customer_statuses::Model) -> Status {
+    Status {
+        id: m.id,
+        name: m.name,
+        display_name: m.display_name,
+        description: m.description,
+        color: m.color,
+        order: m.sort_order,
+        is_active: m.is_active,
+        is_system: m.is_system,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    }
+}
+
+#[async_trait]
+impl StatusRepository for SqlStatuses {
+    async fn list(&self) -> MgmtResult<Vec<Status>> {
+        let rows = customer_statuses::Entity::find()
+            .order_by_asc(customer_statuses::Column::SortOrder)
+            .order_by_asc(customer_statuses::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(mgmt)?;
+        Ok(rows.into_iter().map(to_status).collect())
+    }
+
+    async fn get(&self, id: i64) -> MgmtResult<Option<Status>> {
+        Ok(customer_statuses::Entity::find_by_id(id).one(&self.db).await.map_err(mgmt)?.map(to_status))
+    }
+
+    async fn insert(&self, d: EntryDraft) -> MgmtResult<Status> {
+        let now = Utc::now();
+        let model = customer_statuses::ActiveModel {
+            name: Set(d.name),
+            display_name: Set(d.display_name),
+            description: Set(d.description),
+            color: Set(d.color),
+            sort_order: Set(d.order),
+            is_active: Set(d.is_active),
+            is_system: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        model.insert(&self.db).await.map(to_status).map_err(|e| {
+            if is_unique_violation(&e) { ManagementError::Conflict("duplicate status name".into()) } else { mgmt(e) }
+        })
+    }
+
+    async fn update(&self, id: i64, p: EntryPatch) -> MgmtResult<Option<Status>> {
+        let Some(current) = customer_statuses::Entity::find_by_id(id).one(&self.db).await.map_err(mgmt)? else {
+            return Ok(None);
+        };
+        let mut model: customer_statuses::ActiveModel = current.into();
+        if let Some(v) = p.display_name {
+            model.display_name = Set(v);
+        }
+        if let Some(v) = p.description {
+            model.description = Set(v);
+        }
+        if let Some(v) = p.color {
+            model.color = Set(v);
+        }
+        if let Some(v) = p.order {
+            model.sort_order = Set(v);
+        }
+        if let Some(v) = p.is_active {
+            model.is_active = Set(v);
+        }
+        model.updated_at = Set(Utc::now());
+        Ok(Some(to_status(model.update(&self.db).await.map_err(mgmt)?)))
+    }
+
+    async fn delete(&self, id: i64, reassign_to: Option<String>) -> MgmtResult<DeleteOutcome> {
+        let txn = begin_write(&self.db).await.map_err(mgmt)?;
+        let Some(status) = customer_statuses::Entity::find_by_id(id).lock_exclusive().one(&txn).await.map_err(mgmt)?
+        else {
+            return Ok(DeleteOutcome::NotFound);
+        };
+        let live = customers::Entity::find()
+            .filter(customers::Column::Status.eq(status.name.as_str()))
+            .filter(customers::Column::DeletedAt.is_null())
+            .count(&txn)
+            .await
+            .map_err(mgmt)?;
+        if let Some(target) = &reassign_to {
+            let target_ok = customer_statuses::Entity::find()
+                .filter(customer_statuses::Column::Name.eq(target.as_str()))
+                .filter(customer_statuses::Column::IsActive.eq(true))
+                .one(&txn)
+                .await
+                .map_err(mgmt)?
+                .is_some_and(|t| t.id != id);
+            if !target_ok {
+                return Ok(DeleteOutcome::BadTarget);
+            }
+            customers::Entity::update_many()
+                .col_expr(customers::Column::Status, Expr::value(target.clone()))
+                .col_expr(customers::Column::UpdatedAt, Expr::value(Utc::now()))
+                .filter(customers::Column::Status.eq(status.name.as_str()))
+                .exec(&txn)
+                .await
+                .map_err(mgmt)?;
+            let mut deltas = Deltas::default();
+            deltas.count(customers_key(&status.name), -(live as i64));
+            deltas.count(customers_key(target), live as i64);
+            deltas.apply(&txn).await.map_err(mgmt)?;
+        } else if live > 0 {
+            return Ok(DeleteOutcome::InUse(live));
+        }
+        customer_statuses::Entity::delete_by_id(id).exec(&txn).await.map_err(mgmt)?;
+        txn.commit().await.map_err(mgmt)?;
+        Ok(DeleteOutcome::Deleted)
     }
 }

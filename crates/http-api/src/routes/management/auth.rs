@@ -1,0 +1,120 @@
+//! `/auth/login`, `/auth/refresh`, `/auth/me`: the CIMS (FastAPI) sign-in, on the same tokens.
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Auth, client_ip};
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use management_core::{IssuedTokens, LoginRequest};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/auth/login").route(web::post().to(login)))
+        .service(web::resource("/auth/refresh").route(web::post().to(refresh)))
+        .service(web::resource("/auth/me").route(web::get().to(me)));
+}
+
+/// OAuth2 password form (`application/x-www-form-urlencoded`) or the same fields as JSON;
+/// `username` is the e-mail (`email` is accepted too).
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordForm {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub password: String,
+}
+
+/// OAuth2 token answer.
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: &'static str,
+    pub refresh_token: String,
+    /// Seconds until `access_token` expires.
+    pub expires_in: i64,
+}
+
+impl From<IssuedTokens> for TokenResponse {
+    fn from(t: IssuedTokens) -> Self {
+        TokenResponse {
+            access_token: t.access_token,
+            token_type: "bearer",
+            refresh_token: t.refresh_token,
+            expires_in: t.access_expires_in,
+        }
+    }
+}
+
+fn parse_form(req: &HttpRequest, body: &[u8]) -> ApiResult<PasswordForm> {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        serde_urlencoded::from_bytes(body).map_err(|e| ApiError::validation(format!("Invalid form: {e}")))
+    } else if content_type.starts_with("application/json") {
+        serde_json::from_slice(body).map_err(|e| ApiError::validation(format!("Invalid JSON body: {e}")))
+    } else {
+        Err(ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "Send application/x-www-form-urlencoded or application/json",
+        ))
+    }
+}
+
+#[utoipa::path(post, path = "/auth/login", tag = "management",
+    request_body(content = PasswordForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, description = "`{\"detail\":\"Invalid credentials\"}`"),
+        (status = 415, description = "Neither a form nor JSON"),
+        (status = 429, description = "Too many failed attempts"),
+    ))]
+pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpResponse> {
+    let form = parse_form(&req, &body)?;
+    let email = form.username.or(form.email).unwrap_or_default();
+    let (_, tokens) = state
+        .auth
+        .login(LoginRequest { email, password: form.password, client_ip: client_ip(&req), remember: false })
+        .await?;
+    Ok(HttpResponse::Ok().json(TokenResponse::from(tokens)))
+}
+
+/// `{refresh_token}`.
+#[derive(Deserialize, ToSchema)]
+pub struct RefreshBody {
+    pub refresh_token: String,
+}
+
+#[utoipa::path(post, path = "/auth/refresh", tag = "management", request_body = RefreshBody,
+    responses((status = 200, body = TokenResponse), (status = 401, description = "Invalid, expired or reused refresh token")))]
+pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshBody>) -> ApiResult<HttpResponse> {
+    let (_, tokens) = state.auth.refresh(&body.refresh_token).await?;
+    Ok(HttpResponse::Ok().json(TokenResponse::from(tokens)))
+}
+
+/// The signed-in user as CIMS shows it.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub id: i64,
+    pub email: String,
+    /// First name.
+    pub name: String,
+    /// Last name.
+    pub surname: String,
+    pub role: String,
+    pub is_active: bool,
+}
+
+#[utoipa::path(get, path = "/auth/me", tag = "management", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, description = "`{detail}`")))]
+pub async fn me(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let u = state.auth.profile(&auth.0).await?;
+    Ok(HttpResponse::Ok().json(Me {
+        id: u.id,
+        email: u.email,
+        name: u.first_name,
+        surname: u.last_name,
+        role: u.role,
+        is_active: u.is_active,
+    }))
+}
