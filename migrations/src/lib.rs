@@ -6,6 +6,7 @@ mod m20261123_000001_roles_and_users;
 mod m20261123_000002_sessions;
 mod m20261123_000003_crm;
 mod m20261123_000004_crm_summaries;
+mod m20261123_000005_sales_manager_assignments;
 mod seed;
 
 pub use m20261123_000004_crm_summaries::rebuild_statements;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_sessions::Migration),
             Box::new(m20261123_000003_crm::Migration),
             Box::new(m20261123_000004_crm_summaries::Migration),
+            Box::new(m20261123_000005_sales_manager_assignments::Migration),
         ]
     }
 }

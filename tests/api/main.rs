@@ -14,4 +14,5 @@ mod health;
 mod http;
 mod management;
 mod openapi;
+mod sales_managers;
 mod users_admin;

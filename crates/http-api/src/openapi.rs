@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         catalog::list_roles, catalog::create_role, catalog::update_role, catalog::patch_role, catalog::delete_role,
         catalog::get_permissions, catalog::set_permissions,
         cims_auth::login, cims_auth::refresh, cims_auth::me, cims_crm::conversion_rate,
+        cims_crm::sales_managers, cims_crm::assign, cims_crm::customer_manager,
         auth::login, auth::login_slash, auth::refresh, auth::register, auth::profile,
         system_users::list, system_users::create, system_users::get, system_users::replace, system_users::patch, system_users::deactivate,
     ),

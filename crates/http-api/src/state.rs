@@ -3,7 +3,7 @@
 use crate::middleware::rate_limit::RateLimiter;
 use async_trait::async_trait;
 use crm_core::CrmService;
-use management_core::{AuthService, CatalogService, UserAdminService};
+use management_core::{AssignmentService, AuthService, CatalogService, UserAdminService};
 use std::sync::Arc;
 
 /// Checks the health of the dependencies (the database).
@@ -20,6 +20,7 @@ pub struct AppState {
     pub users: Arc<UserAdminService>,
     pub crm: Arc<CrmService>,
     pub catalog: Arc<CatalogService>,
+    pub assignments: Arc<AssignmentService>,
     pub health: Arc<dyn HealthProbe>,
     pub rate_limiter: Arc<RateLimiter>,
     /// Whether to take the client address from `X-Forwarded-For` (behind a trusted proxy).

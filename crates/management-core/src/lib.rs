@@ -3,6 +3,7 @@
 //! Pure domain code: entities, validation, use-case services and the port traits
 //! that infrastructure crates implement. No web framework, no ORM.
 
+pub mod assignment;
 pub mod auth;
 pub mod catalog;
 pub mod catalog_service;
@@ -15,6 +16,7 @@ pub mod throttle;
 pub mod user;
 pub mod users_admin;
 
+pub use assignment::AssignmentService;
 pub use auth::{AuthConfig, AuthService, IssuedTokens, LoginRequest};
 pub use catalog_service::CatalogService;
 pub use error::{FieldErrors, ManagementError, Result};

@@ -1,5 +1,6 @@
 //! Ports: what the management use cases need from the outside world.
 
+use crate::assignment::{AssignOutcome, CurrentManager, SalesManager};
 use crate::catalog::{DeleteOutcome, EntryDraft, EntryPatch, Status};
 use crate::error::Result;
 use crate::permission::Permission;
@@ -162,4 +163,15 @@ pub trait TokenCodec: Send + Sync {
     fn new_refresh_token(&self) -> String;
     /// The stored form of a refresh token.
     fn hash_refresh_token(&self, token: &str) -> String;
+}
+
+/// Sales managers and lead assignments.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait SalesManagerRepository: Send + Sync {
+    /// Active users with the sales-manager role, by id, with their active assignment counts.
+    async fn sales_managers(&self) -> Result<Vec<SalesManager>>;
+    /// Makes `manager_id` the customer's only active manager, keeping the history.
+    async fn assign(&self, customer_id: i64, manager_id: i64, by: i64) -> Result<AssignOutcome>;
+    async fn current(&self, customer_id: i64) -> Result<Option<CurrentManager>>;
 }

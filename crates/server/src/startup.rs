@@ -8,9 +8,10 @@ use crm_core::{CrmPorts, CrmService};
 use http_api::{AppState, CorsPolicy, HealthProbe, HttpSettings, RateLimiter, RateLimits};
 use management_core::auth::AuthPorts;
 use management_core::throttle::ThrottlePolicy;
-use management_core::{AuthConfig, AuthService, CatalogService, NewUser, UserAdminService};
+use management_core::{AssignmentService, AuthConfig, AuthService, CatalogService, NewUser, UserAdminService};
 use persistence::repo::{
-    SqlActivities, SqlAnalytics, SqlCustomers, SqlDeals, SqlLoginAttempts, SqlRoles, SqlSessions, SqlStatuses, SqlUsers,
+    SqlActivities, SqlAnalytics, SqlCustomers, SqlDeals, SqlLoginAttempts, SqlRoles, SqlSalesManagers, SqlSessions,
+    SqlStatuses, SqlUsers,
 };
 use persistence::{Database, DatabaseKind};
 use security::{Argon2Hasher, HashCost, JwtCodec};
@@ -62,6 +63,7 @@ pub struct Services {
     pub users: Arc<UserAdminService>,
     pub crm: Arc<CrmService>,
     pub catalog: Arc<CatalogService>,
+    pub assignments: Arc<AssignmentService>,
 }
 
 /// Wires the ports of every core crate to the database and security adapters.
@@ -101,12 +103,14 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         analytics: Arc::new(SqlAnalytics::new(db.clone())),
         statuses: statuses.clone(),
     });
+    let assignments = Arc::new(AssignmentService::new(Arc::new(SqlSalesManagers::new(db.clone()))));
     Ok(Services {
         db,
         auth: Arc::new(AuthService::new(ports.clone(), config)),
         users: Arc::new(UserAdminService::new(ports)),
         crm: Arc::new(crm),
         catalog: Arc::new(CatalogService::new(statuses, roles)),
+        assignments,
     })
 }
 
@@ -188,6 +192,7 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
         users: services.users.clone(),
         crm: services.crm.clone(),
         catalog: services.catalog.clone(),
+        assignments: services.assignments.clone(),
         health: Arc::new(DbHealth(services.db.clone())),
         rate_limiter: Arc::new(RateLimiter::new(RateLimits {
             anonymous: raw.rate_limit_anonymous_per_hour,

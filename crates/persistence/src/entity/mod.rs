@@ -9,4 +9,6 @@ pub mod refresh_tokens;
 pub mod revoked_tokens;
 pub mod role_permissions;
 pub mod roles;
+pub mod sales_manager_assignments;
+pub mod sales_manager_counter;
 pub mod users;

@@ -153,6 +153,8 @@ impl CustomerRepository for SqlCustomers {
         };
         let txn = begin_write(&self.db).await.map_err(crm)?;
         let stored = model.insert(&txn).await.map_err(conflict_or_internal)?;
+        // Every new customer goes to the next sales manager in the rotation, if there is one.
+        crate::repo::assignments::assign_next(&txn, stored.id).await.map_err(crm)?;
         let mut deltas = Deltas::default();
         deltas.count(customers_key(&stored.status), 1);
         deltas.apply(&txn).await.map_err(crm)?;

@@ -2,6 +2,7 @@
 
 pub mod activities;
 pub mod analytics;
+pub mod assignments;
 pub mod customers;
 pub mod deals;
 pub mod login_attempts;
@@ -13,6 +14,7 @@ pub mod users;
 
 pub use activities::SqlActivities;
 pub use analytics::SqlAnalytics;
+pub use assignments::SqlSalesManagers;
 pub use customers::SqlCustomers;
 pub use deals::SqlDeals;
 pub use statuses::SqlStatuses;
