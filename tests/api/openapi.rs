@@ -24,6 +24,33 @@ async fn every_documented_operation_is_routed() {
 }
 
 #[tokio::test]
+async fn operations_have_unique_ids_surface_tags_and_described_responses() {
+    let app = TestApp::spawn().await;
+    let spec = app.get("/openapi.json", None).await.body;
+    let tags: Vec<&str> = spec["tags"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let mut ids = std::collections::HashSet::new();
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_default().to_string();
+            assert!(
+                !id.is_empty() && ids.insert(id.clone()),
+                "{method} {path}: operationId '{id}' missing or not unique"
+            );
+            let tag = op["tags"][0].as_str().unwrap_or_default();
+            assert!(tags.contains(&tag), "{method} {path}: tag '{tag}' is not one of the surfaces");
+            let responses = op["responses"].as_object().unwrap();
+            assert!(!responses.is_empty(), "{method} {path} documents no response");
+            for (status, response) in responses {
+                assert!(
+                    response["description"].is_string(),
+                    "{method} {path} {status}: a response needs a description"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn swagger_ui_is_served_from_the_binary() {
     let app = TestApp::spawn().await;
     let redirect = app.get("/docs", None).await;

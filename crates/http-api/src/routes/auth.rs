@@ -68,9 +68,9 @@ pub struct LoginResponse {
     pub refresh: String,
 }
 
-#[utoipa::path(post, path = "/api/auth/login", tag = "callcenter", request_body = LoginBody,
+#[utoipa::path(operation_id = "auth_login", post, path = "/api/auth/login", tag = "callcenter", request_body = LoginBody,
     responses(
-        (status = 200, body = LoginResponse),
+        (status = 200, description = "Success", body = LoginResponse),
         (status = 401, description = "`{\"error\":\"Invalid credentials\",\"message\":\"Invalid credentials\"}`"),
         (status = 429, description = "Too many failed attempts; see Retry-After"),
     ))]
@@ -99,8 +99,8 @@ pub async fn login(
 }
 
 /// The same sign-in at the REST contract's path (with the trailing slash).
-#[utoipa::path(post, path = "/api/auth/login/", tag = "crm-rest", request_body = LoginBody,
-    responses((status = 200, body = LoginResponse), (status = 401, description = "Invalid credentials"), (status = 429, description = "Throttled")))]
+#[utoipa::path(operation_id = "auth_login_slash", post, path = "/api/auth/login/", tag = "crm-rest", request_body = LoginBody,
+    responses((status = 200, description = "Success", body = LoginResponse), (status = 401, description = "Invalid credentials"), (status = 429, description = "Throttled")))]
 pub async fn login_slash(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -125,9 +125,9 @@ pub struct RefreshResponse {
     pub expires_in: i64,
 }
 
-#[utoipa::path(post, path = "/api/auth/refresh/", tag = "crm-rest", request_body = RefreshBody,
+#[utoipa::path(operation_id = "auth_refresh", post, path = "/api/auth/refresh/", tag = "crm-rest", request_body = RefreshBody,
     responses(
-        (status = 200, body = RefreshResponse),
+        (status = 200, description = "Success", body = RefreshResponse),
         (status = 401, description = "Invalid, expired or reused refresh token (reuse revokes the session)"),
     ))]
 pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshBody>) -> ApiResult<HttpResponse> {
@@ -187,7 +187,7 @@ impl From<User> for UserDto {
     }
 }
 
-#[utoipa::path(post, path = "/api/auth/register/", tag = "crm-rest", request_body = RegisterBody,
+#[utoipa::path(operation_id = "auth_register", post, path = "/api/auth/register/", tag = "crm-rest", request_body = RegisterBody,
     responses(
         (status = 201, body = UserDto, description = "Created with role `user`"),
         (status = 400, description = "Invalid fields, or password2 does not match"),
@@ -222,8 +222,8 @@ pub struct Profile {
     pub companies: Vec<serde_json::Value>,
 }
 
-#[utoipa::path(get, path = "/api/core/profile/", tag = "crm-rest", security(("bearer" = [])),
-    responses((status = 200, body = Profile), (status = 401, description = "Not signed in")))]
+#[utoipa::path(operation_id = "auth_profile", get, path = "/api/core/profile/", tag = "crm-rest", security(("bearer" = [])),
+    responses((status = 200, description = "Success", body = Profile), (status = 401, description = "Not signed in")))]
 pub async fn profile(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let user = state.auth.profile(&auth.0).await?;
     Ok(HttpResponse::Ok().json(Profile { user: user.into(), companies: Vec::new() }))

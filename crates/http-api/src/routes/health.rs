@@ -24,8 +24,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api/core/health/").route(web::get().to(core_health)));
 }
 
-#[utoipa::path(get, path = "/health", tag = "health",
-    responses((status = 200, body = Health), (status = 503, description = "Database unreachable", body = Health)))]
+#[utoipa::path(operation_id = "health_health", get, path = "/health", tag = "health",
+    responses((status = 200, description = "Success", body = Health), (status = 503, description = "Database unreachable", body = Health)))]
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let db_ok = state.health.database_ok().await;
     let body = Health {
@@ -38,8 +38,8 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// The same check under the REST surface's path.
-#[utoipa::path(get, path = "/api/core/health/", tag = "crm-rest",
-    responses((status = 200, body = Health), (status = 503, description = "Database unreachable", body = Health)))]
+#[utoipa::path(operation_id = "health_core_health", get, path = "/api/core/health/", tag = "crm-rest",
+    responses((status = 200, description = "Success", body = Health), (status = 503, description = "Database unreachable", body = Health)))]
 pub async fn core_health(state: web::Data<AppState>) -> HttpResponse {
     health(state).await
 }

@@ -81,9 +81,9 @@ pub struct Deactivated {
     pub user: UserDto,
 }
 
-#[utoipa::path(get, path = "/api/system-config/users/", tag = "crm-rest", params(ListQuery), security(("bearer" = [])),
+#[utoipa::path(operation_id = "system_users_list", get, path = "/api/system-config/users/", tag = "crm-rest", params(ListQuery), security(("bearer" = [])),
     responses(
-        (status = 200, body = RestPage<UserDto>),
+        (status = 200, description = "Success", body = RestPage<UserDto>),
         (status = 400, description = "Bad page or filter"),
         (status = 401, description = "Not signed in"),
         (status = 403, description = "Role lacks users.manage"),
@@ -101,9 +101,9 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(RestPage::new(&req, users.map(UserDto::from))))
 }
 
-#[utoipa::path(post, path = "/api/system-config/users/", tag = "crm-rest", request_body = CreateUserBody, security(("bearer" = [])),
+#[utoipa::path(operation_id = "system_users_create", post, path = "/api/system-config/users/", tag = "crm-rest", request_body = CreateUserBody, security(("bearer" = [])),
     responses(
-        (status = 201, body = UserDto),
+        (status = 201, description = "Created", body = UserDto),
         (status = 400, description = "Invalid fields or unknown role"),
         (status = 403, description = "Role lacks users.manage"),
         (status = 409, description = "E-mail already in use"),
@@ -126,16 +126,16 @@ pub async fn create(
     Ok(HttpResponse::Created().json(UserDto::from(user)))
 }
 
-#[utoipa::path(get, path = "/api/system-config/users/{id}/", tag = "crm-rest", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = UserDto), (status = 403, description = "Role lacks users.manage"), (status = 404, description = "No such user")))]
+#[utoipa::path(operation_id = "system_users_get", get, path = "/api/system-config/users/{id}/", tag = "crm-rest", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "Success", body = UserDto), (status = 403, description = "Role lacks users.manage"), (status = 404, description = "No such user")))]
 pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     let user = state.users.get(&auth.0, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(UserDto::from(user)))
 }
 
-#[utoipa::path(put, path = "/api/system-config/users/{id}/", tag = "crm-rest", params(("id" = i64, Path)), request_body = UpdateUserBody, security(("bearer" = [])),
+#[utoipa::path(operation_id = "system_users_replace", put, path = "/api/system-config/users/{id}/", tag = "crm-rest", params(("id" = i64, Path)), request_body = UpdateUserBody, security(("bearer" = [])),
     responses(
-        (status = 200, body = UserDto),
+        (status = 200, description = "Success", body = UserDto),
         (status = 400, description = "Invalid fields, unknown role, or nothing to change"),
         (status = 403, description = "Role lacks users.manage, or only a CEO may change a CEO"),
         (status = 404, description = "No such user"),
@@ -151,9 +151,9 @@ pub async fn replace(
     Ok(HttpResponse::Ok().json(UserDto::from(user)))
 }
 
-#[utoipa::path(patch, path = "/api/system-config/users/{id}/", tag = "crm-rest", params(("id" = i64, Path)), request_body = UpdateUserBody, security(("bearer" = [])),
+#[utoipa::path(operation_id = "system_users_patch", patch, path = "/api/system-config/users/{id}/", tag = "crm-rest", params(("id" = i64, Path)), request_body = UpdateUserBody, security(("bearer" = [])),
     responses(
-        (status = 200, body = UserDto),
+        (status = 200, description = "Success", body = UserDto),
         (status = 400, description = "Invalid fields, unknown role, or nothing to change"),
         (status = 403, description = "Role lacks users.manage"),
         (status = 404, description = "No such user"),
@@ -168,7 +168,7 @@ pub async fn patch(
     replace(auth, state, id, body).await
 }
 
-#[utoipa::path(delete, path = "/api/system-config/users/{id}/", tag = "crm-rest", params(("id" = i64, Path)), security(("bearer" = [])),
+#[utoipa::path(operation_id = "system_users_deactivate", delete, path = "/api/system-config/users/{id}/", tag = "crm-rest", params(("id" = i64, Path)), security(("bearer" = [])),
     responses(
         (status = 200, body = Deactivated, description = "Deactivated (users are never destroyed)"),
         (status = 403, description = "Role lacks users.manage"),

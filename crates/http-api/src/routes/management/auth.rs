@@ -61,10 +61,10 @@ fn parse_form(req: &HttpRequest, body: &[u8]) -> ApiResult<PasswordForm> {
     }
 }
 
-#[utoipa::path(post, path = "/auth/login", tag = "management",
+#[utoipa::path(operation_id = "mgmt_auth_login", post, path = "/auth/login", tag = "management",
     request_body(content = PasswordForm, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, body = TokenResponse),
+        (status = 200, description = "Success", body = TokenResponse),
         (status = 401, description = "`{\"detail\":\"Invalid credentials\"}`"),
         (status = 415, description = "Neither a form nor JSON"),
         (status = 429, description = "Too many failed attempts"),
@@ -85,8 +85,8 @@ pub struct RefreshBody {
     pub refresh_token: String,
 }
 
-#[utoipa::path(post, path = "/auth/refresh", tag = "management", request_body = RefreshBody,
-    responses((status = 200, body = TokenResponse), (status = 401, description = "Invalid, expired or reused refresh token")))]
+#[utoipa::path(operation_id = "mgmt_auth_refresh", post, path = "/auth/refresh", tag = "management", request_body = RefreshBody,
+    responses((status = 200, description = "Success", body = TokenResponse), (status = 401, description = "Invalid, expired or reused refresh token")))]
 pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshBody>) -> ApiResult<HttpResponse> {
     let (_, tokens) = state.auth.refresh(&body.refresh_token).await?;
     Ok(HttpResponse::Ok().json(TokenResponse::from(tokens)))
@@ -105,8 +105,8 @@ pub struct Me {
     pub is_active: bool,
 }
 
-#[utoipa::path(get, path = "/auth/me", tag = "management", security(("bearer" = [])),
-    responses((status = 200, body = Me), (status = 401, description = "`{detail}`")))]
+#[utoipa::path(operation_id = "mgmt_auth_me", get, path = "/auth/me", tag = "management", security(("bearer" = [])),
+    responses((status = 200, description = "Success", body = Me), (status = 401, description = "`{detail}`")))]
 pub async fn me(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let u = state.auth.profile(&auth.0).await?;
     Ok(HttpResponse::Ok().json(Me {

@@ -161,16 +161,16 @@ fn patch(body: &Value) -> ApiResult<EntryPatch> {
     })
 }
 
-#[utoipa::path(get, path = "/management/statuses", tag = "management", security(("bearer" = [])),
+#[utoipa::path(operation_id = "mgmt_catalog_list_statuses", get, path = "/management/statuses", tag = "management", security(("bearer" = [])),
     responses((status = 200, body = [StatusDto], description = "Ordered by `order`"), (status = 401, description = "`{detail}`")))]
 pub async fn list_statuses(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let statuses = state.catalog.statuses(&auth.0).await?;
     Ok(HttpResponse::Ok().json(statuses.into_iter().map(StatusDto::from).collect::<Vec<_>>()))
 }
 
-#[utoipa::path(post, path = "/management/statuses", tag = "management", request_body = EntryBody, security(("bearer" = [])),
+#[utoipa::path(operation_id = "mgmt_catalog_create_status", post, path = "/management/statuses", tag = "management", request_body = EntryBody, security(("bearer" = [])),
     responses(
-        (status = 201, body = StatusDto),
+        (status = 201, description = "Created", body = StatusDto),
         (status = 400, description = "Duplicate name, bad colour (`#RGB`/`#RRGGBB`), missing name"),
         (status = 403, description = "Only the CEO"),
     ))]
@@ -179,9 +179,9 @@ pub async fn create_status(auth: Auth, state: web::Data<AppState>, body: web::Js
     Ok(HttpResponse::Created().json(StatusDto::from(status)))
 }
 
-#[utoipa::path(put, path = "/management/statuses/{id}", tag = "management", params(("id" = i64, Path)), request_body = EntryBody, security(("bearer" = [])),
+#[utoipa::path(operation_id = "mgmt_catalog_update_status", put, path = "/management/statuses/{id}", tag = "management", params(("id" = i64, Path)), request_body = EntryBody, security(("bearer" = [])),
     responses(
-        (status = 200, body = StatusDto),
+        (status = 200, description = "Success", body = StatusDto),
         (status = 400, description = "No fields, bad colour, or an attempt to change name / is_system"),
         (status = 403, description = "Only the CEO"), (status = 404, description = "No such status"),
     ))]
@@ -195,8 +195,8 @@ pub async fn update_status(
     Ok(HttpResponse::Ok().json(StatusDto::from(status)))
 }
 
-#[utoipa::path(patch, path = "/management/statuses/{id}", tag = "management", params(("id" = i64, Path)), request_body = EntryBody, security(("bearer" = [])),
-    responses((status = 200, body = StatusDto), (status = 400, description = "As PUT"), (status = 403, description = "Only the CEO"), (status = 404, description = "No such status")))]
+#[utoipa::path(operation_id = "mgmt_catalog_patch_status", patch, path = "/management/statuses/{id}", tag = "management", params(("id" = i64, Path)), request_body = EntryBody, security(("bearer" = [])),
+    responses((status = 200, description = "Success", body = StatusDto), (status = 400, description = "As PUT"), (status = 403, description = "Only the CEO"), (status = 404, description = "No such status")))]
 pub async fn patch_status(
     auth: Auth,
     state: web::Data<AppState>,
@@ -206,7 +206,7 @@ pub async fn patch_status(
     update_status(auth, state, id, body).await
 }
 
-#[utoipa::path(delete, path = "/management/statuses/{id}", tag = "management", params(("id" = i64, Path), DeleteQuery), security(("bearer" = [])),
+#[utoipa::path(operation_id = "mgmt_catalog_delete_status", delete, path = "/management/statuses/{id}", tag = "management", params(("id" = i64, Path), DeleteQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "`{message}`"),
         (status = 400, description = "reassign_to is not another active status"),
@@ -224,22 +224,22 @@ pub async fn delete_status(
     Ok(HttpResponse::Ok().json(json!({"message": "Status deleted"})))
 }
 
-#[utoipa::path(get, path = "/management/roles", tag = "management", security(("bearer" = [])),
+#[utoipa::path(operation_id = "mgmt_catalog_list_roles", get, path = "/management/roles", tag = "management", security(("bearer" = [])),
     responses((status = 200, body = [RoleDto], description = "Ordered by display_name"), (status = 401, description = "`{detail}`")))]
 pub async fn list_roles(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let roles = state.catalog.roles(&auth.0).await?;
     Ok(HttpResponse::Ok().json(roles.into_iter().map(RoleDto::from).collect::<Vec<_>>()))
 }
 
-#[utoipa::path(post, path = "/management/roles", tag = "management", request_body = EntryBody, security(("bearer" = [])),
+#[utoipa::path(operation_id = "mgmt_catalog_create_role", post, path = "/management/roles", tag = "management", request_body = EntryBody, security(("bearer" = [])),
     responses((status = 201, body = RoleDto, description = "Created with no permissions"), (status = 400, description = "Duplicate or bad name"), (status = 403, description = "Only the CEO")))]
 pub async fn create_role(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
     let role = state.catalog.create_role(&auth.0, new_entry(&body)?).await?;
     Ok(HttpResponse::Created().json(RoleDto::from(role)))
 }
 
-#[utoipa::path(put, path = "/management/roles/{id}", tag = "management", params(("id" = i64, Path)), request_body = EntryBody, security(("bearer" = [])),
-    responses((status = 200, body = RoleDto), (status = 400, description = "No fields, or an attempt to change name / is_system"), (status = 403, description = "Only the CEO"), (status = 404, description = "No such role")))]
+#[utoipa::path(operation_id = "mgmt_catalog_update_role", put, path = "/management/roles/{id}", tag = "management", params(("id" = i64, Path)), request_body = EntryBody, security(("bearer" = [])),
+    responses((status = 200, description = "Success", body = RoleDto), (status = 400, description = "No fields, or an attempt to change name / is_system"), (status = 403, description = "Only the CEO"), (status = 404, description = "No such role")))]
 pub async fn update_role(
     auth: Auth,
     state: web::Data<AppState>,
@@ -250,8 +250,8 @@ pub async fn update_role(
     Ok(HttpResponse::Ok().json(RoleDto::from(role)))
 }
 
-#[utoipa::path(patch, path = "/management/roles/{id}", tag = "management", params(("id" = i64, Path)), request_body = EntryBody, security(("bearer" = [])),
-    responses((status = 200, body = RoleDto), (status = 400, description = "As PUT"), (status = 403, description = "Only the CEO"), (status = 404, description = "No such role")))]
+#[utoipa::path(operation_id = "mgmt_catalog_patch_role", patch, path = "/management/roles/{id}", tag = "management", params(("id" = i64, Path)), request_body = EntryBody, security(("bearer" = [])),
+    responses((status = 200, description = "Success", body = RoleDto), (status = 400, description = "As PUT"), (status = 403, description = "Only the CEO"), (status = 404, description = "No such role")))]
 pub async fn patch_role(
     auth: Auth,
     state: web::Data<AppState>,
@@ -261,7 +261,7 @@ pub async fn patch_role(
     update_role(auth, state, id, body).await
 }
 
-#[utoipa::path(delete, path = "/management/roles/{id}", tag = "management", params(("id" = i64, Path), DeleteQuery), security(("bearer" = [])),
+#[utoipa::path(operation_id = "mgmt_catalog_delete_role", delete, path = "/management/roles/{id}", tag = "management", params(("id" = i64, Path), DeleteQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "`{message}`"),
         (status = 400, description = "reassign_to is not another active role"),
@@ -287,15 +287,15 @@ pub struct Permissions {
     pub permissions: Vec<String>,
 }
 
-#[utoipa::path(get, path = "/management/roles/{id}/permissions", tag = "management", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Permissions), (status = 404, description = "No such role")))]
+#[utoipa::path(operation_id = "mgmt_catalog_get_permissions", get, path = "/management/roles/{id}/permissions", tag = "management", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "Success", body = Permissions), (status = 404, description = "No such role")))]
 pub async fn get_permissions(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     let permissions = state.catalog.role_permissions(&auth.0, id.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .json(Permissions { permissions: permissions.iter().map(|p| p.as_str().to_string()).collect() }))
 }
 
-#[utoipa::path(put, path = "/management/roles/{id}/permissions", tag = "management", params(("id" = i64, Path)), request_body = Permissions, security(("bearer" = [])),
+#[utoipa::path(operation_id = "mgmt_catalog_set_permissions", put, path = "/management/roles/{id}/permissions", tag = "management", params(("id" = i64, Path)), request_body = Permissions, security(("bearer" = [])),
     responses(
         (status = 200, body = Permissions, description = "The role's permissions, replaced"),
         (status = 400, description = "Unknown permission names"),

@@ -41,7 +41,7 @@ impl From<SalesManager> for SalesManagerDto {
     }
 }
 
-#[utoipa::path(get, path = "/crm/sales-managers", tag = "management", security(("bearer" = [])),
+#[utoipa::path(operation_id = "mgmt_crm_sales_managers", get, path = "/crm/sales-managers", tag = "management", security(("bearer" = [])),
     responses((status = 200, body = [SalesManagerDto], description = "Active users with role sales_manager, by id"), (status = 401, description = "`{detail}`")))]
 pub async fn sales_managers(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let managers = state.assignments.sales_managers(&auth.0).await?;
@@ -80,7 +80,7 @@ impl From<Assignment> for AssignmentDto {
     }
 }
 
-#[utoipa::path(post, path = "/crm/assign-sales-manager", tag = "management", request_body = AssignBody, security(("bearer" = [])),
+#[utoipa::path(operation_id = "mgmt_crm_assign", post, path = "/crm/assign-sales-manager", tag = "management", request_body = AssignBody, security(("bearer" = [])),
     responses(
         (status = 200, body = AssignmentDto, description = "The new active assignment; the previous one is kept as history"),
         (status = 403, description = "assignments.manage needed (ceo, admin)"),
@@ -115,8 +115,8 @@ pub struct CustomerManager {
     pub assigned_by: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/crm/customer/{customer_id}/sales-manager", tag = "management", params(("customer_id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = CustomerManager), (status = 404, description = "No such customer, or none assigned")))]
+#[utoipa::path(operation_id = "mgmt_crm_customer_manager", get, path = "/crm/customer/{customer_id}/sales-manager", tag = "management", params(("customer_id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "Success", body = CustomerManager), (status = 404, description = "No such customer, or none assigned")))]
 pub async fn customer_manager(
     auth: Auth,
     state: web::Data<AppState>,
@@ -152,9 +152,9 @@ pub struct ConversionRate {
     pub period: String,
 }
 
-#[utoipa::path(get, path = "/crm/conversion-rate", tag = "management", security(("bearer" = [])),
+#[utoipa::path(operation_id = "mgmt_crm_conversion_rate", get, path = "/crm/conversion-rate", tag = "management", security(("bearer" = [])),
     description = "conversion_rate = project_started_count / total_customers × 100 over the 100 most recently created customers; zeros when there are none.",
-    responses((status = 200, body = ConversionRate), (status = 401, description = "`{detail}`"), (status = 403, description = "analytics.read needed")))]
+    responses((status = 200, description = "Success", body = ConversionRate), (status = 401, description = "`{detail}`"), (status = 403, description = "analytics.read needed")))]
 pub async fn conversion_rate(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let c = state.crm.lead_conversion(&auth.0).await?;
     Ok(HttpResponse::Ok().json(ConversionRate {

@@ -91,7 +91,7 @@ pub struct ActivityBody {
     pub customer_id: Value,
 }
 
-#[utoipa::path(get, path = "/api/v1/activities", tag = "crm-v1", params(ListQuery), security(("bearer" = [])),
+#[utoipa::path(operation_id = "v1_activities_list", get, path = "/api/v1/activities", tag = "crm-v1", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, description = "`{success:true, data: ActivityList}`, newest first", body = ActivityList), (status = 400, description = "VALIDATION_ERROR")))]
 pub async fn list(auth: Auth, state: web::Data<AppState>, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
@@ -107,15 +107,15 @@ pub async fn list(auth: Auth, state: web::Data<AppState>, q: web::Query<ListQuer
     Ok(v1_ok(ActivityList { activities: result.items.into_iter().map(Into::into).collect(), pagination }))
 }
 
-#[utoipa::path(get, path = "/api/v1/activities/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = ActivityData), (status = 404, description = "NOT_FOUND")))]
+#[utoipa::path(operation_id = "v1_activities_get", get, path = "/api/v1/activities/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "Success", body = ActivityData), (status = 404, description = "NOT_FOUND")))]
 pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     let activity = state.crm.get_activity(&auth.0, id.into_inner()).await?;
     Ok(v1_ok(ActivityData { activity: activity.into() }))
 }
 
-#[utoipa::path(post, path = "/api/v1/activities", tag = "crm-v1", request_body = ActivityBody, security(("bearer" = [])),
-    responses((status = 201, body = ActivityData), (status = 400, description = "VALIDATION_ERROR: type, description, customerId")))]
+#[utoipa::path(operation_id = "v1_activities_create", post, path = "/api/v1/activities", tag = "crm-v1", request_body = ActivityBody, security(("bearer" = [])),
+    responses((status = 201, description = "Created", body = ActivityData), (status = 400, description = "VALIDATION_ERROR: type, description, customerId")))]
 pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
     let obj = lenient::object(&body)?;
     let text = |f: &str| lenient::text(f, obj.get(f)).map(Option::flatten);
@@ -128,7 +128,7 @@ pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<Valu
     Ok(v1_created(ActivityData { activity: activity.into() }))
 }
 
-#[utoipa::path(delete, path = "/api/v1/activities/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
+#[utoipa::path(operation_id = "v1_activities_delete", delete, path = "/api/v1/activities/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, description = "`{success:true, message:\"Activity deleted successfully\"}`"), (status = 404, description = "NOT_FOUND")))]
 pub async fn delete(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     state.crm.delete_activity(&auth.0, id.into_inner()).await?;

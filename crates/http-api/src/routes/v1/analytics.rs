@@ -51,7 +51,7 @@ pub struct DashboardData {
     pub sales_trend: Vec<TrendPoint>,
 }
 
-#[utoipa::path(get, path = "/api/v1/analytics/dashboard", tag = "crm-v1", security(("bearer" = [])),
+#[utoipa::path(operation_id = "v1_analytics_dashboard", get, path = "/api/v1/analytics/dashboard", tag = "crm-v1", security(("bearer" = [])),
     description = "monthlySales = sum of values of deals completed in the current calendar month (UTC); activeDeals = deals in new or in_progress; conversionRate = percentage of customers with status active (two decimals); customersByStatus has a key for every catalog status; salesTrend = completed value per month over the last 12 months, oldest first, zeros included.",
     responses((status = 200, description = "`{success:true, data: DashboardData}`", body = DashboardData), (status = 403, description = "FORBIDDEN: analytics.read needed")))]
 pub async fn dashboard(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
@@ -135,7 +135,7 @@ fn period_name(p: Period) -> &'static str {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/analytics/sales", tag = "crm-v1", params(SalesQuery), security(("bearer" = [])),
+#[utoipa::path(operation_id = "v1_analytics_sales", get, path = "/api/v1/analytics/sales", tag = "crm-v1", params(SalesQuery), security(("bearer" = [])),
     description = "Completed deals (by close time, UTC) in [startDate, endDate]; default monthly over the last 12 months.",
     responses((status = 200, description = "`{success:true, data: SalesData}`", body = SalesData), (status = 400, description = "VALIDATION_ERROR: malformed date, startDate after endDate, unknown period, more than 1000 periods")))]
 pub async fn sales(auth: Auth, state: web::Data<AppState>, q: web::Query<SalesQuery>) -> ApiResult<HttpResponse> {
@@ -174,7 +174,7 @@ pub struct PeriodTrend {
     pub sales_trend: Vec<PeriodPoint>,
 }
 
-#[utoipa::path(get, path = "/api/v1/analytics/period", tag = "crm-v1", params(PeriodQuery), security(("bearer" = [])),
+#[utoipa::path(operation_id = "v1_analytics_period", get, path = "/api/v1/analytics/period", tag = "crm-v1", params(PeriodQuery), security(("bearer" = [])),
     description = "Not in crm-api-v1.md: the published frontend's period selector calls it. Completed sales per period over 30 days, 12 weeks, 12 months or 5 years.",
     responses((status = 200, description = "`{success:true, data: PeriodTrend}`", body = PeriodTrend), (status = 400, description = "VALIDATION_ERROR: unknown period")))]
 pub async fn period(auth: Auth, state: web::Data<AppState>, q: web::Query<PeriodQuery>) -> ApiResult<HttpResponse> {

@@ -67,7 +67,7 @@ pub struct V1RefreshBody {
     pub refresh_token: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "crm-v1", request_body = V1LoginBody,
+#[utoipa::path(operation_id = "v1_auth_login", post, path = "/api/v1/auth/login", tag = "crm-v1", request_body = V1LoginBody,
     responses(
         (status = 200, description = "`{success:true, data: V1LoginData}`", body = V1LoginData),
         (status = 400, description = "Missing e-mail or password"),
@@ -92,7 +92,7 @@ pub async fn login(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "crm-v1", security(("bearer" = [])),
+#[utoipa::path(operation_id = "v1_auth_logout", post, path = "/api/v1/auth/logout", tag = "crm-v1", security(("bearer" = [])),
     responses(
         (status = 200, description = "`{success:true, message:\"Successfully logged out\"}`"),
         (status = 401, description = "Missing, invalid or revoked token"),
@@ -102,7 +102,7 @@ pub async fn logout(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpRes
     Ok(v1_message("Successfully logged out"))
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "crm-v1", request_body(content = V1RefreshBody, description = "Optional when the refresh token is sent as a bearer token"),
+#[utoipa::path(operation_id = "v1_auth_refresh", post, path = "/api/v1/auth/refresh", tag = "crm-v1", request_body(content = V1RefreshBody, description = "Optional when the refresh token is sent as a bearer token"),
     responses(
         (status = 200, description = "`{success:true, data: V1TokenData}`; the old refresh token is spent", body = V1TokenData),
         (status = 400, description = "No refresh token given"),

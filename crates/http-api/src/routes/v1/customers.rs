@@ -120,7 +120,7 @@ fn fields(body: &Value) -> ApiResult<CustomerPatch> {
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/customers", tag = "crm-v1", params(ListQuery), security(("bearer" = [])),
+#[utoipa::path(operation_id = "v1_customers_list", get, path = "/api/v1/customers", tag = "crm-v1", params(ListQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "`{success:true, data: CustomerList}`, newest first", body = CustomerList),
         (status = 400, description = "VALIDATION_ERROR: bad page, limit, status or sort"),
@@ -138,14 +138,14 @@ pub async fn list(auth: Auth, state: web::Data<AppState>, q: web::Query<ListQuer
     Ok(v1_ok(CustomerList { customers: result.items.into_iter().map(Into::into).collect(), pagination }))
 }
 
-#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = CustomerData), (status = 400, description = "Non-numeric id"), (status = 404, description = "NOT_FOUND")))]
+#[utoipa::path(operation_id = "v1_customers_get", get, path = "/api/v1/customers/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "Success", body = CustomerData), (status = 400, description = "Non-numeric id"), (status = 404, description = "NOT_FOUND")))]
 pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     let customer = state.crm.get_customer(&auth.0, id.into_inner()).await?;
     Ok(v1_ok(CustomerData { customer: customer.into() }))
 }
 
-#[utoipa::path(post, path = "/api/v1/customers", tag = "crm-v1", request_body = CustomerBody, security(("bearer" = [])),
+#[utoipa::path(operation_id = "v1_customers_create", post, path = "/api/v1/customers", tag = "crm-v1", request_body = CustomerBody, security(("bearer" = [])),
     responses(
         (status = 201, description = "`{success:true, data:{customer}}`", body = CustomerData),
         (status = 400, description = "VALIDATION_ERROR with per-field details (name required, e-mail, phone, status)"),
@@ -165,9 +165,9 @@ pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<Valu
     Ok(v1_created(CustomerData { customer: customer.into() }))
 }
 
-#[utoipa::path(put, path = "/api/v1/customers/{id}", tag = "crm-v1", params(("id" = i64, Path)), request_body = CustomerBody, security(("bearer" = [])),
+#[utoipa::path(operation_id = "v1_customers_update", put, path = "/api/v1/customers/{id}", tag = "crm-v1", params(("id" = i64, Path)), request_body = CustomerBody, security(("bearer" = [])),
     responses(
-        (status = 200, body = CustomerData),
+        (status = 200, description = "Success", body = CustomerData),
         (status = 400, description = "VALIDATION_ERROR"), (status = 404, description = "NOT_FOUND"),
         (status = 409, description = "CONFLICT: another customer has this e-mail"),
     ))]
@@ -182,7 +182,7 @@ pub async fn update(
     Ok(v1_ok(CustomerData { customer: customer.into() }))
 }
 
-#[utoipa::path(delete, path = "/api/v1/customers/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
+#[utoipa::path(operation_id = "v1_customers_delete", delete, path = "/api/v1/customers/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
     responses(
         (status = 200, description = "`{success:true, message:\"Customer deleted successfully\"}`; its deals and activities are hidden too"),
         (status = 404, description = "NOT_FOUND"),

@@ -127,7 +127,7 @@ fn patch(body: &Value) -> ApiResult<DealPatch> {
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/deals", tag = "crm-v1", params(ListQuery), security(("bearer" = [])),
+#[utoipa::path(operation_id = "v1_deals_list", get, path = "/api/v1/deals", tag = "crm-v1", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, description = "`{success:true, data: DealList}`, newest first", body = DealList), (status = 400, description = "VALIDATION_ERROR")))]
 pub async fn list(auth: Auth, state: web::Data<AppState>, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
@@ -143,16 +143,16 @@ pub async fn list(auth: Auth, state: web::Data<AppState>, q: web::Query<ListQuer
     Ok(v1_ok(DealList { deals: result.items.into_iter().map(Into::into).collect(), pagination }))
 }
 
-#[utoipa::path(get, path = "/api/v1/deals/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = DealData), (status = 404, description = "NOT_FOUND")))]
+#[utoipa::path(operation_id = "v1_deals_get", get, path = "/api/v1/deals/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "Success", body = DealData), (status = 404, description = "NOT_FOUND")))]
 pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     let deal = state.crm.get_deal(&auth.0, id.into_inner()).await?;
     Ok(v1_ok(DealData { deal: deal.into() }))
 }
 
-#[utoipa::path(post, path = "/api/v1/deals", tag = "crm-v1", request_body = DealBody, security(("bearer" = [])),
+#[utoipa::path(operation_id = "v1_deals_create", post, path = "/api/v1/deals", tag = "crm-v1", request_body = DealBody, security(("bearer" = [])),
     responses(
-        (status = 201, body = DealData),
+        (status = 201, description = "Created", body = DealData),
         (status = 400, description = "VALIDATION_ERROR: title, value, status, or a customerId that names no customer"),
     ))]
 pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
@@ -168,8 +168,8 @@ pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<Valu
     Ok(v1_created(DealData { deal: deal.into() }))
 }
 
-#[utoipa::path(put, path = "/api/v1/deals/{id}", tag = "crm-v1", params(("id" = i64, Path)), request_body = DealBody, security(("bearer" = [])),
-    responses((status = 200, body = DealData), (status = 400, description = "VALIDATION_ERROR"), (status = 404, description = "NOT_FOUND")))]
+#[utoipa::path(operation_id = "v1_deals_update", put, path = "/api/v1/deals/{id}", tag = "crm-v1", params(("id" = i64, Path)), request_body = DealBody, security(("bearer" = [])),
+    responses((status = 200, description = "Success", body = DealData), (status = 400, description = "VALIDATION_ERROR"), (status = 404, description = "NOT_FOUND")))]
 pub async fn update(
     auth: Auth,
     state: web::Data<AppState>,
@@ -180,7 +180,7 @@ pub async fn update(
     Ok(v1_ok(DealData { deal: deal.into() }))
 }
 
-#[utoipa::path(delete, path = "/api/v1/deals/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
+#[utoipa::path(operation_id = "v1_deals_delete", delete, path = "/api/v1/deals/{id}", tag = "crm-v1", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, description = "`{success:true, message:\"Deal deleted successfully\"}`"), (status = 404, description = "NOT_FOUND")))]
 pub async fn delete(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
     state.crm.delete_deal(&auth.0, id.into_inner()).await?;
