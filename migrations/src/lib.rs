@@ -7,6 +7,7 @@ mod m20261123_000002_sessions;
 mod m20261123_000003_crm;
 mod m20261123_000004_crm_summaries;
 mod m20261123_000005_sales_manager_assignments;
+mod m20261123_000006_callcenter_knowledge_and_callers;
 mod seed;
 
 pub use m20261123_000004_crm_summaries::rebuild_statements;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_crm::Migration),
             Box::new(m20261123_000004_crm_summaries::Migration),
             Box::new(m20261123_000005_sales_manager_assignments::Migration),
+            Box::new(m20261123_000006_callcenter_knowledge_and_callers::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@ mod support;
 
 mod auth_api;
 mod auth_v1;
+mod callcenter;
 mod cli;
 mod crm_analytics;
 mod crm_customers;

@@ -152,3 +152,19 @@ impl From<crm_core::CrmError> for ApiError {
         }
     }
 }
+
+impl From<callcenter_core::CallcenterError> for ApiError {
+    fn from(err: callcenter_core::CallcenterError) -> Self {
+        use callcenter_core::CallcenterError;
+        match err {
+            CallcenterError::Validation { message, fields } => {
+                let details = serde_json::to_value(fields).unwrap_or(Value::Null);
+                ApiError::validation(message).with_details(details)
+            }
+            CallcenterError::Forbidden(m) => ApiError::forbidden(m),
+            CallcenterError::NotFound(m) => ApiError::not_found(m),
+            CallcenterError::Conflict(m) => ApiError::conflict(m),
+            CallcenterError::Internal(cause) => ApiError::internal(cause),
+        }
+    }
+}

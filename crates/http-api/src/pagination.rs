@@ -16,13 +16,24 @@ pub fn page_request(
     default_size: u64,
     size_field: &str,
 ) -> Result<PageRequest, ApiError> {
+    bounded_page_request(page, size, default_size, MAX_PAGE_SIZE, size_field)
+}
+
+/// Like [`page_request`] with another largest page size.
+pub fn bounded_page_request(
+    page: Option<u64>,
+    size: Option<u64>,
+    default_size: u64,
+    max_size: u64,
+    size_field: &str,
+) -> Result<PageRequest, ApiError> {
     let page = page.unwrap_or(1);
     if page == 0 {
         return Err(ApiError::field("page", "page must be 1 or greater."));
     }
     let size = size.unwrap_or(default_size);
-    if size == 0 || size > MAX_PAGE_SIZE {
-        return Err(ApiError::field(size_field, format!("{size_field} must be between 1 and {MAX_PAGE_SIZE}.")));
+    if size == 0 || size > max_size {
+        return Err(ApiError::field(size_field, format!("{size_field} must be between 1 and {max_size}.")));
     }
     Ok(PageRequest::new(page, size))
 }

@@ -2,6 +2,7 @@
 
 use crate::middleware::rate_limit::RateLimiter;
 use async_trait::async_trait;
+use callcenter_core::CallcenterService;
 use crm_core::CrmService;
 use management_core::{AssignmentService, AuthService, CatalogService, UserAdminService};
 use std::sync::Arc;
@@ -21,6 +22,7 @@ pub struct AppState {
     pub crm: Arc<CrmService>,
     pub catalog: Arc<CatalogService>,
     pub assignments: Arc<AssignmentService>,
+    pub callcenter: Arc<CallcenterService>,
     pub health: Arc<dyn HealthProbe>,
     pub rate_limiter: Arc<RateLimiter>,
     /// Whether to take the client address from `X-Forwarded-For` (behind a trusted proxy).

@@ -16,3 +16,8 @@ pub fn mgmt(err: DbErr) -> management_core::ManagementError {
 pub fn crm(err: DbErr) -> crm_core::CrmError {
     crm_core::CrmError::Internal(format!("database: {err}"))
 }
+
+/// Database failures of call-center use cases.
+pub fn cc(err: DbErr) -> callcenter_core::CallcenterError {
+    callcenter_core::CallcenterError::Internal(format!("database: {err}"))
+}

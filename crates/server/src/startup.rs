@@ -4,14 +4,15 @@ use crate::settings::{Settings, redact};
 use actix_web::HttpServer;
 use actix_web::dev::ServerHandle;
 use async_trait::async_trait;
+use callcenter_core::{CallcenterPorts, CallcenterService};
 use crm_core::{CrmPorts, CrmService};
 use http_api::{AppState, CorsPolicy, HealthProbe, HttpSettings, RateLimiter, RateLimits};
 use management_core::auth::AuthPorts;
 use management_core::throttle::ThrottlePolicy;
 use management_core::{AssignmentService, AuthConfig, AuthService, CatalogService, NewUser, UserAdminService};
 use persistence::repo::{
-    SqlActivities, SqlAnalytics, SqlCustomers, SqlDeals, SqlLoginAttempts, SqlRoles, SqlSalesManagers, SqlSessions,
-    SqlStatuses, SqlUsers,
+    SqlActivities, SqlAnalytics, SqlCallers, SqlCustomers, SqlDeals, SqlKnowledge, SqlLoginAttempts, SqlRoles,
+    SqlSalesManagers, SqlSessions, SqlStatuses, SqlUsers,
 };
 use persistence::{Database, DatabaseKind};
 use security::{Argon2Hasher, HashCost, JwtCodec};
@@ -64,6 +65,7 @@ pub struct Services {
     pub crm: Arc<CrmService>,
     pub catalog: Arc<CatalogService>,
     pub assignments: Arc<AssignmentService>,
+    pub callcenter: Arc<CallcenterService>,
 }
 
 /// Wires the ports of every core crate to the database and security adapters.
@@ -104,6 +106,12 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         statuses: statuses.clone(),
     });
     let assignments = Arc::new(AssignmentService::new(Arc::new(SqlSalesManagers::new(db.clone()))));
+    let knowledge = Arc::new(SqlKnowledge::new(db.clone()));
+    let callcenter = Arc::new(CallcenterService::new(CallcenterPorts {
+        qa: knowledge.clone(),
+        topics: knowledge,
+        callers: Arc::new(SqlCallers::new(db.clone())),
+    }));
     Ok(Services {
         db,
         auth: Arc::new(AuthService::new(ports.clone(), config)),
@@ -111,6 +119,7 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         crm: Arc::new(crm),
         catalog: Arc::new(CatalogService::new(statuses, roles)),
         assignments,
+        callcenter,
     })
 }
 
@@ -193,6 +202,7 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
         crm: services.crm.clone(),
         catalog: services.catalog.clone(),
         assignments: services.assignments.clone(),
+        callcenter: services.callcenter.clone(),
         health: Arc::new(DbHealth(services.db.clone())),
         rate_limiter: Arc::new(RateLimiter::new(RateLimits {
             anonymous: raw.rate_limit_anonymous_per_hour,

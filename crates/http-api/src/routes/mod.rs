@@ -1,6 +1,7 @@
 //! Route modules, one per surface area, and the table that mounts them.
 
 pub mod auth;
+pub mod callcenter;
 pub mod health;
 pub mod management;
 pub mod system_users;
@@ -16,6 +17,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     auth::configure(cfg);
     system_users::configure(cfg);
     management::configure(cfg);
+    callcenter::configure(cfg);
 }
 
 /// The answer for paths no route matches.

@@ -1,14 +1,17 @@
 //! sea-orm entities, one module per table.
 
 pub mod activities;
+pub mod callers;
 pub mod customer_statuses;
 pub mod customers;
 pub mod deals;
 pub mod login_attempts;
+pub mod qa_entries;
 pub mod refresh_tokens;
 pub mod revoked_tokens;
 pub mod role_permissions;
 pub mod roles;
 pub mod sales_manager_assignments;
 pub mod sales_manager_counter;
+pub mod topics;
 pub mod users;

@@ -3,8 +3,10 @@
 pub mod activities;
 pub mod analytics;
 pub mod assignments;
+pub mod callers;
 pub mod customers;
 pub mod deals;
+pub mod knowledge;
 pub mod login_attempts;
 pub mod roles;
 pub mod sessions;
@@ -15,8 +17,10 @@ pub mod users;
 pub use activities::SqlActivities;
 pub use analytics::SqlAnalytics;
 pub use assignments::SqlSalesManagers;
+pub use callers::SqlCallers;
 pub use customers::SqlCustomers;
 pub use deals::SqlDeals;
+pub use knowledge::SqlKnowledge;
 pub use statuses::SqlStatuses;
 
 pub use login_attempts::SqlLoginAttempts;

@@ -1,0 +1,167 @@
+//! Call-center use cases: reading needs `callcenter.read`, changing `callcenter.write`,
+//! deleting `callcenter.delete` (supervisors, admins, CEO).
+
+use crate::caller::{Caller, CallerInput, is_caller_id};
+use crate::error::{CallcenterError, Result};
+use crate::knowledge::{Qa, QaInput, Topic, topic_name};
+use crate::ports::{CallerRepository, QaRepository, TopicRepository};
+use kernel::{Page, PageRequest};
+use management_core::{Permission, Principal};
+use std::sync::Arc;
+
+/// The ports the call-center use cases need.
+#[derive(Clone)]
+pub struct CallcenterPorts {
+    pub qa: Arc<dyn QaRepository>,
+    pub topics: Arc<dyn TopicRepository>,
+    pub callers: Arc<dyn CallerRepository>,
+}
+
+/// Call-center use cases.
+pub struct CallcenterService {
+    ports: CallcenterPorts,
+}
+
+fn not_found(what: &str, id: impl std::fmt::Display) -> CallcenterError {
+    CallcenterError::NotFound(format!("{what} {id} not found"))
+}
+
+impl CallcenterService {
+    pub fn new(ports: CallcenterPorts) -> Self {
+        CallcenterService { ports }
+    }
+
+    pub async fn list_qa(&self, by: &Principal, search: Option<String>, page: PageRequest) -> Result<Page<Qa>> {
+        by.require(Permission::CallcenterRead)?;
+        let search = search.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        self.ports.qa.list(search, page).await
+    }
+
+    pub async fn get_qa(&self, by: &Principal, id: i64) -> Result<Qa> {
+        by.require(Permission::CallcenterRead)?;
+        self.ports.qa.get(id).await?.ok_or_else(|| not_found("QA", id))
+    }
+
+    pub async fn create_qa(&self, by: &Principal, input: QaInput) -> Result<Qa> {
+        by.require(Permission::CallcenterWrite)?;
+        let (title, answer) = input.validate_new()?;
+        self.ports.qa.insert(title, answer).await
+    }
+
+    pub async fn update_qa(&self, by: &Principal, id: i64, input: QaInput) -> Result<Qa> {
+        by.require(Permission::CallcenterWrite)?;
+        let change = input.validate_change()?;
+        self.ports.qa.update(id, change.title, change.answer).await?.ok_or_else(|| not_found("QA", id))
+    }
+
+    pub async fn delete_qa(&self, by: &Principal, id: i64) -> Result<()> {
+        by.require(Permission::CallcenterDelete)?;
+        if self.ports.qa.delete(id).await? { Ok(()) } else { Err(not_found("QA", id)) }
+    }
+
+    pub async fn topics(&self, by: &Principal) -> Result<Vec<Topic>> {
+        by.require(Permission::CallcenterRead)?;
+        self.ports.topics.list().await
+    }
+
+    pub async fn get_topic(&self, by: &Principal, id: i64) -> Result<Topic> {
+        by.require(Permission::CallcenterRead)?;
+        self.ports.topics.get(id).await?.ok_or_else(|| not_found("Topic", id))
+    }
+
+    /// Creates a topic; a name that differs from an existing one only by case is a conflict.
+    pub async fn create_topic(&self, by: &Principal, name: Option<String>) -> Result<Topic> {
+        by.require(Permission::CallcenterWrite)?;
+        let name = topic_name(name.as_deref())?;
+        self.ports.topics.insert(name).await
+    }
+
+    pub async fn delete_topic(&self, by: &Principal, id: i64) -> Result<()> {
+        by.require(Permission::CallcenterDelete)?;
+        if self.ports.topics.delete(id).await? { Ok(()) } else { Err(not_found("Topic", id)) }
+    }
+
+    pub async fn callers(&self, by: &Principal, query: Option<String>, page: PageRequest) -> Result<Page<Caller>> {
+        by.require(Permission::CallcenterRead)?;
+        let query = query.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        self.ports.callers.list(query, page).await
+    }
+
+    pub async fn get_caller(&self, by: &Principal, id: &str) -> Result<Caller> {
+        by.require(Permission::CallcenterRead)?;
+        if !is_caller_id(id) {
+            return Err(CallcenterError::field("id", format!("'{id}' is not a caller id (u_…).")));
+        }
+        self.ports.callers.get(id).await?.ok_or_else(|| not_found("User", id))
+    }
+
+    pub async fn create_caller(&self, by: &Principal, input: CallerInput) -> Result<Caller> {
+        by.require(Permission::CallcenterWrite)?;
+        let fields = input.validate(true)?;
+        self.ports.callers.insert(fields).await
+    }
+
+    pub async fn update_caller(&self, by: &Principal, id: &str, input: CallerInput) -> Result<Caller> {
+        by.require(Permission::CallcenterWrite)?;
+        if !is_caller_id(id) {
+            return Err(CallcenterError::field("id", format!("'{id}' is not a caller id (u_…).")));
+        }
+        if input == CallerInput::default() {
+            return Err(CallcenterError::Validation {
+                message: "Nothing to update.".into(),
+                fields: Default::default(),
+            });
+        }
+        let fields = input.validate(false)?;
+        self.ports.callers.update(id, fields).await?.ok_or_else(|| not_found("User", id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::{MockCallerRepository, MockQaRepository, MockTopicRepository};
+
+    fn principal(permissions: &[Permission]) -> Principal {
+        Principal {
+            user_id: 1,
+            role: "operator".into(),
+            permissions: permissions.to_vec(),
+            jti: "j".into(),
+            session_id: "s".into(),
+            expires_at: 0,
+        }
+    }
+
+    fn service(qa: MockQaRepository, topics: MockTopicRepository, callers: MockCallerRepository) -> CallcenterService {
+        CallcenterService::new(CallcenterPorts {
+            qa: Arc::new(qa),
+            topics: Arc::new(topics),
+            callers: Arc::new(callers),
+        })
+    }
+
+    #[tokio::test]
+    async fn operators_write_but_do_not_delete() {
+        let mut qa = MockQaRepository::new();
+        qa.expect_delete().never();
+        qa.expect_insert().returning(|t, a| {
+            let now = chrono::Utc::now();
+            Ok(Qa { id: 1, title: t, answer: a, created_at: now, updated_at: now })
+        });
+        let svc = service(qa, MockTopicRepository::new(), MockCallerRepository::new());
+        let operator = principal(&[Permission::CallcenterRead, Permission::CallcenterWrite]);
+        let input = QaInput { title: Some("Q".into()), answer: Some("A".into()) };
+        assert_eq!(svc.create_qa(&operator, input).await.unwrap().title, "Q");
+        assert!(matches!(svc.delete_qa(&operator, 1).await, Err(CallcenterError::Forbidden(_))));
+    }
+
+    #[tokio::test]
+    async fn malformed_caller_ids_are_refused_before_storage() {
+        let mut callers = MockCallerRepository::new();
+        callers.expect_get().never();
+        let svc = service(MockQaRepository::new(), MockTopicRepository::new(), callers);
+        let err = svc.get_caller(&principal(&[Permission::CallcenterRead]), "abc").await.unwrap_err();
+        assert!(matches!(err, CallcenterError::Validation { .. }));
+    }
+}

@@ -1,0 +1,123 @@
+//! `/api/users`: callers (the people who call or chat; not staff).
+
+use super::{array, list_page};
+use crate::error::ApiResult;
+use crate::extract::Auth;
+use crate::iso;
+use crate::lenient;
+use crate::state::AppState;
+use actix_web::{HttpResponse, web};
+use callcenter_core::caller::{Caller, CallerInput};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/api/users").route(web::get().to(list)).route(web::post().to(create)))
+        .service(web::resource("/api/users/{id}").route(web::get().to(get)).route(web::put().to(update)));
+}
+
+/// A caller.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CallerDto {
+    /// `u_…`
+    pub id: String,
+    pub full_name: String,
+    /// E.164.
+    pub phone: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// `uz`, `ru` or `en`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// The CRM customer with the same phone, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<i64>,
+    pub created_at: String,
+}
+
+impl From<Caller> for CallerDto {
+    fn from(c: Caller) -> Self {
+        CallerDto {
+            id: c.id,
+            full_name: c.full_name,
+            phone: c.phone,
+            email: c.email,
+            region: c.region,
+            language: c.language,
+            customer_id: c.customer_id,
+            created_at: iso(c.created_at),
+        }
+    }
+}
+
+/// Caller fields; on PUT absent fields stay as they are and `null` clears optional ones.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CallerBody {
+    pub full_name: Option<String>,
+    /// Any common format; stored as E.164 and unique.
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub region: Option<String>,
+    pub language: Option<String>,
+}
+
+/// Search and paging of the caller list.
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    /// Case-insensitive substring of name, phone or e-mail.
+    pub query: Option<String>,
+    pub page: Option<u64>,
+    /// 1 to 1000 (default 1000).
+    pub page_size: Option<u64>,
+}
+
+fn input(body: &Value) -> ApiResult<CallerInput> {
+    let obj = lenient::object(body)?;
+    let text = |f: &str| lenient::text(f, obj.get(f));
+    Ok(CallerInput {
+        full_name: text("fullName")?.map(Option::unwrap_or_default),
+        phone: text("phone")?.map(Option::unwrap_or_default),
+        email: text("email")?,
+        region: text("region")?,
+        language: text("language")?,
+    })
+}
+
+#[utoipa::path(operation_id = "cc_users_list", get, path = "/api/users", tag = "callcenter", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, description = "Newest first; the total is in `X-Total-Count`", body = [CallerDto]), (status = 401, description = "Not signed in"), (status = 403, description = "callcenter.read needed")))]
+pub async fn list(auth: Auth, state: web::Data<AppState>, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let page = state.callcenter.callers(&auth.0, q.query, list_page(q.page, q.page_size)?).await?;
+    Ok(array(page, CallerDto::from))
+}
+
+#[utoipa::path(operation_id = "cc_users_get", get, path = "/api/users/{id}", tag = "callcenter", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "Success", body = CallerDto), (status = 400, description = "Not a caller id"), (status = 404, description = "No such caller")))]
+pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(CallerDto::from(state.callcenter.get_caller(&auth.0, &id).await?)))
+}
+
+#[utoipa::path(operation_id = "cc_users_create", post, path = "/api/users", tag = "callcenter", request_body = CallerBody, security(("bearer" = [])),
+    responses((status = 201, description = "Created", body = CallerDto), (status = 400, description = "fullName and phone are required; phone, e-mail and language are checked"), (status = 409, description = "A caller with this phone exists")))]
+pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
+    let caller = state.callcenter.create_caller(&auth.0, input(&body)?).await?;
+    Ok(HttpResponse::Created().json(CallerDto::from(caller)))
+}
+
+#[utoipa::path(operation_id = "cc_users_update", put, path = "/api/users/{id}", tag = "callcenter", params(("id" = String, Path)), request_body = CallerBody, security(("bearer" = [])),
+    responses((status = 200, description = "Success", body = CallerDto), (status = 400, description = "Invalid fields or nothing to change"), (status = 404, description = "No such caller"), (status = 409, description = "Phone taken")))]
+pub async fn update(
+    auth: Auth,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let caller = state.callcenter.update_caller(&auth.0, &id, input(&body)?).await?;
+    Ok(HttpResponse::Ok().json(CallerDto::from(caller)))
+}

@@ -1,0 +1,148 @@
+//! Callers over sea-orm, linked to the CRM customer with the same phone.
+
+use crate::entity::{callers, customers};
+use crate::error::{cc, is_unique_violation};
+use crate::repo::like_pattern;
+use async_trait::async_trait;
+use callcenter_core::caller::{CALLER_PREFIX, Caller, CallerFields};
+use callcenter_core::ports::CallerRepository;
+use callcenter_core::{CallcenterError, Result};
+use chrono::Utc;
+use kernel::{Page, PageRequest};
+use rand::RngCore;
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+/// [`CallerRepository`] over `callers`.
+#[derive(Clone)]
+pub struct SqlCallers {
+    db: DatabaseConnection,
+}
+
+impl SqlCallers {
+    pub fn new(db: DatabaseConnection) -> Self {
+        SqlCallers { db }
+    }
+}
+
+fn to_caller(m: callers::Model) -> Caller {
+    Caller {
+        id: m.id,
+        full_name: m.full_name,
+        phone: m.phone,
+        email: m.email,
+        region: m.region,
+        language: m.language,
+        customer_id: m.customer_id,
+        created_at: m.created_at,
+    }
+}
+
+fn search_text(m: &callers::Model) -> String {
+    format!("{} {} {}", m.full_name, m.phone, m.email.as_deref().unwrap_or_default()).to_lowercase()
+}
+
+fn conflict_or_internal(e: sea_orm::DbErr) -> CallcenterError {
+    if is_unique_violation(&e) {
+        CallcenterError::Conflict("A caller with this phone already exists.".into())
+    } else {
+        cc(e)
+    }
+}
+
+/// The live CRM customer with this E.164 phone, if any.
+async fn customer_with_phone<C: ConnectionTrait>(conn: &C, phone: &str) -> Result<Option<i64>> {
+    customers::Entity::find()
+        .select_only()
+        .column(customers::Column::Id)
+        .filter(customers::Column::Phone.eq(phone))
+        .filter(customers::Column::DeletedAt.is_null())
+        .order_by_asc(customers::Column::Id)
+        .into_tuple()
+        .one(conn)
+        .await
+        .map_err(cc)
+}
+
+fn new_id() -> String {
+    let mut bytes = [0u8; 8];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{CALLER_PREFIX}{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+#[async_trait]
+impl CallerRepository for SqlCallers {
+    async fn list(&self, query: Option<String>, page: PageRequest) -> Result<Page<Caller>> {
+        let mut q = callers::Entity::find();
+        if let Some(query) = query {
+            q = q.filter(Expr::col(callers::Column::SearchText).like(LikeExpr::new(like_pattern(&query)).escape('\\')));
+        }
+        let total = q.clone().count(&self.db).await.map_err(cc)?;
+        let rows = q
+            .order_by_desc(callers::Column::CreatedAt)
+            .order_by_desc(callers::Column::Id)
+            .offset(page.offset())
+            .limit(page.per_page)
+            .all(&self.db)
+            .await
+            .map_err(cc)?;
+        Ok(Page { items: rows.into_iter().map(to_caller).collect(), total, request: page })
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Caller>> {
+        Ok(callers::Entity::find_by_id(id.to_string()).one(&self.db).await.map_err(cc)?.map(to_caller))
+    }
+
+    async fn insert(&self, f: CallerFields) -> Result<Caller> {
+        let phone = f.phone.unwrap_or_default();
+        let now = Utc::now();
+        let mut model = callers::Model {
+            id: new_id(),
+            full_name: f.full_name.unwrap_or_default(),
+            customer_id: customer_with_phone(&self.db, &phone).await?,
+            phone,
+            email: f.email.flatten(),
+            region: f.region.flatten(),
+            language: f.language.flatten(),
+            search_text: String::new(),
+            created_at: now,
+            updated_at: now,
+        };
+        model.search_text = search_text(&model);
+        let active: callers::ActiveModel = model.into();
+        callers::Entity::insert(active.reset_all())
+            .exec_with_returning(&self.db)
+            .await
+            .map(to_caller)
+            .map_err(conflict_or_internal)
+    }
+
+    async fn update(&self, id: &str, f: CallerFields) -> Result<Option<Caller>> {
+        let Some(mut next) = callers::Entity::find_by_id(id.to_string()).one(&self.db).await.map_err(cc)? else {
+            return Ok(None);
+        };
+        if let Some(v) = f.full_name {
+            next.full_name = v;
+        }
+        if let Some(v) = f.phone {
+            next.customer_id = customer_with_phone(&self.db, &v).await?;
+            next.phone = v;
+        }
+        if let Some(v) = f.email {
+            next.email = v;
+        }
+        if let Some(v) = f.region {
+            next.region = v;
+        }
+        if let Some(v) = f.language {
+            next.language = v;
+        }
+        next.search_text = search_text(&next);
+        next.updated_at = Utc::now();
+        let active: callers::ActiveModel = next.into();
+        active.reset_all().update(&self.db).await.map(|m| Some(to_caller(m))).map_err(conflict_or_internal)
+    }
+}

@@ -1,0 +1,124 @@
+//! The call-center knowledge base (Q&A, topics) over sea-orm.
+
+use crate::entity::{qa_entries, topics};
+use crate::error::{cc, is_unique_violation};
+use crate::repo::like_pattern;
+use async_trait::async_trait;
+use callcenter_core::knowledge::{Qa, Topic};
+use callcenter_core::ports::{QaRepository, TopicRepository};
+use callcenter_core::{CallcenterError, Result};
+use chrono::Utc;
+use kernel::{Page, PageRequest};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+/// [`QaRepository`] and [`TopicRepository`] over `qa_entries` and `topics`.
+#[derive(Clone)]
+pub struct SqlKnowledge {
+    db: DatabaseConnection,
+}
+
+impl SqlKnowledge {
+    pub fn new(db: DatabaseConnection) -> Self {
+        SqlKnowledge { db }
+    }
+}
+
+fn to_qa(m: qa_entries::Model) -> Qa {
+    Qa { id: m.id, title: m.title, answer: m.answer, created_at: m.created_at, updated_at: m.updated_at }
+}
+
+fn qa_search_text(title: &str, answer: &str) -> String {
+    format!("{title} {answer}").to_lowercase()
+}
+
+#[async_trait]
+impl QaRepository for SqlKnowledge {
+    async fn list(&self, search: Option<String>, page: PageRequest) -> Result<Page<Qa>> {
+        let mut query = qa_entries::Entity::find();
+        if let Some(search) = search {
+            let pattern = like_pattern(&search);
+            query = query.filter(Expr::col(qa_entries::Column::SearchText).like(LikeExpr::new(pattern).escape('\\')));
+        }
+        let total = query.clone().count(&self.db).await.map_err(cc)?;
+        let rows = query
+            .order_by_desc(qa_entries::Column::CreatedAt)
+            .order_by_desc(qa_entries::Column::Id)
+            .offset(page.offset())
+            .limit(page.per_page)
+            .all(&self.db)
+            .await
+            .map_err(cc)?;
+        Ok(Page { items: rows.into_iter().map(to_qa).collect(), total, request: page })
+    }
+
+    async fn get(&self, id: i64) -> Result<Option<Qa>> {
+        Ok(qa_entries::Entity::find_by_id(id).one(&self.db).await.map_err(cc)?.map(to_qa))
+    }
+
+    async fn insert(&self, title: String, answer: String) -> Result<Qa> {
+        let now = Utc::now();
+        let model = qa_entries::ActiveModel {
+            search_text: Set(qa_search_text(&title, &answer)),
+            title: Set(title),
+            answer: Set(answer),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        model.insert(&self.db).await.map(to_qa).map_err(cc)
+    }
+
+    async fn update(&self, id: i64, title: Option<String>, answer: Option<String>) -> Result<Option<Qa>> {
+        let Some(current) = qa_entries::Entity::find_by_id(id).one(&self.db).await.map_err(cc)? else {
+            return Ok(None);
+        };
+        let title = title.unwrap_or_else(|| current.title.clone());
+        let answer = answer.unwrap_or_else(|| current.answer.clone());
+        let mut model: qa_entries::ActiveModel = current.into();
+        model.search_text = Set(qa_search_text(&title, &answer));
+        model.title = Set(title);
+        model.answer = Set(answer);
+        model.updated_at = Set(Utc::now());
+        Ok(Some(to_qa(model.update(&self.db).await.map_err(cc)?)))
+    }
+
+    async fn delete(&self, id: i64) -> Result<bool> {
+        Ok(qa_entries::Entity::delete_by_id(id).exec(&self.db).await.map_err(cc)?.rows_affected == 1)
+    }
+}
+
+#[async_trait]
+impl TopicRepository for SqlKnowledge {
+    async fn list(&self) -> Result<Vec<Topic>> {
+        let rows = topics::Entity::find().order_by_asc(topics::Column::NameKey).all(&self.db).await.map_err(cc)?;
+        Ok(rows.into_iter().map(|t| Topic { id: t.id, name: t.name }).collect())
+    }
+
+    async fn get(&self, id: i64) -> Result<Option<Topic>> {
+        Ok(topics::Entity::find_by_id(id).one(&self.db).await.map_err(cc)?.map(|t| Topic { id: t.id, name: t.name }))
+    }
+
+    async fn insert(&self, name: String) -> Result<Topic> {
+        let model = topics::ActiveModel {
+            name_key: Set(name.to_lowercase()),
+            name: Set(name.clone()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        };
+        let stored = model.insert(&self.db).await.map_err(|e| {
+            if is_unique_violation(&e) {
+                CallcenterError::Conflict(format!("A topic named '{name}' already exists."))
+            } else {
+                cc(e)
+            }
+        })?;
+        Ok(Topic { id: stored.id, name: stored.name })
+    }
+
+    async fn delete(&self, id: i64) -> Result<bool> {
+        Ok(topics::Entity::delete_by_id(id).exec(&self.db).await.map_err(cc)?.rows_affected == 1)
+    }
+}
