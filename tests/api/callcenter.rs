@@ -155,3 +155,55 @@ async fn callers_are_stored_in_e164_unique_and_linked_to_crm_customers() {
     assert_eq!(app.get("/api/users/nope", Some(&op)).await.status, StatusCode::BAD_REQUEST);
     assert_eq!(app.get("/api/users/u_missing", Some(&op)).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn twilio_tokens_carry_the_documented_claims() {
+    let app = TestApp::spawn_with(&[
+        ("twilio_account_sid", "ACtest0001"),
+        ("twilio_api_key_sid", "SKtest0002"),
+        ("twilio_api_key_secret", "key-secret"),
+        ("twilio_twiml_app_sid", "APtest0003"),
+        ("twilio_token_ttl", "30m"),
+    ])
+    .await;
+    let (id, email, password) = app.create_user("operator").await;
+    let op = app.token(&email, &password).await;
+    let res = app.get("/api/twilio/token", Some(&op)).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.body["expiresIn"], json!(1800));
+    let token = res.body["token"].as_str().unwrap();
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    assert_eq!(header.cty.as_deref(), Some("twilio-fpa;v=1"));
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+    let claims: serde_json::Value =
+        jsonwebtoken::decode(token, &jsonwebtoken::DecodingKey::from_secret(b"key-secret"), &validation)
+            .unwrap()
+            .claims;
+    assert_eq!(claims["iss"], json!("SKtest0002"));
+    assert_eq!(claims["sub"], json!("ACtest0001"));
+    assert_eq!(claims["jti"], json!(format!("SKtest0002-{}", claims["iat"])));
+    let identity = claims["grants"]["identity"].as_str().unwrap();
+    assert!(
+        identity.ends_with(&format!("_{id}")) && identity.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "{identity}"
+    );
+    assert_eq!(
+        claims["grants"]["voice"],
+        json!({"incoming": {"allow": true}, "outgoing": {"application_sid": "APtest0003"}})
+    );
+}
+
+#[tokio::test]
+async fn twilio_token_without_configuration_is_503_naming_the_keys() {
+    let app = TestApp::spawn().await;
+    let op = operator(&app).await;
+    let res = app.get("/api/twilio/token", Some(&op)).await;
+    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
+    let message = res.body["message"].as_str().unwrap();
+    assert!(message.contains("TWILIO_ACCOUNT_SID") && message.contains("TWILIO_API_KEY_SECRET"), "{message}");
+    assert_eq!(res.body["error"], res.body["message"]);
+    let (_, email, password) = app.create_user("financial_director").await;
+    let fd = app.token(&email, &password).await;
+    assert_eq!(app.get("/api/twilio/token", Some(&fd)).await.status, StatusCode::FORBIDDEN);
+}

@@ -14,6 +14,9 @@ pub enum CallcenterError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A dependency (telephony, the model) is not configured or not reachable.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }

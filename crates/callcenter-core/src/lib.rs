@@ -10,4 +10,5 @@ pub mod ports;
 pub mod service;
 
 pub use error::{CallcenterError, Result};
+pub use ports::VoiceToken;
 pub use service::{CallcenterPorts, CallcenterService};

@@ -6,6 +6,21 @@ use crate::knowledge::{Qa, Topic};
 use async_trait::async_trait;
 use kernel::{Page, PageRequest};
 
+/// A short-lived token for the browser's telephony SDK.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoiceToken {
+    pub token: String,
+    /// Seconds until it expires.
+    pub expires_in: i64,
+}
+
+/// Issues telephony SDK tokens for operators (`Unavailable` when telephony is not configured).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait VoiceTokenIssuer: Send + Sync {
+    /// A token for the operator `identity` (letters, digits and `_`).
+    fn issue(&self, identity: &str) -> Result<VoiceToken>;
+}
+
 /// Q&A entries of the knowledge base.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]

@@ -4,7 +4,7 @@
 use crate::caller::{Caller, CallerInput, is_caller_id};
 use crate::error::{CallcenterError, Result};
 use crate::knowledge::{Qa, QaInput, Topic, topic_name};
-use crate::ports::{CallerRepository, QaRepository, TopicRepository};
+use crate::ports::{CallerRepository, QaRepository, TopicRepository, VoiceToken, VoiceTokenIssuer};
 use kernel::{Page, PageRequest};
 use management_core::{Permission, Principal};
 use std::sync::Arc;
@@ -15,11 +15,20 @@ pub struct CallcenterPorts {
     pub qa: Arc<dyn QaRepository>,
     pub topics: Arc<dyn TopicRepository>,
     pub callers: Arc<dyn CallerRepository>,
+    pub voice_tokens: Arc<dyn VoiceTokenIssuer>,
 }
 
 /// Call-center use cases.
 pub struct CallcenterService {
     ports: CallcenterPorts,
+}
+
+/// `Demo.Operator@demo.uz`, 7 → `demo_operator_7`.
+pub fn operator_identity(email: &str, user_id: i64) -> String {
+    let local = email.split('@').next().unwrap_or_default();
+    let cleaned: String =
+        local.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    format!("{}_{user_id}", cleaned.trim_matches('_'))
 }
 
 fn not_found(what: &str, id: impl std::fmt::Display) -> CallcenterError {
@@ -29,6 +38,13 @@ fn not_found(what: &str, id: impl std::fmt::Display) -> CallcenterError {
 impl CallcenterService {
     pub fn new(ports: CallcenterPorts) -> Self {
         CallcenterService { ports }
+    }
+
+    /// A telephony SDK token for the calling operator, whose identity is derived from
+    /// their e-mail and id (letters, digits and `_`).
+    pub fn voice_token(&self, by: &Principal, email: &str) -> Result<VoiceToken> {
+        by.require(Permission::CallcenterWrite)?;
+        self.ports.voice_tokens.issue(&operator_identity(email, by.user_id))
     }
 
     pub async fn list_qa(&self, by: &Principal, search: Option<String>, page: PageRequest) -> Result<Page<Qa>> {
@@ -138,6 +154,7 @@ mod tests {
             qa: Arc::new(qa),
             topics: Arc::new(topics),
             callers: Arc::new(callers),
+            voice_tokens: Arc::new(crate::ports::MockVoiceTokenIssuer::new()),
         })
     }
 
@@ -163,5 +180,11 @@ mod tests {
         let svc = service(MockQaRepository::new(), MockTopicRepository::new(), callers);
         let err = svc.get_caller(&principal(&[Permission::CallcenterRead]), "abc").await.unwrap_err();
         assert!(matches!(err, CallcenterError::Validation { .. }));
+    }
+
+    #[test]
+    fn operator_identities_are_safe() {
+        assert_eq!(operator_identity("Demo.Operator@demo.uz", 7), "demo_operator_7");
+        assert_eq!(operator_identity("-x-@a.b", 1), "x_1");
     }
 }

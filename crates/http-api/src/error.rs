@@ -164,6 +164,7 @@ impl From<callcenter_core::CallcenterError> for ApiError {
             CallcenterError::Forbidden(m) => ApiError::forbidden(m),
             CallcenterError::NotFound(m) => ApiError::not_found(m),
             CallcenterError::Conflict(m) => ApiError::conflict(m),
+            CallcenterError::Unavailable(m) => ApiError::unavailable(m),
             CallcenterError::Internal(cause) => ApiError::internal(cause),
         }
     }

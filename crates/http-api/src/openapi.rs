@@ -1,6 +1,6 @@
 //! The OpenAPI document (utoipa) and Swagger UI.
 
-use crate::routes::callcenter::{callers, knowledge};
+use crate::routes::callcenter::{callers, knowledge, twilio};
 use crate::routes::management::{auth as cims_auth, catalog, crm as cims_crm};
 use crate::routes::v1::{activities, analytics, auth as v1_auth, customers, deals};
 use crate::routes::{auth, health, system_users};
@@ -25,7 +25,7 @@ use utoipa::{Modify, OpenApi};
         cims_crm::sales_managers, cims_crm::assign, cims_crm::customer_manager,
         knowledge::list_qa, knowledge::create_qa, knowledge::get_qa, knowledge::update_qa, knowledge::delete_qa,
         knowledge::list_topics, knowledge::create_topic, knowledge::get_topic, knowledge::delete_topic,
-        callers::list, callers::get, callers::create, callers::update,
+        callers::list, callers::get, callers::create, callers::update, twilio::token,
         auth::login, auth::login_slash, auth::refresh, auth::register, auth::profile,
         system_users::list, system_users::create, system_users::get, system_users::replace, system_users::patch, system_users::deactivate,
     ),

@@ -40,6 +40,11 @@ pub struct RawSettings {
     pub rate_limit_admin_per_hour: u32,
     pub trust_forwarded_for: bool,
     pub json_body_limit: usize,
+    pub twilio_account_sid: String,
+    pub twilio_api_key_sid: String,
+    pub twilio_api_key_secret: String,
+    pub twilio_twiml_app_sid: String,
+    pub twilio_token_ttl: String,
     pub log_level: String,
     pub log_format: String,
 }
@@ -54,6 +59,7 @@ pub struct Settings {
     pub refresh_ttl: Duration,
     pub remember_refresh_ttl: Duration,
     pub login_failure_window: Duration,
+    pub twilio_token_ttl: Duration,
 }
 
 /// A configuration problem, naming the key.
@@ -117,6 +123,7 @@ impl Settings {
         let remember_refresh_ttl =
             duration("REFRESH_TOKEN_REMEMBER_EXPIRES_IN", &raw.refresh_token_remember_expires_in)?;
         let login_failure_window = duration("LOGIN_FAILURE_WINDOW", &raw.login_failure_window)?;
+        let twilio_token_ttl = duration("TWILIO_TOKEN_TTL", &raw.twilio_token_ttl)?;
         if !matches!(raw.log_format.as_str(), "pretty" | "json") {
             return Err(SettingsError(format!("LOG_FORMAT must be 'pretty' or 'json', not '{}'", raw.log_format)));
         }
@@ -133,7 +140,15 @@ impl Settings {
                 }
             }
         }
-        Ok(Settings { env: env.to_string(), raw, access_ttl, refresh_ttl, remember_refresh_ttl, login_failure_window })
+        Ok(Settings {
+            env: env.to_string(),
+            raw,
+            access_ttl,
+            refresh_ttl,
+            remember_refresh_ttl,
+            login_failure_window,
+            twilio_token_ttl,
+        })
     }
 
     /// Allowed CORS origins from `CORS_ORIGIN`.

@@ -19,6 +19,7 @@ use security::{Argon2Hasher, HashCost, JwtCodec};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
+use telephony::{TwilioCredentials, TwilioVoiceTokens};
 
 /// Start-up failures, each with a message for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +112,15 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         qa: knowledge.clone(),
         topics: knowledge,
         callers: Arc::new(SqlCallers::new(db.clone())),
+        voice_tokens: Arc::new(TwilioVoiceTokens::new(
+            TwilioCredentials {
+                account_sid: raw.twilio_account_sid.clone(),
+                api_key_sid: raw.twilio_api_key_sid.clone(),
+                api_key_secret: raw.twilio_api_key_secret.clone(),
+                twiml_app_sid: raw.twilio_twiml_app_sid.clone(),
+            },
+            settings.twilio_token_ttl.num_seconds(),
+        )),
     }));
     Ok(Services {
         db,

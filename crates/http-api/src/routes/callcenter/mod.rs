@@ -3,6 +3,7 @@
 
 pub mod callers;
 pub mod knowledge;
+pub mod twilio;
 
 use crate::error::ApiError;
 use crate::pagination::bounded_page_request;
@@ -13,6 +14,7 @@ use serde::Serialize;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     knowledge::configure(cfg);
     callers::configure(cfg);
+    twilio::configure(cfg);
 }
 
 /// `page` (from 1) and `pageSize` (default and most: 1000) of the bare-array lists.
