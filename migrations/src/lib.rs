@@ -8,6 +8,7 @@ mod m20261123_000003_crm;
 mod m20261123_000004_crm_summaries;
 mod m20261123_000005_sales_manager_assignments;
 mod m20261123_000006_callcenter_knowledge_and_callers;
+mod m20261123_000007_calls_chats_documents;
 mod seed;
 
 pub use m20261123_000004_crm_summaries::rebuild_statements;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_crm_summaries::Migration),
             Box::new(m20261123_000005_sales_manager_assignments::Migration),
             Box::new(m20261123_000006_callcenter_knowledge_and_callers::Migration),
+            Box::new(m20261123_000007_calls_chats_documents::Migration),
         ]
     }
 }

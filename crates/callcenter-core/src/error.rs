@@ -14,6 +14,9 @@ pub enum CallcenterError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// Content of a type that is not accepted.
+    #[error("{0}")]
+    Unsupported(String),
     /// A dependency (telephony, the model) is not configured or not reachable.
     #[error("{0}")]
     Unavailable(String),

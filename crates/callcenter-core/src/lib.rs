@@ -1,12 +1,17 @@
-//! Call-center domain: callers (the people who call or chat), the knowledge base (Q&A and
-//! topics) that operators and the assistant answer from, and their use cases.
+//! Call-center domain: callers (the people who call or chat), their calls and chats, the
+//! knowledge base (Q&A, topics, documents) that operators and the assistant answer from,
+//! reports, and their use cases.
 //!
 //! Pure domain code: entities, validation, use cases and port traits.
 
+pub mod call;
 pub mod caller;
+pub mod chat;
+pub mod document;
 pub mod error;
 pub mod knowledge;
 pub mod ports;
+pub mod report;
 pub mod service;
 
 pub use error::{CallcenterError, Result};

@@ -1,9 +1,14 @@
 //! Ports: what the call-center use cases need from storage.
 
 use crate::Result;
+use crate::call::{Call, CallFilter, CallProgress, NewCall, VoipCall};
 use crate::caller::{Caller, CallerFields};
+use crate::chat::{Chat, ChatFilter};
+use crate::document::{Document, NewDocument};
 use crate::knowledge::{Qa, Topic};
+use crate::report::{Bucket, CallTotals, ChatTotals, LabelCount, TopicCount};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use kernel::{Page, PageRequest};
 
 /// A short-lived token for the browser's telephony SDK.
@@ -55,4 +60,80 @@ pub trait CallerRepository: Send + Sync {
     /// Stores a caller with a new `u_` id; `fields` has name and phone.
     async fn insert(&self, fields: CallerFields) -> Result<Caller>;
     async fn update(&self, id: &str, fields: CallerFields) -> Result<Option<Caller>>;
+    /// The caller with this E.164 phone, created with `name` (else the phone) when there is none.
+    async fn find_or_create(&self, phone: &str, name: Option<String>) -> Result<Caller>;
+}
+
+/// Call records.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait CallRepository: Send + Sync {
+    /// Newest first.
+    async fn list(&self, filter: CallFilter, page: PageRequest) -> Result<Page<Call>>;
+    async fn get(&self, id: &str) -> Result<Option<Call>>;
+    /// Stores a new call, `processing`, started now, with a new `call_` id.
+    async fn insert(&self, call: NewCall) -> Result<Call>;
+    /// Applies a provider's progress to the call with id `id` (else the one with the
+    /// progress's provider id); `None` when there is no such call. A final status is never
+    /// replaced. When the call becomes final and its caller is a CRM customer, a `call`
+    /// activity is added to that customer in the same transaction.
+    async fn progress(&self, id: Option<String>, progress: CallProgress) -> Result<Option<Call>>;
+    /// Deletes every call with this number (transcripts go with them); returns how many.
+    async fn delete_by_number(&self, number: &str) -> Result<u64>;
+}
+
+/// Chats and their messages.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ChatRepository: Send + Sync {
+    /// Most recently updated first, without messages.
+    async fn list(&self, filter: ChatFilter, page: PageRequest) -> Result<Page<Chat>>;
+    /// One chat with its messages, oldest first.
+    async fn get(&self, id: &str) -> Result<Option<Chat>>;
+}
+
+/// Aggregates over calls and chats, computed by the database.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ReportRepository: Send + Sync {
+    /// Calls started since `since` (all when `None`).
+    async fn call_totals(&self, since: Option<DateTime<Utc>>) -> Result<CallTotals>;
+    /// Chats created since `since` (all when `None`).
+    async fn chat_totals(&self, since: Option<DateTime<Utc>>) -> Result<ChatTotals>;
+    /// Mean milliseconds from a caller's message to the reply, over replies since `since`.
+    async fn avg_response_ms(&self, since: DateTime<Utc>) -> Result<Option<f64>>;
+    /// Calls started per bucket since `since`; buckets without calls are left out.
+    async fn calls_per(&self, bucket: Bucket, since: DateTime<Utc>) -> Result<Vec<LabelCount>>;
+    /// Chats created per bucket since `since`.
+    async fn chats_per(&self, bucket: Bucket, since: DateTime<Utc>) -> Result<Vec<LabelCount>>;
+    /// The most frequent topics of calls (and chats, when `with_chats`) since `since`,
+    /// most frequent first, then by name.
+    async fn topics(&self, since: Option<DateTime<Utc>>, with_chats: bool, limit: u64) -> Result<Vec<TopicCount>>;
+}
+
+/// Uploaded knowledge documents.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait DocumentRepository: Send + Sync {
+    async fn insert(&self, document: NewDocument) -> Result<Document>;
+    /// Newest first, without contents.
+    async fn list(&self) -> Result<Vec<Document>>;
+    /// The document and its bytes.
+    async fn get(&self, id: i64) -> Result<Option<(Document, Vec<u8>)>>;
+    async fn delete(&self, id: i64) -> Result<bool>;
+}
+
+/// Places outbound calls and authenticates the provider's status callbacks
+/// (`Unavailable` when telephony is not configured).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Telephony: Send + Sync {
+    /// Fails with `Unavailable` naming the missing settings, before anything is stored.
+    fn ensure_configured(&self) -> Result<()>;
+    /// Places the call for our record `call_id`; returns the provider's id of the call.
+    async fn place_call(&self, call_id: &str, call: &VoipCall) -> Result<String>;
+    /// Checks a status callback: the path and query the provider requested (the adapter
+    /// knows our public base URL), its form parameters and its signature header, empty when
+    /// absent (`Forbidden` when it does not match).
+    fn verify_callback(&self, path_and_query: &str, params: &[(String, String)], signature: &str) -> Result<()>;
 }

@@ -62,6 +62,14 @@ impl ApiError {
         err
     }
 
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", message)
+    }
+
+    pub fn too_large(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", message)
+    }
+
     pub fn unavailable(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", message)
     }
@@ -165,6 +173,7 @@ impl From<callcenter_core::CallcenterError> for ApiError {
             CallcenterError::NotFound(m) => ApiError::not_found(m),
             CallcenterError::Conflict(m) => ApiError::conflict(m),
             CallcenterError::Unavailable(m) => ApiError::unavailable(m),
+            CallcenterError::Unsupported(m) => ApiError::unsupported(m),
             CallcenterError::Internal(cause) => ApiError::internal(cause),
         }
     }

@@ -49,6 +49,10 @@ impl FromRequest for Auth {
 }
 
 /// JSON bodies: size limit, and clear errors for bad syntax or a wrong content type.
+/// Largest uploaded document in bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadLimit(pub usize);
+
 pub fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default().limit(limit).error_handler(|err, _| {
         let api = match &err {

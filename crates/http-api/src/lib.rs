@@ -35,6 +35,8 @@ pub struct HttpSettings {
     pub cors: CorsPolicy,
     /// Largest accepted JSON body, in bytes.
     pub json_limit: usize,
+    /// Largest uploaded document, in bytes.
+    pub upload_limit: usize,
 }
 
 /// Builds the application: routes, docs, and middleware (outermost first: request id,
@@ -54,6 +56,7 @@ pub fn app(
     App::new()
         .app_data(web::Data::new(state))
         .app_data(extract::json_config(settings.json_limit))
+        .app_data(web::Data::new(extract::UploadLimit(settings.upload_limit)))
         .app_data(extract::query_config())
         .app_data(extract::path_config())
         .configure(routes::configure)

@@ -45,6 +45,12 @@ pub struct RawSettings {
     pub twilio_api_key_secret: String,
     pub twilio_twiml_app_sid: String,
     pub twilio_token_ttl: String,
+    pub twilio_auth_token: String,
+    pub twilio_from_number: String,
+    pub twilio_voice_url: String,
+    pub twilio_api_base: String,
+    pub public_base_url: String,
+    pub upload_max_bytes: usize,
     pub log_level: String,
     pub log_format: String,
 }
@@ -126,6 +132,14 @@ impl Settings {
         let twilio_token_ttl = duration("TWILIO_TOKEN_TTL", &raw.twilio_token_ttl)?;
         if !matches!(raw.log_format.as_str(), "pretty" | "json") {
             return Err(SettingsError(format!("LOG_FORMAT must be 'pretty' or 'json', not '{}'", raw.log_format)));
+        }
+        if raw.upload_max_bytes == 0 {
+            return Err(SettingsError("UPLOAD_MAX_BYTES must be at least 1".into()));
+        }
+        for (key, url) in [("PUBLIC_BASE_URL", &raw.public_base_url), ("TWILIO_API_BASE", &raw.twilio_api_base)] {
+            if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(SettingsError(format!("{key} must be an http(s) URL, not '{url}'")));
+            }
         }
         if raw.database_max_connections == 0 {
             return Err(SettingsError("DATABASE_MAX_CONNECTIONS must be at least 1".into()));

@@ -11,15 +11,15 @@ use management_core::auth::AuthPorts;
 use management_core::throttle::ThrottlePolicy;
 use management_core::{AssignmentService, AuthConfig, AuthService, CatalogService, NewUser, UserAdminService};
 use persistence::repo::{
-    SqlActivities, SqlAnalytics, SqlCallers, SqlCustomers, SqlDeals, SqlKnowledge, SqlLoginAttempts, SqlRoles,
-    SqlSalesManagers, SqlSessions, SqlStatuses, SqlUsers,
+    SqlActivities, SqlAnalytics, SqlCallReports, SqlCallers, SqlCalls, SqlChats, SqlCustomers, SqlDeals, SqlDocuments,
+    SqlKnowledge, SqlLoginAttempts, SqlRoles, SqlSalesManagers, SqlSessions, SqlStatuses, SqlUsers,
 };
 use persistence::{Database, DatabaseKind};
 use security::{Argon2Hasher, HashCost, JwtCodec};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
-use telephony::{TwilioCredentials, TwilioVoiceTokens};
+use telephony::{TwilioCalls, TwilioCredentials, TwilioVoiceSettings, TwilioVoiceTokens};
 
 /// Start-up failures, each with a message for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +112,21 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         qa: knowledge.clone(),
         topics: knowledge,
         callers: Arc::new(SqlCallers::new(db.clone())),
+        calls: Arc::new(SqlCalls::new(db.clone())),
+        chats: Arc::new(SqlChats::new(db.clone())),
+        reports: Arc::new(SqlCallReports::new(db.clone())),
+        documents: Arc::new(SqlDocuments::new(db.clone())),
+        telephony: Arc::new(TwilioCalls::new(TwilioVoiceSettings {
+            account_sid: raw.twilio_account_sid.clone(),
+            auth_token: raw.twilio_auth_token.clone(),
+            api_key_sid: raw.twilio_api_key_sid.clone(),
+            api_key_secret: raw.twilio_api_key_secret.clone(),
+            from_number: raw.twilio_from_number.clone(),
+            twiml_app_sid: raw.twilio_twiml_app_sid.clone(),
+            voice_url: raw.twilio_voice_url.clone(),
+            public_base_url: raw.public_base_url.clone(),
+            api_base: raw.twilio_api_base.clone(),
+        })),
         voice_tokens: Arc::new(TwilioVoiceTokens::new(
             TwilioCredentials {
                 account_sid: raw.twilio_account_sid.clone(),
@@ -225,6 +240,7 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
     let http = HttpSettings {
         cors: CorsPolicy { origins: settings.cors_origins(), allow_localhost: settings.env != "production" },
         json_limit: raw.json_body_limit,
+        upload_limit: raw.upload_max_bytes,
     };
     let listener = TcpListener::bind((raw.host.as_str(), raw.port))
         .map_err(|e| StartupError::Other(format!("cannot listen on {}:{} (HOST/PORT): {e}", raw.host, raw.port)))?;

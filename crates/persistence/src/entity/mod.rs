@@ -2,9 +2,13 @@
 
 pub mod activities;
 pub mod callers;
+pub mod calls;
+pub mod chat_messages;
+pub mod chats;
 pub mod customer_statuses;
 pub mod customers;
 pub mod deals;
+pub mod documents;
 pub mod login_attempts;
 pub mod qa_entries;
 pub mod refresh_tokens;

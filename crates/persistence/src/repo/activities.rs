@@ -13,9 +13,31 @@ use crm_core::ports::ActivityRepository;
 use kernel::{Page, PageRequest};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
+
+/// Stores an activity and counts it in the summaries, inside the caller's transaction.
+pub async fn record_activity<C: ConnectionTrait>(
+    conn: &C,
+    d: ActivityDraft,
+    at: DateTime<Utc>,
+) -> std::result::Result<activities::Model, DbErr> {
+    let model = activities::ActiveModel {
+        kind: Set(d.kind.as_str().to_string()),
+        description: Set(d.description),
+        customer_id: Set(d.customer_id),
+        user_id: Set(d.user_id),
+        created_at: Set(at),
+        deleted_at: Set(None),
+        ..Default::default()
+    };
+    let stored = model.insert(conn).await?;
+    let mut deltas = Deltas::default();
+    deltas.count(activities_key(&stored.kind), 1);
+    deltas.apply(conn).await?;
+    Ok(stored)
+}
 
 /// [`ActivityRepository`] over `activities`.
 #[derive(Clone)]
@@ -87,20 +109,8 @@ impl ActivityRepository for SqlActivities {
     }
 
     async fn insert(&self, d: ActivityDraft) -> Result<ActivityView> {
-        let model = activities::ActiveModel {
-            kind: Set(d.kind.as_str().to_string()),
-            description: Set(d.description),
-            customer_id: Set(d.customer_id),
-            user_id: Set(d.user_id),
-            created_at: Set(Utc::now()),
-            deleted_at: Set(None),
-            ..Default::default()
-        };
         let txn = begin_write(&self.db).await.map_err(crm)?;
-        let stored = model.insert(&txn).await.map_err(crm)?;
-        let mut deltas = Deltas::default();
-        deltas.count(activities_key(&stored.kind), 1);
-        deltas.apply(&txn).await.map_err(crm)?;
+        let stored = record_activity(&txn, d, Utc::now()).await.map_err(crm)?;
         txn.commit().await.map_err(crm)?;
         Ok(self.views(vec![stored]).await?.remove(0))
     }

@@ -2,14 +2,13 @@
 
 use crate::entity::{callers, customers};
 use crate::error::{cc, is_unique_violation};
-use crate::repo::like_pattern;
+use crate::repo::{like_pattern, random_id};
 use async_trait::async_trait;
 use callcenter_core::caller::{CALLER_PREFIX, Caller, CallerFields};
 use callcenter_core::ports::CallerRepository;
 use callcenter_core::{CallcenterError, Result};
 use chrono::Utc;
 use kernel::{Page, PageRequest};
-use rand::RngCore;
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
@@ -67,12 +66,6 @@ async fn customer_with_phone<C: ConnectionTrait>(conn: &C, phone: &str) -> Resul
         .map_err(cc)
 }
 
-fn new_id() -> String {
-    let mut bytes = [0u8; 8];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("{CALLER_PREFIX}{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
-}
-
 #[async_trait]
 impl CallerRepository for SqlCallers {
     async fn list(&self, query: Option<String>, page: PageRequest) -> Result<Page<Caller>> {
@@ -100,7 +93,7 @@ impl CallerRepository for SqlCallers {
         let phone = f.phone.unwrap_or_default();
         let now = Utc::now();
         let mut model = callers::Model {
-            id: new_id(),
+            id: random_id(CALLER_PREFIX),
             full_name: f.full_name.unwrap_or_default(),
             customer_id: customer_with_phone(&self.db, &phone).await?,
             phone,
@@ -118,6 +111,27 @@ impl CallerRepository for SqlCallers {
             .await
             .map(to_caller)
             .map_err(conflict_or_internal)
+    }
+
+    async fn find_or_create(&self, phone: &str, name: Option<String>) -> Result<Caller> {
+        let by_phone = || callers::Entity::find().filter(callers::Column::Phone.eq(phone)).one(&self.db);
+        if let Some(found) = by_phone().await.map_err(cc)? {
+            return Ok(to_caller(found));
+        }
+        let fields = CallerFields {
+            full_name: Some(name.unwrap_or_else(|| phone.to_string())),
+            phone: Some(phone.to_string()),
+            ..CallerFields::default()
+        };
+        match self.insert(fields).await {
+            // Created meanwhile by a concurrent request.
+            Err(CallcenterError::Conflict(_)) => by_phone()
+                .await
+                .map_err(cc)?
+                .map(to_caller)
+                .ok_or_else(|| cc(sea_orm::DbErr::RecordNotFound(phone.into()))),
+            other => other,
+        }
     }
 
     async fn update(&self, id: &str, f: CallerFields) -> Result<Option<Caller>> {

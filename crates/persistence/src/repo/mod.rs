@@ -3,9 +3,13 @@
 pub mod activities;
 pub mod analytics;
 pub mod assignments;
+pub mod callcenter_reports;
 pub mod callers;
+pub mod calls;
+pub mod chats;
 pub mod customers;
 pub mod deals;
+pub mod documents;
 pub mod knowledge;
 pub mod login_attempts;
 pub mod roles;
@@ -17,9 +21,13 @@ pub mod users;
 pub use activities::SqlActivities;
 pub use analytics::SqlAnalytics;
 pub use assignments::SqlSalesManagers;
+pub use callcenter_reports::SqlCallReports;
 pub use callers::SqlCallers;
+pub use calls::SqlCalls;
+pub use chats::SqlChats;
 pub use customers::SqlCustomers;
 pub use deals::SqlDeals;
+pub use documents::SqlDocuments;
 pub use knowledge::SqlKnowledge;
 pub use statuses::SqlStatuses;
 
@@ -32,6 +40,14 @@ use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode, Statement,
     TransactionOptions, TransactionTrait, Value,
 };
+
+/// A new opaque id: `prefix` and 16 random hex digits.
+pub fn random_id(prefix: &str) -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 8];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{prefix}{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
 
 /// Case-insensitive `LIKE` pattern for a substring, with `%`, `_` and `\` escaped.
 pub fn like_pattern(needle: &str) -> String {

@@ -2,7 +2,11 @@
 //! bare JSON; errors `{"error","message","code","details"}`.
 
 pub mod callers;
+pub mod calls;
+pub mod chats;
+pub mod files;
 pub mod knowledge;
+pub mod reports;
 pub mod twilio;
 
 use crate::error::ApiError;
@@ -14,6 +18,10 @@ use serde::Serialize;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     knowledge::configure(cfg);
     callers::configure(cfg);
+    calls::configure(cfg);
+    chats::configure(cfg);
+    reports::configure(cfg);
+    files::configure(cfg);
     twilio::configure(cfg);
 }
 

@@ -4,10 +4,18 @@
 use crate::caller::{Caller, CallerInput, is_caller_id};
 use crate::error::{CallcenterError, Result};
 use crate::knowledge::{Qa, QaInput, Topic, topic_name};
-use crate::ports::{CallerRepository, QaRepository, TopicRepository, VoiceToken, VoiceTokenIssuer};
+use crate::ports::{
+    CallRepository, CallerRepository, ChatRepository, DocumentRepository, QaRepository, ReportRepository, Telephony,
+    TopicRepository, VoiceToken, VoiceTokenIssuer,
+};
 use kernel::{Page, PageRequest};
 use management_core::{Permission, Principal};
 use std::sync::Arc;
+
+mod calls;
+mod chats;
+mod documents;
+mod reports;
 
 /// The ports the call-center use cases need.
 #[derive(Clone)]
@@ -15,7 +23,12 @@ pub struct CallcenterPorts {
     pub qa: Arc<dyn QaRepository>,
     pub topics: Arc<dyn TopicRepository>,
     pub callers: Arc<dyn CallerRepository>,
+    pub calls: Arc<dyn CallRepository>,
+    pub chats: Arc<dyn ChatRepository>,
+    pub reports: Arc<dyn ReportRepository>,
+    pub documents: Arc<dyn DocumentRepository>,
     pub voice_tokens: Arc<dyn VoiceTokenIssuer>,
+    pub telephony: Arc<dyn Telephony>,
 }
 
 /// Call-center use cases.
@@ -31,7 +44,12 @@ pub fn operator_identity(email: &str, user_id: i64) -> String {
     format!("{}_{user_id}", cleaned.trim_matches('_'))
 }
 
-fn not_found(what: &str, id: impl std::fmt::Display) -> CallcenterError {
+/// A trimmed, non-empty search text.
+pub(crate) fn non_empty(query: Option<String>) -> Option<String> {
+    query.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+pub(crate) fn not_found(what: &str, id: impl std::fmt::Display) -> CallcenterError {
     CallcenterError::NotFound(format!("{what} {id} not found"))
 }
 
@@ -49,8 +67,7 @@ impl CallcenterService {
 
     pub async fn list_qa(&self, by: &Principal, search: Option<String>, page: PageRequest) -> Result<Page<Qa>> {
         by.require(Permission::CallcenterRead)?;
-        let search = search.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-        self.ports.qa.list(search, page).await
+        self.ports.qa.list(non_empty(search), page).await
     }
 
     pub async fn get_qa(&self, by: &Principal, id: i64) -> Result<Qa> {
@@ -99,8 +116,7 @@ impl CallcenterService {
 
     pub async fn callers(&self, by: &Principal, query: Option<String>, page: PageRequest) -> Result<Page<Caller>> {
         by.require(Permission::CallcenterRead)?;
-        let query = query.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-        self.ports.callers.list(query, page).await
+        self.ports.callers.list(non_empty(query), page).await
     }
 
     pub async fn get_caller(&self, by: &Principal, id: &str) -> Result<Caller> {
@@ -134,11 +150,31 @@ impl CallcenterService {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::ports::{MockCallerRepository, MockQaRepository, MockTopicRepository};
 
-    fn principal(permissions: &[Permission]) -> Principal {
+    use crate::ports::{
+        MockCallRepository, MockChatRepository, MockDocumentRepository, MockReportRepository, MockTelephony,
+        MockVoiceTokenIssuer,
+    };
+
+    /// Ports that expect nothing.
+    pub(crate) fn mocks() -> CallcenterPorts {
+        CallcenterPorts {
+            qa: Arc::new(MockQaRepository::new()),
+            topics: Arc::new(MockTopicRepository::new()),
+            callers: Arc::new(MockCallerRepository::new()),
+            calls: Arc::new(MockCallRepository::new()),
+            chats: Arc::new(MockChatRepository::new()),
+            reports: Arc::new(MockReportRepository::new()),
+            documents: Arc::new(MockDocumentRepository::new()),
+            voice_tokens: Arc::new(MockVoiceTokenIssuer::new()),
+            telephony: Arc::new(MockTelephony::new()),
+        }
+    }
+
+    pub(crate) fn principal(permissions: &[Permission]) -> Principal {
         Principal {
             user_id: 1,
             role: "operator".into(),
@@ -154,7 +190,7 @@ mod tests {
             qa: Arc::new(qa),
             topics: Arc::new(topics),
             callers: Arc::new(callers),
-            voice_tokens: Arc::new(crate::ports::MockVoiceTokenIssuer::new()),
+            ..mocks()
         })
     }
 

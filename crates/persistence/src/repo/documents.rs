@@ -1,0 +1,72 @@
+//! Uploaded knowledge documents over sea-orm (bytes in the database, so every replica
+//! serves every file).
+
+use crate::entity::documents;
+use crate::error::cc;
+use async_trait::async_trait;
+use callcenter_core::Result;
+use callcenter_core::document::{Document, NewDocument};
+use callcenter_core::ports::DocumentRepository;
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder, QuerySelect, Set};
+
+/// [`DocumentRepository`] over `documents`.
+#[derive(Clone)]
+pub struct SqlDocuments {
+    db: DatabaseConnection,
+}
+
+impl SqlDocuments {
+    pub fn new(db: DatabaseConnection) -> Self {
+        SqlDocuments { db }
+    }
+}
+
+type Row = (i64, String, String, i64, DateTime<Utc>);
+
+fn to_document((id, name, content_type, bytes, created_at): Row) -> Document {
+    Document { id, name, content_type, bytes, created_at }
+}
+
+/// Everything but the bytes.
+fn meta() -> sea_orm::Select<documents::Entity> {
+    use documents::Column as C;
+    documents::Entity::find().select_only().columns([C::Id, C::Name, C::ContentType, C::Bytes, C::CreatedAt])
+}
+
+#[async_trait]
+impl DocumentRepository for SqlDocuments {
+    async fn insert(&self, d: NewDocument) -> Result<Document> {
+        let model = documents::ActiveModel {
+            name: Set(d.name),
+            content_type: Set(d.content_type),
+            bytes: Set(d.data.len() as i64),
+            data: Set(d.data),
+            text: Set(d.text),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        };
+        let stored = model.insert(&self.db).await.map_err(cc)?;
+        Ok(to_document((stored.id, stored.name, stored.content_type, stored.bytes, stored.created_at)))
+    }
+
+    async fn list(&self) -> Result<Vec<Document>> {
+        let rows: Vec<Row> = meta()
+            .order_by_desc(documents::Column::CreatedAt)
+            .order_by_desc(documents::Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(cc)?;
+        Ok(rows.into_iter().map(to_document).collect())
+    }
+
+    async fn get(&self, id: i64) -> Result<Option<(Document, Vec<u8>)>> {
+        let row = documents::Entity::find_by_id(id).one(&self.db).await.map_err(cc)?;
+        Ok(row.map(|m| (to_document((m.id, m.name, m.content_type, m.bytes, m.created_at)), m.data)))
+    }
+
+    async fn delete(&self, id: i64) -> Result<bool> {
+        Ok(documents::Entity::delete_by_id(id).exec(&self.db).await.map_err(cc)?.rows_affected > 0)
+    }
+}
