@@ -107,4 +107,23 @@ async fn seed_demo_fills_a_living_dashboard_once() {
     let deals = app.get("/api/v1/deals?limit=1", Some(&token)).await;
     assert_eq!(deals.body["data"]["pagination"]["totalItems"], json!(2000));
     assert!(deals.body["data"]["deals"][0]["customer"]["name"].is_string());
+
+    // The call center's screens are full too.
+    let stats = app.get("/api/statistics?days=60&months=3", Some(&token)).await.body;
+    assert_eq!(stats["totalCalls"], json!(600), "seeded once, not twice");
+    let busy_days = stats["dailyCalls"].as_array().unwrap().iter().filter(|d| d["count"].as_i64() > Some(0)).count();
+    assert!(busy_days >= 50, "calls over 60 days: {stats}");
+    assert!(stats["topicsFrequency"].as_array().unwrap().len() >= 5);
+    let summary = app.get("/api/dashboard/summary", Some(&token)).await.body;
+    assert_eq!(summary["recentCalls"].as_array().unwrap().len(), 5);
+    assert_eq!(summary["recentChats"].as_array().unwrap().len(), 5);
+    assert!(summary["aiSuccessRate"].as_f64().unwrap() > 0.0);
+    let chats = app.get("/api/chats?pageSize=1", Some(&token)).await.body;
+    assert_eq!(chats["total"], json!(250));
+    let chat = app.get(&format!("/api/chats/{}", chats["items"][0]["id"].as_str().unwrap()), Some(&token)).await.body;
+    assert!(chat["messages"].as_array().unwrap().len() >= 2);
+    let callers = app.get("/api/users", Some(&token)).await.body;
+    assert_eq!(callers.as_array().unwrap().len(), 60);
+    assert!(callers.as_array().unwrap().iter().any(|c| c["customerId"].is_i64()), "some callers are CRM customers");
+    assert!(app.get("/api/qa", Some(&token)).await.body.as_array().unwrap().len() >= 6);
 }

@@ -6,5 +6,6 @@ pub mod entity;
 pub mod error;
 pub mod repo;
 pub mod seed;
+pub mod seed_callcenter;
 
 pub use db::{Database, DatabaseKind, connect};

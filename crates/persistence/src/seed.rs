@@ -34,11 +34,11 @@ pub struct SeedReport {
     pub activities: u64,
 }
 
-const FIRST: [&str; 16] = [
+pub(crate) const FIRST: [&str; 16] = [
     "Aziz", "Dilnoza", "Jasur", "Malika", "Sardor", "Nodira", "Bekzod", "Gulnora", "Timur", "Shahnoza", "Otabek",
     "Kamola", "Rustam", "Zarina", "Anvar", "Madina",
 ];
-const LAST: [&str; 12] = [
+pub(crate) const LAST: [&str; 12] = [
     "Karimov",
     "Rashidova",
     "Tursunov",
@@ -91,7 +91,7 @@ const ACTIVITY_TEXT: [(&str, &str); 4] = [
     ("deal", "Negotiated the deal terms"),
 ];
 
-fn weighted<'a>(rng: &mut StdRng, items: &'a [(&'a str, u32)]) -> &'a str {
+pub(crate) fn weighted<'a>(rng: &mut StdRng, items: &'a [(&'a str, u32)]) -> &'a str {
     let total: u32 = items.iter().map(|(_, w)| w).sum();
     let mut pick = rng.random_range(0..total);
     for (item, w) in items {
@@ -103,7 +103,7 @@ fn weighted<'a>(rng: &mut StdRng, items: &'a [(&'a str, u32)]) -> &'a str {
     items[0].0
 }
 
-fn past(rng: &mut StdRng, now: DateTime<Utc>, days: i64) -> DateTime<Utc> {
+pub(crate) fn past(rng: &mut StdRng, now: DateTime<Utc>, days: i64) -> DateTime<Utc> {
     now - Duration::seconds(rng.random_range(0..days.max(1) * 86_400))
 }
 

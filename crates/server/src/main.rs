@@ -97,21 +97,37 @@ async fn create_user(
 }
 
 async fn seed_demo(settings: Settings) -> Result<(), startup::StartupError> {
-    use persistence::seed::{SeedPlan, demo_present, seed_crm};
+    use persistence::seed::demo_present;
+    use persistence::seed_callcenter::{CallcenterPlan, callcenter_demo_present, seed_callcenter};
     let db = startup::connect_and_migrate(&settings).await?;
     let services = startup::services(db.clone(), &settings)?;
     startup::bootstrap_admin(&services, &settings).await?;
     let fail = |e: sea_orm::DbErr| startup::StartupError::Other(format!("seed-demo: {e}"));
     if demo_present(&db).await.map_err(fail)? {
-        println!("demo data is already present; nothing to do");
-        return Ok(());
+        println!("CRM demo data is already present");
+    } else {
+        seed_crm_demo(&db).await.map_err(fail)?;
     }
-    let owner = startup::first_ceo(&db).await.map_err(fail)?;
+    if callcenter_demo_present(&db).await.map_err(fail)? {
+        println!("call-center demo data is already present");
+    } else {
+        let plan = CallcenterPlan { callers: 60, chats: 250, calls: 600, days: 60 };
+        let r = seed_callcenter(&db, plan, 7).await.map_err(fail)?;
+        println!(
+            "call-center demo data: {} callers, {} chats ({} messages), {} calls",
+            r.callers, r.chats, r.messages, r.calls
+        );
+    }
+    Ok(())
+}
+
+/// 300 customers, 2,000 deals and 1,000 activities over the last year.
+async fn seed_crm_demo(db: &persistence::Database) -> Result<(), sea_orm::DbErr> {
+    use persistence::seed::{SeedPlan, seed_crm};
+    let owner = startup::first_ceo(db).await?;
     let plan = SeedPlan { customers: 300, deals: 2_000, activities: 1_000, days: 365, batch: 500 };
     let mut progress = crm_server::progress::Progress::new();
-    let report = seed_crm(&db, plan, owner, 42, &mut |stage, done, total| progress.update(stage, done, total))
-        .await
-        .map_err(fail)?;
+    let report = seed_crm(db, plan, owner, 42, &mut |stage, done, total| progress.update(stage, done, total)).await?;
     progress.finish();
     println!("demo data: {} customers, {} deals, {} activities", report.customers, report.deals, report.activities);
     Ok(())

@@ -30,7 +30,7 @@ fn to_qa(m: qa_entries::Model) -> Qa {
     Qa { id: m.id, title: m.title, answer: m.answer, created_at: m.created_at, updated_at: m.updated_at }
 }
 
-fn qa_search_text(title: &str, answer: &str) -> String {
+pub(crate) fn qa_search_text(title: &str, answer: &str) -> String {
     format!("{title} {answer}").to_lowercase()
 }
 
