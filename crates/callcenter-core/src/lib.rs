@@ -4,6 +4,7 @@
 //!
 //! Pure domain code: entities, validation, use cases and port traits.
 
+pub mod assistant;
 pub mod call;
 pub mod caller;
 pub mod chat;
