@@ -9,6 +9,7 @@ mod m20261123_000004_crm_summaries;
 mod m20261123_000005_sales_manager_assignments;
 mod m20261123_000006_callcenter_knowledge_and_callers;
 mod m20261123_000007_calls_chats_documents;
+mod m20261123_000008_caller_memory;
 mod seed;
 
 pub use m20261123_000004_crm_summaries::rebuild_statements;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_sales_manager_assignments::Migration),
             Box::new(m20261123_000006_callcenter_knowledge_and_callers::Migration),
             Box::new(m20261123_000007_calls_chats_documents::Migration),
+            Box::new(m20261123_000008_caller_memory::Migration),
         ]
     }
 }

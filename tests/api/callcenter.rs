@@ -207,3 +207,39 @@ async fn twilio_token_without_configuration_is_503_naming_the_keys() {
     let fd = app.token(&email, &password).await;
     assert_eq!(app.get("/api/twilio/token", Some(&fd)).await.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn caller_memory_is_read_replaced_and_validated() {
+    let app = TestApp::spawn().await;
+    let op = operator(&app).await;
+    let res = app.post("/api/users", Some(&op), json!({"fullName": "Moychechak", "phone": "+998901112233"})).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let path = format!("/api/users/{}/context", res.body["id"].as_str().unwrap());
+    let empty = app.get(&path, Some(&op)).await;
+    assert_eq!(empty.status, StatusCode::OK, "{}", empty.text);
+    assert_eq!(empty.body["aiContext"], json!({"knownName": null, "personalityNotes": [], "conversationHistory": []}));
+    assert_eq!(empty.body["userId"], res.body["id"]);
+
+    let memory = json!({"aiContext": {
+        "knownName": " Moychechak ",
+        "personalityNotes": ["Ta'lim dasturlari haqida qiziqadi"],
+        "conversationHistory": ["Grantlar haqida ma'lumot so'radi (2026-01-21)"]
+    }});
+    let put = app.call(Method::PUT, &path, Some(&op), Some(memory)).await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text);
+    assert_eq!(put.body["aiContext"]["knownName"], json!("Moychechak"));
+    let read = app.get(&path, Some(&op)).await;
+    assert_eq!(read.body, put.body, "stored as answered");
+
+    let too_long = json!({"aiContext": {"knownName": "x".repeat(101)}});
+    let bad = app.call(Method::PUT, &path, Some(&op), Some(too_long)).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body["details"]["knownName"].is_array(), "{}", bad.text);
+    let malformed = json!({"aiContext": {"personalityNotes": "one string"}});
+    assert_eq!(app.call(Method::PUT, &path, Some(&op), Some(malformed)).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.get(&path, Some(&op)).await.body, put.body, "refused changes leave the memory as it was");
+
+    assert_eq!(app.get("/api/users/u_nobody/context", Some(&op)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/api/users/nobody/context", Some(&op)).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.get(&path, None).await.status, StatusCode::UNAUTHORIZED);
+}

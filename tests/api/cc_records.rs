@@ -31,6 +31,7 @@ impl TestApp {
             language: None,
             customer_id: None,
             search_text: format!("{name} {phone}").to_lowercase(),
+            ai_context: "{}".into(),
             created_at: now,
             updated_at: now,
         }

@@ -11,6 +11,7 @@ pub mod chat;
 pub mod document;
 pub mod error;
 pub mod knowledge;
+pub mod memory;
 pub mod ports;
 pub mod report;
 pub mod service;

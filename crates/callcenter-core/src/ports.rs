@@ -6,6 +6,7 @@ use crate::caller::{Caller, CallerFields};
 use crate::chat::{Chat, ChatFilter};
 use crate::document::{Document, NewDocument};
 use crate::knowledge::{Qa, Topic};
+use crate::memory::AiContext;
 use crate::report::{Bucket, CallTotals, ChatTotals, LabelCount, TopicCount};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -62,6 +63,10 @@ pub trait CallerRepository: Send + Sync {
     async fn update(&self, id: &str, fields: CallerFields) -> Result<Option<Caller>>;
     /// The caller with this E.164 phone, created with `name` (else the phone) when there is none.
     async fn find_or_create(&self, phone: &str, name: Option<String>) -> Result<Caller>;
+    /// What the assistant remembers about the caller; `None` when there is no such caller.
+    async fn context(&self, id: &str) -> Result<Option<AiContext>>;
+    /// Replaces the caller's memory; `false` when there is no such caller.
+    async fn set_context(&self, id: &str, context: AiContext) -> Result<bool>;
 }
 
 /// Call records.

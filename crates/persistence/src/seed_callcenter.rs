@@ -193,6 +193,7 @@ pub async fn seed_callcenter(
             region: Set(Some(REGIONS[rng.random_range(0..REGIONS.len())].to_string())),
             language: Set(Some(weighted(&mut rng, &[("uz", 70), ("ru", 25), ("en", 5)]).to_string())),
             customer_id: Set(customer_id),
+            ai_context: Set("{}".into()),
             search_text: Set(format!("{name} {phone} caller{}@demo.example", k + 1).to_lowercase()),
             created_at: Set(created),
             updated_at: Set(created),

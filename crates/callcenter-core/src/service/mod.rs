@@ -4,6 +4,7 @@
 use crate::caller::{Caller, CallerInput, is_caller_id};
 use crate::error::{CallcenterError, Result};
 use crate::knowledge::{Qa, QaInput, Topic, topic_name};
+use crate::memory::AiContext;
 use crate::ports::{
     CallRepository, CallerRepository, ChatRepository, DocumentRepository, QaRepository, ReportRepository, Telephony,
     TopicRepository, VoiceToken, VoiceTokenIssuer,
@@ -42,6 +43,14 @@ pub fn operator_identity(email: &str, user_id: i64) -> String {
     let cleaned: String =
         local.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
     format!("{}_{user_id}", cleaned.trim_matches('_'))
+}
+
+fn check_caller_id(id: &str) -> Result<()> {
+    if is_caller_id(id) {
+        Ok(())
+    } else {
+        Err(CallcenterError::field("id", format!("'{id}' is not a caller id (u_…).")))
+    }
 }
 
 /// A trimmed, non-empty search text.
@@ -121,9 +130,7 @@ impl CallcenterService {
 
     pub async fn get_caller(&self, by: &Principal, id: &str) -> Result<Caller> {
         by.require(Permission::CallcenterRead)?;
-        if !is_caller_id(id) {
-            return Err(CallcenterError::field("id", format!("'{id}' is not a caller id (u_…).")));
-        }
+        check_caller_id(id)?;
         self.ports.callers.get(id).await?.ok_or_else(|| not_found("User", id))
     }
 
@@ -133,11 +140,28 @@ impl CallcenterService {
         self.ports.callers.insert(fields).await
     }
 
+    /// What the assistant remembers about a caller.
+    pub async fn caller_context(&self, by: &Principal, id: &str) -> Result<AiContext> {
+        by.require(Permission::CallcenterRead)?;
+        check_caller_id(id)?;
+        self.ports.callers.context(id).await?.ok_or_else(|| not_found("User", id))
+    }
+
+    /// Replaces what the assistant remembers about a caller (validated).
+    pub async fn set_caller_context(&self, by: &Principal, id: &str, context: AiContext) -> Result<AiContext> {
+        by.require(Permission::CallcenterWrite)?;
+        check_caller_id(id)?;
+        let context = context.validated()?;
+        if self.ports.callers.set_context(id, context.clone()).await? {
+            Ok(context)
+        } else {
+            Err(not_found("User", id))
+        }
+    }
+
     pub async fn update_caller(&self, by: &Principal, id: &str, input: CallerInput) -> Result<Caller> {
         by.require(Permission::CallcenterWrite)?;
-        if !is_caller_id(id) {
-            return Err(CallcenterError::field("id", format!("'{id}' is not a caller id (u_…).")));
-        }
+        check_caller_id(id)?;
         if input == CallerInput::default() {
             return Err(CallcenterError::Validation {
                 message: "Nothing to update.".into(),

@@ -16,6 +16,8 @@ pub struct Model {
     pub customer_id: Option<i64>,
     /// Lower-cased name, phone and e-mail, for substring search.
     pub search_text: String,
+    /// What the assistant remembers (JSON: knownName, personalityNotes, conversationHistory).
+    pub ai_context: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

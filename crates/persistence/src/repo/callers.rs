@@ -5,6 +5,7 @@ use crate::error::{cc, is_unique_violation};
 use crate::repo::{like_pattern, random_id};
 use async_trait::async_trait;
 use callcenter_core::caller::{CALLER_PREFIX, Caller, CallerFields};
+use callcenter_core::memory::AiContext;
 use callcenter_core::ports::CallerRepository;
 use callcenter_core::{CallcenterError, Result};
 use chrono::Utc;
@@ -50,6 +51,28 @@ fn conflict_or_internal(e: sea_orm::DbErr) -> CallcenterError {
     } else {
         cc(e)
     }
+}
+
+/// A stored memory; unreadable JSON reads as empty.
+pub fn context_from_json(json: &str) -> AiContext {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    let list = |key: &str| -> Vec<String> {
+        v[key].as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default()
+    };
+    AiContext {
+        known_name: v["knownName"].as_str().map(str::to_string),
+        personality_notes: list("personalityNotes"),
+        conversation_history: list("conversationHistory"),
+    }
+}
+
+pub fn context_to_json(c: &AiContext) -> String {
+    serde_json::json!({
+        "knownName": c.known_name,
+        "personalityNotes": c.personality_notes,
+        "conversationHistory": c.conversation_history,
+    })
+    .to_string()
 }
 
 /// The live CRM customer with this E.164 phone, if any.
@@ -101,6 +124,7 @@ impl CallerRepository for SqlCallers {
             region: f.region.flatten(),
             language: f.language.flatten(),
             search_text: String::new(),
+            ai_context: "{}".into(),
             created_at: now,
             updated_at: now,
         };
@@ -132,6 +156,28 @@ impl CallerRepository for SqlCallers {
                 .ok_or_else(|| cc(sea_orm::DbErr::RecordNotFound(phone.into()))),
             other => other,
         }
+    }
+
+    async fn context(&self, id: &str) -> Result<Option<AiContext>> {
+        let stored: Option<String> = callers::Entity::find_by_id(id.to_string())
+            .select_only()
+            .column(callers::Column::AiContext)
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .map_err(cc)?;
+        Ok(stored.map(|json| context_from_json(&json)))
+    }
+
+    async fn set_context(&self, id: &str, context: AiContext) -> Result<bool> {
+        let done = callers::Entity::update_many()
+            .col_expr(callers::Column::AiContext, Expr::value(context_to_json(&context)))
+            .col_expr(callers::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(callers::Column::Id.eq(id))
+            .exec(&self.db)
+            .await
+            .map_err(cc)?;
+        Ok(done.rows_affected > 0)
     }
 
     async fn update(&self, id: &str, f: CallerFields) -> Result<Option<Caller>> {

@@ -1,20 +1,26 @@
 //! `/api/users`: callers (the people who call or chat; not staff).
 
 use super::{array, list_page};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
 use crate::iso;
 use crate::lenient;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use callcenter_core::caller::{Caller, CallerInput};
+use callcenter_core::memory::AiContext;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/users").route(web::get().to(list)).route(web::post().to(create)))
-        .service(web::resource("/api/users/{id}").route(web::get().to(get)).route(web::put().to(update)));
+        .service(web::resource("/api/users/{id}").route(web::get().to(get)).route(web::put().to(update)))
+        .service(
+            web::resource("/api/users/{id}/context")
+                .route(web::get().to(get_context))
+                .route(web::put().to(put_context)),
+        );
 }
 
 /// A caller.
@@ -120,4 +126,80 @@ pub async fn update(
 ) -> ApiResult<HttpResponse> {
     let caller = state.callcenter.update_caller(&auth.0, &id, input(&body)?).await?;
     Ok(HttpResponse::Ok().json(CallerDto::from(caller)))
+}
+
+/// What the assistant remembers about a caller.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AiContextDto {
+    /// The name the caller gave (at most 100 characters).
+    pub known_name: Option<String>,
+    /// At most 50 notes of at most 500 characters.
+    pub personality_notes: Vec<String>,
+    /// One line per past conversation, at most 100 of at most 500 characters.
+    pub conversation_history: Vec<String>,
+}
+
+/// `{userId, aiContext}`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CallerContextDto {
+    pub user_id: String,
+    pub ai_context: AiContextDto,
+}
+
+fn context_dto(user_id: &str, c: AiContext) -> CallerContextDto {
+    CallerContextDto {
+        user_id: user_id.to_string(),
+        ai_context: AiContextDto {
+            known_name: c.known_name,
+            personality_notes: c.personality_notes,
+            conversation_history: c.conversation_history,
+        },
+    }
+}
+
+/// `{aiContext: {…}}` (or the context object itself).
+fn context_input(body: &Value) -> ApiResult<AiContext> {
+    let outer = lenient::object(body)?;
+    let obj = match outer.get("aiContext") {
+        Some(inner) => lenient::object(inner)?,
+        None => outer,
+    };
+    let list = |field: &str| -> ApiResult<Vec<String>> {
+        match obj.get(field) {
+            None | Some(Value::Null) => Ok(vec![]),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| ApiError::field(field, format!("{field} must be a list of strings."))),
+            Some(_) => Err(ApiError::field(field, format!("{field} must be a list of strings."))),
+        }
+    };
+    Ok(AiContext {
+        known_name: lenient::text("knownName", obj.get("knownName"))?.flatten(),
+        personality_notes: list("personalityNotes")?,
+        conversation_history: list("conversationHistory")?,
+    })
+}
+
+#[utoipa::path(operation_id = "cc_users_context_get", get, path = "/api/users/{id}/context", tag = "callcenter", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "Success", body = CallerContextDto), (status = 400, description = "Not a caller id"), (status = 404, description = "No such caller")))]
+pub async fn get_context(auth: Auth, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let context = state.callcenter.caller_context(&auth.0, &id).await?;
+    Ok(HttpResponse::Ok().json(context_dto(&id, context)))
+}
+
+#[utoipa::path(operation_id = "cc_users_context_put", put, path = "/api/users/{id}/context", tag = "callcenter", params(("id" = String, Path)), request_body = AiContextDto, security(("bearer" = [])),
+    description = "Replaces the memory. The body is `{aiContext: {knownName, personalityNotes, conversationHistory}}` (the inner object alone is accepted too); absent lists are empty.",
+    responses((status = 200, description = "The stored memory", body = CallerContextDto), (status = 400, description = "Too long or malformed"), (status = 403, description = "callcenter.write needed"), (status = 404, description = "No such caller")))]
+pub async fn put_context(
+    auth: Auth,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let context = state.callcenter.set_caller_context(&auth.0, &id, context_input(&body)?).await?;
+    Ok(HttpResponse::Ok().json(context_dto(&id, context)))
 }
