@@ -61,24 +61,11 @@ async fn callback(app: &TestApp, query: &str, params: &[(String, String)], token
         .client
         .post(format!("{}{path}", app.base))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded_body(params));
+        .body(serde_urlencoded::to_string(params).unwrap());
     if let Some(t) = token {
         req = req.header("X-Twilio-Signature", signature(t, &format!("{PUBLIC}{path}"), params));
     }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    Resp { status, headers: Default::default(), body: serde_json::from_str(&text).unwrap_or(Value::Null), text }
-}
-
-fn serde_urlencoded_body(params: &[(String, String)]) -> String {
-    params
-        .iter()
-        .map(|(k, v)| {
-            format!("{}={}", k, v.replace('+', "%2B").replace(' ', "+").replace(':', "%3A").replace('/', "%2F"))
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+    Resp::from(req.send().await.unwrap()).await
 }
 
 #[tokio::test]
@@ -235,9 +222,7 @@ async fn upload(app: &TestApp, token: &str, name: &str, data: &[u8]) -> Resp {
         .send()
         .await
         .unwrap();
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    Resp { status, headers: Default::default(), body: serde_json::from_str(&text).unwrap_or(Value::Null), text }
+    Resp::from(res).await
 }
 
 #[tokio::test]

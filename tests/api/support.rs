@@ -151,7 +151,8 @@ impl TestApp {
 }
 
 impl Resp {
-    async fn from(res: reqwest::Response) -> Resp {
+    /// Reads a response sent by hand.
+    pub async fn from(res: reqwest::Response) -> Resp {
         let status = res.status();
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();

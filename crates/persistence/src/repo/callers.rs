@@ -2,7 +2,7 @@
 
 use crate::entity::{callers, customers};
 use crate::error::{cc, is_unique_violation};
-use crate::repo::{like_pattern, random_id};
+use crate::repo::{contains, random_id};
 use async_trait::async_trait;
 use callcenter_core::caller::{CALLER_PREFIX, Caller, CallerFields};
 use callcenter_core::memory::AiContext;
@@ -10,7 +10,7 @@ use callcenter_core::ports::CallerRepository;
 use callcenter_core::{CallcenterError, Result};
 use chrono::Utc;
 use kernel::{Page, PageRequest};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -94,7 +94,7 @@ impl CallerRepository for SqlCallers {
     async fn list(&self, query: Option<String>, page: PageRequest) -> Result<Page<Caller>> {
         let mut q = callers::Entity::find();
         if let Some(query) = query {
-            q = q.filter(Expr::col(callers::Column::SearchText).like(LikeExpr::new(like_pattern(&query)).escape('\\')));
+            q = q.filter(contains(callers::Column::SearchText, &query));
         }
         let total = q.clone().count(&self.db).await.map_err(cc)?;
         let rows = q

@@ -4,7 +4,7 @@
 use crate::entity::{callers, calls, customers};
 use crate::error::{cc, is_unique_violation};
 use crate::repo::activities::record_activity;
-use crate::repo::{begin_write, like_pattern, random_id};
+use crate::repo::{begin_write, contains, random_id};
 use async_trait::async_trait;
 use callcenter_core::call::{
     Call, CallFilter, CallProgress, CallStatus, Direction, NewCall, Sentiment, activity_description,
@@ -14,7 +14,6 @@ use callcenter_core::{CallcenterError, Result};
 use chrono::Utc;
 use crm_core::activity::{ActivityDraft, ActivityType};
 use kernel::{Page, PageRequest};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Select,
@@ -99,7 +98,7 @@ fn filtered(filter: CallFilter) -> Select<calls::Entity> {
         q = q.filter(calls::Column::Number.eq(number));
     }
     if let Some(query) = filter.query {
-        q = q.filter(Expr::col(calls::Column::SearchText).like(LikeExpr::new(like_pattern(&query)).escape('\\')));
+        q = q.filter(contains(calls::Column::SearchText, &query));
     }
     q
 }

@@ -3,14 +3,13 @@
 use crate::entity::{chat_messages, chats};
 use crate::error::cc;
 use crate::repo::calls::parse_tags;
-use crate::repo::like_pattern;
+use crate::repo::contains;
 use async_trait::async_trait;
 use callcenter_core::Result;
 use callcenter_core::call::Sentiment;
 use callcenter_core::chat::{Chat, ChatFilter, ChatStatus, Message, Role};
 use callcenter_core::ports::ChatRepository;
 use kernel::{Page, PageRequest};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 /// [`ChatRepository`] over `chats` and `chat_messages`.
@@ -52,7 +51,7 @@ impl ChatRepository for SqlChats {
             q = q.filter(chats::Column::Status.eq(status.as_str()));
         }
         if let Some(query) = filter.query {
-            q = q.filter(Expr::col(chats::Column::SearchText).like(LikeExpr::new(like_pattern(&query)).escape('\\')));
+            q = q.filter(contains(chats::Column::SearchText, &query));
         }
         let total = q.clone().count(&self.db).await.map_err(cc)?;
         let rows = q

@@ -3,7 +3,7 @@
 use crate::entity::{activities, customers, deals};
 use crate::error::{crm, is_unique_violation};
 use crate::repo::summaries::{Deltas, count_of, counter_total, customer_contribution, customers_key};
-use crate::repo::{begin_write, like_pattern};
+use crate::repo::{begin_write, contains};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_core::customer::{Customer, CustomerChanges, CustomerDraft, CustomerFilter, CustomerSort, search_text};
@@ -11,7 +11,7 @@ use crm_core::deal::CustomerRef;
 use crm_core::ports::CustomerRepository;
 use crm_core::{CrmError, Result};
 use kernel::{Page, PageRequest};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -88,8 +88,7 @@ impl CustomerRepository for SqlCustomers {
         }
         let search = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
         if let Some(search) = search {
-            let pattern = like_pattern(search);
-            query = query.filter(Expr::col(customers::Column::SearchText).like(LikeExpr::new(pattern).escape('\\')));
+            query = query.filter(contains(customers::Column::SearchText, search));
         }
         let column = match filter.sort.key {
             CustomerSort::Name => customers::Column::Name,

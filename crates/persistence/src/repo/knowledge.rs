@@ -2,14 +2,13 @@
 
 use crate::entity::{qa_entries, topics};
 use crate::error::{cc, is_unique_violation};
-use crate::repo::like_pattern;
+use crate::repo::contains;
 use async_trait::async_trait;
 use callcenter_core::knowledge::{Qa, Topic};
 use callcenter_core::ports::{QaRepository, TopicRepository};
 use callcenter_core::{CallcenterError, Result};
 use chrono::Utc;
 use kernel::{Page, PageRequest};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
@@ -39,8 +38,7 @@ impl QaRepository for SqlKnowledge {
     async fn list(&self, search: Option<String>, page: PageRequest) -> Result<Page<Qa>> {
         let mut query = qa_entries::Entity::find();
         if let Some(search) = search {
-            let pattern = like_pattern(&search);
-            query = query.filter(Expr::col(qa_entries::Column::SearchText).like(LikeExpr::new(pattern).escape('\\')));
+            query = query.filter(contains(qa_entries::Column::SearchText, &search));
         }
         let total = query.clone().count(&self.db).await.map_err(cc)?;
         let rows = query

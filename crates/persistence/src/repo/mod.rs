@@ -55,6 +55,12 @@ pub fn like_pattern(needle: &str) -> String {
     format!("%{}%", escaped.to_lowercase())
 }
 
+/// `column LIKE '%needle%'` over a lower-cased search column, with wildcards escaped.
+pub fn contains(column: impl sea_orm::sea_query::IntoColumnRef, needle: &str) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+    Expr::col(column).like(LikeExpr::new(like_pattern(needle)).escape('\\'))
+}
+
 /// Serialises writers that must see each other's effects: a transaction-scoped advisory
 /// lock on PostgreSQL; SQLite already allows one writer at a time.
 pub async fn lock_for_update<C: ConnectionTrait>(conn: &C, key: i64) -> Result<(), DbErr> {
