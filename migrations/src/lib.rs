@@ -10,6 +10,7 @@ mod m20261123_000005_sales_manager_assignments;
 mod m20261123_000006_callcenter_knowledge_and_callers;
 mod m20261123_000007_calls_chats_documents;
 mod m20261123_000008_caller_memory;
+mod m20261123_000009_callers_without_phone;
 mod seed;
 
 pub use m20261123_000004_crm_summaries::rebuild_statements;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_callcenter_knowledge_and_callers::Migration),
             Box::new(m20261123_000007_calls_chats_documents::Migration),
             Box::new(m20261123_000008_caller_memory::Migration),
+            Box::new(m20261123_000009_callers_without_phone::Migration),
         ]
     }
 }

@@ -25,7 +25,7 @@ impl TestApp {
         callers::Model {
             id: id.into(),
             full_name: name.into(),
-            phone: phone.into(),
+            phone: Some(phone.into()),
             email: None,
             region: None,
             language: None,

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod assistant;
 mod auth_api;
 mod auth_v1;
 mod callcenter;

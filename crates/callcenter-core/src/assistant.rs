@@ -124,18 +124,34 @@ pub fn sentiment(message: &str) -> Sentiment {
     }
 }
 
+/// The language a message is written in: Cyrillic is Russian, common English words make
+/// English, anything else is Uzbek.
+pub fn language_of(message: &str) -> &'static str {
+    const ENGLISH: [&str; 14] =
+        ["the", "is", "are", "what", "how", "hello", "hi", "my", "i", "you", "want", "can", "please", "name"];
+    if message.chars().any(|c| matches!(c, 'а'..='я' | 'А'..='Я' | 'ё' | 'Ё')) {
+        "ru"
+    } else if words(message).iter().any(|w| ENGLISH.contains(&w.as_str())) {
+        "en"
+    } else {
+        "uz"
+    }
+}
+
 /// Words too common to tell entries apart.
-const STOP: [&str; 24] = [
-    "va", "bu", "u", "bir", "uchun", "bilan", "qanday", "nima", "men", "siz", "mi", "the", "a", "an", "is", "are",
-    "to", "of", "and", "i", "и", "в", "на", "как",
+const STOP: [&str; 30] = [
+    "va", "bu", "u", "bir", "uchun", "bilan", "qanday", "nima", "men", "siz", "mi", "haqida", "mening", "ismim",
+    "salom", "iltimos", "the", "a", "an", "is", "are", "to", "of", "and", "i", "my", "и", "в", "на", "как",
 ];
 
-fn terms(text: &str) -> Vec<String> {
+/// The stemmed, meaningful words of `text`, as the ranking compares them.
+pub fn terms(text: &str) -> Vec<String> {
     words(text)
         .into_iter()
         .filter(|w| !STOP.contains(&w.as_str()))
-        // A light stem: Uzbek and Russian endings vary a lot; 6 letters keep the root.
-        .map(|w| w.chars().take(6).collect())
+        // A light stem: Uzbek and Russian endings vary a lot; 5 letters keep the root
+        // ("grantlar" and "grant", "imtihonlar" and "imtihon" meet).
+        .map(|w| w.chars().take(5).collect())
         .collect()
 }
 
@@ -198,6 +214,13 @@ mod tests {
         assert_eq!(stated_name("Меня зовут Анна").as_deref(), Some("Анна"));
         assert_eq!(stated_name("Men ta'lim dasturlari haqida bilmoqchiman"), None);
         assert_eq!(stated_name("Grant haqida savol"), None);
+    }
+
+    #[test]
+    fn languages_are_told_apart() {
+        assert_eq!(language_of("Меня зовут Анна"), "ru");
+        assert_eq!(language_of("What is the price?"), "en");
+        assert_eq!(language_of("Grant haqida savol"), "uz");
     }
 
     #[test]

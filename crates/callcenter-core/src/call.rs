@@ -2,6 +2,7 @@
 
 use crate::chat::Role;
 use crate::error::{CallcenterError, Result};
+use crate::responder::Analysis;
 use chrono::{DateTime, Utc};
 use kernel::{FieldErrors, normalize_phone, push_error};
 
@@ -123,6 +124,8 @@ pub struct Call {
     pub topic: Option<String>,
     /// Whether the caller was handed over to a human.
     pub escalated: bool,
+    /// The assistant session of an AI call (transcript chunks must name it).
+    pub session_id: Option<String>,
 }
 
 /// What a call list is narrowed to.
@@ -146,6 +149,8 @@ pub struct NewCall {
     pub model: Option<String>,
     pub prompt: Option<String>,
     pub options: Option<VoiceOptions>,
+    /// Whether the assistant takes part (the record gets a new `session_` id).
+    pub ai_session: bool,
 }
 
 /// Voice settings of an AI call.
@@ -250,6 +255,8 @@ pub struct CallProgress {
     pub duration_sec: Option<i64>,
     pub recording_url: Option<String>,
     pub at: DateTime<Utc>,
+    /// Summary, sentiment, tags and topic, stored when the call becomes final.
+    pub analysis: Option<Analysis>,
 }
 
 impl ProviderReport {
@@ -274,6 +281,7 @@ impl ProviderReport {
             duration_sec: self.duration_sec,
             recording_url,
             at,
+            analysis: None,
         })
     }
 }

@@ -9,8 +9,8 @@ use kernel::{FieldErrors, normalize_email, normalize_phone, push_error};
 pub struct Caller {
     pub id: String,
     pub full_name: String,
-    /// E.164, unique.
-    pub phone: String,
+    /// E.164, unique; `None` for a caller known only from a web chat.
+    pub phone: Option<String>,
     pub email: Option<String>,
     pub region: Option<String>,
     /// `uz`, `ru` or `en`.

@@ -14,6 +14,7 @@ pub mod knowledge;
 pub mod memory;
 pub mod ports;
 pub mod report;
+pub mod responder;
 pub mod service;
 
 pub use error::{CallcenterError, Result};

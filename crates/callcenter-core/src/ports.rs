@@ -3,14 +3,49 @@
 use crate::Result;
 use crate::call::{Call, CallFilter, CallProgress, NewCall, VoipCall};
 use crate::caller::{Caller, CallerFields};
-use crate::chat::{Chat, ChatFilter};
+use crate::chat::{Chat, ChatFilter, ChatStatus, Message, Role};
 use crate::document::{Document, NewDocument};
 use crate::knowledge::{Qa, Topic};
 use crate::memory::AiContext;
 use crate::report::{Bucket, CallTotals, ChatTotals, LabelCount, TopicCount};
+use crate::responder::Analysis;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{Page, PageRequest};
+use std::time::Duration;
+
+/// One exchange of a chat: the caller's message and the assistant's reply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatTurn {
+    /// The chat to add to; `None` starts one.
+    pub chat_id: Option<String>,
+    pub caller_id: String,
+    pub message: String,
+    pub message_at: DateTime<Utc>,
+    pub reply: String,
+    pub reply_at: DateTime<Utc>,
+}
+
+/// A conversation for a language model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prompt {
+    pub system: String,
+    /// Earlier turns and the new message, oldest first (`user` or `ai`).
+    pub messages: Vec<(Role, String)>,
+    /// Give up after this long (the caller then gets the offline answer).
+    pub budget: Option<Duration>,
+}
+
+/// Receives each piece of an answer as the model produces it.
+pub type DeltaSink = Box<dyn FnMut(String) + Send>;
+
+/// A language model that completes conversations (`Unavailable` when it cannot answer).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait LanguageModel: Send + Sync {
+    /// The whole answer; `deltas`, when given, gets the pieces as they arrive.
+    async fn complete(&self, prompt: Prompt, deltas: Option<DeltaSink>) -> Result<String>;
+}
 
 /// A short-lived token for the browser's telephony SDK.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +72,9 @@ pub trait QaRepository: Send + Sync {
     async fn insert(&self, title: String, answer: String) -> Result<Qa>;
     async fn update(&self, id: i64, title: Option<String>, answer: Option<String>) -> Result<Option<Qa>>;
     async fn delete(&self, id: i64) -> Result<bool>;
+    /// Up to `limit` entries whose title or answer contains any of `terms` (lower-case),
+    /// those containing the most terms first.
+    async fn candidates(&self, terms: Vec<String>, limit: u64) -> Result<Vec<Qa>>;
 }
 
 /// Topics; names are unique case-insensitively (`Conflict` otherwise).
@@ -48,6 +86,8 @@ pub trait TopicRepository: Send + Sync {
     async fn get(&self, id: i64) -> Result<Option<Topic>>;
     async fn insert(&self, name: String) -> Result<Topic>;
     async fn delete(&self, id: i64) -> Result<bool>;
+    /// The topic with this name (compared case-insensitively), created when there is none.
+    async fn find_or_create(&self, name: String) -> Result<Topic>;
 }
 
 /// Callers; phones are unique (`Conflict` otherwise). The adapter links a caller to the live
@@ -61,6 +101,9 @@ pub trait CallerRepository: Send + Sync {
     /// Stores a caller with a new `u_` id; `fields` has name and phone.
     async fn insert(&self, fields: CallerFields) -> Result<Caller>;
     async fn update(&self, id: &str, fields: CallerFields) -> Result<Option<Caller>>;
+    /// The caller with id `id`, created with `fields` when there is none (without the phone
+    /// when another caller has it).
+    async fn ensure(&self, id: &str, fields: CallerFields) -> Result<Caller>;
     /// The caller with this E.164 phone, created with `name` (else the phone) when there is none.
     async fn find_or_create(&self, phone: &str, name: Option<String>) -> Result<Caller>;
     /// What the assistant remembers about the caller; `None` when there is no such caller.
@@ -85,6 +128,9 @@ pub trait CallRepository: Send + Sync {
     async fn progress(&self, id: Option<String>, progress: CallProgress) -> Result<Option<Call>>;
     /// Deletes every call with this number (transcripts go with them); returns how many.
     async fn delete_by_number(&self, number: &str) -> Result<u64>;
+    /// Appends lines to the transcript of a call still in progress (marking it escalated
+    /// when `escalate`); `None` when there is no such call.
+    async fn append_transcript(&self, id: &str, text: String, escalate: bool) -> Result<Option<Call>>;
 }
 
 /// Chats and their messages.
@@ -95,6 +141,11 @@ pub trait ChatRepository: Send + Sync {
     async fn list(&self, filter: ChatFilter, page: PageRequest) -> Result<Page<Chat>>;
     /// One chat with its messages, oldest first.
     async fn get(&self, id: &str) -> Result<Option<Chat>>;
+    /// Stores the caller's message and the reply (in the chat `turn.chat_id`, else a new
+    /// one), reopening a closed chat; returns the chat (without messages) and the reply.
+    async fn append(&self, turn: ChatTurn) -> Result<(Chat, Message)>;
+    /// Closes a chat with its analysis; `None` when there is no such chat.
+    async fn close(&self, id: &str, status: ChatStatus, analysis: Analysis) -> Result<Option<Chat>>;
 }
 
 /// Aggregates over calls and chats, computed by the database.
@@ -126,6 +177,8 @@ pub trait DocumentRepository: Send + Sync {
     /// The document and its bytes.
     async fn get(&self, id: i64) -> Result<Option<(Document, Vec<u8>)>>;
     async fn delete(&self, id: i64) -> Result<bool>;
+    /// The names and texts of up to `limit` documents whose text contains any of `terms`.
+    async fn matching(&self, terms: Vec<String>, limit: u64) -> Result<Vec<(String, String)>>;
 }
 
 /// Places outbound calls and authenticates the provider's status callbacks

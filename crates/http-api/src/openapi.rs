@@ -1,6 +1,6 @@
 //! The OpenAPI document (utoipa) and Swagger UI.
 
-use crate::routes::callcenter::{callers, calls, chats, files, knowledge, reports, twilio};
+use crate::routes::callcenter::{ai, callers, calls, chats, files, knowledge, reports, twilio};
 use crate::routes::management::{auth as cims_auth, catalog, crm as cims_crm};
 use crate::routes::v1::{activities, analytics, auth as v1_auth, customers, deals};
 use crate::routes::{auth, health, system_users};
@@ -28,7 +28,8 @@ use utoipa::{Modify, OpenApi};
         callers::list, callers::get, callers::create, callers::update, callers::get_context, callers::put_context,
         twilio::token,
         calls::list, calls::get, calls::voip_list, calls::start, calls::delete_history, calls::twilio_status,
-        chats::list, chats::get, reports::dashboard, reports::statistics, reports::analytics,
+        chats::list, chats::get, ai::close_chat, ai::chat, ai::stream, ai::call_start, ai::call_transcript, ai::call_end,
+        reports::dashboard, reports::statistics, reports::analytics,
         files::upload, files::list, files::download, files::delete,
         auth::login, auth::login_slash, auth::refresh, auth::register, auth::profile,
         system_users::list, system_users::create, system_users::get, system_users::replace, system_users::patch, system_users::deactivate,

@@ -188,7 +188,7 @@ pub async fn seed_callcenter(
         callers::Entity::insert(callers::ActiveModel {
             id: Set(id.clone()),
             full_name: Set(name.clone()),
-            phone: Set(phone.clone()),
+            phone: Set(Some(phone.clone())),
             email: Set(Some(format!("caller{}@demo.example", k + 1))),
             region: Set(Some(REGIONS[rng.random_range(0..REGIONS.len())].to_string())),
             language: Set(Some(weighted(&mut rng, &[("uz", 70), ("ru", 25), ("en", 5)]).to_string())),

@@ -51,6 +51,15 @@ pub struct RawSettings {
     pub twilio_api_base: String,
     pub public_base_url: String,
     pub upload_max_bytes: usize,
+    pub llm_base_url: String,
+    pub llm_api_key: String,
+    pub llm_model: String,
+    pub llm_connect_timeout_secs: u64,
+    pub llm_timeout_secs: u64,
+    pub llm_retries: u32,
+    pub llm_retry_backoff_ms: u64,
+    pub llm_max_tokens: u32,
+    pub voice_budget_ms: u64,
     pub log_level: String,
     pub log_format: String,
 }
@@ -136,7 +145,19 @@ impl Settings {
         if raw.upload_max_bytes == 0 {
             return Err(SettingsError("UPLOAD_MAX_BYTES must be at least 1".into()));
         }
-        for (key, url) in [("PUBLIC_BASE_URL", &raw.public_base_url), ("TWILIO_API_BASE", &raw.twilio_api_base)] {
+        if raw.llm_timeout_secs == 0 || raw.llm_connect_timeout_secs == 0 || raw.voice_budget_ms == 0 {
+            return Err(SettingsError(
+                "LLM_TIMEOUT_SECS, LLM_CONNECT_TIMEOUT_SECS and VOICE_BUDGET_MS must be at least 1".into(),
+            ));
+        }
+        if raw.llm_retries > 10 || raw.llm_max_tokens == 0 {
+            return Err(SettingsError("LLM_RETRIES must be at most 10 and LLM_MAX_TOKENS at least 1".into()));
+        }
+        for (key, url) in [
+            ("PUBLIC_BASE_URL", &raw.public_base_url),
+            ("TWILIO_API_BASE", &raw.twilio_api_base),
+            ("LLM_BASE_URL", &raw.llm_base_url),
+        ] {
             if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
                 return Err(SettingsError(format!("{key} must be an http(s) URL, not '{url}'")));
             }

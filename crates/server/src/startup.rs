@@ -1,12 +1,14 @@
 //! From settings to a running server: database, migrations, services, HTTP.
 
-use crate::settings::{Settings, redact};
+use crate::settings::{RawSettings, Settings, redact};
 use actix_web::HttpServer;
 use actix_web::dev::ServerHandle;
 use async_trait::async_trait;
+use callcenter_core::ports::LanguageModel;
 use callcenter_core::{CallcenterPorts, CallcenterService};
 use crm_core::{CrmPorts, CrmService};
 use http_api::{AppState, CorsPolicy, HealthProbe, HttpSettings, RateLimiter, RateLimits};
+use llm::{LlmSettings, OpenAiCompatible};
 use management_core::auth::AuthPorts;
 use management_core::throttle::ThrottlePolicy;
 use management_core::{AssignmentService, AuthConfig, AuthService, CatalogService, NewUser, UserAdminService};
@@ -20,6 +22,25 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 use telephony::{TwilioCalls, TwilioCredentials, TwilioVoiceSettings, TwilioVoiceTokens};
+
+/// The model client when `LLM_BASE_URL` is set; without it the offline assistant answers.
+fn language_model(raw: &RawSettings) -> Result<Option<Arc<dyn LanguageModel>>, StartupError> {
+    if raw.llm_base_url.trim().is_empty() {
+        return Ok(None);
+    }
+    let client = OpenAiCompatible::new(LlmSettings {
+        base_url: raw.llm_base_url.trim().to_string(),
+        api_key: Some(raw.llm_api_key.clone()).filter(|k| !k.is_empty()),
+        model: raw.llm_model.clone(),
+        connect_timeout: Duration::from_secs(raw.llm_connect_timeout_secs),
+        timeout: Duration::from_secs(raw.llm_timeout_secs),
+        retries: raw.llm_retries,
+        backoff: Duration::from_millis(raw.llm_retry_backoff_ms),
+        max_tokens: raw.llm_max_tokens,
+    })
+    .map_err(|e| StartupError::Other(e.to_string()))?;
+    Ok(Some(Arc::new(client)))
+}
 
 /// Start-up failures, each with a message for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -136,6 +157,8 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
             },
             settings.twilio_token_ttl.num_seconds(),
         )),
+        model: language_model(raw)?,
+        voice_budget: Duration::from_millis(raw.voice_budget_ms),
     }));
     Ok(Services {
         db,

@@ -60,6 +60,7 @@ impl CallcenterService {
                 model: Some(call.model.clone()),
                 prompt: call.prompt.clone(),
                 options: Some(call.options),
+                ai_session: false,
             })
             .await?;
         let outcome = self.ports.telephony.place_call(&record.id, &call).await;
@@ -70,6 +71,7 @@ impl CallcenterService {
             duration_sec: None,
             recording_url: None,
             at: Utc::now(),
+            analysis: None,
         };
         let updated = self.ports.calls.progress(Some(record.id.clone()), progress).await?;
         outcome?;
@@ -133,6 +135,7 @@ mod tests {
             tags: vec![],
             topic: None,
             escalated: false,
+            session_id: None,
         }
     }
 
@@ -169,7 +172,7 @@ mod tests {
                 Ok(Caller {
                     id: "u_1".into(),
                     full_name: phone.into(),
-                    phone: phone.into(),
+                    phone: Some(phone.into()),
                     email: None,
                     region: None,
                     language: None,

@@ -6,13 +6,15 @@ use crate::error::{CallcenterError, Result};
 use crate::knowledge::{Qa, QaInput, Topic, topic_name};
 use crate::memory::AiContext;
 use crate::ports::{
-    CallRepository, CallerRepository, ChatRepository, DocumentRepository, QaRepository, ReportRepository, Telephony,
-    TopicRepository, VoiceToken, VoiceTokenIssuer,
+    CallRepository, CallerRepository, ChatRepository, DocumentRepository, LanguageModel, QaRepository,
+    ReportRepository, Telephony, TopicRepository, VoiceToken, VoiceTokenIssuer,
 };
 use kernel::{Page, PageRequest};
 use management_core::{Permission, Principal};
 use std::sync::Arc;
+use std::time::Duration;
 
+mod ai;
 mod calls;
 mod chats;
 mod documents;
@@ -30,7 +32,13 @@ pub struct CallcenterPorts {
     pub documents: Arc<dyn DocumentRepository>,
     pub voice_tokens: Arc<dyn VoiceTokenIssuer>,
     pub telephony: Arc<dyn Telephony>,
+    /// The language model; `None` answers with the offline assistant.
+    pub model: Option<Arc<dyn LanguageModel>>,
+    /// How long a live call waits for the model before answering offline.
+    pub voice_budget: Duration,
 }
+
+pub use ai::{AiCallInput, AiCallStarted, AiChatInput, AiChatReply, TranscriptReply, UserContextInput};
 
 /// Call-center use cases.
 pub struct CallcenterService {
@@ -195,6 +203,8 @@ pub(crate) mod tests {
             documents: Arc::new(MockDocumentRepository::new()),
             voice_tokens: Arc::new(MockVoiceTokenIssuer::new()),
             telephony: Arc::new(MockTelephony::new()),
+            model: None,
+            voice_budget: Duration::from_secs(3),
         }
     }
 

@@ -9,7 +9,7 @@ pub struct Model {
     pub id: String,
     pub full_name: String,
     #[sea_orm(unique)]
-    pub phone: String,
+    pub phone: Option<String>,
     pub email: Option<String>,
     pub region: Option<String>,
     pub language: Option<String>,

@@ -26,6 +26,40 @@ impl SqlCallers {
     pub fn new(db: DatabaseConnection) -> Self {
         SqlCallers { db }
     }
+
+    async fn insert_as(&self, id: String, f: CallerFields) -> Result<Caller> {
+        let now = Utc::now();
+        let customer_id = match &f.phone {
+            Some(phone) => customer_with_phone(&self.db, phone).await?,
+            None => None,
+        };
+        let mut model = callers::Model {
+            id,
+            full_name: f.full_name.unwrap_or_default(),
+            customer_id,
+            phone: f.phone,
+            email: f.email.flatten(),
+            region: f.region.flatten(),
+            language: f.language.flatten(),
+            search_text: String::new(),
+            ai_context: "{}".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        model.search_text = search_text(&model);
+        let active: callers::ActiveModel = model.into();
+        callers::Entity::insert(active.reset_all())
+            .exec_with_returning(&self.db)
+            .await
+            .map(to_caller)
+            .map_err(conflict_or_internal)
+    }
+
+    /// Whether no caller has the phone of `f`.
+    async fn phone_is_free(&self, f: &CallerFields) -> Result<bool> {
+        let taken = callers::Entity::find().filter(callers::Column::Phone.eq(f.phone.clone())).count(&self.db).await;
+        Ok(taken.map_err(cc)? == 0)
+    }
 }
 
 fn to_caller(m: callers::Model) -> Caller {
@@ -42,7 +76,8 @@ fn to_caller(m: callers::Model) -> Caller {
 }
 
 fn search_text(m: &callers::Model) -> String {
-    format!("{} {} {}", m.full_name, m.phone, m.email.as_deref().unwrap_or_default()).to_lowercase()
+    let (phone, email) = (m.phone.as_deref().unwrap_or_default(), m.email.as_deref().unwrap_or_default());
+    format!("{} {phone} {email}", m.full_name).to_lowercase()
 }
 
 fn conflict_or_internal(e: sea_orm::DbErr) -> CallcenterError {
@@ -113,28 +148,24 @@ impl CallerRepository for SqlCallers {
     }
 
     async fn insert(&self, f: CallerFields) -> Result<Caller> {
-        let phone = f.phone.unwrap_or_default();
-        let now = Utc::now();
-        let mut model = callers::Model {
-            id: random_id(CALLER_PREFIX),
-            full_name: f.full_name.unwrap_or_default(),
-            customer_id: customer_with_phone(&self.db, &phone).await?,
-            phone,
-            email: f.email.flatten(),
-            region: f.region.flatten(),
-            language: f.language.flatten(),
-            search_text: String::new(),
-            ai_context: "{}".into(),
-            created_at: now,
-            updated_at: now,
-        };
-        model.search_text = search_text(&model);
-        let active: callers::ActiveModel = model.into();
-        callers::Entity::insert(active.reset_all())
-            .exec_with_returning(&self.db)
-            .await
-            .map(to_caller)
-            .map_err(conflict_or_internal)
+        self.insert_as(random_id(CALLER_PREFIX), f).await
+    }
+
+    async fn ensure(&self, id: &str, mut f: CallerFields) -> Result<Caller> {
+        loop {
+            if let Some(found) = self.get(id).await? {
+                return Ok(found);
+            }
+            match self.insert_as(id.to_string(), f.clone()).await {
+                // The phone belongs to another caller: this one is stored without it.
+                Err(CallcenterError::Conflict(_)) if f.phone.is_some() && !self.phone_is_free(&f).await? => {
+                    f.phone = None
+                }
+                // Created meanwhile by a concurrent request: read it on the next round.
+                Err(CallcenterError::Conflict(_)) if f.phone.is_none() => {}
+                other => return other,
+            }
+        }
     }
 
     async fn find_or_create(&self, phone: &str, name: Option<String>) -> Result<Caller> {
@@ -189,7 +220,7 @@ impl CallerRepository for SqlCallers {
         }
         if let Some(v) = f.phone {
             next.customer_id = customer_with_phone(&self.db, &v).await?;
-            next.phone = v;
+            next.phone = Some(v);
         }
         if let Some(v) = f.email {
             next.email = v;

@@ -21,6 +21,8 @@ use sea_orm::{
 
 /// Prefix of call ids.
 pub const CALL_PREFIX: &str = "call_";
+/// Prefix of assistant session ids.
+pub const SESSION_PREFIX: &str = "session_";
 
 /// [`CallRepository`] over `calls`.
 #[derive(Clone)]
@@ -61,6 +63,7 @@ pub fn to_call(m: calls::Model) -> Call {
         ai_summary: m.ai_summary,
         topic: m.topic,
         escalated: m.escalated,
+        session_id: m.session_id,
     }
 }
 
@@ -116,6 +119,12 @@ fn apply(row: &mut calls::Model, p: &CallProgress) -> bool {
         return false;
     };
     row.status = next.as_str().to_string();
+    if let Some(a) = &p.analysis {
+        row.ai_summary = a.summary.clone();
+        row.sentiment = a.sentiment.as_str().into();
+        row.tags = tags_json(&a.tags);
+        row.topic = Some(a.topic.clone());
+    }
     row.ended_at = Some(p.at);
     row.duration_sec = match next {
         CallStatus::Completed => p.duration_sec.or(Some(std::cmp::max((p.at - row.started_at).num_seconds(), 0))),
@@ -170,7 +179,7 @@ impl CallRepository for SqlCalls {
             prompt: c.prompt,
             options,
             provider_sid: None,
-            session_id: None,
+            session_id: c.ai_session.then(|| random_id(SESSION_PREFIX)),
             search_text: String::new(),
             created_at: now,
             updated_at: now,
@@ -189,6 +198,9 @@ impl CallRepository for SqlCalls {
         };
         let Some(mut row) = q.lock_exclusive().one(&txn).await.map_err(cc)? else { return Ok(None) };
         let finished = apply(&mut row, &p);
+        if finished && p.analysis.is_some() {
+            row.search_text = call_search_text(&row, &caller_name(&txn, &row.caller_id).await?);
+        }
         row.updated_at = Utc::now();
         let active: calls::ActiveModel = row.into();
         let stored = to_call(active.reset_all().update(&txn).await.map_err(|e| {
@@ -225,6 +237,24 @@ impl CallRepository for SqlCalls {
         }
         txn.commit().await.map_err(cc)?;
         Ok(Some(stored))
+    }
+
+    async fn append_transcript(&self, id: &str, text: String, escalate: bool) -> Result<Option<Call>> {
+        let txn = begin_write(&self.db).await.map_err(cc)?;
+        let Some(mut row) = calls::Entity::find_by_id(id.to_string()).lock_exclusive().one(&txn).await.map_err(cc)?
+        else {
+            return Ok(None);
+        };
+        if !row.transcript.is_empty() {
+            row.transcript.push('\n');
+        }
+        row.transcript.push_str(text.trim());
+        row.escalated |= escalate;
+        row.updated_at = Utc::now();
+        let active: calls::ActiveModel = row.into();
+        let stored = active.reset_all().update(&txn).await.map_err(cc)?;
+        txn.commit().await.map_err(cc)?;
+        Ok(Some(to_call(stored)))
     }
 
     async fn delete_by_number(&self, number: &str) -> Result<u64> {

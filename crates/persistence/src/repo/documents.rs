@@ -3,12 +3,16 @@
 
 use crate::entity::documents;
 use crate::error::cc;
+use crate::repo::like_pattern;
 use async_trait::async_trait;
 use callcenter_core::Result;
 use callcenter_core::document::{Document, NewDocument};
 use callcenter_core::ports::DocumentRepository;
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder, QuerySelect, Set};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 /// [`DocumentRepository`] over `documents`.
 #[derive(Clone)]
@@ -68,5 +72,24 @@ impl DocumentRepository for SqlDocuments {
 
     async fn delete(&self, id: i64) -> Result<bool> {
         Ok(documents::Entity::delete_by_id(id).exec(&self.db).await.map_err(cc)?.rows_affected > 0)
+    }
+
+    async fn matching(&self, terms: Vec<String>, limit: u64) -> Result<Vec<(String, String)>> {
+        use documents::Column as C;
+        let any = terms.iter().fold(Condition::any(), |c, t| {
+            c.add(Expr::expr(Func::lower(Expr::col(C::Text))).like(LikeExpr::new(like_pattern(t)).escape('\\')))
+        });
+        let rows: Vec<(String, Option<String>)> = documents::Entity::find()
+            .select_only()
+            .columns([C::Name, C::Text])
+            .filter(C::Text.is_not_null())
+            .filter(any)
+            .order_by_desc(C::CreatedAt)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(cc)?;
+        Ok(rows.into_iter().map(|(name, text)| (name, text.unwrap_or_default())).collect())
     }
 }

@@ -9,8 +9,10 @@ use callcenter_core::ports::{QaRepository, TopicRepository};
 use callcenter_core::{CallcenterError, Result};
 use chrono::Utc;
 use kernel::{Page, PageRequest};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 /// [`QaRepository`] and [`TopicRepository`] over `qa_entries` and `topics`.
@@ -54,6 +56,25 @@ impl QaRepository for SqlKnowledge {
 
     async fn get(&self, id: i64) -> Result<Option<Qa>> {
         Ok(qa_entries::Entity::find_by_id(id).one(&self.db).await.map_err(cc)?.map(to_qa))
+    }
+
+    async fn candidates(&self, terms: Vec<String>, limit: u64) -> Result<Vec<Qa>> {
+        let matches = |t: &String| contains(qa_entries::Column::SearchText, t);
+        let Some(hits) =
+            terms.iter().map(|t| -> Expr { Expr::case(matches(t), 1).finally(0).into() }).reduce(|a, b| a.add(b))
+        else {
+            return Ok(Vec::new());
+        };
+        let any = terms.iter().fold(Condition::any(), |c, t| c.add(matches(t)));
+        let rows = qa_entries::Entity::find()
+            .filter(any)
+            .order_by(hits, Order::Desc)
+            .order_by_desc(qa_entries::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(cc)?;
+        Ok(rows.into_iter().map(to_qa).collect())
     }
 
     async fn insert(&self, title: String, answer: String) -> Result<Qa> {
@@ -118,5 +139,21 @@ impl TopicRepository for SqlKnowledge {
 
     async fn delete(&self, id: i64) -> Result<bool> {
         Ok(topics::Entity::delete_by_id(id).exec(&self.db).await.map_err(cc)?.rows_affected == 1)
+    }
+
+    async fn find_or_create(&self, name: String) -> Result<Topic> {
+        let by_key = || topics::Entity::find().filter(topics::Column::NameKey.eq(name.to_lowercase())).one(&self.db);
+        if let Some(t) = by_key().await.map_err(cc)? {
+            return Ok(Topic { id: t.id, name: t.name });
+        }
+        match TopicRepository::insert(self, name.clone()).await {
+            // Created meanwhile by a concurrent request.
+            Err(CallcenterError::Conflict(_)) => by_key()
+                .await
+                .map_err(cc)?
+                .map(|t| Topic { id: t.id, name: t.name })
+                .ok_or_else(|| cc(sea_orm::DbErr::RecordNotFound(name))),
+            other => other,
+        }
     }
 }

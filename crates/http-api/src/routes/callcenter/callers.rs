@@ -50,7 +50,7 @@ impl From<Caller> for CallerDto {
         CallerDto {
             id: c.id,
             full_name: c.full_name,
-            phone: c.phone,
+            phone: c.phone.unwrap_or_default(),
             email: c.email,
             region: c.region,
             language: c.language,

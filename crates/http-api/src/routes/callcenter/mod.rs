@@ -1,6 +1,7 @@
 //! The AI call-center operator frontend's back office under `/api` (`callcenter-*.md`):
 //! bare JSON; errors `{"error","message","code","details"}`.
 
+pub mod ai;
 pub mod callers;
 pub mod calls;
 pub mod chats;
@@ -23,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     reports::configure(cfg);
     files::configure(cfg);
     twilio::configure(cfg);
+    ai::configure(cfg);
 }
 
 /// `page` (from 1) and `pageSize` (default and most: 1000) of the bare-array lists.

@@ -1,0 +1,441 @@
+//! The assistant: `/api/ai/chat` (and its WebSocket stream), `/api/ai/call/…` for live AI
+//! calls, and `/api/chats/{id}/close`.
+
+use super::calls::CallDto;
+use super::chats::ChatDto;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Auth, UploadLimit, bearer_token};
+use crate::lenient;
+use crate::state::AppState;
+use actix_multipart::Multipart;
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{HttpRequest, HttpResponse, web};
+use actix_ws::{AggregatedMessage, Session};
+use callcenter_core::service::{AiCallInput, AiChatInput, UserContextInput};
+use futures_util::StreamExt;
+use management_core::Principal;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use std::time::{Duration, Instant};
+use utoipa::ToSchema;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/api/ai/chat").route(web::post().to(chat)))
+        .service(web::resource("/api/ai/chat/{chatId}/stream").route(web::get().to(stream)))
+        .service(web::resource("/api/ai/call/start").route(web::post().to(call_start)))
+        .service(web::resource("/api/ai/call/{callId}/transcript").route(web::post().to(call_transcript)))
+        .service(web::resource("/api/ai/call/{callId}/end").route(web::post().to(call_end)))
+        .service(web::resource("/api/chats/{id}/close").route(web::post().to(close_chat)));
+}
+
+/// What the client knows about the caller.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct UserContextBody {
+    pub name: Option<String>,
+    /// Any common format.
+    pub phone: Option<String>,
+    /// `uz`, `ru` or `en`.
+    pub language: Option<String>,
+}
+
+/// A caller's chat message.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct AiChatBody {
+    /// Absent or unknown: a new chat.
+    pub chat_id: Option<String>,
+    /// `u_…`; an unknown one creates the caller.
+    pub user_id: String,
+    /// 1 to 4000 characters.
+    pub message: String,
+    pub user_context: Option<UserContextBody>,
+}
+
+fn text(obj: &Map<String, Value>, field: &str) -> ApiResult<Option<String>> {
+    Ok(lenient::text(field, obj.get(field))?.flatten())
+}
+
+fn user_context(obj: &Map<String, Value>) -> ApiResult<Option<UserContextInput>> {
+    match obj.get("userContext") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(c)) => Ok(Some(UserContextInput {
+            name: text(c, "name")?,
+            phone: text(c, "phone")?,
+            language: text(c, "language")?,
+        })),
+        Some(_) => Err(ApiError::field("userContext", "userContext must be an object.")),
+    }
+}
+
+fn chat_input(body: &Value) -> ApiResult<AiChatInput> {
+    let obj = lenient::object(body)?;
+    Ok(AiChatInput {
+        chat_id: text(obj, "chatId")?,
+        user_id: text(obj, "userId")?,
+        message: text(obj, "message")?,
+        user_context: user_context(obj)?,
+    })
+}
+
+#[utoipa::path(operation_id = "ai_chat", post, path = "/api/ai/chat", tag = "callcenter", request_body = AiChatBody, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`{messageId, chatId, response, contextUpdated, suggestedActions}`; both messages are stored"),
+        (status = 400, description = "userId, message or userContext invalid"),
+        (status = 403, description = "callcenter.write needed, or the chat belongs to another user"),
+    ))]
+pub async fn chat(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
+    let reply = state.callcenter.ai_chat(&auth.0, chat_input(&body)?, None).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "messageId": reply.message_id,
+        "chatId": reply.chat_id,
+        "response": reply.response,
+        "contextUpdated": reply.context_updated,
+        "suggestedActions": reply.suggested_actions,
+    })))
+}
+
+/// The start of a live AI call.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct AiCallBody {
+    /// `u_…`, when the caller is known.
+    pub user_id: Option<String>,
+    pub phone_number: String,
+    /// `inbound` (default) or `outbound`.
+    pub direction: Option<String>,
+    pub user_context: Option<UserContextBody>,
+}
+
+#[utoipa::path(operation_id = "ai_call_start", post, path = "/api/ai/call/start", tag = "callcenter", request_body = AiCallBody, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`{callId, sessionId, aiGreeting, contextLoaded}`; the call is recorded as processing"),
+        (status = 400, description = "phoneNumber missing or not a phone number, unknown direction"),
+        (status = 403, description = "callcenter.write needed"),
+    ))]
+pub async fn call_start(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
+    let obj = lenient::object(&body)?;
+    let input = AiCallInput {
+        user_id: text(obj, "userId")?,
+        phone_number: text(obj, "phoneNumber")?,
+        direction: text(obj, "direction")?,
+        user_context: user_context(obj)?,
+    };
+    let started = state.callcenter.start_ai_call(&auth.0, input).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "callId": started.call.id,
+        "sessionId": started.session_id,
+        "aiGreeting": started.greeting,
+        "contextLoaded": started.context_loaded,
+    })))
+}
+
+/// A chunk of a live call's transcript (JSON, or multipart with `sessionId`, `transcript`
+/// and an optional `audio` file).
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct TranscriptBody {
+    pub session_id: String,
+    /// `Speaker: text` lines (`User:`/`Operator:`/`AI:`); plain text counts as the caller's.
+    pub transcript: String,
+    /// Base64 audio; accepted, not stored.
+    pub audio_chunk: Option<String>,
+}
+
+/// The `sessionId` and `transcript` fields of a multipart chunk; the audio is read within
+/// the upload limit and not kept.
+async fn multipart_chunk(mut form: Multipart, limit: usize) -> ApiResult<(Option<String>, Option<String>)> {
+    let malformed = |e: actix_multipart::MultipartError| ApiError::validation(format!("Malformed multipart body: {e}"));
+    let (mut session, mut transcript, mut read) = (None, None, 0usize);
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(malformed)?;
+        let name = field.name().unwrap_or_default().to_string();
+        let mut data = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(malformed)?;
+            read += chunk.len();
+            if read > limit {
+                return Err(ApiError::too_large(format!("The body is larger than the limit of {limit} bytes.")));
+            }
+            if name != "audio" {
+                data.extend_from_slice(&chunk);
+            }
+        }
+        let value =
+            || String::from_utf8(data).map_err(|_| ApiError::field(&name, format!("{name} must be UTF-8 text.")));
+        match name.as_str() {
+            "sessionId" => session = Some(value()?),
+            "transcript" => transcript = Some(value()?),
+            _ => {}
+        }
+    }
+    Ok((session, transcript))
+}
+
+#[utoipa::path(operation_id = "ai_call_transcript", post, path = "/api/ai/call/{callId}/transcript", tag = "callcenter", params(("callId" = String, Path)),
+    request_body = TranscriptBody, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`{aiResponse, suggestedActions, shouldTransfer, sentiment}`; the chunk and the answer are appended to the call"),
+        (status = 400, description = "sessionId or transcript missing"),
+        (status = 403, description = "sessionId does not match the call"),
+        (status = 404, description = "No such call"),
+        (status = 409, description = "The call is already over"),
+    ))]
+pub async fn call_transcript(
+    auth: Auth,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    limit: web::Data<UploadLimit>,
+    call_id: web::Path<String>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let (session, transcript) = if content_type.to_ascii_lowercase().starts_with("multipart/form-data") {
+        multipart_chunk(Multipart::new(req.headers(), payload), limit.0).await?
+    } else {
+        let body = read_json(payload, limit.0).await?;
+        let obj = lenient::object(&body)?;
+        (text(obj, "sessionId")?, text(obj, "transcript")?)
+    };
+    let reply = state.callcenter.call_transcript(&auth.0, &call_id, session.as_deref(), transcript.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "aiResponse": reply.response,
+        "suggestedActions": reply.suggested_actions,
+        "shouldTransfer": reply.should_transfer,
+        "sentiment": reply.sentiment.as_str(),
+    })))
+}
+
+/// A JSON body read within `limit` bytes.
+async fn read_json(mut payload: web::Payload, limit: usize) -> ApiResult<Value> {
+    let mut data = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::validation(format!("Unreadable body: {e}")))?;
+        if data.len() + chunk.len() > limit {
+            return Err(ApiError::too_large(format!("The body is larger than the limit of {limit} bytes.")));
+        }
+        data.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&data).map_err(|e| ApiError::validation(format!("Invalid JSON body: {e}")))
+}
+
+/// The end of a live AI call.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct CallEndBody {
+    /// Checked against the call when given.
+    pub session_id: Option<String>,
+}
+
+#[utoipa::path(operation_id = "ai_call_end", post, path = "/api/ai/call/{callId}/end", tag = "callcenter", params(("callId" = String, Path)),
+    request_body = CallEndBody, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The completed call with duration, aiSummary, sentiment, tags and topic", body = CallDto),
+        (status = 403, description = "sessionId does not match the call"),
+        (status = 404, description = "No such call"),
+        (status = 409, description = "The call is already over"),
+    ))]
+pub async fn call_end(
+    auth: Auth,
+    state: web::Data<AppState>,
+    call_id: web::Path<String>,
+    body: Option<web::Json<Value>>,
+) -> ApiResult<HttpResponse> {
+    let session = match body.as_deref() {
+        Some(Value::Object(obj)) => text(obj, "sessionId")?,
+        None | Some(Value::Null) => None,
+        Some(_) => return Err(ApiError::validation("The request body must be a JSON object.")),
+    };
+    let call = state.callcenter.end_ai_call(&auth.0, &call_id, session.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(CallDto::from(call)))
+}
+
+/// How a chat is closed.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct CloseChatBody {
+    /// `resolved` or `escalated`.
+    pub status: String,
+}
+
+#[utoipa::path(operation_id = "cc_chats_close", post, path = "/api/chats/{id}/close", tag = "callcenter", params(("id" = String, Path)),
+    request_body = CloseChatBody, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The closed chat with aiSummary, sentiment, tags and topic", body = ChatDto),
+        (status = 400, description = "status is not resolved or escalated"),
+        (status = 404, description = "No such chat"),
+    ))]
+pub async fn close_chat(
+    auth: Auth,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let status = text(lenient::object(&body)?, "status")?;
+    let chat = state.callcenter.close_chat(&auth.0, &id, status.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(ChatDto::from(chat)))
+}
+
+/// Pings go out this often on an idle stream.
+const PING_EVERY: Duration = Duration::from_secs(15);
+/// A stream that has not been heard from (not even a pong) this long is closed.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// The largest client frame.
+const MAX_FRAME: usize = 64 * 1024;
+
+#[utoipa::path(operation_id = "ai_chat_stream", get, path = "/api/ai/chat/{chatId}/stream", tag = "callcenter", params(("chatId" = String, Path), ("token" = Option<String>, Query, description = "The access token, for clients that cannot send a header")),
+    description = "WebSocket. Client: `{type:\"message\", text, userId?}` (userId starts a chat when chatId is unknown). Server: `{type:\"ai_delta\", text}` pieces, then `{type:\"ai_response\", text, messageId, chatId}`; bad frames get `{type:\"error\", message}`. Idle connections are pinged every 15 s and closed after 60 s.",
+    security(("bearer" = [])),
+    responses((status = 101, description = "Switching to WebSocket"), (status = 401, description = "No valid token")))]
+pub async fn stream(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    chat_id: web::Path<String>,
+    body: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let token = bearer_token(&req).or_else(|| {
+        web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+            .ok()
+            .and_then(|q| q.iter().find(|(k, _)| k == "token").map(|(_, v)| v.clone()))
+    });
+    let token =
+        token.ok_or_else(|| ApiError::unauthorized("Authentication required: send ?token= or a Bearer header"))?;
+    let principal = state.auth.authenticate(&token).await?;
+    let (response, session, messages) =
+        actix_ws::handle(&req, body).map_err(|e| ApiError::validation(format!("Not a WebSocket request: {e}")))?;
+    let messages = messages.max_frame_size(MAX_FRAME).aggregate_continuations().max_continuation_size(MAX_FRAME);
+    actix_web::rt::spawn(converse(state.into_inner(), principal, chat_id.into_inner(), session, messages));
+    Ok(response)
+}
+
+/// A client frame.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClientFrame {
+    #[serde(rename = "type")]
+    kind: String,
+    text: Option<String>,
+    user_id: Option<String>,
+}
+
+async fn send(session: &mut Session, frame: Value) -> bool {
+    session.text(frame.to_string()).await.is_ok()
+}
+
+/// Serves one stream until the client leaves or goes idle.
+async fn converse(
+    state: std::sync::Arc<AppState>,
+    principal: Principal,
+    mut chat_id: String,
+    mut session: Session,
+    mut messages: actix_ws::AggregatedMessageStream,
+) {
+    let mut heard = Instant::now();
+    let mut ping = tokio::time::interval(PING_EVERY);
+    let mut user_id: Option<String> = None;
+    loop {
+        let message = tokio::select! {
+            m = messages.next() => m,
+            _ = ping.tick() => {
+                if heard.elapsed() > IDLE_TIMEOUT || session.ping(b"").await.is_err() {
+                    break;
+                }
+                continue;
+            }
+        };
+        let text = match message {
+            Some(Ok(AggregatedMessage::Text(text))) => text,
+            Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                heard = Instant::now();
+                if session.pong(&bytes).await.is_err() {
+                    break;
+                }
+                continue;
+            }
+            Some(Ok(AggregatedMessage::Pong(_))) => {
+                heard = Instant::now();
+                continue;
+            }
+            Some(Ok(AggregatedMessage::Binary(_))) => {
+                heard = Instant::now();
+                if !send(&mut session, json!({"type": "error", "message": "Send JSON text frames."})).await {
+                    break;
+                }
+                continue;
+            }
+            Some(Ok(AggregatedMessage::Close(_))) | None => break,
+            Some(Err(e)) => {
+                let _ = send(&mut session, json!({"type": "error", "message": format!("Bad frame: {e}")})).await;
+                break;
+            }
+        };
+        heard = Instant::now();
+        let frame = match serde_json::from_str::<ClientFrame>(&text) {
+            Ok(f) if f.kind == "message" => f,
+            Ok(f) => {
+                let m = format!("Unknown frame type '{}': send {{\"type\":\"message\",\"text\":\"…\"}}.", f.kind);
+                if !send(&mut session, json!({"type": "error", "message": m})).await {
+                    break;
+                }
+                continue;
+            }
+            Err(e) => {
+                if !send(&mut session, json!({"type": "error", "message": format!("Malformed frame: {e}")})).await {
+                    break;
+                }
+                continue;
+            }
+        };
+        if user_id.is_none() {
+            user_id = match frame.user_id.clone() {
+                Some(u) => Some(u),
+                None => state.callcenter.chat(&principal, &chat_id).await.ok().map(|c| c.caller_id),
+            };
+        }
+        let Some(user) = frame.user_id.or_else(|| user_id.clone()) else {
+            let m = "Unknown chat: send userId with the first message to start one.";
+            if !send(&mut session, json!({"type": "error", "message": m})).await {
+                break;
+            }
+            continue;
+        };
+        let input = AiChatInput {
+            chat_id: Some(chat_id.clone()),
+            user_id: Some(user),
+            message: frame.text,
+            user_context: None,
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let reply = state.callcenter.ai_chat(&principal, input, Some(Box::new(move |piece| drop(tx.send(piece)))));
+        tokio::pin!(reply);
+        let outcome = loop {
+            tokio::select! {
+                Some(piece) = rx.recv() => {
+                    if !send(&mut session, json!({"type": "ai_delta", "text": piece})).await {
+                        return;
+                    }
+                }
+                outcome = &mut reply => break outcome,
+            }
+        };
+        while let Ok(piece) = rx.try_recv() {
+            let _ = send(&mut session, json!({"type": "ai_delta", "text": piece})).await;
+        }
+        let frame = match outcome {
+            Ok(r) => {
+                chat_id = r.chat_id.clone();
+                json!({"type": "ai_response", "text": r.response, "messageId": r.message_id, "chatId": r.chat_id,
+                       "contextUpdated": r.context_updated, "suggestedActions": r.suggested_actions})
+            }
+            Err(e) => json!({"type": "error", "message": e.to_string()}),
+        };
+        if !send(&mut session, frame).await {
+            return;
+        }
+    }
+    let _ = session.close(None).await;
+}

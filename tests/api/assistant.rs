@@ -1,0 +1,399 @@
+//! The assistant: `/api/ai/chat` with memory, live AI calls (`/api/ai/call/…`), chat closing,
+//! and the WebSocket stream, with the offline assistant and with a model server.
+
+use crate::support::*;
+use futures_util::{SinkExt, StreamExt};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+async fn operator(app: &TestApp) -> String {
+    let (_, email, password) = app.create_user("operator").await;
+    app.token(&email, &password).await
+}
+
+async fn knowledge(app: &TestApp, op: &str) {
+    for (title, answer) in [
+        ("Grant uchun qanday hujjatlar kerak?", "Grant uchun pasport, attestat va ariza topshiriladi."),
+        ("Kontrakt to'lovini bo'lib to'lash mumkinmi?", "Ha, kontraktni ikki qismga bo'lib to'lash mumkin."),
+        ("Imtihonlar qachon boshlanadi?", "Kirish imtihonlari 15-iyuldan boshlanadi."),
+    ] {
+        let res = app.post("/api/qa", Some(op), json!({"title": title, "answer": answer})).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    }
+    for name in ["Grantlar", "Imtihonlar"] {
+        assert_eq!(app.post("/api/topics", Some(op), json!({"name": name})).await.status, StatusCode::CREATED);
+    }
+}
+
+#[tokio::test]
+async fn a_scripted_conversation_is_remembered_across_chats_and_calls() {
+    let app = TestApp::spawn().await;
+    let op = operator(&app).await;
+    knowledge(&app, &op).await;
+
+    // A new web chat: the caller is unknown and has no phone yet.
+    let first = app
+        .post("/api/ai/chat", Some(&op), json!({"userId": "u_1737000000000", "message": "Mening ismim Moychechak"}))
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    assert_eq!(first.body["contextUpdated"], json!(true));
+    assert_eq!(
+        first.body["response"],
+        json!("Tushunarli! Sizning ismingiz Moychechak. Yaxshi, Moychechak, sizga qanday yordam bera olaman?")
+    );
+    let chat_id = first.body["chatId"].as_str().unwrap().to_string();
+    assert!(chat_id.starts_with("chat_") && first.body["messageId"].as_str().unwrap().starts_with("msg_"));
+    assert!(first.body["suggestedActions"].is_array());
+    let caller = app.get("/api/users/u_1737000000000", Some(&op)).await;
+    assert_eq!(caller.status, StatusCode::OK, "the caller was created: {}", caller.text);
+    assert_eq!(caller.body["phone"], json!(""));
+
+    // The same chat goes on: the question is answered from the knowledge base, by name.
+    let second = app
+        .post(
+            "/api/ai/chat",
+            Some(&op),
+            json!({"chatId": chat_id, "userId": "u_1737000000000", "message": "Grant uchun qanday hujjatlar kerak?",
+                   "userContext": {"phone": "+998 90 111 22 33", "language": "uz"}}),
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.text);
+    assert_eq!(second.body["chatId"], json!(chat_id));
+    assert_eq!(second.body["contextUpdated"], json!(false));
+    assert_eq!(second.body["response"], json!("Moychechak, Grant uchun pasport, attestat va ariza topshiriladi."));
+    let caller = app.get("/api/users/u_1737000000000", Some(&op)).await;
+    assert_eq!(caller.body["phone"], json!("+998901112233"), "the phone the client gave is kept");
+    assert_eq!(caller.body["language"], json!("uz"));
+    let stored = app.get(&format!("/api/chats/{chat_id}"), Some(&op)).await;
+    let messages = stored.body["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 4, "both messages of both turns are stored: {}", stored.text);
+    assert_eq!(messages[2]["role"], json!("user"));
+    assert_eq!(messages[3]["role"], json!("ai"));
+    assert!(messages.iter().all(|m| m["timestamp"].is_string()));
+
+    // Memory: the name and one history line per turn.
+    let context = app.get("/api/users/u_1737000000000/context", Some(&op)).await;
+    assert_eq!(context.body["aiContext"]["knownName"], json!("Moychechak"));
+    let history = context.body["aiContext"]["conversationHistory"].as_array().unwrap().clone();
+    assert_eq!(history.len(), 2, "{}", context.text);
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert_eq!(history[1], json!(format!("«Grant uchun qanday hujjatlar kerak?» haqida so'radi ({today})")));
+
+    // A later chat, without the name resent, is answered by name.
+    let later = app
+        .post("/api/ai/chat", Some(&op), json!({"userId": "u_1737000000000", "message": "Imtihonlar qachon?"}))
+        .await;
+    assert_ne!(later.body["chatId"], json!(chat_id), "no chatId starts a new chat");
+    assert_eq!(later.body["response"], json!("Moychechak, Kirish imtihonlari 15-iyuldan boshlanadi."));
+
+    // A live call from the same phone: greeted by name.
+    let start = app
+        .post(
+            "/api/ai/call/start",
+            Some(&op),
+            json!({"userId": "u_1737000000000", "phoneNumber": "+998901112233", "direction": "inbound"}),
+        )
+        .await;
+    assert_eq!(start.status, StatusCode::OK, "{}", start.text);
+    assert_eq!(start.body["contextLoaded"], json!(true));
+    assert_eq!(
+        start.body["aiGreeting"],
+        json!("Assalomu alaykum, Moychechak! Yana siz bilan gaplashishdan xursandman.")
+    );
+    let call_id = start.body["callId"].as_str().unwrap().to_string();
+    let session = start.body["sessionId"].as_str().unwrap().to_string();
+    let call = app.get(&format!("/api/calls/{call_id}"), Some(&op)).await;
+    assert_eq!(call.body["status"], json!("processing"));
+    assert_eq!(call.body["userId"], json!("u_1737000000000"));
+
+    let transcript = format!("/api/ai/call/{call_id}/transcript");
+    let chunk = app
+        .post(
+            &transcript,
+            Some(&op),
+            json!({"sessionId": session, "transcript": "User: Imtihonlar qachon boshlanadi? Rahmat!"}),
+        )
+        .await;
+    assert_eq!(chunk.status, StatusCode::OK, "{}", chunk.text);
+    assert_eq!(chunk.body["shouldTransfer"], json!(false));
+    assert_eq!(chunk.body["sentiment"], json!("positive"));
+    assert_eq!(chunk.body["aiResponse"], json!("Moychechak, Kirish imtihonlari 15-iyuldan boshlanadi."));
+
+    let wrong = app.post(&transcript, Some(&op), json!({"sessionId": "session_other", "transcript": "User: x"})).await;
+    assert_cc_error(&wrong, StatusCode::FORBIDDEN, "sessionId does not match this call.");
+    let missing = app.post(&transcript, Some(&op), json!({"sessionId": session})).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert!(missing.body["details"]["transcript"].is_array(), "{}", missing.text);
+
+    let transfer = app
+        .post(&transcript, Some(&op), json!({"sessionId": session, "transcript": "User: Operatorga ulang, iltimos"}))
+        .await;
+    assert_eq!(transfer.body["shouldTransfer"], json!(true), "{}", transfer.text);
+    assert!(transfer.body["suggestedActions"].as_array().unwrap().contains(&json!("Operatorga ulash")));
+
+    // The end: completed with summary, sentiment, tags and a catalog topic.
+    let end = app.post(&format!("/api/ai/call/{call_id}/end"), Some(&op), json!({"sessionId": session})).await;
+    assert_eq!(end.status, StatusCode::OK, "{}", end.text);
+    assert_eq!(end.body["status"], json!("completed"));
+    assert_eq!(end.body["topic"], json!("Imtihonlar"));
+    assert!(end.body["durationSec"].is_number());
+    assert!(end.body["aiSummary"].as_str().unwrap().contains("Imtihonlar qachon boshlanadi"), "{}", end.text);
+    assert!(end.body["tags"].as_array().unwrap().contains(&json!("operator")), "handed over: {}", end.text);
+    let stored = app.get(&format!("/api/calls/{call_id}"), Some(&op)).await;
+    let text = stored.body["transcript"].as_str().unwrap();
+    assert!(text.starts_with("AI: Assalomu alaykum, Moychechak!") && text.contains("User: Operatorga ulang"));
+    let again = app.post(&format!("/api/ai/call/{call_id}/end"), Some(&op), json!({})).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+    let late = app.post(&transcript, Some(&op), json!({"sessionId": session, "transcript": "User: hello"})).await;
+    assert_eq!(late.status, StatusCode::CONFLICT);
+
+    let stats = app.get("/api/statistics", Some(&op)).await;
+    assert_eq!(stats.body["topicsFrequency"], json!([{"topic": "Imtihonlar", "count": 1}]), "{}", stats.text);
+    let context = app.get("/api/users/u_1737000000000/context", Some(&op)).await;
+    let history = context.body["aiContext"]["conversationHistory"].as_array().unwrap();
+    assert!(history.last().unwrap().as_str().unwrap().starts_with("Qo'ng'iroq: "), "{}", context.text);
+}
+
+#[tokio::test]
+async fn chats_are_closed_with_a_summary_and_a_topic() {
+    let app = TestApp::spawn().await;
+    let op = operator(&app).await;
+    knowledge(&app, &op).await;
+    let turn = app
+        .post("/api/ai/chat", Some(&op), json!({"userId": "u_42", "message": "Grantlar haqida ma'lumot kerak"}))
+        .await;
+    let chat_id = turn.body["chatId"].as_str().unwrap().to_string();
+    let bad = app.post(&format!("/api/chats/{chat_id}/close"), Some(&op), json!({"status": "open"})).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let closed = app.post(&format!("/api/chats/{chat_id}/close"), Some(&op), json!({"status": "resolved"})).await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.text);
+    assert_eq!(closed.body["status"], json!("resolved"));
+    assert_eq!(closed.body["topic"], json!("Grantlar"));
+    assert!(closed.body["aiSummary"].as_str().unwrap().contains("Grantlar haqida ma'lumot kerak"));
+    assert_eq!(closed.body["tags"][0], json!("grantlar"));
+    let listed = app.get("/api/chats?status=resolved", Some(&op)).await;
+    assert_eq!(listed.body["total"], json!(1));
+
+    // Asking for a human escalates at once, with the same treatment.
+    let human = app
+        .post("/api/ai/chat", Some(&op), json!({"userId": "u_42", "message": "I want to talk to a human operator"}))
+        .await;
+    assert_eq!(human.status, StatusCode::OK, "{}", human.text);
+    let escalated = app.get(&format!("/api/chats/{}", human.body["chatId"].as_str().unwrap()), Some(&op)).await;
+    assert_eq!(escalated.body["status"], json!("escalated"));
+    assert_eq!(escalated.body["topic"], json!("Boshqa"), "no catalog topic matches: the catch-all is created");
+    let topics = app.get("/api/topics", Some(&op)).await;
+    assert!(topics.body.as_array().unwrap().iter().any(|t| t["name"] == json!("Boshqa")), "{}", topics.text);
+
+    // Another caller's chat is refused.
+    let other =
+        app.post("/api/ai/chat", Some(&op), json!({"chatId": chat_id, "userId": "u_43", "message": "Salom"})).await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN, "{}", other.text);
+}
+
+#[tokio::test]
+async fn bad_assistant_input_is_refused_in_the_call_center_body() {
+    let app = TestApp::spawn().await;
+    let op = operator(&app).await;
+    let res = app.post("/api/ai/chat", Some(&op), json!({"userId": "1001", "message": ""})).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body["details"]["userId"].is_array() && res.body["details"]["message"].is_array(), "{}", res.text);
+    let res = app
+        .post(
+            "/api/ai/chat",
+            Some(&op),
+            json!({"userId": "u_1", "message": "x", "userContext": {"language": "de", "phone": "12"}}),
+        )
+        .await;
+    assert!(res.body["details"]["userContext.language"].is_array(), "{}", res.text);
+    assert!(res.body["details"]["userContext.phone"].is_array(), "{}", res.text);
+    let res = app.post("/api/ai/chat", Some(&op), json!({"userId": "u_1", "message": "x".repeat(4001)})).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.get("/api/users/u_1", Some(&op)).await.status, StatusCode::NOT_FOUND, "nothing stored");
+
+    let res = app.post("/api/ai/call/start", Some(&op), json!({"phoneNumber": "12", "direction": "sideways"})).await;
+    assert!(res.body["details"]["phoneNumber"].is_array() && res.body["details"]["direction"].is_array());
+    let res =
+        app.post("/api/ai/call/call_nope/transcript", Some(&op), json!({"sessionId": "s", "transcript": "x"})).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.post("/api/ai/chat", None, json!({})).await.status, StatusCode::UNAUTHORIZED);
+    let (_, email, password) = app.create_user("financial_director").await;
+    let viewer = app.token(&email, &password).await;
+    let res = app.post("/api/ai/chat", Some(&viewer), json!({"userId": "u_1", "message": "Salom"})).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "callcenter.write needed: {}", res.text);
+}
+
+#[tokio::test]
+async fn transcript_chunks_may_come_as_multipart_with_audio() {
+    let app = TestApp::spawn().await;
+    let op = operator(&app).await;
+    let start = app.post("/api/ai/call/start", Some(&op), json!({"phoneNumber": "+998901234567"})).await;
+    assert_eq!(start.status, StatusCode::OK, "{}", start.text);
+    assert_eq!(start.body["contextLoaded"], json!(false));
+    let call_id = start.body["callId"].as_str().unwrap();
+    let session = start.body["sessionId"].as_str().unwrap();
+    let res = multipart_chunk(&app, &op, call_id, session, "User: Bu juda yomon, muammo bor", true).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.body["sentiment"], json!("negative"));
+    assert_eq!(res.body["shouldTransfer"], json!(false), "one negative turn is not a streak");
+    let res = multipart_chunk(&app, &op, call_id, session, "User: Hali ham yomon, shikoyat qilaman", false).await;
+    assert_eq!(res.body["shouldTransfer"], json!(true), "two negative turns in a row: {}", res.text);
+}
+
+/// Posts a transcript chunk as multipart, with an audio part when `audio`.
+async fn multipart_chunk(app: &TestApp, token: &str, call_id: &str, session: &str, text: &str, audio: bool) -> Resp {
+    let boundary = "----aitestboundary";
+    let field = |name: &str, value: &str| {
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+    };
+    let mut body = format!("{}{}", field("sessionId", session), field("transcript", text)).into_bytes();
+    if audio {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"chunk.webm\"\r\nContent-Type: audio/webm\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(&[0u8; 2048]);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let res = app
+        .client
+        .post(format!("{}/api/ai/call/{call_id}/transcript", app.base))
+        .bearer_auth(token)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    Resp::from(res).await
+}
+
+async fn next_json(ws: &mut (impl StreamExt<Item = tokio_tungstenite::tungstenite::Result<Message>> + Unpin)) -> Value {
+    loop {
+        match ws.next().await.expect("frame").expect("ok frame") {
+            Message::Text(t) => return serde_json::from_str(&t).unwrap(),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_websocket_streams_replies_and_reports_bad_frames() {
+    let app = TestApp::spawn().await;
+    let op = operator(&app).await;
+    knowledge(&app, &op).await;
+    let first = app.post("/api/ai/chat", Some(&op), json!({"userId": "u_7", "message": "Men Aziz"})).await;
+    let chat_id = first.body["chatId"].as_str().unwrap().to_string();
+    let url = format!("{}/api/ai/chat/{chat_id}/stream?token={op}", app.base.replace("http://", "ws://"));
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("upgrade");
+
+    ws.send(Message::text("not json")).await.unwrap();
+    let error = next_json(&mut ws).await;
+    assert_eq!(error["type"], json!("error"), "{error}");
+    ws.send(Message::text(json!({"type": "typing"}).to_string())).await.unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], json!("error"), "the connection stays open");
+
+    ws.send(Message::text(
+        json!({"type": "message", "text": "Kontrakt to'lovini bo'lib to'lash mumkinmi?"}).to_string(),
+    ))
+    .await
+    .unwrap();
+    let mut streamed = String::new();
+    let done = loop {
+        let frame = next_json(&mut ws).await;
+        match frame["type"].as_str() {
+            Some("ai_delta") => streamed.push_str(frame["text"].as_str().unwrap()),
+            Some("ai_response") => break frame,
+            _ => panic!("unexpected {frame}"),
+        }
+    };
+    assert_eq!(done["text"], json!("Aziz, Ha, kontraktni ikki qismga bo'lib to'lash mumkin."));
+    assert_eq!(streamed, done["text"].as_str().unwrap());
+    assert_eq!(done["chatId"], json!(chat_id));
+    let stored = app.get(&format!("/api/chats/{chat_id}"), Some(&op)).await;
+    let messages = stored.body["messages"].as_array().unwrap();
+    assert_eq!(messages.last().unwrap()["id"], done["messageId"]);
+    ws.close(None).await.unwrap();
+
+    let refused = tokio_tungstenite::connect_async(format!(
+        "{}/api/ai/chat/{chat_id}/stream",
+        app.base.replace("http://", "ws://")
+    ))
+    .await;
+    assert!(refused.is_err(), "no token, no stream");
+}
+
+/// A fake OpenAI-compatible server that checks the prompt and streams its answer.
+async fn model_server(answer: &str, delay_ms: u64) -> wiremock::MockServer {
+    use wiremock::matchers::{body_string_contains, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let sse = format!(
+        "data: {}\n\ndata: {}\n\ndata: [DONE]\n\n",
+        json!({"choices": [{"delta": {"content": "Model: "}}]}),
+        json!({"choices": [{"delta": {"content": answer}}]})
+    );
+    let delay = std::time::Duration::from_millis(delay_ms);
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(body_string_contains("\"stream\":true"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "text/event-stream")
+                .set_body_string(sse)
+                .set_delay(delay),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(body_string_contains("Grant uchun pasport"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(
+                    json!({"choices": [{"message": {"role": "assistant", "content": format!("Model: {answer}")}}]}),
+                )
+                .set_delay(delay),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn a_model_answers_when_configured_and_the_offline_assistant_covers_its_failures() {
+    let model = model_server("grant hujjatlari tayyor.", 0).await;
+    let base = format!("{}/v1", model.uri());
+    let app = TestApp::spawn_with(&[("llm_base_url", &base), ("voice_budget_ms", "300")]).await;
+    let op = operator(&app).await;
+    knowledge(&app, &op).await;
+    let res = app.post("/api/ai/chat", Some(&op), json!({"userId": "u_9", "message": "Grant uchun hujjatlar?"})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.body["response"], json!("Model: grant hujjatlari tayyor."), "the prompt carried the knowledge");
+    let asked = &model.received_requests().await.unwrap()[0];
+    let body: Value = serde_json::from_slice(&asked.body).unwrap();
+    assert_eq!(body["messages"][0]["role"], json!("system"));
+    assert_eq!(body["messages"].as_array().unwrap().last().unwrap()["content"], json!("Grant uchun hujjatlar?"));
+
+    // A question the fake model does not answer (404): the offline assistant answers.
+    let res = app.post("/api/ai/chat", Some(&op), json!({"userId": "u_9", "message": "Imtihonlar qachon?"})).await;
+    assert_eq!(res.body["response"], json!("Kirish imtihonlari 15-iyuldan boshlanadi."));
+
+    // A model slower than the voice budget: the live call gets the offline answer in time.
+    let slow = model_server("late", 2000).await;
+    let app = TestApp::spawn_with(&[("llm_base_url", &format!("{}/v1", slow.uri())), ("voice_budget_ms", "300")]).await;
+    let op = operator(&app).await;
+    knowledge(&app, &op).await;
+    let start = app.post("/api/ai/call/start", Some(&op), json!({"phoneNumber": "+998901234567"})).await;
+    let started = std::time::Instant::now();
+    let res = app
+        .post(
+            &format!("/api/ai/call/{}/transcript", start.body["callId"].as_str().unwrap()),
+            Some(&op),
+            json!({"sessionId": start.body["sessionId"], "transcript": "User: Grant uchun qanday hujjatlar kerak?"}),
+        )
+        .await;
+    assert_eq!(res.body["aiResponse"], json!("Grant uchun pasport, attestat va ariza topshiriladi."), "{}", res.text);
+    assert!(started.elapsed() < std::time::Duration::from_millis(1800), "the budget cut the wait");
+}
