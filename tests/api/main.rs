@@ -18,6 +18,7 @@ mod crm_summaries;
 mod health;
 mod http;
 mod management;
+mod migrations;
 mod openapi;
 mod sales_managers;
 mod users_admin;

@@ -296,6 +296,26 @@ mod tests {
         assert!(matches!(llm.complete(prompt(None), None).await, Err(CallcenterError::Unavailable(_))));
     }
 
+    /// Against a real OpenAI-compatible server (see docs/assistant.md):
+    /// `LLM_TEST_BASE_URL=http://127.0.0.1:8089/v1 cargo test -p llm -- --ignored`.
+    #[tokio::test]
+    #[ignore = "needs a model server in LLM_TEST_BASE_URL"]
+    async fn a_real_model_server_answers_whole_and_streamed() {
+        let base = std::env::var("LLM_TEST_BASE_URL").expect("LLM_TEST_BASE_URL");
+        let mut s = settings("");
+        s.base_url = base;
+        s.max_tokens = 30;
+        let llm = OpenAiCompatible::new(s).unwrap();
+        let whole = llm.complete(prompt(None), None).await.unwrap();
+        assert!(!whole.trim().is_empty());
+        let pieces = Arc::new(Mutex::new(Vec::<String>::new()));
+        let seen = pieces.clone();
+        let streamed = llm.complete(prompt(None), Some(Box::new(move |p| seen.lock().unwrap().push(p)))).await.unwrap();
+        let pieces = pieces.lock().unwrap();
+        assert!(pieces.len() > 1, "streamed in pieces: {pieces:?}");
+        assert_eq!(pieces.concat(), streamed);
+    }
+
     #[tokio::test]
     async fn a_stream_that_breaks_is_not_retried() {
         let server = MockServer::start().await;
