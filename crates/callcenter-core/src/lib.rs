@@ -15,6 +15,7 @@ pub mod memory;
 pub mod ports;
 pub mod report;
 pub mod responder;
+pub mod search;
 pub mod service;
 
 pub use error::{CallcenterError, Result};

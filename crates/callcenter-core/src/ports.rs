@@ -9,6 +9,7 @@ use crate::knowledge::{Qa, Topic};
 use crate::memory::AiContext;
 use crate::report::{Bucket, CallTotals, ChatTotals, LabelCount, TopicCount};
 use crate::responder::Analysis;
+use crate::search::KnowledgeVersion;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{Page, PageRequest};
@@ -72,9 +73,10 @@ pub trait QaRepository: Send + Sync {
     async fn insert(&self, title: String, answer: String) -> Result<Qa>;
     async fn update(&self, id: i64, title: Option<String>, answer: Option<String>) -> Result<Option<Qa>>;
     async fn delete(&self, id: i64) -> Result<bool>;
-    /// Up to `limit` entries whose title or answer contains any of `terms` (lower-case),
-    /// those containing the most terms first.
-    async fn candidates(&self, terms: Vec<String>, limit: u64) -> Result<Vec<Qa>>;
+    /// Every entry, by id (what the assistant's index is built from).
+    async fn all(&self) -> Result<Vec<Qa>>;
+    /// The table's current state, cheap to read: it changes with any insert, change or delete.
+    async fn version(&self) -> Result<KnowledgeVersion>;
 }
 
 /// Topics; names are unique case-insensitively (`Conflict` otherwise).

@@ -314,3 +314,106 @@ fn message(
         created_at: Set(at),
     }
 }
+
+const SUBJECTS: [&str; 40] = [
+    "grant",
+    "kontrakt",
+    "imtihon",
+    "yotoqxona",
+    "stipendiya",
+    "magistratura",
+    "bakalavriat",
+    "sertifikat",
+    "diplom",
+    "transkript",
+    "pasport",
+    "attestat",
+    "ariza",
+    "test",
+    "fan",
+    "kafedra",
+    "fakultet",
+    "dars jadvali",
+    "kutubxona",
+    "sport zali",
+    "amaliyot",
+    "ishga joylashish",
+    "xorijiy talaba",
+    "til kursi",
+    "IELTS",
+    "qabul",
+    "o'qishni ko'chirish",
+    "akademik ta'til",
+    "qayta topshirish",
+    "reyting",
+    "to'lov muddati",
+    "chegirma",
+    "imtiyoz",
+    "ovqatlanish",
+    "transport",
+    "tibbiy ko'rik",
+    "harbiy hisob",
+    "bitiruv",
+    "magistrlik dissertatsiyasi",
+    "onlayn ta'lim",
+];
+const ASPECTS: [&str; 25] = [
+    "qachon boshlanadi",
+    "qancha turadi",
+    "qanday hujjatlar kerak",
+    "qayerda topshiriladi",
+    "muddati qachon tugaydi",
+    "kimga murojaat qilish kerak",
+    "onlayn qilsa bo'ladimi",
+    "necha kun davom etadi",
+    "qanday natija beradi",
+    "qaysi tilda o'tadi",
+    "chet elliklar uchun qanday",
+    "bo'lib to'lash mumkinmi",
+    "bekor qilish mumkinmi",
+    "qayta topshirsa bo'ladimi",
+    "qanday baholanadi",
+    "talablari qanday",
+    "imtiyozlar bormi",
+    "qaysi binoda",
+    "ish vaqti qanday",
+    "telefon raqami qanday",
+    "natijasi qachon chiqadi",
+    "qanday tayyorlanish kerak",
+    "kimlar uchun",
+    "shartnoma qanday tuziladi",
+    "ota-onalar uchun nima kerak",
+];
+
+/// Adds `count` distinct synthetic Q&A entries (subject × aspect × campus), in batches; for
+/// benchmarks of the assistant's retrieval at scale.
+pub async fn seed_knowledge(db: &DatabaseConnection, count: u64) -> Result<u64, DbErr> {
+    let now = Utc::now();
+    let mut written = 0;
+    let rows = (0..count).map(|i| {
+        let subject = SUBJECTS[(i % 40) as usize];
+        let aspect = ASPECTS[((i / 40) % 25) as usize];
+        let campus = i / 1000 + 1;
+        let title = format!("{subject} {aspect}? ({campus}-bino)");
+        let answer = format!(
+            "{}-binoda {subject} bo'yicha: {aspect} degan savolga javob — qabul bo'limiga {} xonada murojaat qiling, \
+             ish kunlari 9:00 dan 17:00 gacha.",
+            campus,
+            100 + i % 400
+        );
+        qa_entries::ActiveModel {
+            search_text: Set(qa_search_text(&title, &answer)),
+            title: Set(title),
+            answer: Set(answer),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+    });
+    let rows: Vec<qa_entries::ActiveModel> = rows.collect();
+    for batch in rows.chunks(500) {
+        qa_entries::Entity::insert_many(batch.to_vec()).exec(db).await?;
+        written += batch.len() as u64;
+    }
+    Ok(written)
+}

@@ -17,16 +17,18 @@ use crate::responder::{
     Analysis, Ask, PASSAGES_IN_PROMPT, Passage, Reply, analyse, best_passages, call_history_line, greeting,
     history_line, offline_reply, passages_of, search_terms, system_prompt,
 };
+use crate::search::KnowledgeIndex;
 use chrono::{DateTime, Utc};
 use kernel::{FieldErrors, normalize_phone, push_error};
 use management_core::{Permission, Principal};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The longest chat message or transcript chunk accepted.
 pub const MAX_MESSAGE: usize = 4000;
 const MAX_CHUNK: usize = 20_000;
 /// Q&A entries and documents considered per message.
-const QA_CANDIDATES: u64 = 200;
+const QA_CANDIDATES: usize = 20;
 const DOCUMENT_CANDIDATES: u64 = 10;
 /// Earlier messages a model sees.
 const HISTORY_IN_PROMPT: usize = 10;
@@ -454,13 +456,30 @@ impl CallcenterService {
         if terms.is_empty() {
             return Ok(Vec::new());
         }
-        let qa = self.ports.qa.candidates(terms.clone(), QA_CANDIDATES).await?;
+        let index = self.qa_index().await?;
+        let mut passages: Vec<Passage> = index.search(message, QA_CANDIDATES).into_iter().cloned().collect();
         let documents = self.ports.documents.matching(terms, DOCUMENT_CANDIDATES).await?;
-        let mut passages: Vec<Passage> = qa.into_iter().map(|q| Passage { title: q.title, text: q.answer }).collect();
         for (name, text) in documents {
             passages.extend(passages_of(&name, &text));
         }
         Ok(passages)
+    }
+
+    /// The Q&A index, rebuilt when the table has changed since it was built (so every
+    /// replica follows the others' changes).
+    async fn qa_index(&self) -> Result<Arc<KnowledgeIndex>> {
+        let version = self.ports.qa.version().await?;
+        if let Some((built, index)) = self.index.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+            && *built == version
+        {
+            return Ok(index.clone());
+        }
+        let entries = self.ports.qa.all().await?;
+        let index = Arc::new(KnowledgeIndex::build(
+            entries.into_iter().map(|q| Passage { title: q.title, text: q.answer }).collect(),
+        ));
+        *self.index.lock().unwrap_or_else(|e| e.into_inner()) = Some((version, index.clone()));
+        Ok(index)
     }
 
     /// The model's answer when one is configured and answers (within `budget`), else the
@@ -506,7 +525,7 @@ mod tests {
     };
     use crate::service::CallcenterPorts;
     use crate::service::tests::{mocks, principal};
-    use std::sync::{Arc, Mutex};
+    use std::sync::Mutex;
 
     fn operator() -> Principal {
         principal(&[Permission::CallcenterRead, Permission::CallcenterWrite])
@@ -540,7 +559,8 @@ mod tests {
             Ok(true)
         });
         let mut qa = MockQaRepository::new();
-        qa.expect_candidates().returning(|_, _| {
+        qa.expect_version().returning(|| Ok(Default::default()));
+        qa.expect_all().times(1).returning(|| {
             let now = Utc::now();
             Ok(vec![Qa {
                 id: 1,

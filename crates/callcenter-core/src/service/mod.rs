@@ -9,9 +9,10 @@ use crate::ports::{
     CallRepository, CallerRepository, ChatRepository, DocumentRepository, LanguageModel, QaRepository,
     ReportRepository, Telephony, TopicRepository, VoiceToken, VoiceTokenIssuer,
 };
+use crate::search::{KnowledgeIndex, KnowledgeVersion};
 use kernel::{Page, PageRequest};
 use management_core::{Permission, Principal};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 mod ai;
@@ -43,6 +44,8 @@ pub use ai::{AiCallInput, AiCallStarted, AiChatInput, AiChatReply, TranscriptRep
 /// Call-center use cases.
 pub struct CallcenterService {
     ports: CallcenterPorts,
+    /// The assistant's Q&A index and the table version it was built from.
+    index: Mutex<Option<(KnowledgeVersion, Arc<KnowledgeIndex>)>>,
 }
 
 /// `Demo.Operator@demo.uz`, 7 → `demo_operator_7`.
@@ -72,7 +75,7 @@ pub(crate) fn not_found(what: &str, id: impl std::fmt::Display) -> CallcenterErr
 
 impl CallcenterService {
     pub fn new(ports: CallcenterPorts) -> Self {
-        CallcenterService { ports }
+        CallcenterService { ports, index: Mutex::new(None) }
     }
 
     /// A telephony SDK token for the calling operator, whose identity is derived from

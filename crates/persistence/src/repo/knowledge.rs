@@ -6,12 +6,13 @@ use crate::repo::contains;
 use async_trait::async_trait;
 use callcenter_core::knowledge::{Qa, Topic};
 use callcenter_core::ports::{QaRepository, TopicRepository};
+use callcenter_core::search::KnowledgeVersion;
 use callcenter_core::{CallcenterError, Result};
+use chrono::DateTime;
 use chrono::Utc;
 use kernel::{Page, PageRequest};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
 
@@ -58,23 +59,28 @@ impl QaRepository for SqlKnowledge {
         Ok(qa_entries::Entity::find_by_id(id).one(&self.db).await.map_err(cc)?.map(to_qa))
     }
 
-    async fn candidates(&self, terms: Vec<String>, limit: u64) -> Result<Vec<Qa>> {
-        let matches = |t: &String| contains(qa_entries::Column::SearchText, t);
-        let Some(hits) =
-            terms.iter().map(|t| -> Expr { Expr::case(matches(t), 1).finally(0).into() }).reduce(|a, b| a.add(b))
-        else {
-            return Ok(Vec::new());
-        };
-        let any = terms.iter().fold(Condition::any(), |c, t| c.add(matches(t)));
-        let rows = qa_entries::Entity::find()
-            .filter(any)
-            .order_by(hits, Order::Desc)
-            .order_by_desc(qa_entries::Column::Id)
-            .limit(limit)
-            .all(&self.db)
-            .await
-            .map_err(cc)?;
+    async fn all(&self) -> Result<Vec<Qa>> {
+        let rows = qa_entries::Entity::find().order_by_asc(qa_entries::Column::Id).all(&self.db).await.map_err(cc)?;
         Ok(rows.into_iter().map(to_qa).collect())
+    }
+
+    async fn version(&self) -> Result<KnowledgeVersion> {
+        use qa_entries::Column as C;
+        let (count, max_id, last): (i64, Option<i64>, Option<DateTime<Utc>>) = qa_entries::Entity::find()
+            .select_only()
+            .column_as(C::Id.count(), "n")
+            .column_as(C::Id.max(), "max_id")
+            .column_as(C::UpdatedAt.max(), "last")
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .map_err(cc)?
+            .unwrap_or_default();
+        Ok(KnowledgeVersion {
+            count: count as u64,
+            max_id: max_id.unwrap_or(0),
+            last_change: last.map_or(0, |t| t.timestamp_micros()),
+        })
     }
 
     async fn insert(&self, title: String, answer: String) -> Result<Qa> {

@@ -1,15 +1,19 @@
-//! `crm-bench`: seeds a large CRM data set into a fresh database and measures the CRM v1
-//! endpoints over real HTTP. Figures and how to reproduce them: `docs/benchmarks.md`.
+//! `crm-bench`: seeds a large data set into a fresh database and measures endpoints over real
+//! HTTP: the CRM v1 lists and analytics (`--suite crm`), or the assistant's `/api/ai/chat` and
+//! live-call transcript over a large knowledge base (`--suite assistant`). Figures and how to
+//! reproduce them: `docs/benchmarks.md`.
 //!
 //! ```text
 //! cargo run --release --bin crm-bench -- --database sqlite
 //! cargo run --release --bin crm-bench -- --database postgres://postgres:postgres@127.0.0.1:5432/postgres
+//! cargo run --release --bin crm-bench -- --suite assistant --database sqlite
 //! ```
 
 use clap::Parser;
 use crm_server::progress::Progress;
 use crm_server::settings::Settings;
 use persistence::seed::{SeedPlan, seed_crm};
+use persistence::seed_callcenter::seed_knowledge;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -33,6 +37,12 @@ struct Args {
     /// Measure the data set left by a previous run instead of seeding a new one.
     #[arg(long)]
     reuse: bool,
+    /// `crm` (customers, deals, analytics) or `assistant` (`/api/ai/chat` over Q&A entries).
+    #[arg(long, default_value = "crm")]
+    suite: String,
+    /// Q&A entries of the assistant suite.
+    #[arg(long, default_value_t = 10_000)]
+    qa: u64,
 }
 
 const EMAIL: &str = "bench@example.com";
@@ -54,6 +64,105 @@ async fn fresh_database(arg: &str, reuse: bool) -> String {
     admin.execute_unprepared("DROP DATABASE IF EXISTS crm_bench").await.expect("drop crm_bench");
     admin.execute_unprepared("CREATE DATABASE crm_bench").await.expect("create crm_bench");
     format!("{base}/crm_bench")
+}
+
+/// Signs in on the call-center surface.
+async fn cc_token(client: &reqwest::Client, base: &str) -> String {
+    let login: Value = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"email": EMAIL, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("login body");
+    login["access"].as_str().or(login["token"].as_str()).expect("token").to_string()
+}
+
+/// Times `samples` POSTs (after 3 warm-up ones) of the bodies `body(i)` to `path(i)`.
+async fn time_posts(
+    client: &reqwest::Client,
+    token: &str,
+    samples: usize,
+    mut request: impl FnMut(usize) -> (String, Value),
+) -> (f64, f64, f64) {
+    let mut timed = Vec::with_capacity(samples);
+    for i in 0..samples + 3 {
+        let (url, body) = request(i);
+        let t = Instant::now();
+        let res = client.post(&url).bearer_auth(token).json(&body).send().await.expect("request");
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        assert!(status.is_success(), "{url}: {status} {text}");
+        if i >= 3 {
+            timed.push(t.elapsed());
+        }
+    }
+    stats(timed)
+}
+
+/// The assistant over the seeded knowledge base: chat turns that hit an entry, that match
+/// nothing, that start a new chat, and live-call transcript chunks.
+async fn assistant_suite(base: &str, samples: usize, url: &str) {
+    let client = reqwest::Client::new();
+    let token = cc_token(&client, base).await;
+    let questions = [
+        "Grant qanday hujjatlar kerak?",
+        "Kontrakt bo'lib to'lash mumkinmi?",
+        "Yotoqxona qancha turadi?",
+        "Imtihon natijasi qachon chiqadi?",
+        "Stipendiya kimlar uchun?",
+    ];
+    let first: Value = client
+        .post(format!("{base}/api/ai/chat"))
+        .bearer_auth(&token)
+        .json(&json!({"userId": "u_bench", "message": "Mening ismim Aziz"}))
+        .send()
+        .await
+        .expect("first turn")
+        .json()
+        .await
+        .expect("first body");
+    let chat_id = first["chatId"].as_str().expect("chatId").to_string();
+    let chat = format!("{base}/api/ai/chat");
+    println!(
+        "| scenario ({}) | median ms | p95 ms | max ms |\n|---|---:|---:|---:|",
+        if url.starts_with("sqlite") { "SQLite" } else { "PostgreSQL" }
+    );
+    let (m, p, x) = time_posts(&client, &token, samples, |i| {
+        let body = json!({"chatId": chat_id, "userId": "u_bench", "message": questions[i % questions.len()]});
+        (chat.clone(), body)
+    })
+    .await;
+    println!("| ai chat, answered from the knowledge base (same chat) | {m:.1} | {p:.1} | {x:.1} |");
+    let (m, p, x) = time_posts(&client, &token, samples, |i| {
+        (chat.clone(), json!({"userId": format!("u_bench{i}"), "message": questions[i % questions.len()]}))
+    })
+    .await;
+    println!("| ai chat, new caller and chat each time | {m:.1} | {p:.1} | {x:.1} |");
+    let (m, p, x) = time_posts(&client, &token, samples, |_| {
+        (chat.clone(), json!({"chatId": chat_id, "userId": "u_bench", "message": "Ob-havo bugun qanaqa bo'ladi?"}))
+    })
+    .await;
+    println!("| ai chat, nothing matches (clarifying question) | {m:.1} | {p:.1} | {x:.1} |");
+    let call: Value = client
+        .post(format!("{base}/api/ai/call/start"))
+        .bearer_auth(&token)
+        .json(&json!({"userId": "u_bench", "phoneNumber": "+998901112233", "direction": "inbound"}))
+        .send()
+        .await
+        .expect("call start")
+        .json()
+        .await
+        .expect("call body");
+    let transcript = format!("{base}/api/ai/call/{}/transcript", call["callId"].as_str().expect("callId"));
+    let (m, p, x) = time_posts(&client, &token, samples, |i| {
+        let text = format!("User: {}", questions[i % questions.len()]);
+        (transcript.clone(), json!({"sessionId": call["sessionId"], "transcript": text}))
+    })
+    .await;
+    println!("| live call transcript chunk | {m:.1} | {p:.1} | {x:.1} |");
 }
 
 fn stats(mut samples: Vec<Duration>) -> (f64, f64, f64) {
@@ -87,6 +196,17 @@ async fn main() {
     crm_server::startup::bootstrap_admin(&services, &settings).await.expect("admin");
     let owner = crm_server::startup::first_ceo(&db).await.expect("owner");
 
+    if args.suite == "assistant" {
+        if !args.reuse {
+            let written = seed_knowledge(&db, args.qa).await.expect("seed Q&A");
+            db.execute_unprepared("ANALYZE").await.expect("analyze");
+            eprintln!("seeded {written} Q&A entries");
+        }
+        let running = crm_server::spawn(settings).await.expect("server");
+        assistant_suite(&format!("http://127.0.0.1:{}", running.port), args.samples, &url).await;
+        running.handle.stop(true).await;
+        return;
+    }
     if !args.reuse {
         let plan = SeedPlan {
             customers: args.customers,
