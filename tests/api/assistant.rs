@@ -397,3 +397,25 @@ async fn a_model_answers_when_configured_and_the_offline_assistant_covers_its_fa
     assert_eq!(res.body["aiResponse"], json!("Grant uchun pasport, attestat va ariza topshiriladi."), "{}", res.text);
     assert!(started.elapsed() < std::time::Duration::from_millis(1800), "the budget cut the wait");
 }
+
+#[tokio::test]
+async fn concurrent_turns_keep_every_history_line() {
+    let app = TestApp::spawn().await;
+    let op = operator(&app).await;
+    let first = app.post("/api/ai/chat", Some(&op), json!({"userId": "u_77", "message": "Salom"})).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let turns =
+        (0..8).map(|i| {
+            let (app, op) = (&app, &op);
+            async move {
+                app.post("/api/ai/chat", Some(op), json!({"userId": "u_77", "message": format!("Savol {i}")})).await
+            }
+        });
+    for res in futures_util::future::join_all(turns).await {
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    }
+    let context = app.get("/api/users/u_77/context", Some(&op)).await;
+    assert_eq!(context.body["aiContext"]["conversationHistory"].as_array().unwrap().len(), 9, "{}", context.text);
+    let chats = app.get("/api/chats", Some(&op)).await;
+    assert_eq!(chats.body["total"], json!(9), "each turn without chatId starts a chat");
+}

@@ -32,7 +32,37 @@ fn lines(values: Vec<String>, field: &str, max_items: usize, errors: &mut FieldE
     values
 }
 
+/// A change to a caller's memory, applied by the repository in one transaction so that
+/// concurrent conversations do not lose each other's lines.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemoryChange {
+    /// A name the caller stated: replaces the known one.
+    pub name: Option<String>,
+    /// A name the client gave: kept only when none is known.
+    pub name_if_unknown: Option<String>,
+    /// A history line to add.
+    pub line: Option<String>,
+}
+
+impl MemoryChange {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.name_if_unknown.is_none() && self.line.is_none()
+    }
+}
+
 impl AiContext {
+    /// Applies `change` (the history stays bounded).
+    pub fn apply(&mut self, change: &MemoryChange) {
+        if let Some(name) = &change.name {
+            self.known_name = Some(name.clone());
+        } else if self.known_name.is_none() {
+            self.known_name = change.name_if_unknown.clone();
+        }
+        if let Some(line) = &change.line {
+            self.remember(line.clone());
+        }
+    }
+
     /// Trims, drops blank entries, and checks the bounds (field names as the client sends them).
     pub fn validated(self) -> Result<AiContext> {
         let mut errors = FieldErrors::new();

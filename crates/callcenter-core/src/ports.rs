@@ -6,7 +6,7 @@ use crate::caller::{Caller, CallerFields};
 use crate::chat::{Chat, ChatFilter, ChatStatus, Message, Role};
 use crate::document::{Document, NewDocument};
 use crate::knowledge::{Qa, Topic};
-use crate::memory::AiContext;
+use crate::memory::{AiContext, MemoryChange};
 use crate::report::{Bucket, CallTotals, ChatTotals, LabelCount, TopicCount};
 use crate::responder::Analysis;
 use crate::search::KnowledgeVersion;
@@ -112,6 +112,9 @@ pub trait CallerRepository: Send + Sync {
     async fn context(&self, id: &str) -> Result<Option<AiContext>>;
     /// Replaces the caller's memory; `false` when there is no such caller.
     async fn set_context(&self, id: &str, context: AiContext) -> Result<bool>;
+    /// Applies a change to the caller's memory in one transaction; `None` when there is no
+    /// such caller.
+    async fn change_context(&self, id: &str, change: MemoryChange) -> Result<Option<AiContext>>;
 }
 
 /// Call records.

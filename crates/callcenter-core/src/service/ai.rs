@@ -11,7 +11,7 @@ use crate::call::{Call, CallProgress, CallStatus, Direction, NewCall, Sentiment,
 use crate::caller::{Caller, CallerFields, LANGUAGES};
 use crate::chat::{Chat, ChatStatus, Role};
 use crate::error::{CallcenterError, Result};
-use crate::memory::{AiContext, MAX_NAME};
+use crate::memory::{AiContext, MAX_NAME, MemoryChange};
 use crate::ports::{ChatTurn, DeltaSink, Prompt};
 use crate::responder::{
     Analysis, Ask, PASSAGES_IN_PROMPT, Passage, Reply, analyse, best_passages, call_history_line, greeting,
@@ -208,9 +208,9 @@ impl CallcenterService {
         let mut memory = self.ports.callers.context(&caller.id).await?.unwrap_or_default();
         let known_before = memory.known_name.clone();
         let stated = stated_name(&message);
-        if let Some(name) = stated.clone().or_else(|| known_before.is_none().then(|| context.name.clone()).flatten()) {
-            memory.known_name = Some(name);
-        }
+        let mut change =
+            MemoryChange { name: stated.clone(), name_if_unknown: context.name.clone(), ..MemoryChange::default() };
+        memory.apply(&change);
         let context_updated = memory.known_name != known_before;
 
         let language = reply_language(&message, context.language.as_deref().or(caller.language.as_deref()));
@@ -239,8 +239,8 @@ impl CallcenterService {
                 reply_at: Utc::now(),
             })
             .await?;
-        memory.remember(history_line(&offline, &message, stated.as_deref(), &day(message_at)));
-        self.ports.callers.set_context(&caller.id, memory).await?;
+        change.line = Some(history_line(&offline, &message, stated.as_deref(), &day(message_at)));
+        self.ports.callers.change_context(&caller.id, change).await?;
         if offline.transfer {
             self.close_chat_with(&stored.id, ChatStatus::Escalated).await?;
         }
@@ -322,9 +322,9 @@ impl CallcenterService {
         };
         let mut memory = self.ports.callers.context(&caller.id).await?.unwrap_or_default();
         let context_loaded = memory.known_name.is_some() || !memory.conversation_history.is_empty();
-        if memory.known_name.is_none() && context.name.is_some() {
-            memory.known_name = context.name.clone();
-            self.ports.callers.set_context(&caller.id, memory.clone()).await?;
+        let change = MemoryChange { name_if_unknown: context.name.clone(), ..MemoryChange::default() };
+        if memory.known_name.is_none() && !change.is_empty() {
+            memory = self.ports.callers.change_context(&caller.id, change).await?.unwrap_or(memory);
         }
         let call = self
             .ports
@@ -378,9 +378,9 @@ impl CallcenterService {
         let said = if said.is_empty() { chunk.clone() } else { said.join("\n") };
         let mut memory = self.ports.callers.context(&call.caller_id).await?.unwrap_or_default();
         let stated = stated_name(&said);
-        if let Some(name) = &stated {
-            memory.known_name = Some(name.clone());
-            self.ports.callers.set_context(&call.caller_id, memory.clone()).await?;
+        if stated.is_some() {
+            let change = MemoryChange { name: stated.clone(), ..MemoryChange::default() };
+            memory = self.ports.callers.change_context(&call.caller_id, change).await?.unwrap_or(memory);
         }
         let language = reply_language(&said, None);
         let passages = self.knowledge(&said).await?;
@@ -435,9 +435,8 @@ impl CallcenterService {
         };
         let ended = self.ports.calls.progress(Some(call_id.to_string()), progress).await?;
         let ended = ended.ok_or_else(|| not_found("Call", call_id))?;
-        let mut memory = self.ports.callers.context(&ended.caller_id).await?.unwrap_or_default();
-        memory.remember(line);
-        self.ports.callers.set_context(&ended.caller_id, memory).await?;
+        let change = MemoryChange { line: Some(line), ..MemoryChange::default() };
+        self.ports.callers.change_context(&ended.caller_id, change).await?;
         Ok(ended)
     }
 
@@ -554,9 +553,11 @@ mod tests {
         let mut callers = MockCallerRepository::new();
         callers.expect_ensure().returning(|id, _| Ok(caller(id)));
         callers.expect_context().returning(move |_| Ok(Some(memory.clone())));
-        callers.expect_set_context().returning(move |_, c| {
-            *saved.lock().unwrap() = Some(c);
-            Ok(true)
+        callers.expect_change_context().returning(move |_, change| {
+            let mut stored = saved.lock().unwrap().clone().unwrap_or_default();
+            stored.apply(&change);
+            *saved.lock().unwrap() = Some(stored.clone());
+            Ok(Some(stored))
         });
         let mut qa = MockQaRepository::new();
         qa.expect_version().returning(|| Ok(Default::default()));

@@ -2,10 +2,10 @@
 
 use crate::entity::{callers, customers};
 use crate::error::{cc, is_unique_violation};
-use crate::repo::{contains, random_id};
+use crate::repo::{begin_write, contains, random_id};
 use async_trait::async_trait;
 use callcenter_core::caller::{CALLER_PREFIX, Caller, CallerFields};
-use callcenter_core::memory::AiContext;
+use callcenter_core::memory::{AiContext, MemoryChange};
 use callcenter_core::ports::CallerRepository;
 use callcenter_core::{CallcenterError, Result};
 use chrono::Utc;
@@ -209,6 +209,30 @@ impl CallerRepository for SqlCallers {
             .await
             .map_err(cc)?;
         Ok(done.rows_affected > 0)
+    }
+
+    async fn change_context(&self, id: &str, change: MemoryChange) -> Result<Option<AiContext>> {
+        let txn = begin_write(&self.db).await.map_err(cc)?;
+        let stored: Option<String> = callers::Entity::find_by_id(id.to_string())
+            .select_only()
+            .column(callers::Column::AiContext)
+            .lock_exclusive()
+            .into_tuple()
+            .one(&txn)
+            .await
+            .map_err(cc)?;
+        let Some(json) = stored else { return Ok(None) };
+        let mut context = context_from_json(&json);
+        context.apply(&change);
+        callers::Entity::update_many()
+            .col_expr(callers::Column::AiContext, Expr::value(context_to_json(&context)))
+            .col_expr(callers::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(callers::Column::Id.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(cc)?;
+        txn.commit().await.map_err(cc)?;
+        Ok(Some(context))
     }
 
     async fn update(&self, id: &str, f: CallerFields) -> Result<Option<Caller>> {
