@@ -143,6 +143,16 @@ async fn a_scripted_conversation_is_remembered_across_chats_and_calls() {
     let stored = app.get(&format!("/api/calls/{call_id}"), Some(&op)).await;
     let text = stored.body["transcript"].as_str().unwrap();
     assert!(text.starts_with("AI: Assalomu alaykum, Moychechak!") && text.contains("User: Operatorga ulang"));
+    let malformed = app
+        .client
+        .post(format!("{}/api/ai/call/{call_id}/end", app.base))
+        .bearer_auth(&op)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
     let again = app.post(&format!("/api/ai/call/{call_id}/end"), Some(&op), json!({})).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
     let late = app.post(&transcript, Some(&op), json!({"sessionId": session, "transcript": "User: hello"})).await;

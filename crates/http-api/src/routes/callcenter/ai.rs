@@ -243,12 +243,18 @@ pub async fn call_end(
     auth: Auth,
     state: web::Data<AppState>,
     call_id: web::Path<String>,
-    body: Option<web::Json<Value>>,
+    body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
-    let session = match body.as_deref() {
-        Some(Value::Object(obj)) => text(obj, "sessionId")?,
-        None | Some(Value::Null) => None,
-        Some(_) => return Err(ApiError::validation("The request body must be a JSON object.")),
+    // The body is optional: an empty one ends the call without a session check.
+    let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Null
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::validation(format!("Invalid JSON body: {e}")))?
+    };
+    let session = match &body {
+        Value::Object(obj) => text(obj, "sessionId")?,
+        Value::Null => None,
+        _ => return Err(ApiError::validation("The request body must be a JSON object.")),
     };
     let call = state.callcenter.end_ai_call(&auth.0, &call_id, session.as_deref()).await?;
     Ok(HttpResponse::Ok().json(CallDto::from(call)))
