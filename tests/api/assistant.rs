@@ -429,3 +429,44 @@ async fn concurrent_turns_keep_every_history_line() {
     let chats = app.get("/api/chats", Some(&op)).await;
     assert_eq!(chats.body["total"], json!(9), "each turn without chatId starts a chat");
 }
+
+/// A docx holding one paragraph per line of `text`.
+fn docx(paragraphs: &[&str]) -> Vec<u8> {
+    use std::io::Write;
+    let body: String = paragraphs.iter().map(|p| format!("<w:p><w:r><w:t>{p}</w:t></w:r></w:p>")).collect();
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    let options = zip::write::SimpleFileOptions::default();
+    zip.start_file("[Content_Types].xml", options).unwrap();
+    zip.write_all(b"<Types/>").unwrap();
+    zip.start_file("word/document.xml", options).unwrap();
+    zip.write_all(format!("<w:document><w:body>{body}</w:body></w:document>").as_bytes()).unwrap();
+    zip.finish().unwrap();
+    out.into_inner()
+}
+
+#[tokio::test]
+async fn uploaded_documents_answer_questions() {
+    let app = TestApp::spawn().await;
+    let op = operator(&app).await;
+    let word = docx(&["Yotoqxona narxi oyiga 300 000 so'm, to'lov har oyning 10-sanasigacha.", "Boshqa ma'lumot."]);
+    let res = crate::callcenter_voip::upload(&app, &op, "Yotoqxona.docx", &word).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let md = "# Transport\n\nAvtobus 7:30 da bosh binodan jo'naydi.";
+    assert_eq!(
+        crate::callcenter_voip::upload(&app, &op, "transport.md", md.as_bytes()).await.status,
+        StatusCode::CREATED
+    );
+
+    let res =
+        app.post("/api/ai/chat", Some(&op), json!({"userId": "u_doc", "message": "Yotoqxona narxi qancha?"})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let answer = res.body["response"].as_str().unwrap();
+    assert!(
+        answer.starts_with("Yotoqxona narxi oyiga 300 000 so'm, to'lov har oyning 10-sanasigacha."),
+        "answered with the docx passage (paragraphs are grouped up to 800 characters): {answer}"
+    );
+    let res =
+        app.post("/api/ai/chat", Some(&op), json!({"userId": "u_doc", "message": "Avtobus qachon jo'naydi?"})).await;
+    assert_eq!(res.body["response"], json!("# Transport\n\nAvtobus 7:30 da bosh binodan jo'naydi."));
+}

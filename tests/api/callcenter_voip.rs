@@ -211,7 +211,7 @@ fn multipart(name: &str, data: &[u8]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn upload(app: &TestApp, token: &str, name: &str, data: &[u8]) -> Resp {
+pub async fn upload(app: &TestApp, token: &str, name: &str, data: &[u8]) -> Resp {
     let (content_type, body) = multipart(name, data);
     let res = app
         .client

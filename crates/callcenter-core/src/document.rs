@@ -20,9 +20,15 @@ pub struct NewDocument {
     pub name: String,
     pub content_type: String,
     pub data: Vec<u8>,
-    /// The readable text, for the assistant (text formats only).
+    /// The readable text, for the assistant (text formats here; pdf and docx through the
+    /// `TextExtractor` port).
     pub text: Option<String>,
 }
+
+/// The stored content type of pdf documents.
+pub const PDF_TYPE: &str = "application/pdf";
+/// The stored content type of docx documents.
+pub const DOCX_TYPE: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
 /// What the bytes of an upload are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,8 +80,8 @@ pub fn classify(name: &str, data: Vec<u8>) -> Result<NewDocument> {
     let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
     let content = sniff(&data);
     let content_type = match (extension.as_str(), content) {
-        ("pdf", Content::Pdf) => "application/pdf",
-        ("docx", Content::Docx) => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ("pdf", Content::Pdf) => PDF_TYPE,
+        ("docx", Content::Docx) => DOCX_TYPE,
         ("txt", Content::Text) => "text/plain; charset=utf-8",
         ("md", Content::Text) => "text/markdown; charset=utf-8",
         ("csv", Content::Text) => "text/csv; charset=utf-8",

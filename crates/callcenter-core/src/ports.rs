@@ -186,6 +186,14 @@ pub trait DocumentRepository: Send + Sync {
     async fn matching(&self, terms: Vec<String>, limit: u64) -> Result<Vec<(String, String)>>;
 }
 
+/// Reads the text of binary documents (pdf, docx) for the assistant.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait TextExtractor: Send + Sync {
+    /// The text of a document of this content type; `None` when there is none to read.
+    async fn text(&self, content_type: &str, data: Vec<u8>) -> Result<Option<String>>;
+}
+
 /// Places outbound calls and authenticates the provider's status callbacks
 /// (`Unavailable` when telephony is not configured).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use callcenter_core::ports::LanguageModel;
 use callcenter_core::{CallcenterPorts, CallcenterService};
 use crm_core::{CrmPorts, CrmService};
+use doctext::DocumentText;
 use http_api::{AppState, CorsPolicy, HealthProbe, HttpSettings, RateLimiter, RateLimits};
 use llm::{LlmSettings, OpenAiCompatible};
 use management_core::auth::AuthPorts;
@@ -137,6 +138,7 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         chats: Arc::new(SqlChats::new(db.clone())),
         reports: Arc::new(SqlCallReports::new(db.clone())),
         documents: Arc::new(SqlDocuments::new(db.clone())),
+        extractor: Arc::new(DocumentText),
         telephony: Arc::new(TwilioCalls::new(TwilioVoiceSettings {
             account_sid: raw.twilio_account_sid.clone(),
             auth_token: raw.twilio_auth_token.clone(),

@@ -6,10 +6,14 @@ use crate::error::Result;
 use management_core::{Permission, Principal};
 
 impl CallcenterService {
-    /// Stores an upload after checking its name and content (see [`classify`]).
+    /// Stores an upload after checking its name and content (see [`classify`]), with its
+    /// text read for the assistant.
     pub async fn upload_document(&self, by: &Principal, name: &str, data: Vec<u8>) -> Result<Document> {
         by.require(Permission::CallcenterWrite)?;
-        let document = classify(name, data)?;
+        let mut document = classify(name, data)?;
+        if document.text.is_none() {
+            document.text = self.ports.extractor.text(&document.content_type, document.data.clone()).await?;
+        }
         self.ports.documents.insert(document).await
     }
 

@@ -7,7 +7,7 @@ use crate::knowledge::{Qa, QaInput, Topic, topic_name};
 use crate::memory::AiContext;
 use crate::ports::{
     CallRepository, CallerRepository, ChatRepository, DocumentRepository, LanguageModel, QaRepository,
-    ReportRepository, Telephony, TopicRepository, VoiceToken, VoiceTokenIssuer,
+    ReportRepository, Telephony, TextExtractor, TopicRepository, VoiceToken, VoiceTokenIssuer,
 };
 use crate::search::{KnowledgeIndex, KnowledgeVersion};
 use kernel::{Page, PageRequest};
@@ -31,6 +31,8 @@ pub struct CallcenterPorts {
     pub chats: Arc<dyn ChatRepository>,
     pub reports: Arc<dyn ReportRepository>,
     pub documents: Arc<dyn DocumentRepository>,
+    /// Reads pdf and docx uploads.
+    pub extractor: Arc<dyn TextExtractor>,
     pub voice_tokens: Arc<dyn VoiceTokenIssuer>,
     pub telephony: Arc<dyn Telephony>,
     /// The language model; `None` answers with the offline assistant.
@@ -191,7 +193,7 @@ pub(crate) mod tests {
 
     use crate::ports::{
         MockCallRepository, MockChatRepository, MockDocumentRepository, MockReportRepository, MockTelephony,
-        MockVoiceTokenIssuer,
+        MockTextExtractor, MockVoiceTokenIssuer,
     };
 
     /// Ports that expect nothing.
@@ -204,6 +206,7 @@ pub(crate) mod tests {
             chats: Arc::new(MockChatRepository::new()),
             reports: Arc::new(MockReportRepository::new()),
             documents: Arc::new(MockDocumentRepository::new()),
+            extractor: Arc::new(MockTextExtractor::new()),
             voice_tokens: Arc::new(MockVoiceTokenIssuer::new()),
             telephony: Arc::new(MockTelephony::new()),
             model: None,
