@@ -390,6 +390,19 @@ async fn a_model_answers_when_configured_and_the_offline_assistant_covers_its_fa
     let res = app.post("/api/ai/chat", Some(&op), json!({"userId": "u_9", "message": "Imtihonlar qachon?"})).await;
     assert_eq!(res.body["response"], json!("Kirish imtihonlari 15-iyuldan boshlanadi."));
 
+    // A long chat: the model sees the last ten messages and the new one.
+    let chat_id = res.body["chatId"].clone();
+    for i in 0..6 {
+        let turn = json!({"chatId": chat_id, "userId": "u_9", "message": format!("Grant hujjatlari {i}?")});
+        assert_eq!(app.post("/api/ai/chat", Some(&op), turn).await.status, StatusCode::OK);
+    }
+    let requests = model.received_requests().await.unwrap();
+    let last: Value = serde_json::from_slice(&requests.last().unwrap().body).unwrap();
+    let messages = last["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 12, "system, ten earlier messages, the new one");
+    assert_eq!(messages[11]["content"], json!("Grant hujjatlari 5?"));
+    assert_eq!(messages[10]["role"], json!("assistant"));
+
     // A model slower than the voice budget: the live call gets the offline answer in time.
     let slow = model_server("late", 2000).await;
     let app = TestApp::spawn_with(&[("llm_base_url", &format!("{}/v1", slow.uri())), ("voice_budget_ms", "300")]).await;

@@ -144,8 +144,8 @@ pub trait CallRepository: Send + Sync {
 pub trait ChatRepository: Send + Sync {
     /// Most recently updated first, without messages.
     async fn list(&self, filter: ChatFilter, page: PageRequest) -> Result<Page<Chat>>;
-    /// One chat with its messages, oldest first.
-    async fn get(&self, id: &str) -> Result<Option<Chat>>;
+    /// One chat with its messages, oldest first: all of them, or only the `last` ones.
+    async fn get(&self, id: &str, last: Option<u64>) -> Result<Option<Chat>>;
     /// Stores the caller's message and the reply (in the chat `turn.chat_id`, else a new
     /// one), reopening a closed chat; returns the chat (without messages) and the reply.
     async fn append(&self, turn: ChatTurn) -> Result<(Chat, Message)>;

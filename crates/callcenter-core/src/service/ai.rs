@@ -199,7 +199,7 @@ impl CallcenterService {
         let mut caller = self.ports.callers.ensure(&user_id, fields).await?;
         caller = self.complete_caller(caller, &context).await?;
         let chat = match input.chat_id.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-            Some(id) => self.ports.chats.get(id).await?,
+            Some(id) => self.ports.chats.get(id, Some(HISTORY_IN_PROMPT as u64)).await?,
             None => None,
         };
         if chat.as_ref().is_some_and(|c| c.caller_id != caller.id) {
@@ -283,7 +283,7 @@ impl CallcenterService {
     }
 
     async fn close_chat_with(&self, id: &str, status: ChatStatus) -> Result<Chat> {
-        let chat = self.ports.chats.get(id).await?.ok_or_else(|| not_found("Chat", id))?;
+        let chat = self.ports.chats.get(id, None).await?.ok_or_else(|| not_found("Chat", id))?;
         let turns: Vec<(Role, String)> = chat.messages.iter().map(|m| (m.role, m.text.clone())).collect();
         let analysis = self.analysis(&turns, status == ChatStatus::Escalated).await?;
         self.ports.chats.close(id, status, analysis).await?.ok_or_else(|| not_found("Chat", id))

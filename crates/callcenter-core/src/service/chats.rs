@@ -15,6 +15,6 @@ impl CallcenterService {
 
     pub async fn chat(&self, by: &Principal, id: &str) -> Result<Chat> {
         by.require(Permission::CallcenterRead)?;
-        self.ports.chats.get(id).await?.ok_or_else(|| not_found("Chat", id))
+        self.ports.chats.get(id, None).await?.ok_or_else(|| not_found("Chat", id))
     }
 }

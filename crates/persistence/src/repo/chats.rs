@@ -106,16 +106,20 @@ impl ChatRepository for SqlChats {
         Ok(Page { items: rows.into_iter().map(|m| to_chat(m, vec![])).collect(), total, request: page })
     }
 
-    async fn get(&self, id: &str) -> Result<Option<Chat>> {
+    async fn get(&self, id: &str, last: Option<u64>) -> Result<Option<Chat>> {
         let Some(chat) = chats::Entity::find_by_id(id.to_string()).one(&self.db).await.map_err(cc)? else {
             return Ok(None);
         };
-        let messages = chat_messages::Entity::find()
-            .filter(chat_messages::Column::ChatId.eq(id))
-            .order_by_asc(chat_messages::Column::CreatedAt)
-            .all(&self.db)
-            .await
-            .map_err(cc)?;
+        let q = chat_messages::Entity::find().filter(chat_messages::Column::ChatId.eq(id));
+        let messages = match last {
+            None => q.order_by_asc(chat_messages::Column::CreatedAt).all(&self.db).await.map_err(cc)?,
+            Some(n) => {
+                let mut newest =
+                    q.order_by_desc(chat_messages::Column::CreatedAt).limit(n).all(&self.db).await.map_err(cc)?;
+                newest.reverse();
+                newest
+            }
+        };
         Ok(Some(to_chat(chat, messages.into_iter().map(to_message).collect())))
     }
 
