@@ -483,3 +483,24 @@ async fn uploaded_documents_answer_questions() {
         app.post("/api/ai/chat", Some(&op), json!({"userId": "u_doc", "message": "Avtobus qachon jo'naydi?"})).await;
     assert_eq!(res.body["response"], json!("# Transport\n\nAvtobus 7:30 da bosh binodan jo'naydi."));
 }
+
+#[tokio::test]
+async fn a_new_caller_opening_several_chats_at_once_is_created_once() {
+    let app = TestApp::spawn().await;
+    let op = operator(&app).await;
+    let turns = (0..6).map(|i| {
+        let (app, op) = (&app, &op);
+        let body = json!({"userId": "u_1740000000000", "message": format!("Salom {i}"),
+                          "userContext": {"phone": "+998901119999", "name": "Dilnoza"}});
+        async move { app.post("/api/ai/chat", Some(op), body).await }
+    });
+    for res in futures_util::future::join_all(turns).await {
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    }
+    let caller = app.get("/api/users/u_1740000000000", Some(&op)).await;
+    assert_eq!(caller.body["phone"], json!("+998901119999"));
+    let context = app.get("/api/users/u_1740000000000/context", Some(&op)).await;
+    assert_eq!(context.body["aiContext"]["knownName"], json!("Dilnoza"));
+    let callers = app.get("/api/users?query=998901119999", Some(&op)).await;
+    assert_eq!(callers.body.as_array().unwrap().len(), 1, "{}", callers.text);
+}

@@ -152,20 +152,22 @@ impl CallerRepository for SqlCallers {
     }
 
     async fn ensure(&self, id: &str, mut f: CallerFields) -> Result<Caller> {
-        loop {
+        // A conflict is either the phone (another caller has it: store this one without it)
+        // or the id (created meanwhile by a concurrent request: read it on the next round).
+        for _ in 0..3 {
             if let Some(found) = self.get(id).await? {
                 return Ok(found);
             }
             match self.insert_as(id.to_string(), f.clone()).await {
-                // The phone belongs to another caller: this one is stored without it.
-                Err(CallcenterError::Conflict(_)) if f.phone.is_some() && !self.phone_is_free(&f).await? => {
-                    f.phone = None
+                Err(CallcenterError::Conflict(_)) => {
+                    if f.phone.is_some() && !self.phone_is_free(&f).await? {
+                        f.phone = None;
+                    }
                 }
-                // Created meanwhile by a concurrent request: read it on the next round.
-                Err(CallcenterError::Conflict(_)) if f.phone.is_none() => {}
                 other => return other,
             }
         }
+        Err(CallcenterError::Conflict(format!("Caller {id} could not be created; try again.")))
     }
 
     async fn find_or_create(&self, phone: &str, name: Option<String>) -> Result<Caller> {
