@@ -504,3 +504,25 @@ async fn a_new_caller_opening_several_chats_at_once_is_created_once() {
     let callers = app.get("/api/users?query=998901119999", Some(&op)).await;
     assert_eq!(callers.body.as_array().unwrap().len(), 1, "{}", callers.text);
 }
+
+#[tokio::test]
+async fn streams_without_messages_are_pinged_then_closed() {
+    let app = TestApp::spawn_with(&[("ws_ping_secs", "1"), ("ws_idle_timeout_secs", "2")]).await;
+    let op = operator(&app).await;
+    let url = format!("{}/api/ai/chat/chat_x/stream", app.base.replace("http://", "ws://"));
+    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url).unwrap();
+    request.headers_mut().insert("authorization", format!("Bearer {op}").parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("a bearer header works too");
+    let started = std::time::Instant::now();
+    let mut pings = 0;
+    // The client answers pings (tungstenite does it while reading) but sends no message.
+    let closed = loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), ws.next()).await.expect("closed in time") {
+            Some(Ok(Message::Ping(_))) => pings += 1,
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break started.elapsed(),
+            Some(Ok(other)) => panic!("unexpected {other:?}"),
+        }
+    };
+    assert!(pings >= 1, "pinged before closing");
+    assert!(closed >= std::time::Duration::from_secs(2) && closed < std::time::Duration::from_secs(6), "{closed:?}");
+}

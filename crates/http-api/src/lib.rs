@@ -15,6 +15,7 @@ pub mod surface;
 pub use cors::CorsPolicy;
 pub use error::{ApiError, ApiResult};
 pub use middleware::rate_limit::{RateLimiter, RateLimits};
+pub use routes::callcenter::ai::StreamTimeouts;
 pub use state::{AppState, HealthProbe};
 
 use actix_web::body::MessageBody;
@@ -37,6 +38,8 @@ pub struct HttpSettings {
     pub json_limit: usize,
     /// Largest uploaded document, in bytes.
     pub upload_limit: usize,
+    /// Ping interval and idle timeout of the assistant's WebSocket streams.
+    pub streams: StreamTimeouts,
 }
 
 /// Builds the application: routes, docs, and middleware (outermost first: request id,
@@ -57,6 +60,7 @@ pub fn app(
         .app_data(web::Data::new(state))
         .app_data(extract::json_config(settings.json_limit))
         .app_data(web::Data::new(extract::UploadLimit(settings.upload_limit)))
+        .app_data(web::Data::new(settings.streams))
         .app_data(extract::query_config())
         .app_data(extract::path_config())
         .configure(routes::configure)

@@ -60,6 +60,8 @@ pub struct RawSettings {
     pub llm_retry_backoff_ms: u64,
     pub llm_max_tokens: u32,
     pub voice_budget_ms: u64,
+    pub ws_ping_secs: u64,
+    pub ws_idle_timeout_secs: u64,
     pub log_level: String,
     pub log_format: String,
 }
@@ -148,6 +150,11 @@ impl Settings {
         if raw.llm_timeout_secs == 0 || raw.llm_connect_timeout_secs == 0 || raw.voice_budget_ms == 0 {
             return Err(SettingsError(
                 "LLM_TIMEOUT_SECS, LLM_CONNECT_TIMEOUT_SECS and VOICE_BUDGET_MS must be at least 1".into(),
+            ));
+        }
+        if raw.ws_ping_secs == 0 || raw.ws_idle_timeout_secs <= raw.ws_ping_secs {
+            return Err(SettingsError(
+                "WS_PING_SECS must be at least 1 and WS_IDLE_TIMEOUT_SECS longer than it".into(),
             ));
         }
         if raw.llm_retries > 10 || raw.llm_max_tokens == 0 {

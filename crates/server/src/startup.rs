@@ -8,7 +8,7 @@ use callcenter_core::ports::LanguageModel;
 use callcenter_core::{CallcenterPorts, CallcenterService};
 use crm_core::{CrmPorts, CrmService};
 use doctext::DocumentText;
-use http_api::{AppState, CorsPolicy, HealthProbe, HttpSettings, RateLimiter, RateLimits};
+use http_api::{AppState, CorsPolicy, HealthProbe, HttpSettings, RateLimiter, RateLimits, StreamTimeouts};
 use llm::{LlmSettings, OpenAiCompatible};
 use management_core::auth::AuthPorts;
 use management_core::throttle::ThrottlePolicy;
@@ -266,6 +266,10 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
         cors: CorsPolicy { origins: settings.cors_origins(), allow_localhost: settings.env != "production" },
         json_limit: raw.json_body_limit,
         upload_limit: raw.upload_max_bytes,
+        streams: StreamTimeouts {
+            ping_every: Duration::from_secs(raw.ws_ping_secs),
+            idle_timeout: Duration::from_secs(raw.ws_idle_timeout_secs),
+        },
     };
     let listener = TcpListener::bind((raw.host.as_str(), raw.port))
         .map_err(|e| StartupError::Other(format!("cannot listen on {}:{} (HOST/PORT): {e}", raw.host, raw.port)))?;

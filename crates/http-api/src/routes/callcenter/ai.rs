@@ -286,20 +286,25 @@ pub async fn close_chat(
     Ok(HttpResponse::Ok().json(ChatDto::from(chat)))
 }
 
-/// Pings go out this often on an idle stream.
-const PING_EVERY: Duration = Duration::from_secs(15);
-/// A stream that has not been heard from (not even a pong) this long is closed.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How streams are kept alive: pings go out every `ping_every`; a client that has not
+/// answered (any frame, pongs included) for two intervals is gone, and one that has sent no
+/// message for `idle_timeout` is idle; either way the stream is closed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StreamTimeouts {
+    pub ping_every: Duration,
+    pub idle_timeout: Duration,
+}
 /// The largest client frame.
 const MAX_FRAME: usize = 64 * 1024;
 
 #[utoipa::path(operation_id = "ai_chat_stream", get, path = "/api/ai/chat/{chatId}/stream", tag = "callcenter", params(("chatId" = String, Path), ("token" = Option<String>, Query, description = "The access token, for clients that cannot send a header")),
-    description = "WebSocket. Client: `{type:\"message\", text, userId?}` (userId starts a chat when chatId is unknown). Server: `{type:\"ai_delta\", text}` pieces, then `{type:\"ai_response\", text, messageId, chatId}`; bad frames get `{type:\"error\", message}`. Idle connections are pinged every 15 s and closed after 60 s.",
+    description = "WebSocket. Client: `{type:\"message\", text, userId?}` (userId starts a chat when chatId is unknown). Server: `{type:\"ai_delta\", text}` pieces, then `{type:\"ai_response\", text, messageId, chatId}`; bad frames get `{type:\"error\", message}`. The server pings every WS_PING_SECS (15); a client silent for two pings (no pong) is gone, and one that sends no message for WS_IDLE_TIMEOUT_SECS (300) is idle: both are closed.",
     security(("bearer" = [])),
     responses((status = 101, description = "Switching to WebSocket"), (status = 401, description = "No valid token")))]
 pub async fn stream(
     req: HttpRequest,
     state: web::Data<AppState>,
+    timeouts: web::Data<StreamTimeouts>,
     chat_id: web::Path<String>,
     body: web::Payload,
 ) -> ApiResult<HttpResponse> {
@@ -314,7 +319,8 @@ pub async fn stream(
     let (response, session, messages) =
         actix_ws::handle(&req, body).map_err(|e| ApiError::validation(format!("Not a WebSocket request: {e}")))?;
     let messages = messages.max_frame_size(MAX_FRAME).aggregate_continuations().max_continuation_size(MAX_FRAME);
-    actix_web::rt::spawn(converse(state.into_inner(), principal, chat_id.into_inner(), session, messages));
+    let stream = Stream { state: state.into_inner(), principal, timeouts: **timeouts };
+    actix_web::rt::spawn(converse(stream, chat_id.into_inner(), session, messages));
     Ok(response)
 }
 
@@ -332,22 +338,30 @@ async fn send(session: &mut Session, frame: Value) -> bool {
     session.text(frame.to_string()).await.is_ok()
 }
 
-/// Serves one stream until the client leaves or goes idle.
-async fn converse(
+/// Who a stream serves, and how it is kept alive.
+struct Stream {
     state: std::sync::Arc<AppState>,
     principal: Principal,
+    timeouts: StreamTimeouts,
+}
+
+/// Serves one stream until the client leaves or goes idle.
+async fn converse(
+    stream: Stream,
     mut chat_id: String,
     mut session: Session,
     mut messages: actix_ws::AggregatedMessageStream,
 ) {
-    let mut heard = Instant::now();
-    let mut ping = tokio::time::interval(PING_EVERY);
+    let Stream { state, principal, timeouts } = stream;
+    let (mut heard, mut last_message) = (Instant::now(), Instant::now());
+    let mut ping = tokio::time::interval(timeouts.ping_every);
     let mut user_id: Option<String> = None;
     loop {
         let message = tokio::select! {
             m = messages.next() => m,
             _ = ping.tick() => {
-                if heard.elapsed() > IDLE_TIMEOUT || session.ping(b"").await.is_err() {
+                let gone = heard.elapsed() > timeouts.ping_every * 2;
+                if gone || last_message.elapsed() >= timeouts.idle_timeout || session.ping(b"").await.is_err() {
                     break;
                 }
                 continue;
@@ -367,7 +381,7 @@ async fn converse(
                 continue;
             }
             Some(Ok(AggregatedMessage::Binary(_))) => {
-                heard = Instant::now();
+                (heard, last_message) = (Instant::now(), Instant::now());
                 if !send(&mut session, json!({"type": "error", "message": "Send JSON text frames."})).await {
                     break;
                 }
@@ -379,7 +393,7 @@ async fn converse(
                 break;
             }
         };
-        heard = Instant::now();
+        (heard, last_message) = (Instant::now(), Instant::now());
         let frame = match serde_json::from_str::<ClientFrame>(&text) {
             Ok(f) if f.kind == "message" => f,
             Ok(f) => {
