@@ -526,3 +526,38 @@ async fn streams_without_messages_are_pinged_then_closed() {
     assert!(pings >= 1, "pinged before closing");
     assert!(closed >= std::time::Duration::from_secs(2) && closed < std::time::Duration::from_secs(6), "{closed:?}");
 }
+
+#[tokio::test]
+async fn a_configured_model_writes_call_summaries_and_topics() {
+    use wiremock::matchers::{body_string_contains, method};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let model = MockServer::start().await;
+    let summary = json!({"summary": "Qo'ng'iroq qiluvchi yotoqxona narxini so'radi.", "sentiment": "neutral",
+                         "tags": ["yotoqxona", "narx"], "topic": "Yotoqxona"});
+    Mock::given(method("POST"))
+        .and(body_string_contains("Reply with JSON only"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"choices": [{"message": {"role": "assistant", "content": summary.to_string()}}]}),
+            ),
+        )
+        .mount(&model)
+        .await;
+    let app = TestApp::spawn_with(&[("llm_base_url", &format!("{}/v1", model.uri()))]).await;
+    let op = operator(&app).await;
+    let start = app.post("/api/ai/call/start", Some(&op), json!({"phoneNumber": "+998901230000"})).await;
+    let call_id = start.body["callId"].as_str().unwrap();
+    let chunk = json!({"sessionId": start.body["sessionId"], "transcript": "User: Yotoqxona qancha turadi?"});
+    let res = app.post(&format!("/api/ai/call/{call_id}/transcript"), Some(&op), chunk).await;
+    assert_eq!(res.status, StatusCode::OK, "the model failed to answer (404): offline answer: {}", res.text);
+    let end = app.post(&format!("/api/ai/call/{call_id}/end"), Some(&op), json!({})).await;
+    assert_eq!(end.status, StatusCode::OK, "{}", end.text);
+    assert_eq!(end.body["aiSummary"], json!("Qo'ng'iroq qiluvchi yotoqxona narxini so'radi."));
+    assert_eq!(end.body["tags"], json!(["yotoqxona", "narx"]));
+    assert_eq!(end.body["topic"], json!("Yotoqxona"));
+    let topics = app.get("/api/topics", Some(&op)).await;
+    assert_eq!(topics.body[0]["name"], json!("Yotoqxona"), "a new topic is added to the catalog: {}", topics.text);
+    let asked = model.received_requests().await.unwrap();
+    let body: Value = serde_json::from_slice(&asked.last().unwrap().body).unwrap();
+    assert!(body["messages"][1]["content"].as_str().unwrap().contains("User: Yotoqxona qancha turadi?"));
+}

@@ -242,6 +242,61 @@ pub fn analyse(turns: &[(Role, String)], topics: &[String], escalated: bool) -> 
     Analysis { summary, sentiment: sentiment(&user_text), tags, topic }
 }
 
+/// The instructions that ask a model to summarise a conversation as JSON.
+pub fn summary_prompt(topics: &[String]) -> String {
+    format!(
+        "Summarise this contact-center conversation. Reply with JSON only, no prose: \
+         {{\"summary\": \"one or two sentences in Uzbek\", \"sentiment\": \"positive|neutral|negative\", \
+         \"tags\": [\"up to 4 short lowercase words\"], \"topic\": \"one of: {}; or a new short topic\"}}",
+        topics.join(", ")
+    )
+}
+
+/// The conversation as one text for a model: `User:`/`AI:` lines, at most the last 12,000
+/// characters.
+pub fn conversation_text(turns: &[(Role, String)]) -> String {
+    let text: String =
+        turns.iter().map(|(role, t)| format!("{}: {t}\n", if *role == Role::User { "User" } else { "AI" })).collect();
+    let skip = text.chars().count().saturating_sub(12_000);
+    text.chars().skip(skip).collect()
+}
+
+/// A model's JSON summary laid over the offline `analysis`: its summary, sentiment, tags and
+/// topic replace the offline ones where they are well-formed (a topic that differs from a
+/// catalog one only by case takes the catalog's spelling). `None` when there is no JSON
+/// object with a summary in `answer`.
+pub fn merge_model_analysis(answer: &str, mut analysis: Analysis, topics: &[String]) -> Option<Analysis> {
+    let json = &answer[answer.find('{')?..=answer.rfind('}')?];
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    let summary = v["summary"].as_str().map(str::trim).filter(|s| !s.is_empty())?;
+    analysis.summary = clip(summary, 1000);
+    if let Some(s) = v["sentiment"].as_str().filter(|s| ["positive", "neutral", "negative"].contains(s)) {
+        analysis.sentiment = Sentiment::parse(s);
+    }
+    let tags: Vec<String> = v["tags"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|t| t.as_str()).map(|t| clip(&t.to_lowercase(), 40)).filter(|t| !t.is_empty()))
+        .into_iter()
+        .flatten()
+        .take(4)
+        .collect();
+    if !tags.is_empty() {
+        let operator = analysis.tags.iter().any(|t| t == "operator");
+        analysis.tags = tags;
+        if operator && !analysis.tags.iter().any(|t| t == "operator") {
+            analysis.tags.push("operator".into());
+        }
+    }
+    if let Some(topic) = v["topic"].as_str().map(|t| t.split_whitespace().collect::<Vec<_>>().join(" ")) {
+        if let Some(known) = topics.iter().find(|k| k.to_lowercase() == topic.to_lowercase()) {
+            analysis.topic = known.clone();
+        } else if (2..=60).contains(&topic.chars().count()) {
+            analysis.topic = topic;
+        }
+    }
+    Some(analysis)
+}
+
 /// The one-line memory of a chat turn: what was asked, and when.
 pub fn history_line(reply: &Reply, message: &str, stated_name: Option<&str>, date: &str) -> String {
     match (stated_name, &reply.matched) {
@@ -356,6 +411,34 @@ mod tests {
         let other = analyse(&[(Role::User, "Salom".into())], &topics, true);
         assert_eq!(other.topic, OTHER_TOPIC);
         assert!(other.tags.contains(&"operator".to_string()) && other.summary.ends_with("Operatorga o'tkazildi."));
+    }
+
+    #[test]
+    fn a_model_summary_replaces_the_offline_one_when_well_formed() {
+        let offline = analyse(&[(Role::User, "Grant haqida".into())], &["Grantlar".into()], true);
+        let topics = vec!["Grantlar".to_string()];
+        let answer = "Here you go: {\"summary\": \"Grant hujjatlari so'raldi.\", \"sentiment\": \"positive\", \
+                      \"tags\": [\"Grant\", \"hujjat\"], \"topic\": \"grantlar\"}";
+        let merged = merge_model_analysis(answer, offline.clone(), &topics).unwrap();
+        assert_eq!(merged.summary, "Grant hujjatlari so'raldi.");
+        assert_eq!(merged.sentiment, Sentiment::Positive);
+        assert_eq!(merged.tags, ["grant", "hujjat", "operator"], "the hand-over tag stays");
+        assert_eq!(merged.topic, "Grantlar", "the catalog's spelling");
+        let odd = merge_model_analysis(
+            "{\"summary\": \"S\", \"sentiment\": \"angry\", \"topic\": \"\"}",
+            offline.clone(),
+            &topics,
+        );
+        let odd = odd.unwrap();
+        assert_eq!(
+            (odd.sentiment, odd.topic.as_str()),
+            (offline.sentiment, "Grantlar"),
+            "bad fields keep the offline ones"
+        );
+        assert_eq!(merge_model_analysis("no json here", offline.clone(), &topics), None);
+        assert_eq!(merge_model_analysis("{\"summary\": \"\"}", offline, &topics), None);
+        assert!(summary_prompt(&topics).contains("one of: Grantlar"));
+        assert_eq!(conversation_text(&[(Role::User, "a".into()), (Role::Ai, "b".into())]), "User: a\nAI: b\n");
     }
 
     #[test]

@@ -14,8 +14,9 @@ use crate::error::{CallcenterError, Result};
 use crate::memory::{AiContext, MAX_NAME, MemoryChange};
 use crate::ports::{ChatTurn, DeltaSink, Prompt};
 use crate::responder::{
-    Analysis, Ask, PASSAGES_IN_PROMPT, Passage, Reply, analyse, best_passages, call_history_line, greeting,
-    history_line, offline_reply, passages_of, search_terms, system_prompt,
+    Analysis, Ask, PASSAGES_IN_PROMPT, Passage, Reply, analyse, best_passages, call_history_line, conversation_text,
+    greeting, history_line, merge_model_analysis, offline_reply, passages_of, search_terms, summary_prompt,
+    system_prompt,
 };
 use crate::search::KnowledgeIndex;
 use chrono::{DateTime, Utc};
@@ -440,10 +441,22 @@ impl CallcenterService {
         Ok(ended)
     }
 
-    /// The conversation's analysis, its topic taken from the catalog (created when new).
+    /// The conversation's analysis: written by the model when one is configured and answers
+    /// with well-formed JSON within the voice budget, else by the offline analysis; its topic
+    /// is taken from the catalog (created when new).
     async fn analysis(&self, turns: &[(Role, String)], escalated: bool) -> Result<Analysis> {
         let topics: Vec<String> = self.ports.topics.list().await?.into_iter().map(|t| t.name).collect();
         let mut analysis = analyse(turns, &topics, escalated);
+        if let Some(model) = &self.ports.model {
+            let prompt = Prompt {
+                system: summary_prompt(&topics),
+                messages: vec![(Role::User, conversation_text(turns))],
+                budget: Some(self.ports.voice_budget),
+            };
+            if let Ok(answer) = model.complete(prompt, None).await {
+                analysis = merge_model_analysis(&answer, analysis.clone(), &topics).unwrap_or(analysis);
+            }
+        }
         analysis.topic = self.ports.topics.find_or_create(analysis.topic).await?.name;
         Ok(analysis)
     }
