@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod lenient;
 pub mod middleware;
+pub mod multipart;
 pub mod openapi;
 pub mod pagination;
 pub mod routes;

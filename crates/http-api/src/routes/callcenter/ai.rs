@@ -6,9 +6,9 @@ use super::chats::ChatDto;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, UploadLimit, bearer_token};
 use crate::lenient;
+use crate::multipart::{is_multipart, read_fields};
 use crate::state::AppState;
 use actix_multipart::Multipart;
-use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, Session};
 use callcenter_core::service::{AiCallInput, AiChatInput, UserContextInput};
@@ -145,36 +145,6 @@ pub struct TranscriptBody {
     pub audio_chunk: Option<String>,
 }
 
-/// The `sessionId` and `transcript` fields of a multipart chunk; the audio is read within
-/// the upload limit and not kept.
-async fn multipart_chunk(mut form: Multipart, limit: usize) -> ApiResult<(Option<String>, Option<String>)> {
-    let malformed = |e: actix_multipart::MultipartError| ApiError::validation(format!("Malformed multipart body: {e}"));
-    let (mut session, mut transcript, mut read) = (None, None, 0usize);
-    while let Some(field) = form.next().await {
-        let mut field = field.map_err(malformed)?;
-        let name = field.name().unwrap_or_default().to_string();
-        let mut data = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(malformed)?;
-            read += chunk.len();
-            if read > limit {
-                return Err(ApiError::too_large(format!("The body is larger than the limit of {limit} bytes.")));
-            }
-            if name != "audio" {
-                data.extend_from_slice(&chunk);
-            }
-        }
-        let value =
-            || String::from_utf8(data).map_err(|_| ApiError::field(&name, format!("{name} must be UTF-8 text.")));
-        match name.as_str() {
-            "sessionId" => session = Some(value()?),
-            "transcript" => transcript = Some(value()?),
-            _ => {}
-        }
-    }
-    Ok((session, transcript))
-}
-
 #[utoipa::path(operation_id = "ai_call_transcript", post, path = "/api/ai/call/{callId}/transcript", tag = "callcenter", params(("callId" = String, Path)),
     request_body = TranscriptBody, security(("bearer" = [])),
     responses(
@@ -192,9 +162,19 @@ pub async fn call_transcript(
     call_id: web::Path<String>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let (session, transcript) = if content_type.to_ascii_lowercase().starts_with("multipart/form-data") {
-        multipart_chunk(Multipart::new(req.headers(), payload), limit.0).await?
+    let (session, transcript) = if is_multipart(&req) {
+        // The audio is read within the limit and not kept.
+        let fields = read_fields(Multipart::new(req.headers(), payload), limit.0, &["sessionId", "transcript"]).await?;
+        let mut values = (None, None);
+        for field in fields {
+            let text = String::from_utf8(field.data)
+                .map_err(|_| ApiError::field(&field.name, format!("{} must be UTF-8 text.", field.name)))?;
+            match field.name.as_str() {
+                "sessionId" => values.0 = Some(text),
+                _ => values.1 = Some(text),
+            }
+        }
+        values
     } else {
         let body = read_json(payload, limit.0).await?;
         let obj = lenient::object(&body)?;

@@ -2,12 +2,12 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, UploadLimit};
+use crate::multipart::{is_multipart, read_fields};
 use crate::state::AppState;
 use actix_multipart::Multipart;
 use actix_web::http::header::{CONTENT_TYPE, ContentDisposition};
 use actix_web::{HttpRequest, HttpResponse, web};
 use callcenter_core::document::{ACCEPTED, Document};
-use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -43,31 +43,6 @@ pub struct UploadForm {
     pub file: Vec<u8>,
 }
 
-/// Reads the `file` field, refusing it as soon as it outgrows `limit`.
-async fn read_file(mut form: Multipart, limit: usize) -> ApiResult<(String, Vec<u8>)> {
-    let malformed = |e: actix_multipart::MultipartError| ApiError::validation(format!("Malformed multipart body: {e}"));
-    while let Some(field) = form.next().await {
-        let mut field = field.map_err(malformed)?;
-        if field.name() != Some("file") {
-            while let Some(chunk) = field.next().await {
-                chunk.map_err(malformed)?;
-            }
-            continue;
-        }
-        let name = field.content_disposition().and_then(|d| d.get_filename()).unwrap_or_default().to_string();
-        let mut data = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(malformed)?;
-            if data.len() + chunk.len() > limit {
-                return Err(ApiError::too_large(format!("The file is larger than the limit of {limit} bytes.")));
-            }
-            data.extend_from_slice(&chunk);
-        }
-        return Ok((name, data));
-    }
-    Err(ApiError::field("file", "The multipart field 'file' is required."))
-}
-
 #[utoipa::path(operation_id = "cc_files_upload", post, path = "/api/voip/file", tag = "callcenter", security(("bearer" = [])),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses(
@@ -84,14 +59,16 @@ pub async fn upload(
     limit: web::Data<UploadLimit>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if !content_type.to_ascii_lowercase().starts_with("multipart/form-data") {
+    if !is_multipart(&req) {
         return Err(ApiError::unsupported(format!(
             "Send the document as multipart/form-data in the field 'file' ({ACCEPTED})."
         )));
     }
-    let (name, data) = read_file(Multipart::new(req.headers(), payload), limit.0).await?;
-    let document = state.callcenter.upload_document(&auth.0, &name, data).await?;
+    let fields = read_fields(Multipart::new(req.headers(), payload), limit.0, &["file"]).await?;
+    let file =
+        fields.into_iter().next().ok_or_else(|| ApiError::field("file", "The multipart field 'file' is required."))?;
+    let name = file.file_name.unwrap_or_default();
+    let document = state.callcenter.upload_document(&auth.0, &name, file.data).await?;
     Ok(HttpResponse::Created().json(json!({"message": "File uploaded", "fileId": document.id})))
 }
 

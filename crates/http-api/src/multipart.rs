@@ -1,0 +1,49 @@
+//! Reading `multipart/form-data` bodies within a size limit.
+
+use crate::error::{ApiError, ApiResult};
+use actix_multipart::{Multipart, MultipartError};
+use actix_web::HttpRequest;
+use actix_web::http::header::CONTENT_TYPE;
+use futures_util::StreamExt;
+
+/// One kept field of a multipart body.
+pub struct Field {
+    pub name: String,
+    /// The file name of a file field.
+    pub file_name: Option<String>,
+    pub data: Vec<u8>,
+}
+
+/// Whether the request body is `multipart/form-data`.
+pub fn is_multipart(req: &HttpRequest) -> bool {
+    let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    content_type.to_ascii_lowercase().starts_with("multipart/form-data")
+}
+
+/// Reads the fields named in `wanted` (others are read and dropped), refusing with 413 as
+/// soon as the body outgrows `limit` bytes.
+pub async fn read_fields(mut form: Multipart, limit: usize, wanted: &[&str]) -> ApiResult<Vec<Field>> {
+    let malformed = |e: MultipartError| ApiError::validation(format!("Malformed multipart body: {e}"));
+    let (mut fields, mut read) = (Vec::new(), 0usize);
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(malformed)?;
+        let name = field.name().unwrap_or_default().to_string();
+        let keep = wanted.contains(&name.as_str());
+        let file_name = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_string);
+        let mut data = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(malformed)?;
+            read += chunk.len();
+            if read > limit {
+                return Err(ApiError::too_large(format!("The upload is larger than the limit of {limit} bytes.")));
+            }
+            if keep {
+                data.extend_from_slice(&chunk);
+            }
+        }
+        if keep {
+            fields.push(Field { name, file_name, data });
+        }
+    }
+    Ok(fields)
+}
