@@ -43,7 +43,7 @@ async fn email_is_case_insensitive_and_trimmed_at_login() {
 
 #[tokio::test]
 async fn rest_refresh_rotates_pairs() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(&[("refresh_reuse_grace_secs", "0")]).await;
     let login = app.login_body(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let res = app.post("/api/auth/refresh/", None, json!({"refresh": login["refresh"]})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);

@@ -66,7 +66,8 @@ async fn bad_credentials_and_missing_fields_are_refused_in_the_v1_envelope() {
 
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
-    let app = TestApp::spawn().await;
+    // Strict single use (no grace): a second presentation is reuse at once.
+    let app = TestApp::spawn_with(&[("refresh_reuse_grace_secs", "0")]).await;
     let first = v1_login(&app).await;
     let refresh1 = first["data"]["refreshToken"].as_str().unwrap().to_string();
 
@@ -121,4 +122,74 @@ async fn logout_revokes_the_access_token_and_the_refresh_family() {
     assert_v1_error(&refreshed, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
     let no_token = app.call(Method::POST, "/api/v1/auth/logout", None, None).await;
     assert_v1_error(&no_token, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+}
+
+/// crm-front's layout refreshes with the same token from two places at once (bearer header).
+async fn refresh_by_bearer(app: &TestApp, refresh: &str) -> Resp {
+    let res = app.client.post(format!("{}/api/v1/auth/refresh", app.base)).bearer_auth(refresh).send().await.unwrap();
+    Resp::from(res).await
+}
+
+/// Presents `refresh` `n` times at once; every answer.
+async fn concurrent_refreshes(app: &TestApp, refresh: &str, n: usize) -> Vec<Resp> {
+    futures_util::future::join_all((0..n).map(|_| refresh_by_bearer(app, refresh))).await
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_within_the_grace_keep_the_session() {
+    let app = TestApp::spawn().await;
+    for n in [2, 50] {
+        let refresh = v1_login(&app).await["data"]["refreshToken"].as_str().unwrap().to_string();
+        let answers = concurrent_refreshes(&app, &refresh, n).await;
+        for res in &answers {
+            assert_eq!(res.status, StatusCode::OK, "{n} at once: {}", res.text);
+        }
+        // Every successor pair works: whichever one the client keeps, it stays signed in.
+        for res in &answers {
+            let access = res.body["data"]["token"].as_str().unwrap();
+            assert_eq!(app.get("/api/v1/customers", Some(access)).await.status, StatusCode::OK);
+        }
+        for res in answers.iter().take(3) {
+            let next = refresh_by_bearer(&app, res.body["data"]["refreshToken"].as_str().unwrap()).await;
+            assert_eq!(next.status, StatusCode::OK, "{}", next.text);
+            let access = next.body["data"]["token"].as_str().unwrap();
+            assert_eq!(app.get("/api/v1/customers", Some(access)).await.status, StatusCode::OK);
+        }
+    }
+}
+
+#[tokio::test]
+async fn reuse_after_the_grace_revokes_everything() {
+    let app = TestApp::spawn_with(&[("refresh_reuse_grace_secs", "1")]).await;
+    let refresh = v1_login(&app).await["data"]["refreshToken"].as_str().unwrap().to_string();
+    let first = refresh_by_bearer(&app, &refresh).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let within = refresh_by_bearer(&app, &refresh).await;
+    assert_eq!(within.status, StatusCode::OK, "within the grace: {}", within.text);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let late = refresh_by_bearer(&app, &refresh).await;
+    assert_v1_error(&late, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+    assert!(late.body["error"]["message"].as_str().unwrap().contains("reuse"), "{}", late.text);
+    for issued in [&first, &within] {
+        let access = issued.body["data"]["token"].as_str().unwrap();
+        assert_eq!(app.get("/api/v1/customers", Some(access)).await.status, StatusCode::UNAUTHORIZED);
+        let again = refresh_by_bearer(&app, issued.body["data"]["refreshToken"].as_str().unwrap()).await;
+        assert_v1_error(&again, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+    }
+}
+
+#[tokio::test]
+async fn strict_rotation_under_concurrency_leaves_no_successor_alive() {
+    let app = TestApp::spawn_with(&[("refresh_reuse_grace_secs", "0")]).await;
+    for _ in 0..5 {
+        let refresh = v1_login(&app).await["data"]["refreshToken"].as_str().unwrap().to_string();
+        let answers = concurrent_refreshes(&app, &refresh, 20).await;
+        let winners: Vec<_> = answers.iter().filter(|r| r.status == StatusCode::OK).collect();
+        assert_eq!(winners.len(), 1, "exactly one presentation spends the token");
+        // The others were reuse: the session is revoked, the winner's successor with it.
+        let access = winners[0].body["data"]["token"].as_str().unwrap();
+        assert_eq!(app.get("/api/v1/customers", Some(access)).await.status, StatusCode::UNAUTHORIZED);
+        let next = refresh_by_bearer(&app, winners[0].body["data"]["refreshToken"].as_str().unwrap()).await;
+        assert_v1_error(&next, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+    }
 }

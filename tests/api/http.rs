@@ -120,3 +120,42 @@ async fn rate_limits_send_headers_and_429_with_retry_after() {
     assert_eq!(authed.header("x-ratelimit-limit"), Some("5"));
     assert_eq!(app.get("/health", None).await.status, StatusCode::OK, "health checks are not limited");
 }
+
+/// The CIMS UI adds caching headers to authenticated GETs; its preflight must pass on
+/// every surface for an allowed origin, and stay refused for a foreign one.
+#[tokio::test]
+async fn preflight_allows_the_headers_real_browsers_send_on_every_surface() {
+    let app = TestApp::spawn().await;
+    let preflight = |path: &'static str, origin: &'static str| {
+        app.client
+            .request(Method::OPTIONS, format!("{}{path}", app.base))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization,cache-control,expires,pragma")
+            .send()
+    };
+    for path in ["/auth/me", "/management/statuses", "/api/v1/customers", "/api/core/profile/", "/api/calls"] {
+        let res = preflight(path, "http://localhost:5173").await.unwrap();
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        assert_eq!(res.headers()["access-control-allow-origin"], "http://localhost:5173");
+        let allowed = res.headers()["access-control-allow-headers"].to_str().unwrap().to_lowercase();
+        for h in ["authorization", "cache-control", "expires", "pragma"] {
+            assert!(allowed.contains(h), "{path}: {h} not in {allowed}");
+        }
+        let refused = preflight(path, "https://evil.example.org").await.unwrap();
+        assert!(refused.headers().get("access-control-allow-origin").is_none(), "{path}");
+    }
+    let res =
+        app.client.get(format!("{}/health", app.base)).header("origin", "http://localhost:5173").send().await.unwrap();
+    let exposed = res.headers()["access-control-expose-headers"].to_str().unwrap().to_lowercase();
+    for h in [
+        "x-request-id",
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+        "retry-after",
+        "content-disposition",
+    ] {
+        assert!(exposed.contains(h), "{h} not exposed: {exposed}");
+    }
+}

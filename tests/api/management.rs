@@ -180,7 +180,7 @@ async fn roles_grant_only_the_permissions_given() {
     let moved = app.call(Method::DELETE, &format!("{role_path}?reassign_to=member"), Some(&ceo), None).await;
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
     let me = app.get("/auth/me", Some(&pm)).await;
-    assert_eq!(me.body["role"], json!("member"));
+    assert_eq!((&me.body["role"], &me.body["role_name"]), (&json!("Member"), &json!("member")));
 
     let ceo_role =
         listed.body.as_array().unwrap().iter().find(|r| r["name"] == json!("ceo")).unwrap()["id"].as_i64().unwrap();
@@ -201,7 +201,7 @@ async fn roles_grant_only_the_permissions_given() {
 
 #[tokio::test]
 async fn cims_sign_in_accepts_the_oauth2_form_and_json() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(&[("refresh_reuse_grace_secs", "0")]).await;
     let form = app
         .client
         .post(format!("{}/auth/login", app.base))
@@ -219,7 +219,10 @@ async fn cims_sign_in_accepts_the_oauth2_form_and_json() {
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!(
         me.body,
-        json!({"id": me.body["id"], "email": ADMIN_EMAIL, "name": "Test", "surname": "CEO", "role": "ceo", "is_active": true})
+        json!({"id": me.body["id"], "email": ADMIN_EMAIL, "name": "Test", "surname": "CEO", "company_code": null,
+               "role": "CEO", "role_name": "ceo", "job_title": "CEO", "profile_image": null, "is_active": true,
+               "permissions": {"ceo": true, "crm": true, "finance_list": true, "payment_list": true,
+                               "project_toggle": true, "update_list": true}})
     );
     assert_eq!(app.get("/api/v1/customers", Some(access)).await.status, StatusCode::OK, "one token for every surface");
 

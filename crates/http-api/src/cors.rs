@@ -37,18 +37,16 @@ impl CorsPolicy {
         Cors::default()
             .allowed_origin_fn(move |origin, _| origin.to_str().is_ok_and(|o| policy.allows(o)))
             .allowed_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS])
-            .allowed_headers([
-                header::AUTHORIZATION,
-                header::CONTENT_TYPE,
-                header::ACCEPT,
-                header::HeaderName::from_static("x-request-id"),
-            ])
+            // Browsers send their own caching and tracing headers (`Cache-Control`, `Pragma`,
+            // `Expires`, ...): for an allowed origin every requested header is echoed back.
+            .allow_any_header()
             .expose_headers([
                 header::HeaderName::from_static("x-request-id"),
                 header::HeaderName::from_static("x-ratelimit-limit"),
                 header::HeaderName::from_static("x-ratelimit-remaining"),
                 header::HeaderName::from_static("x-ratelimit-reset"),
                 header::RETRY_AFTER,
+                header::CONTENT_DISPOSITION,
             ])
             .max_age(3600)
     }

@@ -2,11 +2,11 @@
 
 use crate::error::{ManagementError, Result};
 use crate::ports::{
-    AccessClaims, LoginAttemptRepository, PasswordHasher, RoleRepository, SessionRepository, TokenCodec, TokenError,
-    UserRepository,
+    AccessClaims, LoginAttemptRepository, NewRefreshToken, PasswordHasher, RoleRepository, Rotation, SessionRepository,
+    TokenCodec, TokenError, UserRepository,
 };
 use crate::principal::Principal;
-use crate::role::{CEO, DEFAULT_ROLE};
+use crate::role::{CEO, DEFAULT_ROLE, Role};
 use crate::throttle::{ThrottlePolicy, account_key};
 use crate::user::{NewUser, User, UserDraft};
 use chrono::{Duration, Utc};
@@ -20,6 +20,9 @@ pub struct AuthConfig {
     /// Refresh lifetime when the user ticks "remember me".
     pub remember_refresh_ttl: Duration,
     pub throttle: ThrottlePolicy,
+    /// How long a just-spent refresh token may be presented again (concurrent refreshes
+    /// by one client) and get a successor instead of revoking the session; zero = never.
+    pub refresh_reuse_grace: Duration,
     /// Whether `register` is open to anyone.
     pub registration_enabled: bool,
 }
@@ -112,12 +115,14 @@ impl AuthService {
         self.ports.attempts.clear(&account_key(&email)).await?;
         let refresh_ttl = if req.remember { self.config.remember_refresh_ttl } else { self.config.refresh_ttl };
         let family = self.ports.tokens.random_id();
-        let tokens = self.issue(&user, &family, refresh_ttl).await?;
+        let (tokens, first) = self.mint(&user, &family, refresh_ttl)?;
+        self.ports.sessions.open(user.id, &family, first).await?;
         Ok((user, tokens))
     }
 
-    /// Exchanges a refresh token for a new pair. The presented token is spent; presenting a
-    /// spent token again revokes its whole family (every session token issued from it).
+    /// Exchanges a refresh token for a new pair in the same session. The presented token is
+    /// spent; presenting it again within the reuse grace gets another successor (concurrent
+    /// refreshes by one client), after it revokes the whole session.
     pub async fn refresh(&self, refresh_token: &str) -> Result<(User, IssuedTokens)> {
         let invalid = || ManagementError::Unauthorized("Invalid or expired refresh token".into());
         let token = refresh_token.trim();
@@ -127,30 +132,29 @@ impl AuthService {
         let hash = self.ports.tokens.hash_refresh_token(token);
         let record = self.ports.sessions.find_refresh(&hash).await?.ok_or_else(invalid)?;
         let now = Utc::now();
-        if record.revoked_at.is_some() {
-            return Err(invalid());
-        }
-        if record.used_at.is_some() || !self.ports.sessions.mark_used(record.id, now).await? {
-            self.ports.sessions.revoke_family(&record.family_id, now).await?;
-            return Err(ManagementError::Unauthorized(
-                "Refresh token reuse detected; the session has been revoked".into(),
-            ));
-        }
-        if record.expires_at <= now {
+        if record.revoked_at.is_some() || record.expires_at <= now {
             return Err(invalid());
         }
         let user = self.active_user(record.user_id).await?;
         let remaining = record.expires_at - now;
         let ttl = if remaining > self.config.refresh_ttl { remaining } else { self.config.refresh_ttl };
-        let tokens = self.issue(&user, &record.family_id, ttl).await?;
-        Ok((user, tokens))
+        let (tokens, successor) = self.mint(&user, &record.family_id, ttl)?;
+        let grace = self.config.refresh_reuse_grace;
+        let grace_since = (grace > Duration::zero()).then(|| now - grace);
+        match self.ports.sessions.rotate(record.id, successor, now, grace_since).await? {
+            Rotation::Rotated => Ok((user, tokens)),
+            Rotation::SessionRevoked => Err(invalid()),
+            Rotation::ReuseDetected => {
+                Err(ManagementError::Unauthorized("Refresh token reuse detected; the session has been revoked".into()))
+            }
+        }
     }
 
     /// Revokes the caller's access token and its whole refresh family.
     pub async fn logout(&self, principal: &Principal) -> Result<()> {
         let expires = chrono::DateTime::from_timestamp(principal.expires_at, 0).unwrap_or_else(Utc::now);
         self.ports.sessions.revoke_access(&principal.jti, expires).await?;
-        self.ports.sessions.revoke_family(&principal.session_id, Utc::now()).await
+        self.ports.sessions.revoke_session(&principal.session_id, Utc::now()).await
     }
 
     /// Resolves a bearer access token to the calling user, refusing expired, forged or
@@ -187,6 +191,13 @@ impl AuthService {
         self.active_user(principal.user_id).await
     }
 
+    /// The caller's profile with their role's catalog entry (`None` when the role is gone).
+    pub async fn profile_with_role(&self, principal: &Principal) -> Result<(User, Option<Role>)> {
+        let user = self.active_user(principal.user_id).await?;
+        let role = self.ports.roles.find_by_name(&user.role).await?;
+        Ok((user, role))
+    }
+
     /// Self-registration: a new active user with the default role.
     pub async fn register(&self, mut new_user: NewUser) -> Result<User> {
         if !self.config.registration_enabled {
@@ -214,7 +225,8 @@ impl AuthService {
         }
     }
 
-    async fn issue(&self, user: &User, family: &str, refresh_ttl: Duration) -> Result<IssuedTokens> {
+    /// A new access token and a refresh token for `family` (the latter still to be stored).
+    fn mint(&self, user: &User, family: &str, refresh_ttl: Duration) -> Result<(IssuedTokens, NewRefreshToken)> {
         let now = Utc::now();
         let claims = AccessClaims {
             sub: user.id.to_string(),
@@ -226,14 +238,17 @@ impl AuthService {
         };
         let access_token = self.ports.tokens.encode(&claims)?;
         let refresh_token = self.ports.tokens.new_refresh_token();
-        let hash = self.ports.tokens.hash_refresh_token(&refresh_token);
-        self.ports.sessions.store_refresh(user.id, family, &hash, now + refresh_ttl).await?;
-        Ok(IssuedTokens {
+        let stored = NewRefreshToken {
+            token_hash: self.ports.tokens.hash_refresh_token(&refresh_token),
+            expires_at: now + refresh_ttl,
+        };
+        let tokens = IssuedTokens {
             access_token,
             access_expires_in: self.config.access_ttl.num_seconds(),
             refresh_token,
             refresh_expires_in: refresh_ttl.num_seconds(),
-        })
+        };
+        Ok((tokens, stored))
     }
 }
 

@@ -81,36 +81,63 @@ pub trait StatusRepository: Send + Sync {
     async fn delete(&self, id: i64, reassign_to: Option<String>) -> Result<DeleteOutcome>;
 }
 
-/// A stored refresh token (the token itself is only kept hashed).
+/// A stored refresh token (the token itself is only kept hashed) and its session's state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefreshTokenRecord {
     pub id: i64,
     pub user_id: i64,
+    /// The session (refresh family) the token belongs to.
     pub family_id: String,
     pub expires_at: DateTime<Utc>,
+    /// When the token was spent on a rotation.
     pub used_at: Option<DateTime<Utc>>,
+    /// When its session was revoked.
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-/// Refresh-token families and revoked access tokens.
+/// A refresh token to store (hashed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRefreshToken {
+    pub token_hash: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What a rotation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// The token was spent (or re-presented within the grace period) and the successor stored.
+    Rotated,
+    /// The token had been spent before the grace period: the session is now revoked.
+    ReuseDetected,
+    /// The session was already revoked; nothing was stored.
+    SessionRevoked,
+}
+
+/// Sessions (refresh-token families) and revoked access tokens.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait SessionRepository: Send + Sync {
-    async fn store_refresh(
-        &self,
-        user_id: i64,
-        family_id: &str,
-        token_hash: &str,
-        expires_at: DateTime<Utc>,
-    ) -> Result<()>;
+    /// Opens a session for `user_id` with its first refresh token.
+    async fn open(&self, user_id: i64, family_id: &str, first: NewRefreshToken) -> Result<()>;
     async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshTokenRecord>>;
-    /// Marks the token spent; `false` when it was already spent (a concurrent reuse).
-    async fn mark_used(&self, id: i64, at: DateTime<Utc>) -> Result<bool>;
-    /// Revokes every refresh token of the family, and with it the access tokens issued in it.
-    async fn revoke_family(&self, family_id: &str, at: DateTime<Utc>) -> Result<()>;
+    /// In one transaction that holds the session: unless the session is revoked, spends
+    /// token `id` and stores `successor` in the same session. A token already spent is
+    /// accepted again only when it was spent at or after `reuse_grace_since`; otherwise the
+    /// session is revoked ([`Rotation::ReuseDetected`]).
+    async fn rotate(
+        &self,
+        id: i64,
+        successor: NewRefreshToken,
+        now: DateTime<Utc>,
+        reuse_grace_since: Option<DateTime<Utc>>,
+    ) -> Result<Rotation>;
+    /// Revokes the session: every refresh token of the family, and every access token issued in it.
+    async fn revoke_session(&self, family_id: &str, at: DateTime<Utc>) -> Result<()>;
+    /// Revokes every session of the user except `keep`; returns how many were revoked.
+    async fn revoke_user_sessions(&self, user_id: i64, keep: Option<String>, at: DateTime<Utc>) -> Result<u64>;
     /// Revokes one access token until it expires.
     async fn revoke_access(&self, jti: &str, expires_at: DateTime<Utc>) -> Result<()>;
-    /// Whether the access token or its family has been revoked.
+    /// Whether the access token or its session has been revoked.
     async fn is_revoked(&self, jti: &str, family_id: &str) -> Result<bool>;
 }
 

@@ -25,6 +25,7 @@ pub struct RawSettings {
     pub refresh_token_secret: String,
     pub refresh_token_expires_in: String,
     pub refresh_token_remember_expires_in: String,
+    pub refresh_reuse_grace_secs: u32,
     pub registration_enabled: bool,
     pub login_max_failures_per_account: u64,
     pub login_max_failures_per_ip: u64,

@@ -119,6 +119,7 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
             max_per_ip: raw.login_max_failures_per_ip,
             window: settings.login_failure_window,
         },
+        refresh_reuse_grace: chrono::Duration::seconds(raw.refresh_reuse_grace_secs.into()),
         registration_enabled: raw.registration_enabled,
     };
     let crm = CrmService::new(CrmPorts {

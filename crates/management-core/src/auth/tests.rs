@@ -4,7 +4,7 @@ use crate::ports::*;
 use crate::throttle::ThrottlePolicy;
 use crate::user::UserCredentials;
 use chrono::DateTime;
-use mockall::predicate::{always, eq};
+use mockall::predicate::eq;
 
 fn user(active: bool) -> User {
     let t = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
@@ -27,6 +27,7 @@ fn config() -> AuthConfig {
         refresh_ttl: Duration::days(7),
         remember_refresh_ttl: Duration::days(30),
         throttle: ThrottlePolicy { max_per_account: 5, max_per_ip: 20, window: Duration::minutes(15) },
+        refresh_reuse_grace: Duration::seconds(30),
         registration_enabled: true,
     }
 }
@@ -92,10 +93,10 @@ async fn login_with_the_right_password_issues_a_stored_pair() {
         .returning(|_| Ok(Some(UserCredentials { user: user(true), password_hash: "H".into() })));
     m.hasher.expect_verify().with(eq("secret123"), eq("H")).returning(|_, _| Ok(true));
     m.sessions
-        .expect_store_refresh()
-        .with(eq(7), eq("rid"), eq("h(refresh-1)"), always())
+        .expect_open()
+        .withf(|user, family, first| *user == 7 && family == "rid" && first.token_hash == "h(refresh-1)")
         .times(1)
-        .returning(|_, _, _, _| Ok(()));
+        .returning(|_, _, _| Ok(()));
     let (u, tokens) = m.service().login(login_request("secret123")).await.unwrap();
     assert_eq!(u.id, 7);
     assert_eq!(tokens.access_token, "jwt:7");
@@ -141,36 +142,60 @@ fn record(used: bool) -> RefreshTokenRecord {
 }
 
 #[tokio::test]
-async fn refresh_rotates_within_the_family() {
+async fn refresh_rotates_within_the_session() {
     let mut m = Mocks::new();
     m.sessions.expect_find_refresh().with(eq("h(old)")).returning(|_| Ok(Some(record(false))));
-    m.sessions.expect_mark_used().with(eq(1), always()).returning(|_, _| Ok(true));
     m.users.expect_find_by_id().with(eq(7)).returning(|_| Ok(Some(user(true))));
     m.sessions
-        .expect_store_refresh()
-        .with(eq(7), eq("fam"), always(), always())
+        .expect_rotate()
+        .withf(|id, next, _, grace| *id == 1 && next.token_hash == "h(refresh-1)" && grace.is_some())
         .times(1)
-        .returning(|_, _, _, _| Ok(()));
+        .returning(|_, _, _, _| Ok(Rotation::Rotated));
     let (_, tokens) = m.service().refresh("old").await.unwrap();
     assert_eq!(tokens.refresh_token, "refresh-1");
 }
 
 #[tokio::test]
-async fn reusing_a_spent_refresh_token_revokes_the_family() {
+async fn reuse_after_the_grace_is_refused_as_reuse() {
     let mut m = Mocks::new();
     m.sessions.expect_find_refresh().returning(|_| Ok(Some(record(true))));
-    m.sessions.expect_revoke_family().with(eq("fam"), always()).times(1).returning(|_, _| Ok(()));
+    m.users.expect_find_by_id().returning(|_| Ok(Some(user(true))));
+    m.sessions.expect_rotate().times(1).returning(|_, _, _, _| Ok(Rotation::ReuseDetected));
     let err = m.service().refresh("old").await.unwrap_err();
     assert!(matches!(err, ManagementError::Unauthorized(m) if m.contains("reuse")));
 }
 
 #[tokio::test]
-async fn a_concurrent_second_use_is_also_reuse() {
+async fn a_zero_grace_means_strict_single_use() {
     let mut m = Mocks::new();
-    m.sessions.expect_find_refresh().returning(|_| Ok(Some(record(false))));
-    m.sessions.expect_mark_used().returning(|_, _| Ok(false));
-    m.sessions.expect_revoke_family().times(1).returning(|_, _| Ok(()));
-    assert!(m.service().refresh("old").await.is_err());
+    m.sessions.expect_find_refresh().returning(|_| Ok(Some(record(true))));
+    m.users.expect_find_by_id().returning(|_| Ok(Some(user(true))));
+    m.sessions
+        .expect_rotate()
+        .withf(|_, _, _, grace| grace.is_none())
+        .returning(|_, _, _, _| Ok(Rotation::ReuseDetected));
+    let mut svc = m.service();
+    svc.config.refresh_reuse_grace = Duration::zero();
+    assert!(svc.refresh("old").await.is_err());
+}
+
+#[tokio::test]
+async fn a_revoked_or_expired_session_stores_nothing() {
+    for revoked in [true, false] {
+        let mut m = Mocks::new();
+        m.sessions.expect_find_refresh().returning(move |_| {
+            let mut r = record(false);
+            if revoked {
+                r.revoked_at = Some(Utc::now());
+            } else {
+                r.expires_at = Utc::now() - Duration::seconds(1);
+            }
+            Ok(Some(r))
+        });
+        m.sessions.expect_rotate().never();
+        let err = m.service().refresh("old").await.unwrap_err();
+        assert_eq!(err, ManagementError::Unauthorized("Invalid or expired refresh token".into()));
+    }
 }
 
 fn claims() -> AccessClaims {

@@ -17,5 +17,6 @@ pub mod role_permissions;
 pub mod roles;
 pub mod sales_manager_assignments;
 pub mod sales_manager_counter;
+pub mod sessions;
 pub mod topics;
 pub mod users;

@@ -1,4 +1,4 @@
-//! `refresh_tokens`: hashed refresh tokens, grouped in families (sessions).
+//! `refresh_tokens`: hashed refresh tokens, grouped in families (`sessions`).
 
 use sea_orm::entity::prelude::*;
 
@@ -13,11 +13,19 @@ pub struct Model {
     pub token_hash: String,
     pub expires_at: DateTimeUtc,
     pub used_at: Option<DateTimeUtc>,
-    pub revoked_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(belongs_to = "super::sessions::Entity", from = "Column::FamilyId", to = "super::sessions::Column::Id")]
+    Session,
+}
+
+impl Related<super::sessions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Session.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,14 +1,17 @@
-//! Refresh-token families and revoked access tokens over sea-orm.
+//! Sessions (refresh-token families), their refresh tokens and revoked access tokens over sea-orm.
 
-use crate::entity::{refresh_tokens, revoked_tokens};
+use crate::entity::{refresh_tokens, revoked_tokens, sessions};
 use crate::error::mgmt;
-use crate::repo::statement;
+use crate::repo::{begin_write, statement};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use management_core::Result;
-use management_core::ports::{RefreshTokenRecord, SessionRepository};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, Set};
+use management_core::ports::{NewRefreshToken, RefreshTokenRecord, Rotation, SessionRepository};
+use sea_orm::sea_query::{Expr, IntoCondition};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, Set, TransactionTrait,
+};
 
 #[derive(FromQueryResult)]
 struct Flag {
@@ -44,65 +47,88 @@ impl SqlSessions {
 
 #[async_trait]
 impl SessionRepository for SqlSessions {
-    async fn store_refresh(
-        &self,
-        user_id: i64,
-        family_id: &str,
-        token_hash: &str,
-        expires_at: DateTime<Utc>,
-    ) -> Result<()> {
-        refresh_tokens::Entity::insert(refresh_tokens::ActiveModel {
+    async fn open(&self, user_id: i64, family_id: &str, first: NewRefreshToken) -> Result<()> {
+        let txn = self.db.begin().await.map_err(mgmt)?;
+        let now = Utc::now();
+        sessions::Entity::insert(sessions::ActiveModel {
+            id: Set(family_id.to_string()),
             user_id: Set(user_id),
-            family_id: Set(family_id.to_string()),
-            token_hash: Set(token_hash.to_string()),
-            expires_at: Set(expires_at),
-            used_at: Set(None),
+            created_at: Set(now),
             revoked_at: Set(None),
-            created_at: Set(Utc::now()),
-            ..Default::default()
         })
-        .exec(&self.db)
+        .exec(&txn)
         .await
         .map_err(mgmt)?;
-        Ok(())
+        insert_token(&txn, user_id, family_id, first, now).await?;
+        txn.commit().await.map_err(mgmt)
     }
 
     async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshTokenRecord>> {
         let found = refresh_tokens::Entity::find()
             .filter(refresh_tokens::Column::TokenHash.eq(token_hash))
+            .find_also_related(sessions::Entity)
             .one(&self.db)
             .await
             .map_err(mgmt)?;
-        Ok(found.map(|m| RefreshTokenRecord {
-            id: m.id,
-            user_id: m.user_id,
-            family_id: m.family_id,
-            expires_at: m.expires_at,
-            used_at: m.used_at,
-            revoked_at: m.revoked_at,
+        Ok(found.map(|(t, session)| RefreshTokenRecord {
+            id: t.id,
+            user_id: t.user_id,
+            family_id: t.family_id,
+            expires_at: t.expires_at,
+            used_at: t.used_at,
+            revoked_at: session.and_then(|s| s.revoked_at),
         }))
     }
 
-    async fn mark_used(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        let res = refresh_tokens::Entity::update_many()
-            .col_expr(refresh_tokens::Column::UsedAt, Expr::value(at))
-            .filter(refresh_tokens::Column::Id.eq(id))
-            .filter(refresh_tokens::Column::UsedAt.is_null())
-            .exec(&self.db)
-            .await
-            .map_err(mgmt)?;
-        Ok(res.rows_affected == 1)
+    async fn rotate(
+        &self,
+        id: i64,
+        successor: NewRefreshToken,
+        now: DateTime<Utc>,
+        reuse_grace_since: Option<DateTime<Utc>>,
+    ) -> Result<Rotation> {
+        let txn = begin_write(&self.db).await.map_err(mgmt)?;
+        let Some(token) = refresh_tokens::Entity::find_by_id(id).lock_exclusive().one(&txn).await.map_err(mgmt)? else {
+            return Ok(Rotation::SessionRevoked);
+        };
+        // Held until commit: rotations and revocations of one session run one at a time.
+        let session = sessions::Entity::find_by_id(token.family_id.clone()).lock_exclusive().one(&txn).await;
+        let Some(session) = session.map_err(mgmt)? else { return Ok(Rotation::SessionRevoked) };
+        if session.revoked_at.is_some() {
+            return Ok(Rotation::SessionRevoked);
+        }
+        let within_grace = |used: DateTime<Utc>| reuse_grace_since.is_some_and(|since| used >= since);
+        match token.used_at {
+            None => {
+                refresh_tokens::Entity::update_many()
+                    .col_expr(refresh_tokens::Column::UsedAt, Expr::value(now))
+                    .filter(refresh_tokens::Column::Id.eq(id))
+                    .exec(&txn)
+                    .await
+                    .map_err(mgmt)?;
+            }
+            Some(used) if within_grace(used) => {}
+            Some(_) => {
+                revoke(&txn, sessions::Column::Id.eq(session.id), now).await?;
+                txn.commit().await.map_err(mgmt)?;
+                return Ok(Rotation::ReuseDetected);
+            }
+        }
+        insert_token(&txn, token.user_id, &token.family_id, successor, now).await?;
+        txn.commit().await.map_err(mgmt)?;
+        Ok(Rotation::Rotated)
     }
 
-    async fn revoke_family(&self, family_id: &str, at: DateTime<Utc>) -> Result<()> {
-        refresh_tokens::Entity::update_many()
-            .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(at))
-            .filter(refresh_tokens::Column::FamilyId.eq(family_id))
-            .filter(refresh_tokens::Column::RevokedAt.is_null())
-            .exec(&self.db)
-            .await
-            .map_err(mgmt)?;
-        Ok(())
+    async fn revoke_session(&self, family_id: &str, at: DateTime<Utc>) -> Result<()> {
+        revoke(&self.db, sessions::Column::Id.eq(family_id), at).await.map(|_| ())
+    }
+
+    async fn revoke_user_sessions(&self, user_id: i64, keep: Option<String>, at: DateTime<Utc>) -> Result<u64> {
+        let mut which = Condition::all().add(sessions::Column::UserId.eq(user_id));
+        if let Some(keep) = keep {
+            which = which.add(sessions::Column::Id.ne(keep));
+        }
+        revoke(&self.db, which, at).await
     }
 
     async fn revoke_access(&self, jti: &str, expires_at: DateTime<Utc>) -> Result<()> {
@@ -119,9 +145,44 @@ impl SessionRepository for SqlSessions {
 
     async fn is_revoked(&self, jti: &str, family_id: &str) -> Result<bool> {
         let sql = "SELECT CASE WHEN EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1) \
-                   OR EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = $2 AND revoked_at IS NOT NULL) THEN 1 ELSE 0 END AS n";
+                   OR EXISTS (SELECT 1 FROM sessions WHERE id = $2 AND revoked_at IS NOT NULL) THEN 1 ELSE 0 END AS n";
         let stmt = statement(self.db.get_database_backend(), sql, vec![jti.into(), family_id.into()]);
         let row = Flag::find_by_statement(stmt).one(&self.db).await.map_err(mgmt)?;
         Ok(row.is_some_and(|r| r.n == 1))
     }
+}
+
+/// Stores a refresh token of a session.
+async fn insert_token<C: ConnectionTrait>(
+    conn: &C,
+    user_id: i64,
+    family_id: &str,
+    token: NewRefreshToken,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    refresh_tokens::Entity::insert(refresh_tokens::ActiveModel {
+        user_id: Set(user_id),
+        family_id: Set(family_id.to_string()),
+        token_hash: Set(token.token_hash),
+        expires_at: Set(token.expires_at),
+        used_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec(conn)
+    .await
+    .map_err(mgmt)?;
+    Ok(())
+}
+
+/// Marks the sessions matching `which` revoked (those already revoked keep their time).
+async fn revoke<C: ConnectionTrait>(conn: &C, which: impl IntoCondition, at: DateTime<Utc>) -> Result<u64> {
+    let res = sessions::Entity::update_many()
+        .col_expr(sessions::Column::RevokedAt, Expr::value(at))
+        .filter(which)
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await
+        .map_err(mgmt)?;
+    Ok(res.rows_affected)
 }
