@@ -50,19 +50,9 @@ async fn dashboard_matches_hand_computed_values() {
     assert_eq!(d["activeDeals"], json!(2));
     assert_eq!(d["conversionRate"], json!(66.67));
     let by_status = d["customersByStatus"].as_object().unwrap();
-    for status in [
-        "active",
-        "potential",
-        "waiting",
-        "contacted",
-        "project_started",
-        "continuing",
-        "finished",
-        "rejected",
-        "need_to_call",
-    ] {
-        assert!(by_status.contains_key(status), "{status} missing");
-    }
+    let mut keys: Vec<_> = by_status.keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["active", "potential", "waiting"], "only the v1 groups");
     assert_eq!(by_status["active"], json!(2));
     assert_eq!(by_status["potential"], json!(1));
     assert_eq!(by_status["waiting"], json!(0));

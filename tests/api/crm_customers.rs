@@ -120,10 +120,16 @@ async fn phone_search_finds_the_e164_number() {
 async fn bad_queries_and_ids_are_400_not_500() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    for q in ["?page=0", "?limit=10000", "?limit=0", "?page=abc", "?status=vip", "?sort=password"] {
+    for q in ["?page=0", "?limit=10000", "?limit=0", "?page=abc", "?sort=password"] {
         let res = app.get(&format!("{CUSTOMERS}{q}"), Some(&token)).await;
         assert_v1_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
     }
+    // A filter value outside the enumeration matches nothing, as the v1 UI expects.
+    app.v1_customer(&token, json!({"name": "Acme"})).await;
+    let none = app.get(&format!("{CUSTOMERS}?status=vip"), Some(&token)).await;
+    assert_eq!(none.status, StatusCode::OK, "{}", none.text);
+    assert_eq!(none.body["data"]["customers"], json!([]));
+    assert_eq!(none.body["data"]["pagination"]["totalItems"], json!(0));
     assert_v1_error(
         &app.get(&format!("{CUSTOMERS}/abc"), Some(&token)).await,
         StatusCode::BAD_REQUEST,
@@ -190,4 +196,74 @@ async fn permissions_are_enforced() {
     let c = app.v1_customer(&sm, json!({"name": "Mine"})).await;
     let res = app.call(Method::DELETE, &format!("{CUSTOMERS}/{}", c["id"]), Some(&sm), None).await;
     assert_v1_error(&res, StatusCode::FORBIDDEN, "FORBIDDEN");
+}
+
+/// The v1 UI knows only `active`, `potential` and `waiting`: every catalog status shows as
+/// its group, the status filter selects a whole group, and the dashboard's distribution
+/// has the three keys and covers every customer.
+#[tokio::test]
+async fn catalog_statuses_show_as_their_v1_group() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let statuses = [
+        ("contacted", "waiting"),
+        ("project_started", "active"),
+        ("need_to_call", "potential"),
+        ("continuing", "active"),
+        ("rejected", "waiting"),
+        ("active", "active"),
+        ("waiting", "waiting"),
+    ];
+    for (i, (status, group)) in statuses.iter().enumerate() {
+        let c = app.v1_customer(&token, json!({"name": format!("C{i}"), "status": status})).await;
+        assert_eq!(c["status"], json!(group), "{status}");
+    }
+    let list = app.get(&format!("{CUSTOMERS}?limit=100"), Some(&token)).await;
+    for c in list.body["data"]["customers"].as_array().unwrap() {
+        assert!(["active", "potential", "waiting"].contains(&c["status"].as_str().unwrap()), "{c}");
+    }
+    for (group, n) in [("active", 3), ("potential", 1), ("waiting", 3)] {
+        let res = app.get(&format!("{CUSTOMERS}?status={group}"), Some(&token)).await;
+        assert_eq!(res.body["data"]["pagination"]["totalItems"], json!(n), "{group}");
+        assert!(res.body["data"]["customers"].as_array().unwrap().iter().all(|c| c["status"] == json!(group)));
+    }
+    let by_name = app.get(&format!("{CUSTOMERS}?status=contacted"), Some(&token)).await;
+    assert_eq!(by_name.body["data"]["pagination"]["totalItems"], json!(1), "a catalog name still filters");
+    let dashboard = app.get("/api/v1/analytics/dashboard", Some(&token)).await;
+    let d = &dashboard.body["data"];
+    assert_eq!(d["customersByStatus"], json!({"active": 3, "potential": 1, "waiting": 3}));
+    assert_eq!(d["totalCustomers"], json!(7));
+
+    // A v1 write of one of the three stores that very status.
+    let c = app.v1_customer(&token, json!({"name": "Plain", "status": "potential"})).await;
+    let path = format!("{CUSTOMERS}/{}", c["id"]);
+    let put = app.call(Method::PUT, &path, Some(&token), Some(json!({"status": "waiting"}))).await;
+    assert_eq!(put.body["data"]["customer"]["status"], json!("waiting"));
+    let only_waiting = app.get(&format!("{CUSTOMERS}?status=waiting&search=plain"), Some(&token)).await;
+    assert_eq!(only_waiting.body["data"]["pagination"]["totalItems"], json!(1));
+    let statuses = app.get("/management/statuses", Some(&token)).await;
+    let waiting = statuses.body.as_array().unwrap().iter().find(|s| s["name"] == json!("waiting")).unwrap().clone();
+    assert_eq!(waiting["v1_group"], json!("waiting"));
+}
+
+/// A status's group is set when it is created or edited on `/management/statuses`.
+#[tokio::test]
+async fn the_ceo_moves_a_status_to_another_v1_group() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let statuses = app.get("/management/statuses", Some(&token)).await;
+    let contacted = statuses.body.as_array().unwrap().iter().find(|s| s["name"] == json!("contacted")).unwrap().clone();
+    let c = app.v1_customer(&token, json!({"name": "Lead", "status": "contacted"})).await;
+    assert_eq!(c["status"], json!("waiting"));
+    let path = format!("/management/statuses/{}", contacted["id"]);
+    let moved = app.call(Method::PATCH, &path, Some(&token), Some(json!({"v1_group": "Potential"}))).await;
+    assert_eq!(moved.body["v1_group"], json!("potential"), "{}", moved.text);
+    let got = app.get(&format!("{CUSTOMERS}/{}", c["id"]), Some(&token)).await;
+    assert_eq!(got.body["data"]["customer"]["status"], json!("potential"));
+    let dashboard = app.get("/api/v1/analytics/dashboard", Some(&token)).await;
+    assert_eq!(dashboard.body["data"]["customersByStatus"], json!({"active": 0, "potential": 1, "waiting": 0}));
+    let bad = app.call(Method::PATCH, &path, Some(&token), Some(json!({"v1_group": "vip"}))).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
+    let bad = app.post("/management/statuses", Some(&token), json!({"name": "x", "v1_group": "gold"})).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
 }

@@ -98,13 +98,19 @@ async fn the_ceo_creates_and_edits_statuses_others_are_refused() {
 async fn new_statuses_serve_customers_and_deletes_protect_them() {
     let app = TestApp::spawn().await;
     let ceo = app.admin_token().await;
-    let created =
-        app.post("/management/statuses", Some(&ceo), json!({"name": "negotiating", "color": "#FF6B6B"})).await;
+    let created = app
+        .post(
+            "/management/statuses",
+            Some(&ceo),
+            json!({"name": "negotiating", "color": "#FF6B6B", "v1_group": "active"}),
+        )
+        .await;
+    assert_eq!(created.body["v1_group"], json!("active"), "{}", created.text);
     let id = created.body["id"].as_i64().unwrap();
     let c = app.v1_customer(&ceo, json!({"name": "Acme", "status": "negotiating"})).await;
-    assert_eq!(c["status"], json!("negotiating"));
+    assert_eq!(c["status"], json!("active"), "the v1 projection shows the group");
     let dashboard = app.get("/api/v1/analytics/dashboard", Some(&ceo)).await;
-    assert_eq!(dashboard.body["data"]["customersByStatus"]["negotiating"], json!(1));
+    assert_eq!(dashboard.body["data"]["customersByStatus"]["active"], json!(1));
 
     let path = format!("/management/statuses/{id}");
     let in_use = app.call(Method::DELETE, &path, Some(&ceo), None).await;
@@ -117,8 +123,7 @@ async fn new_statuses_serve_customers_and_deletes_protect_them() {
     let after = app.get(&format!("/api/v1/customers/{}", c["id"]), Some(&ceo)).await;
     assert_eq!(after.body["data"]["customer"]["status"], json!("waiting"));
     let dashboard = app.get("/api/v1/analytics/dashboard", Some(&ceo)).await;
-    assert_eq!(dashboard.body["data"]["customersByStatus"]["waiting"], json!(1));
-    assert!(dashboard.body["data"]["customersByStatus"].get("negotiating").is_none());
+    assert_eq!(dashboard.body["data"]["customersByStatus"], json!({"active": 0, "potential": 0, "waiting": 1}));
     let refused = app.post("/api/v1/customers", Some(&ceo), json!({"name": "B", "status": "negotiating"})).await;
     assert_v1_error(&refused, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
 
@@ -276,4 +281,46 @@ async fn conversion_rate_ignores_leads_older_than_the_last_hundred() {
         res.body,
         json!({"total_customers": 100, "project_started_count": 20, "conversion_rate": 20.0, "period": "Oxirgi 100 ta lead"})
     );
+}
+
+/// The CIMS UI signs in with its OAuth2 form, then reads `/auth/me` with its caching
+/// headers and decides every page from `role` and `permissions`.
+#[tokio::test]
+async fn the_cims_ui_reads_its_role_and_page_permissions_from_auth_me() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        ("sales_manager", "SalesManager", [false, true, true, true, true, true]),
+        ("financial_director", "Finance", [false, true, true, true, false, true]),
+        ("member", "Member", [false, true, true, true, true, true]),
+        ("customer", "Customer", [false, false, false, false, false, false]),
+        ("admin", "Admin", [false, true, true, true, true, true]),
+        ("operator", "Operator", [false, true, false, false, false, true]),
+    ];
+    for (role, cims, pages) in cases {
+        let (_, email, password) = app.create_user(role).await;
+        let tokens = app.post_form("/auth/login", None, &[("username", &email), ("password", &password)]).await.body;
+        let me = app
+            .client
+            .get(format!("{}/auth/me", app.base))
+            .bearer_auth(tokens["access_token"].as_str().unwrap())
+            .header("Cache-Control", "no-cache")
+            .header("Pragma", "no-cache")
+            .header("Expires", "0")
+            .header("Origin", "http://localhost:5173")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.headers()["access-control-allow-origin"], "http://localhost:5173");
+        let me = Resp::from(me).await;
+        assert_eq!(me.status, StatusCode::OK, "{}", me.text);
+        assert_eq!(me.body["role"], json!(cims), "{role}");
+        assert_eq!(me.body["role_name"], json!(role));
+        let keys = ["ceo", "crm", "finance_list", "payment_list", "project_toggle", "update_list"];
+        for (key, expected) in keys.iter().zip(pages) {
+            assert_eq!(me.body["permissions"][key], json!(expected), "{role}: {key}");
+        }
+        for field in ["company_code", "job_title", "profile_image", "surname", "name", "is_active"] {
+            assert!(me.body.get(field).is_some(), "{field} missing");
+        }
+    }
 }

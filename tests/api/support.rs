@@ -116,6 +116,19 @@ impl TestApp {
         self.call(Method::POST, path, token, Some(body)).await
     }
 
+    /// Sends `pairs` as an `application/x-www-form-urlencoded` body.
+    pub async fn post_form(&self, path: &str, token: Option<&str>, pairs: &[(&str, &str)]) -> Resp {
+        let mut req = self
+            .client
+            .post(format!("{}{}", self.base, path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(pairs).unwrap());
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        Resp::from(req.send().await.expect("request sent")).await
+    }
+
     /// Signs in on the call-center/REST login and returns the whole body.
     pub async fn login_body(&self, email: &str, password: &str) -> Value {
         let res = self.post("/api/auth/login", None, json!({"email": email, "password": password})).await;

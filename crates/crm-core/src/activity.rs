@@ -113,6 +113,8 @@ impl NewActivity {
 pub struct ActivityFilter {
     pub kind: Option<ActivityType>,
     pub customer_id: Option<i64>,
+    /// A filter value outside its enumeration was asked for: no activity matches.
+    pub matches_nothing: bool,
 }
 
 #[cfg(test)]

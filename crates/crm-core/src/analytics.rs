@@ -3,12 +3,14 @@
 //! Definitions (also in the OpenAPI descriptions and `docs/crm-v1.md`):
 //! - monthly sales: sum of the values of deals completed in the current calendar month (UTC);
 //! - active deals: deals in `new` or `in_progress`;
-//! - conversion rate: percentage of customers whose status is `active`, two decimals;
+//! - conversion rate: percentage of customers whose status is in the v1 group `active`, two decimals;
+//! - customers by status: live customers per v1 group (`active`, `potential`, `waiting`);
 //! - sales trend: completed value per month over the last 12 months, oldest first, zeros included;
 //! - top customers: the 10 customers with the highest completed deal value in the range.
 
 use crate::error::{CrmError, Result};
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
+use management_core::catalog::StatusGroup;
 use rust_decimal::Decimal;
 
 /// Granularity of a sales series.
@@ -128,10 +130,10 @@ pub struct Dashboard {
     pub total_customers: u64,
     pub monthly_sales: Decimal,
     pub active_deals: u64,
-    /// Percent, two decimals.
+    /// Share of customers in the `active` group; percent, two decimals.
     pub conversion_rate: f64,
-    /// One entry per catalog status, in catalog order, then any other stored status.
-    pub customers_by_status: Vec<(String, u64)>,
+    /// Live customers per v1 group (`active`, `potential`, `waiting`), every group present.
+    pub customers_by_group: Vec<(StatusGroup, u64)>,
     pub sales_trend: Vec<PeriodSales>,
 }
 

@@ -3,6 +3,7 @@
 use crate::error::{CrmError, Result};
 use chrono::{DateTime, Utc};
 use kernel::{FieldErrors, normalize_email, normalize_phone, push_error};
+use management_core::catalog::StatusGroup;
 
 /// A customer as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +17,8 @@ pub struct Customer {
     pub company: Option<String>,
     /// A status name of the catalog.
     pub status: String,
+    /// The v1 group of `status`.
+    pub status_group: StatusGroup,
     /// Free-form estimated value, as the CRM v1 contract has it (a string).
     pub value: Option<String>,
     /// The staff user who created it.
@@ -218,6 +221,8 @@ impl SortOrder {
 pub struct CustomerFilter {
     /// Case-insensitive substring of name, e-mail, phone or company.
     pub search: Option<String>,
+    /// A status name, or a v1 group name (`active`, `potential`, `waiting`) that matches
+    /// every status of the group; any other value matches nothing.
     pub status: Option<String>,
     pub sort: SortOrder,
 }

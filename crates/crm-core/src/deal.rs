@@ -207,6 +207,8 @@ impl DealPatch {
 pub struct DealFilter {
     pub status: Option<DealStatus>,
     pub customer_id: Option<i64>,
+    /// A filter value outside its enumeration was asked for: no deal matches.
+    pub matches_nothing: bool,
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use crate::deal::{DealChanges, DealDraft, DealFilter, DealView};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{Page, PageRequest};
+use management_core::catalog::StatusGroup;
 use rust_decimal::Decimal;
 
 /// Customers (soft-deleted ones are invisible to every method).
@@ -49,6 +50,8 @@ pub trait ActivityRepository: Send + Sync {
 pub struct StatusEntry {
     pub name: String,
     pub is_active: bool,
+    /// The v1 group the status belongs to.
+    pub group: StatusGroup,
 }
 
 /// The customer-status catalog, in display order.

@@ -28,6 +28,11 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// A page with no items of an empty list.
+    pub fn empty(request: PageRequest) -> Self {
+        Page { items: Vec::new(), total: 0, request }
+    }
+
     /// Number of pages for `total` items (0 when there are none).
     pub fn total_pages(&self) -> u64 {
         self.total.div_ceil(self.request.per_page)

@@ -14,13 +14,46 @@ pub struct Status {
     /// `#RGB` or `#RRGGBB`.
     pub color: String,
     pub order: i32,
+    /// What the CRM v1 projection shows for customers with this status.
+    pub group: StatusGroup,
     pub is_active: bool,
     pub is_system: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-/// Fields of a new status or role (`color` and `order` apply to statuses only).
+/// The three customer statuses the CRM v1 contract and UI know; every catalog status
+/// belongs to one of them, and the v1 projection shows the group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StatusGroup {
+    Active,
+    Potential,
+    Waiting,
+}
+
+impl StatusGroup {
+    pub const ALL: [StatusGroup; 3] = [StatusGroup::Active, StatusGroup::Potential, StatusGroup::Waiting];
+
+    /// `active`, `potential` or `waiting`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusGroup::Active => "active",
+            StatusGroup::Potential => "potential",
+            StatusGroup::Waiting => "waiting",
+        }
+    }
+
+    /// Parses a group name (case-insensitive); `None` for anything else.
+    pub fn parse(raw: &str) -> Option<StatusGroup> {
+        let raw = raw.trim();
+        StatusGroup::ALL.into_iter().find(|g| g.as_str().eq_ignore_ascii_case(raw))
+    }
+}
+
+/// Group of a status created without one.
+pub const DEFAULT_GROUP: StatusGroup = StatusGroup::Potential;
+
+/// Fields of a new status or role (`color`, `order` and `group` apply to statuses only).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NewEntry {
     pub name: Option<String>,
@@ -28,6 +61,8 @@ pub struct NewEntry {
     pub description: Option<String>,
     pub color: Option<String>,
     pub order: Option<i32>,
+    /// The v1 group name (`active`, `potential`, `waiting`).
+    pub group: Option<String>,
     pub is_active: Option<bool>,
 }
 
@@ -41,6 +76,8 @@ pub struct EntryPatch {
     pub description: Option<Option<String>>,
     pub color: Option<String>,
     pub order: Option<i32>,
+    /// The v1 group name; validation leaves it canonical (`active`, `potential`, `waiting`).
+    pub group: Option<String>,
     pub is_active: Option<bool>,
 }
 
@@ -74,6 +111,7 @@ pub struct EntryDraft {
     pub description: Option<String>,
     pub color: String,
     pub order: i32,
+    pub group: StatusGroup,
     pub is_active: bool,
 }
 
@@ -115,6 +153,15 @@ fn check_color(color: &str, errors: &mut FieldErrors) {
     }
 }
 
+/// Parses a group name, or notes why not.
+pub fn parse_group(raw: &str, errors: &mut FieldErrors) -> Option<StatusGroup> {
+    let group = StatusGroup::parse(raw);
+    if group.is_none() {
+        push_error(errors, "v1_group", format!("v1_group '{}' must be active, potential or waiting.", raw.trim()));
+    }
+    group
+}
+
 fn description(value: Option<&str>) -> Option<String> {
     value.map(str::trim).filter(|d| !d.is_empty()).map(str::to_string)
 }
@@ -141,6 +188,10 @@ impl NewEntry {
         check_display(&display_name, &mut errors);
         let color = self.color.as_deref().map(str::trim).unwrap_or(DEFAULT_COLOR).to_string();
         check_color(&color, &mut errors);
+        let group = match &self.group {
+            Some(raw) => parse_group(raw, &mut errors).unwrap_or(DEFAULT_GROUP),
+            None => DEFAULT_GROUP,
+        };
         if let Some(err) = ManagementError::from_fields(errors) {
             return Err(err);
         }
@@ -150,6 +201,7 @@ impl NewEntry {
             description: description(self.description.as_deref()),
             color,
             order: self.order.unwrap_or(0),
+            group,
             is_active: self.is_active.unwrap_or(true),
         })
     }
@@ -174,6 +226,9 @@ impl EntryPatch {
             check_color(c, &mut errors);
         }
         self.description = self.description.map(|d| description(d.as_deref()));
+        if let Some(g) = &mut self.group {
+            *g = parse_group(g, &mut errors).map_or_else(|| g.clone(), |g| g.as_str().to_string());
+        }
         if let Some(err) = ManagementError::from_fields(errors) {
             return Err(err);
         }
@@ -210,5 +265,11 @@ mod tests {
             NewEntry { name: Some("x".into()), color: Some("orange".into()), ..Default::default() }.validate().is_err()
         );
         assert!(EntryPatch::default().validate().is_err());
+        assert_eq!(draft.group, StatusGroup::Potential);
+        let waiting = NewEntry { name: Some("x".into()), group: Some(" Waiting ".into()), ..Default::default() };
+        assert_eq!(waiting.validate().unwrap().group, StatusGroup::Waiting);
+        assert!(
+            NewEntry { name: Some("x".into()), group: Some("vip".into()), ..Default::default() }.validate().is_err()
+        );
     }
 }

@@ -203,6 +203,7 @@ mod tests {
             description: None,
             color: "#FFA500".into(),
             order: 10,
+            group: crate::catalog::StatusGroup::Waiting,
             is_active: true,
             is_system: system,
             created_at: t,

@@ -6,12 +6,29 @@ use crate::analytics::{
     fill, percent,
 };
 use crate::error::{CrmError, Result};
+use crate::ports::StatusEntry;
 use chrono::{Months, NaiveDate};
 use futures_util::join;
+use management_core::catalog::{DEFAULT_GROUP, StatusGroup};
 use management_core::{Permission, Principal};
 
-/// The status whose share is the conversion rate.
-pub const CONVERTED_STATUS: &str = "active";
+/// Live customers per v1 group: every group, in order; a status missing from the catalog
+/// counts in the default group.
+fn by_group(counts: &[(String, u64)], catalog: &[StatusEntry]) -> Vec<(StatusGroup, u64)> {
+    StatusGroup::ALL
+        .into_iter()
+        .map(|group| {
+            let n = counts
+                .iter()
+                .filter(|(status, _)| {
+                    catalog.iter().find(|s| s.name == *status).map_or(DEFAULT_GROUP, |s| s.group) == group
+                })
+                .map(|(_, n)| n)
+                .sum();
+            (group, n)
+        })
+        .collect()
+}
 
 impl CrmService {
     /// The dashboard as of `today` (UTC).
@@ -31,23 +48,15 @@ impl CrmService {
             self.ports.statuses.statuses(),
         );
         let (counts, catalog) = (counts?, catalog?);
-        let total: u64 = counts.iter().map(|(_, n)| n).sum();
-        let active = counts.iter().find(|(s, _)| s == CONVERTED_STATUS).map_or(0, |(_, n)| *n);
-        let mut by_status: Vec<(String, u64)> = catalog
-            .iter()
-            .map(|s| (s.name.clone(), counts.iter().find(|(n, _)| *n == s.name).map_or(0, |(_, c)| *c)))
-            .collect();
-        for (name, n) in &counts {
-            if !by_status.iter().any(|(s, _)| s == name) {
-                by_status.push((name.clone(), *n));
-            }
-        }
+        let by_group = by_group(&counts, &catalog);
+        let total: u64 = by_group.iter().map(|(_, n)| n).sum();
+        let active = by_group.iter().find(|(g, _)| *g == StatusGroup::Active).map_or(0, |(_, n)| *n);
         Ok(Dashboard {
             total_customers: total,
             monthly_sales: monthly_sales?,
             active_deals: open_deals?,
             conversion_rate: percent(active, total),
-            customers_by_status: by_status,
+            customers_by_group: by_group,
             sales_trend: fill(Period::Monthly, trend_range, trend?),
         })
     }
@@ -118,10 +127,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn dashboard_fills_every_catalog_status_and_twelve_months() {
+    async fn dashboard_counts_every_v1_group_and_twelve_months() {
         let mut m = Mocks::new();
         m.statuses.expect_statuses().returning(|| Ok(catalog()));
-        m.analytics.expect_customers_by_status().returning(|| Ok(vec![("active".into(), 1), ("potential".into(), 2)]));
+        m.analytics.expect_customers_by_status().returning(|| {
+            Ok(vec![("active".into(), 1), ("potential".into(), 2), ("contacted".into(), 3), ("gone".into(), 4)])
+        });
         m.analytics.expect_open_deals().returning(|| Ok(4));
         let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         let november = DateRange { start: day("2026-11-01"), end: day("2026-11-30") };
@@ -132,12 +143,16 @@ mod tests {
             .with(eq(year), eq(Period::Monthly))
             .returning(|_, _| Ok(vec![PeriodSales { period: "2026-03".into(), sales: Decimal::TEN, deals: 1 }]));
         let d = m.service().dashboard(&principal(&[Permission::AnalyticsRead]), today()).await.unwrap();
-        assert_eq!(d.total_customers, 3);
-        assert_eq!(d.conversion_rate, 33.33);
+        assert_eq!(d.total_customers, 10);
+        assert_eq!(d.conversion_rate, 10.0);
         assert_eq!(d.active_deals, 4);
         assert_eq!(d.monthly_sales.to_string(), "1500.50");
-        let statuses: Vec<_> = d.customers_by_status.iter().map(|(s, n)| (s.as_str(), *n)).collect();
-        assert_eq!(statuses, vec![("active", 1), ("potential", 2), ("waiting", 0), ("rejected", 0)]);
+        let groups: Vec<_> = d.customers_by_group.iter().map(|(g, n)| (g.as_str(), *n)).collect();
+        assert_eq!(
+            groups,
+            vec![("active", 1), ("potential", 6), ("waiting", 3)],
+            "a status outside the catalog is potential"
+        );
         assert_eq!(d.sales_trend.len(), 12);
         assert_eq!(d.sales_trend[0].period, "2025-12");
         assert_eq!(d.sales_trend[3].sales, Decimal::TEN);

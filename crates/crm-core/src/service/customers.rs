@@ -15,9 +15,6 @@ impl CrmService {
         page: PageRequest,
     ) -> Result<Page<Customer>> {
         by.require(Permission::CrmRead)?;
-        if let Some(status) = &filter.status {
-            self.ensure_status_known(status).await?;
-        }
         self.ports.customers.list(filter, page).await
     }
 
@@ -61,15 +58,6 @@ impl CrmService {
         let active: Vec<_> = catalog.iter().filter(|s| s.is_active).map(|s| s.name.as_str()).collect();
         Err(CrmError::field("status", format!("Unknown status '{status}'; use one of: {}.", active.join(", "))))
     }
-
-    async fn ensure_status_known(&self, status: &str) -> Result<()> {
-        let catalog = self.ports.statuses.statuses().await?;
-        if catalog.iter().any(|s| s.name == status) {
-            Ok(())
-        } else {
-            Err(CrmError::field("status", format!("Unknown status '{status}'.")))
-        }
-    }
 }
 
 pub(crate) fn customer_not_found(id: i64) -> CrmError {
@@ -92,6 +80,7 @@ mod tests {
             phone: d.phone,
             company: d.company,
             status: d.status,
+            status_group: management_core::catalog::StatusGroup::Potential,
             value: d.value,
             user_id: d.user_id,
             created_at: Utc::now(),

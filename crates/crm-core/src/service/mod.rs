@@ -77,9 +77,16 @@ pub(crate) mod test_support {
     }
 
     pub fn catalog() -> Vec<StatusEntry> {
-        ["active", "potential", "waiting", "rejected"]
-            .iter()
-            .map(|n| StatusEntry { name: n.to_string(), is_active: *n != "rejected" })
-            .collect()
+        use management_core::catalog::StatusGroup;
+        [
+            ("active", StatusGroup::Active),
+            ("potential", StatusGroup::Potential),
+            ("waiting", StatusGroup::Waiting),
+            ("contacted", StatusGroup::Waiting),
+            ("rejected", StatusGroup::Waiting),
+        ]
+        .into_iter()
+        .map(|(n, group)| StatusEntry { name: n.to_string(), is_active: n != "rejected", group })
+        .collect()
     }
 }

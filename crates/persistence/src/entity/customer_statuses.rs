@@ -13,6 +13,8 @@ pub struct Model {
     pub description: Option<String>,
     pub color: String,
     pub sort_order: i32,
+    /// The CRM v1 group: `active`, `potential` or `waiting`.
+    pub v1_group: String,
     pub is_active: bool,
     pub is_system: bool,
     pub created_at: DateTimeUtc,

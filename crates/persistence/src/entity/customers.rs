@@ -24,6 +24,20 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The catalog entry of `status`.
+    #[sea_orm(
+        belongs_to = "super::customer_statuses::Entity",
+        from = "Column::Status",
+        to = "super::customer_statuses::Column::Name"
+    )]
+    Status,
+}
+
+impl Related<super::customer_statuses::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Status.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

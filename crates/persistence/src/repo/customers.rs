@@ -1,8 +1,9 @@
 //! Customers over sea-orm.
 
-use crate::entity::{activities, customers, deals};
+use crate::entity::{activities, customer_statuses, customers, deals};
 use crate::error::{crm, is_unique_violation};
-use crate::repo::summaries::{Deltas, count_of, counter_total, customer_contribution, customers_key};
+use crate::repo::statuses::group_of;
+use crate::repo::summaries::{Deltas, count_sum, counter_total, customer_contribution, customers_key};
 use crate::repo::{begin_write, contains};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -11,10 +12,11 @@ use crm_core::deal::CustomerRef;
 use crm_core::ports::CustomerRepository;
 use crm_core::{CrmError, Result};
 use kernel::{Page, PageRequest};
+use management_core::catalog::DEFAULT_GROUP;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 
 /// [`CustomerRepository`] over `customers`.
@@ -29,14 +31,15 @@ impl SqlCustomers {
     }
 }
 
-/// The domain view of a stored customer.
-pub fn to_customer(m: customers::Model) -> Customer {
+/// The domain view of a stored customer with its status's catalog entry.
+pub fn to_customer((m, status): (customers::Model, Option<customer_statuses::Model>)) -> Customer {
     Customer {
         id: m.id,
         name: m.name,
         email: m.email,
         phone: m.phone,
         company: m.company,
+        status_group: status.map_or(DEFAULT_GROUP, |s| group_of(&s.v1_group)),
         status: m.status,
         value: m.value,
         user_id: m.user_id,
@@ -73,6 +76,25 @@ pub async fn customer_refs<C: ConnectionTrait>(db: &C, ids: impl IntoIterator<It
     Ok(rows.into_iter().map(|(id, name, company)| CustomerRef { id, name, company }).collect())
 }
 
+/// The names of the catalog statuses `wanted` selects: the status of that name, or every
+/// status of the v1 group of that name.
+fn statuses_named(wanted: &str) -> sea_orm::sea_query::SelectStatement {
+    customer_statuses::Entity::find()
+        .select_only()
+        .column(customer_statuses::Column::Name)
+        .filter(
+            Condition::any()
+                .add(customer_statuses::Column::Name.eq(wanted))
+                .add(customer_statuses::Column::V1Group.eq(wanted)),
+        )
+        .into_query()
+}
+
+/// The catalog entry of a status.
+async fn catalog_entry<C: ConnectionTrait>(conn: &C, status: &str) -> Result<Option<customer_statuses::Model>> {
+    customer_statuses::Entity::find().filter(customer_statuses::Column::Name.eq(status)).one(conn).await.map_err(crm)
+}
+
 fn live() -> sea_orm::sea_query::SimpleExpr {
     customers::Column::DeletedAt.is_null()
 }
@@ -84,7 +106,7 @@ impl CustomerRepository for SqlCustomers {
     async fn list(&self, filter: &CustomerFilter, page: PageRequest) -> Result<Page<Customer>> {
         let mut query = customers::Entity::find().filter(live());
         if let Some(status) = &filter.status {
-            query = query.filter(customers::Column::Status.eq(status.as_str()));
+            query = query.filter(customers::Column::Status.in_subquery(statuses_named(status)));
         }
         let search = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
         if let Some(search) = search {
@@ -101,7 +123,18 @@ impl CustomerRepository for SqlCustomers {
         let order = if filter.sort.descending { Order::Desc } else { Order::Asc };
         let total = match (search, &filter.status) {
             (Some(_), _) => query.clone().count(&self.db).await.map_err(crm)?,
-            (None, Some(status)) => count_of(&self.db, &customers_key(status)).await.map_err(crm)?,
+            (None, Some(status)) => {
+                let names: Vec<String> = customer_statuses::Entity::find()
+                    .select_only()
+                    .column(customer_statuses::Column::Name)
+                    .filter(customer_statuses::Column::Name.in_subquery(statuses_named(status)))
+                    .into_tuple()
+                    .all(&self.db)
+                    .await
+                    .map_err(crm)?;
+                let keys: Vec<String> = names.iter().map(|n| customers_key(n)).collect();
+                count_sum(&self.db, &keys).await.map_err(crm)?
+            }
             (None, None) => counter_total(&self.db, "customers:").await.map_err(crm)?,
         };
         let ids: Vec<i64> = query
@@ -119,17 +152,23 @@ impl CustomerRepository for SqlCustomers {
             Vec::new()
         } else {
             customers::Entity::find()
+                .find_also_related(customer_statuses::Entity)
                 .filter(customers::Column::Id.is_in(ids.clone()))
                 .all(&self.db)
                 .await
                 .map_err(crm)?
         };
-        rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+        rows.sort_by_key(|(r, _)| ids.iter().position(|id| *id == r.id));
         Ok(Page { items: rows.into_iter().map(to_customer).collect(), total, request: page })
     }
 
     async fn get(&self, id: i64) -> Result<Option<Customer>> {
-        let found = customers::Entity::find_by_id(id).filter(live()).one(&self.db).await.map_err(crm)?;
+        let found = customers::Entity::find_by_id(id)
+            .find_also_related(customer_statuses::Entity)
+            .filter(live())
+            .one(&self.db)
+            .await
+            .map_err(crm)?;
         Ok(found.map(to_customer))
     }
 
@@ -157,8 +196,9 @@ impl CustomerRepository for SqlCustomers {
         let mut deltas = Deltas::default();
         deltas.count(customers_key(&stored.status), 1);
         deltas.apply(&txn).await.map_err(crm)?;
+        let status = catalog_entry(&txn, &stored.status).await?;
         txn.commit().await.map_err(crm)?;
-        Ok(to_customer(stored))
+        Ok(to_customer((stored, status)))
     }
 
     async fn update(&self, id: i64, c: CustomerChanges) -> Result<Option<Customer>> {
@@ -205,8 +245,9 @@ impl CustomerRepository for SqlCustomers {
             deltas.count(customers_key(&stored.status), 1);
             deltas.apply(&txn).await.map_err(crm)?;
         }
+        let status = catalog_entry(&txn, &stored.status).await?;
         txn.commit().await.map_err(crm)?;
-        Ok(Some(to_customer(stored)))
+        Ok(Some(to_customer((stored, status))))
     }
 
     async fn soft_delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {

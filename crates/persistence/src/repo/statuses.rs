@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use crm_core::Result;
 use crm_core::ports::{StatusCatalog, StatusEntry};
-use management_core::catalog::{DeleteOutcome, EntryDraft, EntryPatch, Status};
+use management_core::catalog::{DEFAULT_GROUP, DeleteOutcome, EntryDraft, EntryPatch, Status, StatusGroup};
 use management_core::ports::StatusRepository;
 use management_core::{ManagementError, Result as MgmtResult};
 use sea_orm::sea_query::Expr;
@@ -38,8 +38,16 @@ impl StatusCatalog for SqlStatuses {
             .all(&self.db)
             .await
             .map_err(crm)?;
-        Ok(rows.into_iter().map(|r| StatusEntry { name: r.name, is_active: r.is_active }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| StatusEntry { group: group_of(&r.v1_group), name: r.name, is_active: r.is_active })
+            .collect())
     }
+}
+
+/// The group stored for a status (unknown values read as the default group).
+pub fn group_of(stored: &str) -> StatusGroup {
+    StatusGroup::parse(stored).unwrap_or(DEFAULT_GROUP)
 }
 
 /// The domain view of a stored status.
@@ -51,6 +59,7 @@ fn to_status(m: customer_statuses::Model) -> Status {
         description: m.description,
         color: m.color,
         order: m.sort_order,
+        group: group_of(&m.v1_group),
         is_active: m.is_active,
         is_system: m.is_system,
         created_at: m.created_at,
@@ -82,6 +91,7 @@ impl StatusRepository for SqlStatuses {
             description: Set(d.description),
             color: Set(d.color),
             sort_order: Set(d.order),
+            v1_group: Set(d.group.as_str().to_string()),
             is_active: Set(d.is_active),
             is_system: Set(false),
             created_at: Set(now),
@@ -109,6 +119,9 @@ impl StatusRepository for SqlStatuses {
         }
         if let Some(v) = p.order {
             model.sort_order = Set(v);
+        }
+        if let Some(v) = p.group {
+            model.v1_group = Set(v);
         }
         if let Some(v) = p.is_active {
             model.is_active = Set(v);

@@ -144,6 +144,19 @@ pub async fn counter_total<C: ConnectionTrait>(conn: &C, prefix: &str) -> Result
     Ok(counters(conn, prefix).await?.iter().map(|(_, n)| n).sum::<i64>().max(0) as u64)
 }
 
+/// The sum of the counters `keys`, as a count.
+pub async fn count_sum<C: ConnectionTrait>(conn: &C, keys: &[String]) -> Result<u64, DbErr> {
+    if keys.is_empty() {
+        return Ok(0);
+    }
+    let backend = conn.get_database_backend();
+    let placeholders: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+    let sql = format!("SELECT key, n FROM crm_counters WHERE key IN ({})", placeholders.join(", "));
+    let values = keys.iter().map(|k| k.as_str().into()).collect();
+    let rows = KeyCount::find_by_statement(statement(backend, &sql, values)).all(conn).await?;
+    Ok(rows.iter().map(|r| r.n).sum::<i64>().max(0) as u64)
+}
+
 /// One counter, as a count.
 pub async fn count_of<C: ConnectionTrait>(conn: &C, key: &str) -> Result<u64, DbErr> {
     Ok(counter(conn, key).await?.max(0) as u64)

@@ -47,6 +47,9 @@ pub struct StatusDto {
     /// `#RGB` or `#RRGGBB`.
     pub color: String,
     pub order: i32,
+    /// What the CRM v1 surface shows for customers with this status: `active`, `potential` or `waiting`.
+    #[schema(example = "potential")]
+    pub v1_group: &'static str,
     pub is_active: bool,
     pub is_system: bool,
     pub created_at: String,
@@ -62,6 +65,7 @@ impl From<Status> for StatusDto {
             description: s.description,
             color: s.color,
             order: s.order,
+            v1_group: s.group.as_str(),
             is_active: s.is_active,
             is_system: s.is_system,
             created_at: iso(s.created_at),
@@ -101,7 +105,7 @@ impl From<RoleWithPermissions> for RoleDto {
     }
 }
 
-/// Fields of a status or role (`color` and `order` apply to statuses). On update, `name`
+/// Fields of a status or role (`color`, `order` and `v1_group` apply to statuses). On update, `name`
 /// and `is_system` may be echoed but not changed.
 #[derive(Deserialize, ToSchema)]
 pub struct EntryBody {
@@ -113,6 +117,9 @@ pub struct EntryBody {
     #[schema(example = "#FF6B6B")]
     pub color: Option<String>,
     pub order: Option<i32>,
+    /// Statuses: the CRM v1 group, `active`, `potential` (default) or `waiting`.
+    #[schema(example = "potential")]
+    pub v1_group: Option<String>,
     pub is_active: Option<bool>,
     /// Ignored on create (new entries are never system entries).
     pub is_system: Option<bool>,
@@ -137,6 +144,7 @@ fn new_entry(body: &Value) -> ApiResult<NewEntry> {
         description: b.description,
         color: b.color,
         order: b.order,
+        group: b.v1_group,
         is_active: b.is_active,
     })
 }
@@ -157,6 +165,7 @@ fn patch(body: &Value) -> ApiResult<EntryPatch> {
         description,
         color: b.color,
         order: b.order,
+        group: b.v1_group,
         is_active: b.is_active,
     })
 }

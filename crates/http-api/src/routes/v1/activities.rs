@@ -1,7 +1,7 @@
 //! `/api/v1/activities`.
 
-use super::{Pagination, page_request, v1_created, v1_message, v1_ok};
-use crate::error::{ApiError, ApiResult};
+use super::{Pagination, enum_filter, page_request, v1_created, v1_message, v1_ok};
+use crate::error::ApiResult;
 use crate::extract::Auth;
 use crate::iso;
 use crate::lenient;
@@ -72,7 +72,7 @@ pub struct ListQuery {
     pub page: Option<u64>,
     /// 1 to 100 (default 10).
     pub limit: Option<u64>,
-    /// `call`, `email`, `meeting` or `deal`.
+    /// `call`, `email`, `meeting` or `deal`; any other value matches nothing.
     #[serde(rename = "type")]
     #[param(rename = "type")]
     pub kind: Option<String>,
@@ -96,13 +96,9 @@ pub struct ActivityBody {
 pub async fn list(auth: Auth, state: web::Data<AppState>, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let page = page_request(q.page, q.limit)?;
-    let kind = match q.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(k) => Some(ActivityType::parse(k).ok_or_else(|| {
-            ApiError::field("type", format!("Unknown type '{k}'; use call, email, meeting or deal."))
-        })?),
-        None => None,
-    };
-    let result = state.crm.list_activities(&auth.0, &ActivityFilter { kind, customer_id: q.customer_id }, page).await?;
+    let (kind, matches_nothing) = enum_filter(q.kind.as_deref(), ActivityType::parse);
+    let filter = ActivityFilter { kind, customer_id: q.customer_id, matches_nothing };
+    let result = state.crm.list_activities(&auth.0, &filter, page).await?;
     let pagination = Pagination::of(&result);
     Ok(v1_ok(ActivityList { activities: result.items.into_iter().map(Into::into).collect(), pagination }))
 }

@@ -43,16 +43,16 @@ pub struct DashboardData {
     pub monthly_sales: f64,
     /// Deals in `new` or `in_progress`.
     pub active_deals: u64,
-    /// Percentage of customers whose status is `active`, two decimals.
+    /// Percentage of customers whose status is in the v1 group `active`, two decimals.
     pub conversion_rate: f64,
-    /// A key for every status of the catalog (zero included).
+    /// Exactly `active`, `potential` and `waiting` (zero included); adds up to `totalCustomers`.
     pub customers_by_status: BTreeMap<String, u64>,
     /// The last 12 months, oldest first, months without sales as 0.
     pub sales_trend: Vec<TrendPoint>,
 }
 
 #[utoipa::path(operation_id = "v1_analytics_dashboard", get, path = "/api/v1/analytics/dashboard", tag = "crm-v1", security(("bearer" = [])),
-    description = "monthlySales = sum of values of deals completed in the current calendar month (UTC); activeDeals = deals in new or in_progress; conversionRate = percentage of customers with status active (two decimals); customersByStatus has a key for every catalog status; salesTrend = completed value per month over the last 12 months, oldest first, zeros included.",
+    description = "monthlySales = sum of values of deals completed in the current calendar month (UTC); activeDeals = deals in new or in_progress; conversionRate = percentage of customers whose status is in the v1 group active (two decimals); customersByStatus has exactly the keys active, potential and waiting (each catalog status counts in its v1 group) and adds up to totalCustomers; salesTrend = completed value per month over the last 12 months, oldest first, zeros included.",
     responses((status = 200, description = "`{success:true, data: DashboardData}`", body = DashboardData), (status = 403, description = "FORBIDDEN: analytics.read needed")))]
 pub async fn dashboard(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let d = state.crm.dashboard(&auth.0, Utc::now().date_naive()).await?;
@@ -61,7 +61,7 @@ pub async fn dashboard(auth: Auth, state: web::Data<AppState>) -> ApiResult<Http
         monthly_sales: number(d.monthly_sales),
         active_deals: d.active_deals,
         conversion_rate: d.conversion_rate,
-        customers_by_status: d.customers_by_status.into_iter().collect(),
+        customers_by_status: d.customers_by_group.into_iter().map(|(g, n)| (g.as_str().to_string(), n)).collect(),
         sales_trend: d
             .sales_trend
             .into_iter()

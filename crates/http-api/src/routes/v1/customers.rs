@@ -31,8 +31,9 @@ pub struct V1Customer {
     /// E.164, e.g. `+998901234567`.
     pub phone: String,
     pub company: String,
-    /// A status of the catalog: `active`, `potential`, `waiting`, ...
-    pub status: String,
+    /// The v1 group of the customer's catalog status: `active`, `potential` or `waiting`.
+    #[schema(example = "potential")]
+    pub status: &'static str,
     pub value: String,
     pub created_at: String,
     pub updated_at: String,
@@ -46,7 +47,7 @@ impl From<Customer> for V1Customer {
             email: c.email.unwrap_or_default(),
             phone: c.phone.unwrap_or_default(),
             company: c.company.unwrap_or_default(),
-            status: c.status,
+            status: c.status_group.as_str(),
             value: c.value.unwrap_or_default(),
             created_at: iso(c.created_at),
             updated_at: iso(c.updated_at),
@@ -76,7 +77,8 @@ pub struct ListQuery {
     pub limit: Option<u64>,
     /// Case-insensitive substring of name, e-mail, phone or company.
     pub search: Option<String>,
-    /// A status name of the catalog.
+    /// `active`, `potential` or `waiting` (every catalog status of that group), or a catalog
+    /// status name; any other value matches nothing.
     pub status: Option<String>,
     /// `name`, `email`, `company`, `status`, `createdAt`, `updatedAt`; prefix `-` for descending. Default `-createdAt`.
     pub sort: Option<String>,
@@ -123,7 +125,7 @@ fn fields(body: &Value) -> ApiResult<CustomerPatch> {
 #[utoipa::path(operation_id = "v1_customers_list", get, path = "/api/v1/customers", tag = "crm-v1", params(ListQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "`{success:true, data: CustomerList}`, newest first", body = CustomerList),
-        (status = 400, description = "VALIDATION_ERROR: bad page, limit, status or sort"),
+        (status = 400, description = "VALIDATION_ERROR: bad page, limit or sort"),
         (status = 401, description = "UNAUTHORIZED"), (status = 403, description = "FORBIDDEN"),
     ))]
 pub async fn list(auth: Auth, state: web::Data<AppState>, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {

@@ -1,7 +1,7 @@
 //! `/api/v1/deals`.
 
-use super::{Pagination, iso_opt, page_request, v1_created, v1_message, v1_ok};
-use crate::error::{ApiError, ApiResult};
+use super::{Pagination, enum_filter, iso_opt, page_request, v1_created, v1_message, v1_ok};
+use crate::error::ApiResult;
 use crate::extract::Auth;
 use crate::iso;
 use crate::lenient;
@@ -94,7 +94,7 @@ pub struct ListQuery {
     pub page: Option<u64>,
     /// 1 to 100 (default 10).
     pub limit: Option<u64>,
-    /// `new`, `in_progress`, `completed` or `cancelled`.
+    /// `new`, `in_progress`, `completed` or `cancelled`; any other value matches nothing.
     pub status: Option<String>,
     pub customer_id: Option<i64>,
 }
@@ -132,13 +132,9 @@ fn patch(body: &Value) -> ApiResult<DealPatch> {
 pub async fn list(auth: Auth, state: web::Data<AppState>, q: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let page = page_request(q.page, q.limit)?;
-    let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => Some(DealStatus::parse(s).ok_or_else(|| {
-            ApiError::field("status", format!("Unknown status '{s}'; use new, in_progress, completed or cancelled."))
-        })?),
-        None => None,
-    };
-    let result = state.crm.list_deals(&auth.0, &DealFilter { status, customer_id: q.customer_id }, page).await?;
+    let (status, matches_nothing) = enum_filter(q.status.as_deref(), DealStatus::parse);
+    let filter = DealFilter { status, customer_id: q.customer_id, matches_nothing };
+    let result = state.crm.list_deals(&auth.0, &filter, page).await?;
     let pagination = Pagination::of(&result);
     Ok(v1_ok(DealList { deals: result.items.into_iter().map(Into::into).collect(), pagination }))
 }

@@ -63,6 +63,18 @@ pub fn page_request(page: Option<u64>, limit: Option<u64>) -> Result<PageRequest
     crate::pagination::page_request(page, limit, 10, "limit")
 }
 
+/// An enumerated list filter as the v1 UI uses it: blank is no filter, a known value
+/// filters, any other value matches nothing (`(None, true)`), as the backend it was written for does.
+pub fn enum_filter<T>(raw: Option<&str>, parse: impl Fn(&str) -> Option<T>) -> (Option<T>, bool) {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => (None, false),
+        Some(value) => match parse(value) {
+            Some(v) => (Some(v), false),
+            None => (None, true),
+        },
+    }
+}
+
 /// Optional timestamps as ISO 8601 UTC.
 pub fn iso_opt(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
     t.map(iso)
