@@ -561,3 +561,117 @@ async fn a_configured_model_writes_call_summaries_and_topics() {
     let body: Value = serde_json::from_slice(&asked.last().unwrap().body).unwrap();
     assert!(body["messages"][1]["content"].as_str().unwrap().contains("User: Yotoqxona qancha turadi?"));
 }
+
+/// One scripted conversation per language: state the name, ask it back, greet in the same
+/// chat, greet and ask "do you remember me" in a new chat, then a knowledge question.
+#[tokio::test]
+async fn the_assistant_remembers_names_in_three_languages() {
+    let app = TestApp::spawn().await;
+    let op = operator(&app).await;
+    knowledge(&app, &op).await;
+    for (title, answer) in [
+        ("Когда начинаются экзамены?", "Вступительные экзамены начинаются 15 июля."),
+        ("When do the exams start?", "The entrance exams start on 15 July."),
+    ] {
+        app.post("/api/qa", Some(&op), json!({"title": title, "answer": answer})).await;
+    }
+    struct Script {
+        user: &'static str,
+        state: &'static str,
+        name: &'static str,
+        ask_name: &'static str,
+        name_answer: &'static str,
+        hello: &'static str,
+        hello_answer: &'static str,
+        remember: &'static str,
+        remember_answer: &'static str,
+        question: &'static str,
+        answer: &'static str,
+    }
+    let scripts = [
+        Script {
+            user: "u_1737000000101",
+            state: "Mening ismim Moychechak",
+            name: "Moychechak",
+            ask_name: "Mening ismim nima?",
+            name_answer: "Sizning ismingiz Moychechak.",
+            hello: "Salom",
+            hello_answer: "Assalomu alaykum, Moychechak!",
+            remember: "Meni eslaysizmi?",
+            remember_answer: "Albatta eslayman, Moychechak!",
+            question: "Imtihonlar qachon boshlanadi?",
+            answer: "Kirish imtihonlari 15-iyuldan boshlanadi.",
+        },
+        Script {
+            user: "u_1737000000102",
+            state: "Меня зовут Анна",
+            name: "Анна",
+            ask_name: "Как меня зовут?",
+            name_answer: "Вас зовут Анна.",
+            hello: "Привет",
+            hello_answer: "Здравствуйте, Анна!",
+            remember: "Вы меня помните?",
+            remember_answer: "Конечно помню, Анна!",
+            question: "Когда начинаются экзамены?",
+            answer: "Вступительные экзамены начинаются 15 июля.",
+        },
+        Script {
+            user: "u_1737000000103",
+            state: "My name is John",
+            name: "John",
+            ask_name: "What is my name?",
+            name_answer: "Your name is John.",
+            hello: "Hello",
+            hello_answer: "Hello, John!",
+            remember: "Do you remember me?",
+            remember_answer: "Of course I remember you, John!",
+            question: "When do the exams start?",
+            answer: "The entrance exams start on 15 July.",
+        },
+    ];
+    for s in scripts {
+        let chat = |message: &str, chat_id: Option<&str>| {
+            // The stored language is English for everyone: the message's own language wins.
+            let mut body = json!({"userId": s.user, "message": message, "userContext": {"language": "en"}});
+            if let Some(id) = chat_id {
+                body["chatId"] = json!(id);
+            }
+            app.post("/api/ai/chat", Some(&op), body)
+        };
+        let context_path = format!("/api/users/{}/context", s.user);
+        let context = || app.get(&context_path, Some(&op));
+        let stated = chat(s.state, None).await;
+        assert_eq!(stated.body["contextUpdated"], json!(true), "{}", stated.text);
+        assert!(stated.body["response"].as_str().unwrap().contains(s.name));
+        let chat_id = stated.body["chatId"].as_str().unwrap().to_string();
+
+        let asked = chat(s.ask_name, Some(&chat_id)).await;
+        assert!(asked.body["response"].as_str().unwrap().starts_with(s.name_answer), "{}", asked.text);
+        assert_eq!(asked.body["contextUpdated"], json!(false));
+        assert_eq!(context().await.body["aiContext"]["knownName"], json!(s.name), "asking never renames");
+
+        let hello = chat(s.hello, Some(&chat_id)).await;
+        assert!(hello.body["response"].as_str().unwrap().starts_with(s.hello_answer), "{}", hello.text);
+
+        let new_chat = chat(s.hello, None).await;
+        assert_ne!(new_chat.body["chatId"], json!(chat_id));
+        assert!(new_chat.body["response"].as_str().unwrap().starts_with(s.hello_answer), "{}", new_chat.text);
+        let new_id = new_chat.body["chatId"].as_str().unwrap().to_string();
+        let remember = chat(s.remember, Some(&new_id)).await;
+        assert!(remember.body["response"].as_str().unwrap().starts_with(s.remember_answer), "{}", remember.text);
+
+        let answered = chat(s.question, Some(&new_id)).await;
+        let text = answered.body["response"].as_str().unwrap();
+        assert!(text.contains(s.answer), "{}: {text}", s.question);
+        assert!(text.contains(s.name), "{text}");
+        assert_eq!(context().await.body["aiContext"]["knownName"], json!(s.name));
+    }
+
+    // Asked before any name is known: a request to state it, and nothing is remembered.
+    let unknown = app
+        .post("/api/ai/chat", Some(&op), json!({"userId": "u_1737000000104", "message": "Mening ismim nima?"}))
+        .await;
+    assert!(unknown.body["response"].as_str().unwrap().contains("Ismingiz nima?"), "{}", unknown.text);
+    let memory = app.get("/api/users/u_1737000000104/context", Some(&op)).await;
+    assert_eq!(memory.body["aiContext"]["knownName"], Value::Null, "{}", memory.text);
+}

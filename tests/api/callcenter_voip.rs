@@ -269,3 +269,59 @@ async fn knowledge_files_are_checked_by_content_and_size() {
     assert_eq!(app.get(&path, Some(&op)).await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.get("/api/voip/file", None).await.status, StatusCode::UNAUTHORIZED);
 }
+
+/// The call-center UI builds call ids from `/api/voip/calls` (`call_<index>_<number>`, the
+/// number not URL-encoded) and caller ids from phones (`u_<digits>`); both must resolve
+/// on the data `seed-demo` leaves.
+#[tokio::test]
+async fn ids_the_ui_builds_resolve_to_calls_and_callers() {
+    use persistence::seed_callcenter::{CallcenterPlan, seed_callcenter};
+    let app = TestApp::spawn().await;
+    let db = sea_orm::Database::connect(app.database_url.as_str()).await.unwrap();
+    seed_callcenter(&db, CallcenterPlan { callers: 8, chats: 4, calls: 40, days: 10 }, 7).await.unwrap();
+    db.close().await.ok();
+    let token = app.admin_token().await;
+
+    let voip = app.get("/api/voip/calls", Some(&token)).await;
+    let calls = voip.body.as_array().unwrap().clone();
+    assert_eq!(calls.len(), 40);
+    for (index, call) in calls.iter().enumerate().step_by(7) {
+        let number = call["number"].as_str().unwrap();
+        let res = app.get(&format!("/api/calls/call_{index}_{number}"), Some(&token)).await;
+        assert_eq!(res.status, StatusCode::OK, "call_{index}_{number}: {}", res.text);
+        assert_eq!(res.body["id"], call["id"], "the call at that position");
+    }
+    // The list moved on (a new call came first): the number's most recent call answers.
+    let first_number = calls[0]["number"].as_str().unwrap();
+    let latest = calls.iter().find(|c| c["number"] == calls[0]["number"]).unwrap();
+    let moved = app.get(&format!("/api/calls/call_39_{first_number}"), Some(&token)).await;
+    if calls[39]["number"] != calls[0]["number"] {
+        assert_eq!(moved.body["id"], latest["id"], "{}", moved.text);
+    }
+    let unknown = app.get("/api/calls/call_0_+998990000001", Some(&token)).await;
+    assert_cc_error(&unknown, StatusCode::NOT_FOUND, "Call call_0_+998990000001 not found");
+
+    // Callers with a phone carry the id the UI builds, and every call's caller resolves.
+    let callers = app.get("/api/users?pageSize=100", Some(&token)).await;
+    for c in callers.body.as_array().unwrap() {
+        let digits: String = c["phone"].as_str().unwrap().chars().filter(char::is_ascii_digit).collect();
+        assert_eq!(c["id"], json!(format!("u_{digits}")));
+    }
+    for call in calls.iter().take(10) {
+        let digits: String = call["number"].as_str().unwrap().chars().filter(char::is_ascii_digit).collect();
+        let caller = app.get(&format!("/api/users/u_{digits}"), Some(&token)).await;
+        assert_eq!(caller.status, StatusCode::OK, "{}", caller.text);
+        assert!(caller.body["fullName"].as_str().is_some_and(|n| !n.is_empty()));
+    }
+
+    // New callers get the phone id too; one stored under another id is found by its phone.
+    let created =
+        app.post("/api/users", Some(&token), json!({"fullName": "Nodira", "phone": "+998 93 111 22 33"})).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(created.body["id"], json!("u_998931112233"));
+    app.store_caller("u_legacy_7", "Legacy Caller", "+998935556677").await;
+    let found = app.get("/api/users/u_998935556677", Some(&token)).await;
+    assert_eq!(found.body["id"], json!("u_legacy_7"), "{}", found.text);
+    let context = app.get("/api/users/u_998935556677/context", Some(&token)).await;
+    assert_eq!(context.status, StatusCode::OK, "{}", context.text);
+}

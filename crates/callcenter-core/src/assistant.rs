@@ -20,9 +20,109 @@ pub fn words(text: &str) -> Vec<String> {
 const NAME_LEADS: [&str; 8] =
     ["mening ismim", "ismim", "my name is", "меня зовут", "моё имя", "мое имя", "call me", "men"];
 
+/// Question words that can follow a name lead ("Mening ismim nima?", "Меня зовут как?").
+const INTERROGATIVES: [&str; 12] =
+    ["nima", "kim", "qanday", "nimaydi", "what", "who", "which", "как", "кто", "что", "какое", "какой"];
+
+/// Whether the caller asks what their own name is ("Mening ismim nima?", "Ismimni bilasizmi?",
+/// "Как меня зовут?", "What is my name?"), in Uzbek, Russian or English.
+pub fn asks_own_name(message: &str) -> bool {
+    let lower = message.to_lowercase().replace(['‘', '’', 'ʻ', 'ʼ', '`'], "'");
+    let w = words(message);
+    let asks_after = |i: usize| match w.get(i + 1) {
+        Some(next) => INTERROGATIVES.contains(&next.as_str()) || NAME_CHECKS.contains(&next.as_str()),
+        None => lower.trim_end().ends_with('?'),
+    };
+    let uzbek = w.iter().enumerate().any(|(i, x)| (x == "ismim" || x == "ismimni") && asks_after(i))
+        || w.iter().any(|x| x == "kimman");
+    let russian = ["как меня зовут", "меня как зовут", "моё имя?", "мое имя?", "знаешь моё имя", "знаешь мое имя"]
+        .iter()
+        .chain(&["знаете моё имя", "знаете мое имя", "какое моё имя", "какое мое имя"])
+        .any(|p| lower.contains(p));
+    let english = ["what is my name", "what's my name", "whats my name", "know my name", "who am i", "my name?"]
+        .iter()
+        .any(|p| lower.contains(p));
+    uzbek || russian || english
+}
+
+/// Uzbek "do you know / remember" words that make "ismimni …" a question.
+const NAME_CHECKS: [&str; 4] = ["bilasizmi", "eslaysizmi", "esingizdami", "bilasanmi"];
+
+/// What a message is, besides a question for the knowledge base.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intent {
+    /// "What is my name?"
+    AskName,
+    /// "Do you remember me?"
+    RememberMe,
+    /// A greeting and nothing more ("Salom", "Assalomu alaykum", "Hello", "Привет").
+    Greeting,
+    /// Anything else.
+    Other,
+}
+
+const GREETING_WORDS: [&str; 24] = [
+    "salom",
+    "assalomu",
+    "assalom",
+    "alaykum",
+    "aleykum",
+    "va",
+    "hello",
+    "hi",
+    "hey",
+    "good",
+    "morning",
+    "afternoon",
+    "evening",
+    "привет",
+    "здравствуйте",
+    "здравствуй",
+    "добрый",
+    "доброе",
+    "день",
+    "утро",
+    "вечер",
+    "yaxshimisiz",
+    "qalaysiz",
+    "there",
+];
+
+const REMEMBER_WORDS: [&str; 9] = [
+    "eslaysizmi",
+    "esladingizmi",
+    "taniysizmi",
+    "tanidingizmi",
+    "эсласизми",
+    "помнишь",
+    "помните",
+    "узнаёте",
+    "узнаете",
+];
+
+/// What the message is: a question about one's own name, "do you remember me", a plain
+/// greeting, or anything else (Uzbek, Russian and English).
+pub fn intent_of(message: &str) -> Intent {
+    let w = words(message);
+    let lower = message.to_lowercase();
+    if asks_own_name(message) {
+        Intent::AskName
+    } else if w.iter().any(|x| REMEMBER_WORDS.contains(&x.as_str())) || lower.contains("remember me") {
+        Intent::RememberMe
+    } else if !w.is_empty() && w.iter().all(|x| GREETING_WORDS.contains(&x.as_str())) {
+        Intent::Greeting
+    } else {
+        Intent::Other
+    }
+}
+
 /// The name a caller states ("Mening ismim Moychechak", "Меня зовут Анна", "My name is Aziz",
-/// "Men Aziz"), capitalised as written; `None` when the message does not state one.
+/// "Men Aziz"), capitalised as written; `None` when the message does not state one (a
+/// question about one's name states none).
 pub fn stated_name(message: &str) -> Option<String> {
+    if asks_own_name(message) {
+        return None;
+    }
     let original: Vec<&str> = message.split_whitespace().collect();
     let lower: Vec<String> = original.iter().map(|w| w.to_lowercase()).collect();
     for lead in NAME_LEADS {
@@ -40,7 +140,10 @@ pub fn stated_name(message: &str) -> Option<String> {
         if lead == "men" && (start != 0 || original.len() > 3 || !first.is_uppercase()) {
             continue;
         }
-        if name.chars().count() < 2 || name.chars().count() > 40 {
+        if name.chars().count() < 2
+            || name.chars().count() > 40
+            || INTERROGATIVES.contains(&name.to_lowercase().as_str())
+        {
             continue;
         }
         let mut chars = name.chars();
@@ -124,17 +227,72 @@ pub fn sentiment(message: &str) -> Sentiment {
     }
 }
 
-/// The language a message is written in: Cyrillic is Russian, common English words make
-/// English, anything else is Uzbek.
-pub fn language_of(message: &str) -> &'static str {
-    const ENGLISH: [&str; 14] =
-        ["the", "is", "are", "what", "how", "hello", "hi", "my", "i", "you", "want", "can", "please", "name"];
+const ENGLISH_WORDS: [&str; 30] = [
+    "the", "is", "are", "what", "how", "hello", "hi", "my", "i", "you", "want", "can", "please", "name", "do", "me",
+    "remember", "who", "am", "when", "where", "thanks", "thank", "your", "about", "need", "good", "morning", "it",
+    "to",
+];
+
+const UZBEK_WORDS: [&str; 40] = [
+    "salom",
+    "assalomu",
+    "alaykum",
+    "rahmat",
+    "raxmat",
+    "mening",
+    "ismim",
+    "nima",
+    "qanday",
+    "haqida",
+    "kerak",
+    "qachon",
+    "qayerda",
+    "bormi",
+    "yo'q",
+    "ha",
+    "iltimos",
+    "meni",
+    "eslaysizmi",
+    "siz",
+    "sizga",
+    "uchun",
+    "bilan",
+    "va",
+    "bu",
+    "menga",
+    "kimman",
+    "ismimni",
+    "bilasizmi",
+    "mumkinmi",
+    "qancha",
+    "yordam",
+    "bering",
+    "savol",
+    "javob",
+    "yaxshi",
+    "kunlar",
+    "xayr",
+    "men",
+    "ismingiz",
+];
+
+/// The language a message is clearly written in: Cyrillic is Russian; otherwise whichever
+/// of the English and Uzbek word lists it shares more words with (Uzbek letters `o'` and `g'`
+/// count for Uzbek). `None` when it cannot tell (a name alone, a number, a tie).
+pub fn language_of(message: &str) -> Option<&'static str> {
     if message.chars().any(|c| matches!(c, 'а'..='я' | 'А'..='Я' | 'ё' | 'Ё')) {
-        "ru"
-    } else if words(message).iter().any(|w| ENGLISH.contains(&w.as_str())) {
-        "en"
-    } else {
-        "uz"
+        return Some("ru");
+    }
+    let w = words(message);
+    let english = w.iter().filter(|x| ENGLISH_WORDS.contains(&x.as_str())).count();
+    let uzbek = w
+        .iter()
+        .filter(|x| UZBEK_WORDS.contains(&x.as_str()) || x.contains("o'") || x.contains("g'") || x.ends_with("mi"))
+        .count();
+    match english.cmp(&uzbek) {
+        std::cmp::Ordering::Greater => Some("en"),
+        std::cmp::Ordering::Less => Some("uz"),
+        std::cmp::Ordering::Equal => None,
     }
 }
 
@@ -218,9 +376,49 @@ mod tests {
 
     #[test]
     fn languages_are_told_apart() {
-        assert_eq!(language_of("Меня зовут Анна"), "ru");
-        assert_eq!(language_of("What is the price?"), "en");
-        assert_eq!(language_of("Grant haqida savol"), "uz");
+        assert_eq!(language_of("Меня зовут Анна"), Some("ru"));
+        assert_eq!(language_of("What is the price?"), Some("en"));
+        assert_eq!(language_of("Grant haqida savol"), Some("uz"));
+        assert_eq!(language_of("Mening ismim nima?"), Some("uz"));
+        assert_eq!(language_of("Salom"), Some("uz"));
+        assert_eq!(language_of("Hello"), Some("en"));
+        assert_eq!(language_of("Meni eslaysizmi?"), Some("uz"));
+        assert_eq!(language_of("Aziz"), None);
+    }
+
+    #[test]
+    fn questions_about_ones_name_state_no_name() {
+        for q in [
+            "Mening ismim nima?",
+            "Ismim nima",
+            "Ismimni bilasizmi?",
+            "Men kimman?",
+            "Как меня зовут?",
+            "Ты знаешь моё имя?",
+            "What is my name?",
+            "What's my name",
+            "Do you know my name?",
+        ] {
+            assert!(asks_own_name(q), "{q}");
+            assert_eq!(stated_name(q), None, "{q}");
+            assert_eq!(intent_of(q), Intent::AskName, "{q}");
+        }
+        assert!(!asks_own_name("Mening ismim Aziz"));
+        assert!(!asks_own_name("Mening ismim Aziz, grant haqida nima bilasiz?"));
+        assert!(!asks_own_name("Моё имя Анна, что такое грант?"));
+        assert_eq!(stated_name("My name is what"), None);
+    }
+
+    #[test]
+    fn greetings_and_remember_me() {
+        for g in ["Salom", "Assalomu alaykum!", "Hello", "Hi there", "Привет", "Здравствуйте", "Good morning"]
+        {
+            assert_eq!(intent_of(g), Intent::Greeting, "{g}");
+        }
+        for r in ["Meni eslaysizmi?", "Do you remember me?", "Вы меня помните?"] {
+            assert_eq!(intent_of(r), Intent::RememberMe, "{r}");
+        }
+        assert_eq!(intent_of("Salom, grant haqida ma'lumot kerak"), Intent::Other);
     }
 
     #[test]

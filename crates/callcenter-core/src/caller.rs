@@ -45,6 +45,20 @@ pub const CALLER_PREFIX: &str = "u_";
 /// Languages the center speaks.
 pub const LANGUAGES: [&str; 3] = ["uz", "ru", "en"];
 
+/// The id a caller with this E.164 phone gets: `u_` and its digits (`+998901234567` →
+/// `u_998901234567`), the form the call-center UI builds from a phone number.
+pub fn phone_caller_id(phone: &str) -> String {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    format!("{CALLER_PREFIX}{digits}")
+}
+
+/// The E.164 phone a `u_<digits>` id names (8 to 15 digits), if it is of that form.
+pub fn phone_of_caller_id(id: &str) -> Option<String> {
+    let digits = id.strip_prefix(CALLER_PREFIX)?;
+    let plausible = (8..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit());
+    plausible.then(|| format!("+{digits}"))
+}
+
 /// Whether `id` looks like a caller id (`u_` and letters, digits, `_` or `-`).
 pub fn is_caller_id(id: &str) -> bool {
     id.strip_prefix(CALLER_PREFIX).is_some_and(|rest| {
@@ -146,5 +160,9 @@ mod tests {
     fn caller_ids() {
         assert!(is_caller_id("u_1001") && is_caller_id("u_1735000000000"));
         assert!(!is_caller_id("1001") && !is_caller_id("u_") && !is_caller_id("u_a b"));
+        assert_eq!(phone_caller_id("+998901234567"), "u_998901234567");
+        assert_eq!(phone_of_caller_id("u_998901234567").as_deref(), Some("+998901234567"));
+        assert_eq!(phone_of_caller_id("u_demo_0042"), None);
+        assert_eq!(phone_of_caller_id("u_1700000000000000"), None, "a timestamp id is not a phone");
     }
 }

@@ -100,7 +100,10 @@ pub trait CallerRepository: Send + Sync {
     /// Newest first; `query` is a case-insensitive substring of name, phone or e-mail.
     async fn list(&self, query: Option<String>, page: PageRequest) -> Result<Page<Caller>>;
     async fn get(&self, id: &str) -> Result<Option<Caller>>;
-    /// Stores a caller with a new `u_` id; `fields` has name and phone.
+    /// The caller with this E.164 phone.
+    async fn find_by_phone(&self, phone: &str) -> Result<Option<Caller>>;
+    /// Stores a caller with a new id: `u_<digits of the phone>` when it has a phone and that
+    /// id is free, else a random `u_` id.
     async fn insert(&self, fields: CallerFields) -> Result<Caller>;
     async fn update(&self, id: &str, fields: CallerFields) -> Result<Option<Caller>>;
     /// The caller with id `id`, created with `fields` when there is none (without the phone

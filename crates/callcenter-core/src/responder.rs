@@ -3,7 +3,7 @@
 //! It also analyses a finished conversation (summary, sentiment, tags, topic). Deterministic;
 //! it is the default without a model and the fallback when the model fails.
 
-use crate::assistant::{rank, sentiment, terms, wants_human, words};
+use crate::assistant::{Intent, intent_of, rank, sentiment, terms, wants_human, words};
 use crate::call::Sentiment;
 use crate::chat::Role;
 use crate::memory::AiContext;
@@ -27,6 +27,8 @@ pub struct Ask<'a> {
     pub name_stated: bool,
     /// `uz`, `ru` or `en`.
     pub language: &'a str,
+    /// Whether this is the first message of a conversation (a new chat).
+    pub opens_conversation: bool,
 }
 
 /// The assistant's answer to one message.
@@ -106,6 +108,39 @@ fn acknowledge_name(name: &str, language: &str) -> String {
     }
 }
 
+/// The answer to "what is my name?": the remembered name, or a request to state it.
+fn name_answer(name: Option<&str>, language: &str) -> String {
+    match (name, language) {
+        (Some(n), "ru") => format!("Вас зовут {n}. Чем могу помочь?"),
+        (Some(n), "en") => format!("Your name is {n}. How can I help you?"),
+        (Some(n), _) => format!("Sizning ismingiz {n}. Sizga qanday yordam bera olaman?"),
+        (None, "ru") => "Я пока не знаю, как вас зовут. Как вас зовут?".into(),
+        (None, "en") => "I don't know your name yet. What is your name?".into(),
+        (None, _) => "Men hali ismingizni bilmayman. Ismingiz nima?".into(),
+    }
+}
+
+/// The answer to "do you remember me?".
+fn remember_answer(name: Option<&str>, language: &str) -> String {
+    match (name, language) {
+        (Some(n), "ru") => format!("Конечно помню, {n}! Чем могу помочь?"),
+        (Some(n), "en") => format!("Of course I remember you, {n}! How can I help?"),
+        (Some(n), _) => format!("Albatta eslayman, {n}! Sizga qanday yordam bera olaman?"),
+        (None, "ru") => "Извините, мы ещё не знакомы. Как вас зовут?".into(),
+        (None, "en") => "Sorry, I don't think we have met yet. What is your name?".into(),
+        (None, _) => "Kechirasiz, sizni hali tanimayman. Ismingiz nima?".into(),
+    }
+}
+
+/// A short salutation by name that opens a conversation.
+fn salutation(name: &str, language: &str) -> String {
+    match language {
+        "ru" => format!("Здравствуйте, {name}! "),
+        "en" => format!("Hello, {name}! "),
+        _ => format!("Assalomu alaykum, {name}! "),
+    }
+}
+
 fn clarify(language: &str) -> &'static str {
     match language {
         "ru" => "Уточните, пожалуйста, ваш вопрос: о чём именно вы хотите узнать?",
@@ -140,33 +175,41 @@ pub fn offline_reply(ask: &Ask, best: Option<&Passage>) -> Reply {
         text.push_str(apology(ask.language));
         actions.push("Shikoyatni qayd etish".into());
     }
+    let intent = intent_of(ask.message);
     if transfer {
         text.push_str(transfer_text(ask.language));
         actions.push("Operatorga ulash".into());
     } else {
-        match (ask.name_stated, ask.known_name, best) {
-            (true, Some(name), None) => text.push_str(&acknowledge_name(name, ask.language)),
-            (true, Some(name), Some(p)) => {
+        match (intent, ask.name_stated, ask.known_name, best) {
+            (Intent::AskName, _, name, _) => text.push_str(&name_answer(name, ask.language)),
+            (_, true, Some(name), None) => text.push_str(&acknowledge_name(name, ask.language)),
+            (_, true, Some(name), Some(p)) => {
                 text.push_str(&acknowledge_name(name, ask.language));
                 text.push(' ');
                 text.push_str(&p.text);
             }
-            (_, name, Some(p)) => {
+            (Intent::RememberMe, _, name, _) => text.push_str(&remember_answer(name, ask.language)),
+            (Intent::Greeting, _, name, _) => text.push_str(&greeting(name, ask.language)),
+            (_, _, name, Some(p)) => {
                 if let Some(name) = name {
                     text.push_str(&format!("{name}, "));
                 }
                 text.push_str(&p.text);
             }
-            (_, _, None) => {
+            (_, _, _, None) => {
                 text.push_str(clarify(ask.language));
                 actions.push("Savolni aniqlashtirish".into());
                 actions.push("Bilimlar bazasiga yangi savol qo'shish".into());
             }
         }
-        if let Some(p) = best {
+        if let Some(p) = best.filter(|_| intent == Intent::Other) {
             actions.push(format!("Foydalanuvchiga «{}» bo'yicha ma'lumot berish", p.title));
             actions.push("Qo'ng'iroq qilish taklif qilish".into());
         }
+    }
+    // The first reply of a conversation with a known caller addresses them by name.
+    if let Some(name) = ask.known_name.filter(|n| ask.opens_conversation && !text.contains(*n)) {
+        text.insert_str(0, &salutation(name, ask.language));
     }
     if ask.known_name.is_none() {
         actions.push("Foydalanuvchi ismini so'rash".into());
@@ -176,7 +219,7 @@ pub fn offline_reply(ask: &Ask, best: Option<&Passage>) -> Reply {
         suggested_actions: actions,
         sentiment: mood,
         transfer,
-        matched: best.map(|p| p.title.clone()),
+        matched: best.filter(|_| intent == Intent::Other).map(|p| p.title.clone()),
     }
 }
 
@@ -351,7 +394,25 @@ mod tests {
     }
 
     fn ask<'a>(message: &'a str, name: Option<&'a str>, stated: bool) -> Ask<'a> {
-        Ask { message, known_name: name, name_stated: stated, language: "uz" }
+        Ask { message, known_name: name, name_stated: stated, language: "uz", opens_conversation: false }
+    }
+
+    #[test]
+    fn name_questions_greetings_and_remember_me_use_the_known_name() {
+        let kb = kb();
+        let asked = offline_reply(&ask("Mening ismim nima?", Some("Moychechak"), false), None);
+        assert_eq!(asked.text, "Sizning ismingiz Moychechak. Sizga qanday yordam bera olaman?");
+        let unknown = offline_reply(&ask("Mening ismim nima?", None, false), None);
+        assert!(unknown.text.contains("bilmayman"), "{}", unknown.text);
+        let hello = offline_reply(&ask("Salom", Some("Aziz"), false), None);
+        assert_eq!(hello.text, "Assalomu alaykum, Aziz! Yana siz bilan gaplashishdan xursandman.");
+        let remember = offline_reply(&ask("Meni eslaysizmi?", Some("Aziz"), false), Some(&kb[0]));
+        assert_eq!(remember.text, "Albatta eslayman, Aziz! Sizga qanday yordam bera olaman?");
+        assert_eq!(remember.matched, None);
+        let english = Ask { language: "en", ..ask("Hello", Some("Aziz"), false) };
+        assert!(offline_reply(&english, None).text.starts_with("Hello, Aziz!"));
+        let opening = Ask { opens_conversation: true, ..ask("Ob-havo qanday?", Some("Aziz"), false) };
+        assert!(offline_reply(&opening, None).text.starts_with("Assalomu alaykum, Aziz! Savolingizni"));
     }
 
     #[test]

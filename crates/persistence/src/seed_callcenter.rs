@@ -6,6 +6,7 @@ use crate::entity::{callers, calls, chat_messages, chats, customers, qa_entries,
 use crate::repo::calls::call_search_text;
 use crate::repo::knowledge::qa_search_text;
 use crate::seed::{FIRST, LAST, past, weighted};
+use callcenter_core::caller::phone_caller_id;
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -33,8 +34,8 @@ pub struct CallcenterReport {
     pub calls: u64,
 }
 
-/// Prefix of generated caller ids (and what makes seeding idempotent).
-pub const DEMO_CALLER_PREFIX: &str = "u_demo_";
+/// Domain of the demo callers' e-mail addresses (what makes seeding idempotent).
+pub const DEMO_CALLER_DOMAIN: &str = "@demo.example";
 
 const TOPICS: [&str; 6] = ["Ta'lim dasturlari", "Grantlar", "Imtihonlar", "Kontrakt to'lovi", "Yotoqxona", "Hujjatlar"];
 
@@ -114,7 +115,7 @@ const OPERATORS: [&str; 3] = ["Demo Operator", "Dilnoza Rashidova", "Jasur Tursu
 /// Whether demo callers are already present.
 pub async fn callcenter_demo_present(db: &DatabaseConnection) -> Result<bool, DbErr> {
     let n =
-        callers::Entity::find().filter(callers::Column::Id.starts_with(DEMO_CALLER_PREFIX)).limit(1).count(db).await?;
+        callers::Entity::find().filter(callers::Column::Email.ends_with(DEMO_CALLER_DOMAIN)).limit(1).count(db).await?;
     Ok(n > 0)
 }
 
@@ -169,11 +170,16 @@ pub async fn seed_callcenter(
         .into_tuple()
         .all(&txn)
         .await?;
-    let taken: Vec<String> =
-        callers::Entity::find().select_only().column(callers::Column::Phone).into_tuple().all(&txn).await?;
+    let existing: Vec<(String, Option<String>)> = callers::Entity::find()
+        .select_only()
+        .columns([callers::Column::Id, callers::Column::Phone])
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let taken: Vec<String> = existing.iter().filter_map(|(_, phone)| phone.clone()).collect();
+    let taken_ids: Vec<&String> = existing.iter().map(|(id, _)| id).collect();
     let mut people: Vec<(String, String, String)> = Vec::new(); // id, name, phone
     for k in 0..plan.callers {
-        let id = format!("{DEMO_CALLER_PREFIX}{:04}", k + 1);
         let name = format!("{} {}", FIRST[rng.random_range(0..FIRST.len())], LAST[rng.random_range(0..LAST.len())]);
         let (phone, customer_id) = match linked.get(k as usize) {
             Some((cid, Some(phone))) if !taken.contains(phone) && !people.iter().any(|p| &p.2 == phone) => {
@@ -181,20 +187,23 @@ pub async fn seed_callcenter(
             }
             _ => (format!("+99890{:07}", 1_000_000 + k * 7919 % 9_000_000), None),
         };
-        if taken.contains(&phone) || people.iter().any(|p| p.2 == phone) {
+        // The id the call-center UI builds from the phone.
+        let id = phone_caller_id(&phone);
+        if taken.contains(&phone) || people.iter().any(|p| p.2 == phone) || taken_ids.contains(&&id) {
             continue;
         }
         let created = now - Duration::days(plan.days + rng.random_range(0..30));
+        let email = format!("caller{}{DEMO_CALLER_DOMAIN}", k + 1);
         callers::Entity::insert(callers::ActiveModel {
             id: Set(id.clone()),
             full_name: Set(name.clone()),
             phone: Set(Some(phone.clone())),
-            email: Set(Some(format!("caller{}@demo.example", k + 1))),
+            email: Set(Some(email.clone())),
             region: Set(Some(REGIONS[rng.random_range(0..REGIONS.len())].to_string())),
             language: Set(Some(weighted(&mut rng, &[("uz", 70), ("ru", 25), ("en", 5)]).to_string())),
             customer_id: Set(customer_id),
             ai_context: Set("{}".into()),
-            search_text: Set(format!("{name} {phone} caller{}@demo.example", k + 1).to_lowercase()),
+            search_text: Set(format!("{name} {phone} {email}").to_lowercase()),
             created_at: Set(created),
             updated_at: Set(created),
         })

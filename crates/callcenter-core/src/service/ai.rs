@@ -6,7 +6,7 @@
 //! an answer.
 
 use super::{CallcenterService, check_caller_id, not_found};
-use crate::assistant::{language_of, stated_name};
+use crate::assistant::{Intent, intent_of, language_of, stated_name};
 use crate::call::{Call, CallProgress, CallStatus, Direction, NewCall, Sentiment, transcript_turns};
 use crate::caller::{Caller, CallerFields, LANGUAGES};
 use crate::chat::{Chat, ChatStatus, Role};
@@ -137,13 +137,10 @@ fn check_user_id(user_id: Option<&str>, errors: &mut FieldErrors) -> Option<Stri
     Some(id.to_string())
 }
 
-/// The language to answer in: the message's own when it is clearly Russian or English,
-/// else the one the client or the caller's record gives, else Uzbek.
+/// The language to answer in: the message's own when it is clear, else the one the client
+/// or the caller's record gives, else Uzbek.
 fn reply_language(message: &str, given: Option<&str>) -> String {
-    match language_of(message) {
-        "uz" => given.unwrap_or("uz").to_string(),
-        other => other.to_string(),
-    }
+    language_of(message).or(given).unwrap_or("uz").to_string()
 }
 
 /// Whether the caller's last two turns were both negative.
@@ -222,6 +219,7 @@ impl CallcenterService {
             known_name: memory.known_name.as_deref(),
             name_stated: stated.is_some(),
             language: &language,
+            opens_conversation: chat.is_none(),
         };
         let offline = offline_reply(&ask, best.first().copied());
         let history: Vec<(Role, String)> =
@@ -240,7 +238,10 @@ impl CallcenterService {
                 reply_at: Utc::now(),
             })
             .await?;
-        change.line = Some(history_line(&offline, &message, stated.as_deref(), &day(message_at)));
+        // A question about one's own name is answered from memory and leaves it as it is.
+        if intent_of(&message) != Intent::AskName {
+            change.line = Some(history_line(&offline, &message, stated.as_deref(), &day(message_at)));
+        }
         self.ports.callers.change_context(&caller.id, change).await?;
         if offline.transfer {
             self.close_chat_with(&stored.id, ChatStatus::Escalated).await?;
@@ -391,6 +392,7 @@ impl CallcenterService {
             known_name: memory.known_name.as_deref(),
             name_stated: stated.is_some(),
             language: &language,
+            opens_conversation: false,
         };
         let mut offline = offline_reply(&ask, best.first().copied());
         let should_transfer = offline.transfer || negative_streak(&format!("{}\n{chunk}", call.transcript));

@@ -13,6 +13,15 @@ use management_core::{Permission, Principal};
 /// The most records `/voip/calls` answers with.
 const VOIP_LIST_MAX: u64 = 1000;
 
+/// `call_<index>_<number>` as the UI builds it: the index and the number (E.164 when it is a
+/// phone number, else as given).
+fn ui_call_id(id: &str) -> Option<(u64, String)> {
+    let (index, number) = id.strip_prefix("call_")?.split_once('_')?;
+    let index: u64 = index.parse().ok().filter(|i| *i < VOIP_LIST_MAX)?;
+    let number = number.trim();
+    (!number.is_empty()).then(|| (index, normalize_phone(number).unwrap_or_else(|_| number.to_string())))
+}
+
 impl CallcenterService {
     pub async fn calls(&self, by: &Principal, mut filter: CallFilter, page: PageRequest) -> Result<Page<Call>> {
         by.require(Permission::CallcenterRead)?;
@@ -20,9 +29,22 @@ impl CallcenterService {
         self.ports.calls.list(filter, page).await
     }
 
+    /// A call by its id. The call-center UI also builds ids itself from `/voip/calls`
+    /// (`call_<index>_<number>`): such an id names the call at that position of the default
+    /// `/voip/calls` order when its number matches, else the most recent call of that number.
     pub async fn call(&self, by: &Principal, id: &str) -> Result<Call> {
         by.require(Permission::CallcenterRead)?;
-        self.ports.calls.get(id).await?.ok_or_else(|| not_found("Call", id))
+        if let Some(call) = self.ports.calls.get(id).await? {
+            return Ok(call);
+        }
+        let Some((index, number)) = ui_call_id(id) else { return Err(not_found("Call", id)) };
+        let at_index = self.ports.calls.list(CallFilter::default(), PageRequest::new(index + 1, 1)).await?;
+        if let Some(call) = at_index.items.into_iter().next().filter(|c| c.number == number) {
+            return Ok(call);
+        }
+        let latest = CallFilter { number: Some(number), ..CallFilter::default() };
+        let found = self.ports.calls.list(latest, PageRequest::new(1, 1)).await?;
+        found.items.into_iter().next().ok_or_else(|| not_found("Call", id))
     }
 
     /// The VoIP view: newest first, at most 1000; a `number` that is a phone number matches
@@ -136,6 +158,45 @@ mod tests {
             topic: None,
             escalated: false,
             session_id: None,
+        }
+    }
+
+    fn service(calls: MockCallRepository) -> CallcenterService {
+        CallcenterService::new(CallcenterPorts { calls: Arc::new(calls), ..mocks() })
+    }
+
+    #[tokio::test]
+    async fn ui_built_ids_name_the_call_at_that_position_or_the_latest_of_the_number() {
+        let mut calls = MockCallRepository::new();
+        calls.expect_get().returning(|_| Ok(None));
+        calls.expect_list().withf(|f, p| f.number.is_none() && p.offset() == 3 && p.per_page == 1).returning(|_, p| {
+            Ok(Page { items: vec![record("call_at_3", CallStatus::Completed)], total: 9, request: p })
+        });
+        let got = service(calls).call(&operator(), "call_3_+998901234567").await.unwrap();
+        assert_eq!(got.id, "call_at_3");
+
+        let mut calls = MockCallRepository::new();
+        calls.expect_get().returning(|_| Ok(None));
+        calls.expect_list().withf(|f, _| f.number.is_none()).returning(|_, p| {
+            let mut other = record("call_other", CallStatus::Completed);
+            other.number = "+998900000000".into();
+            Ok(Page { items: vec![other], total: 9, request: p })
+        });
+        calls.expect_list().withf(|f, p| f.number.as_deref() == Some("+998901234567") && p.offset() == 0).returning(
+            |_, p| Ok(Page { items: vec![record("call_latest", CallStatus::Missed)], total: 1, request: p }),
+        );
+        let got = service(calls).call(&operator(), "call_0_998901234567").await.unwrap();
+        assert_eq!(got.id, "call_latest", "the position moved: the latest call of the number");
+    }
+
+    #[tokio::test]
+    async fn unknown_ids_are_not_found() {
+        for id in ["call_0123456789abcdef", "call_x_+998901234567", "nothing"] {
+            let mut calls = MockCallRepository::new();
+            calls.expect_get().returning(|_| Ok(None));
+            calls.expect_list().returning(|_, p| Ok(Page::empty(p)));
+            let err = service(calls).call(&operator(), id).await.unwrap_err();
+            assert!(matches!(err, CallcenterError::NotFound(_)), "{id}: {err:?}");
         }
     }
 

@@ -1,7 +1,7 @@
 //! Call-center use cases: reading needs `callcenter.read`, changing `callcenter.write`,
 //! deleting `callcenter.delete` (supervisors, admins, CEO).
 
-use crate::caller::{Caller, CallerInput, is_caller_id};
+use crate::caller::{Caller, CallerInput, is_caller_id, phone_of_caller_id};
 use crate::error::{CallcenterError, Result};
 use crate::knowledge::{Qa, QaInput, Topic, topic_name};
 use crate::memory::AiContext;
@@ -143,8 +143,20 @@ impl CallcenterService {
 
     pub async fn get_caller(&self, by: &Principal, id: &str) -> Result<Caller> {
         by.require(Permission::CallcenterRead)?;
+        self.find_caller(id).await
+    }
+
+    /// The caller with this id or, for an id the UI built from a phone (`u_<digits>`), the
+    /// caller with that phone whatever its id.
+    async fn find_caller(&self, id: &str) -> Result<Caller> {
         check_caller_id(id)?;
-        self.ports.callers.get(id).await?.ok_or_else(|| not_found("User", id))
+        if let Some(caller) = self.ports.callers.get(id).await? {
+            return Ok(caller);
+        }
+        match phone_of_caller_id(id) {
+            Some(phone) => self.ports.callers.find_by_phone(&phone).await?.ok_or_else(|| not_found("User", id)),
+            None => Err(not_found("User", id)),
+        }
     }
 
     pub async fn create_caller(&self, by: &Principal, input: CallerInput) -> Result<Caller> {
@@ -156,16 +168,16 @@ impl CallcenterService {
     /// What the assistant remembers about a caller.
     pub async fn caller_context(&self, by: &Principal, id: &str) -> Result<AiContext> {
         by.require(Permission::CallcenterRead)?;
-        check_caller_id(id)?;
-        self.ports.callers.context(id).await?.ok_or_else(|| not_found("User", id))
+        let caller = self.find_caller(id).await?;
+        self.ports.callers.context(&caller.id).await?.ok_or_else(|| not_found("User", id))
     }
 
     /// Replaces what the assistant remembers about a caller (validated).
     pub async fn set_caller_context(&self, by: &Principal, id: &str, context: AiContext) -> Result<AiContext> {
         by.require(Permission::CallcenterWrite)?;
-        check_caller_id(id)?;
         let context = context.validated()?;
-        if self.ports.callers.set_context(id, context.clone()).await? {
+        let caller = self.find_caller(id).await?;
+        if self.ports.callers.set_context(&caller.id, context.clone()).await? {
             Ok(context)
         } else {
             Err(not_found("User", id))
@@ -174,7 +186,6 @@ impl CallcenterService {
 
     pub async fn update_caller(&self, by: &Principal, id: &str, input: CallerInput) -> Result<Caller> {
         by.require(Permission::CallcenterWrite)?;
-        check_caller_id(id)?;
         if input == CallerInput::default() {
             return Err(CallcenterError::Validation {
                 message: "Nothing to update.".into(),
@@ -182,7 +193,8 @@ impl CallcenterService {
             });
         }
         let fields = input.validate(false)?;
-        self.ports.callers.update(id, fields).await?.ok_or_else(|| not_found("User", id))
+        let caller = self.find_caller(id).await?;
+        self.ports.callers.update(&caller.id, fields).await?.ok_or_else(|| not_found("User", id))
     }
 }
 
@@ -256,6 +268,29 @@ pub(crate) mod tests {
         let svc = service(MockQaRepository::new(), MockTopicRepository::new(), callers);
         let err = svc.get_caller(&principal(&[Permission::CallcenterRead]), "abc").await.unwrap_err();
         assert!(matches!(err, CallcenterError::Validation { .. }));
+    }
+
+    #[tokio::test]
+    async fn a_phone_built_caller_id_finds_the_caller_with_that_phone() {
+        let mut callers = MockCallerRepository::new();
+        callers.expect_get().returning(|_| Ok(None));
+        callers.expect_find_by_phone().withf(|p| p == "+998901427626").returning(|p| {
+            Ok(Some(Caller {
+                id: "u_demo_0042".into(),
+                full_name: "Aziza".into(),
+                phone: Some(p.to_string()),
+                email: None,
+                region: None,
+                language: None,
+                customer_id: None,
+                created_at: chrono::Utc::now(),
+            }))
+        });
+        let svc = service(MockQaRepository::new(), MockTopicRepository::new(), callers);
+        let reader = principal(&[Permission::CallcenterRead]);
+        assert_eq!(svc.get_caller(&reader, "u_998901427626").await.unwrap().id, "u_demo_0042");
+        let err = svc.get_caller(&reader, "u_timestamp_less").await.unwrap_err();
+        assert!(matches!(err, CallcenterError::NotFound(_)));
     }
 
     #[test]

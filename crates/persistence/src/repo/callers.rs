@@ -4,7 +4,7 @@ use crate::entity::{callers, customers};
 use crate::error::{cc, is_unique_violation};
 use crate::repo::{begin_write, contains, random_id};
 use async_trait::async_trait;
-use callcenter_core::caller::{CALLER_PREFIX, Caller, CallerFields};
+use callcenter_core::caller::{CALLER_PREFIX, Caller, CallerFields, phone_caller_id};
 use callcenter_core::memory::{AiContext, MemoryChange};
 use callcenter_core::ports::CallerRepository;
 use callcenter_core::{CallcenterError, Result};
@@ -147,8 +147,17 @@ impl CallerRepository for SqlCallers {
         Ok(callers::Entity::find_by_id(id.to_string()).one(&self.db).await.map_err(cc)?.map(to_caller))
     }
 
+    async fn find_by_phone(&self, phone: &str) -> Result<Option<Caller>> {
+        let found = callers::Entity::find().filter(callers::Column::Phone.eq(phone)).one(&self.db).await;
+        Ok(found.map_err(cc)?.map(to_caller))
+    }
+
     async fn insert(&self, f: CallerFields) -> Result<Caller> {
-        self.insert_as(random_id(CALLER_PREFIX), f).await
+        let id = match f.phone.as_deref().map(phone_caller_id) {
+            Some(id) if self.get(&id).await?.is_none() => id,
+            _ => random_id(CALLER_PREFIX),
+        };
+        self.insert_as(id, f).await
     }
 
     async fn ensure(&self, id: &str, mut f: CallerFields) -> Result<Caller> {
@@ -171,9 +180,8 @@ impl CallerRepository for SqlCallers {
     }
 
     async fn find_or_create(&self, phone: &str, name: Option<String>) -> Result<Caller> {
-        let by_phone = || callers::Entity::find().filter(callers::Column::Phone.eq(phone)).one(&self.db);
-        if let Some(found) = by_phone().await.map_err(cc)? {
-            return Ok(to_caller(found));
+        if let Some(found) = self.find_by_phone(phone).await? {
+            return Ok(found);
         }
         let fields = CallerFields {
             full_name: Some(name.unwrap_or_else(|| phone.to_string())),
@@ -182,11 +190,9 @@ impl CallerRepository for SqlCallers {
         };
         match self.insert(fields).await {
             // Created meanwhile by a concurrent request.
-            Err(CallcenterError::Conflict(_)) => by_phone()
-                .await
-                .map_err(cc)?
-                .map(to_caller)
-                .ok_or_else(|| cc(sea_orm::DbErr::RecordNotFound(phone.into()))),
+            Err(CallcenterError::Conflict(_)) => {
+                self.find_by_phone(phone).await?.ok_or_else(|| cc(sea_orm::DbErr::RecordNotFound(phone.into())))
+            }
             other => other,
         }
     }
