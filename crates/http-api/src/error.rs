@@ -3,9 +3,12 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use management_core::ManagementError;
+use kernel::DomainError;
 use serde_json::{Value, json};
 use std::fmt;
+
+/// Seconds a client is asked to wait after a 503.
+pub const UNAVAILABLE_RETRY_SECS: u64 = 5;
 
 /// An error answer: status, stable code, human message and optional details.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,8 +73,11 @@ impl ApiError {
         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", message)
     }
 
+    /// A 503: a dependency is down or not configured; `Retry-After` suggests when to retry.
     pub fn unavailable(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", message)
+        let mut err = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", message);
+        err.retry_after = Some(UNAVAILABLE_RETRY_SECS);
+        err
     }
 
     /// A 500 whose cause is logged, never sent.
@@ -120,61 +126,27 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<ManagementError> for ApiError {
-    fn from(err: ManagementError) -> Self {
+impl From<DomainError> for ApiError {
+    fn from(err: DomainError) -> Self {
         match err {
-            ManagementError::Validation { message, fields } => {
+            DomainError::Validation { message, fields } => {
                 let details = serde_json::to_value(fields).unwrap_or(Value::Null);
                 ApiError::validation(message).with_details(details)
             }
-            ManagementError::Unauthorized(m) => ApiError::unauthorized(m),
-            ManagementError::Forbidden(m) => ApiError::forbidden(m),
-            ManagementError::NotFound(m) => ApiError::not_found(m),
-            ManagementError::Conflict(m) => ApiError::conflict(m),
-            ManagementError::InUse { message, field, count } => {
+            DomainError::Unauthorized(m) => ApiError::unauthorized(m),
+            DomainError::Forbidden(m) => ApiError::forbidden(m),
+            DomainError::NotFound(m) => ApiError::not_found(m),
+            DomainError::Conflict(m) => ApiError::conflict(m),
+            DomainError::InUse { message, field, count } => {
                 ApiError::conflict(message).with_details(json!({ field: count }))
             }
-            e @ ManagementError::Throttled { retry_after_secs } => {
-                ApiError::rate_limited(e.to_string(), retry_after_secs)
-            }
-            ManagementError::Internal(cause) => ApiError::internal(cause),
+            e @ DomainError::Throttled { retry_after_secs } => ApiError::rate_limited(e.to_string(), retry_after_secs),
+            DomainError::Unsupported(m) => ApiError::unsupported(m),
+            DomainError::Unavailable(m) => ApiError::unavailable(m),
+            DomainError::Internal(cause) => ApiError::internal(cause),
         }
     }
 }
 
 /// What every handler returns.
 pub type ApiResult<T> = Result<T, ApiError>;
-
-impl From<crm_core::CrmError> for ApiError {
-    fn from(err: crm_core::CrmError) -> Self {
-        use crm_core::CrmError;
-        match err {
-            CrmError::Validation { message, fields } => {
-                let details = serde_json::to_value(fields).unwrap_or(Value::Null);
-                ApiError::validation(message).with_details(details)
-            }
-            CrmError::Forbidden(m) => ApiError::forbidden(m),
-            CrmError::NotFound(m) => ApiError::not_found(m),
-            CrmError::Conflict(m) => ApiError::conflict(m),
-            CrmError::Internal(cause) => ApiError::internal(cause),
-        }
-    }
-}
-
-impl From<callcenter_core::CallcenterError> for ApiError {
-    fn from(err: callcenter_core::CallcenterError) -> Self {
-        use callcenter_core::CallcenterError;
-        match err {
-            CallcenterError::Validation { message, fields } => {
-                let details = serde_json::to_value(fields).unwrap_or(Value::Null);
-                ApiError::validation(message).with_details(details)
-            }
-            CallcenterError::Forbidden(m) => ApiError::forbidden(m),
-            CallcenterError::NotFound(m) => ApiError::not_found(m),
-            CallcenterError::Conflict(m) => ApiError::conflict(m),
-            CallcenterError::Unavailable(m) => ApiError::unavailable(m),
-            CallcenterError::Unsupported(m) => ApiError::unsupported(m),
-            CallcenterError::Internal(cause) => ApiError::internal(cause),
-        }
-    }
-}

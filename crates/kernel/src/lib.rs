@@ -1,10 +1,12 @@
 //! Value objects shared by the domain crates: pagination, e-mail addresses,
-//! E.164 phone numbers and per-field validation messages.
+//! E.164 phone numbers, per-field validation messages and the domain error.
 
 pub mod contact;
+pub mod error;
 pub mod page;
 
 pub use contact::{normalize_email, normalize_phone};
+pub use error::DomainError;
 pub use page::{Page, PageRequest};
 
 use std::collections::BTreeMap;

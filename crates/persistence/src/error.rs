@@ -1,23 +1,70 @@
-//! Mapping of database errors to the domain errors.
+//! Mapping of database errors to the domain error.
 
-use sea_orm::{DbErr, SqlErr};
+use kernel::DomainError;
+use sea_orm::sqlx;
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 /// Whether the error is a unique-constraint violation (same on SQLite and PostgreSQL).
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
-/// Database failures of management use cases.
-pub fn mgmt(err: DbErr) -> management_core::ManagementError {
-    management_core::ManagementError::Internal(format!("database: {err}"))
+/// What a database failure means to a caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The database is out of reach: connection refused or lost, pool exhausted or closed,
+    /// the server shutting down, the file locked for too long. Worth retrying.
+    Unavailable,
+    /// The database refused a value (too long for its column, an invalid byte, out of range).
+    BadValue,
+    /// Anything else: a bug.
+    Other,
 }
 
-/// Database failures of CRM use cases.
-pub fn crm(err: DbErr) -> crm_core::CrmError {
-    crm_core::CrmError::Internal(format!("database: {err}"))
+/// Classifies a database error.
+pub fn failure(err: &DbErr) -> Failure {
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return Failure::Unavailable,
+        DbErr::Exec(r) | DbErr::Query(r) => r,
+        _ => return Failure::Other,
+    };
+    let RuntimeErr::SqlxError(sqlx_err) = runtime else { return Failure::Other };
+    match sqlx_err.as_ref() {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => Failure::Unavailable,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            match code.as_ref() {
+                // PostgreSQL: connection exceptions, shutdown, too many connections.
+                c if c.starts_with("08") || c.starts_with("57P") || c == "53300" => Failure::Unavailable,
+                // PostgreSQL: data exceptions (22001 too long, 22021 bad byte, 22003 out of range, ...).
+                c if c.starts_with("22") => Failure::BadValue,
+                // SQLite: busy, locked, I/O error, cannot open; too big.
+                "5" | "6" | "10" | "14" => Failure::Unavailable,
+                "18" => Failure::BadValue,
+                _ => Failure::Other,
+            }
+        }
+        _ => Failure::Other,
+    }
 }
 
-/// Database failures of call-center use cases.
-pub fn cc(err: DbErr) -> callcenter_core::CallcenterError {
-    callcenter_core::CallcenterError::Internal(format!("database: {err}"))
+/// A database failure as a domain error: `Unavailable` (503) when the database is out of
+/// reach, `Validation` (400) for a value it refuses, else `Internal` (500, cause logged).
+pub fn db(err: DbErr) -> DomainError {
+    match failure(&err) {
+        Failure::Unavailable => {
+            tracing::warn!(error = %err, "database unavailable");
+            DomainError::Unavailable("The database is unavailable; try again shortly.".into())
+        }
+        Failure::BadValue => DomainError::Validation {
+            message: "A value is not acceptable: too long or malformed.".into(),
+            fields: Default::default(),
+        },
+        Failure::Other => DomainError::Internal(format!("database: {err}")),
+    }
 }

@@ -1,7 +1,7 @@
 //! Activities over sea-orm, each with its customer embedded.
 
 use crate::entity::activities;
-use crate::error::crm;
+use crate::error::db;
 use crate::repo::begin_write;
 use crate::repo::customers::customer_refs;
 use crate::repo::summaries::{Deltas, activities_key, count_of, counter_total};
@@ -84,9 +84,9 @@ impl ActivityRepository for SqlActivities {
             query = query.filter(activities::Column::CustomerId.eq(customer_id));
         }
         let total = match (filter.customer_id, filter.kind) {
-            (Some(_), _) => query.clone().count(&self.db).await.map_err(crm)?,
-            (None, Some(kind)) => count_of(&self.db, &activities_key(kind.as_str())).await.map_err(crm)?,
-            (None, None) => counter_total(&self.db, "activities:").await.map_err(crm)?,
+            (Some(_), _) => query.clone().count(&self.db).await.map_err(db)?,
+            (None, Some(kind)) => count_of(&self.db, &activities_key(kind.as_str())).await.map_err(db)?,
+            (None, None) => counter_total(&self.db, "activities:").await.map_err(db)?,
         };
         let rows = query
             .order_by_desc(activities::Column::CreatedAt)
@@ -95,7 +95,7 @@ impl ActivityRepository for SqlActivities {
             .limit(page.per_page)
             .all(&self.db)
             .await
-            .map_err(crm)?;
+            .map_err(db)?;
         Ok(Page { items: self.views(rows).await?, total, request: page })
     }
 
@@ -104,36 +104,36 @@ impl ActivityRepository for SqlActivities {
             .filter(activities::Column::DeletedAt.is_null())
             .one(&self.db)
             .await
-            .map_err(crm)?;
+            .map_err(db)?;
         Ok(self.views(found.into_iter().collect()).await?.pop())
     }
 
     async fn insert(&self, d: ActivityDraft) -> Result<ActivityView> {
-        let txn = begin_write(&self.db).await.map_err(crm)?;
-        let stored = record_activity(&txn, d, Utc::now()).await.map_err(crm)?;
-        txn.commit().await.map_err(crm)?;
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let stored = record_activity(&txn, d, Utc::now()).await.map_err(db)?;
+        txn.commit().await.map_err(db)?;
         Ok(self.views(vec![stored]).await?.remove(0))
     }
 
     async fn soft_delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        let txn = begin_write(&self.db).await.map_err(crm)?;
+        let txn = begin_write(&self.db).await.map_err(db)?;
         let current = activities::Entity::find_by_id(id)
             .filter(activities::Column::DeletedAt.is_null())
             .lock_exclusive()
             .one(&txn)
             .await
-            .map_err(crm)?;
+            .map_err(db)?;
         let Some(current) = current else { return Ok(false) };
         activities::Entity::update_many()
             .col_expr(activities::Column::DeletedAt, Expr::value(at))
             .filter(activities::Column::Id.eq(id))
             .exec(&txn)
             .await
-            .map_err(crm)?;
+            .map_err(db)?;
         let mut deltas = Deltas::default();
         deltas.count(activities_key(&current.kind), -1);
-        deltas.apply(&txn).await.map_err(crm)?;
-        txn.commit().await.map_err(crm)?;
+        deltas.apply(&txn).await.map_err(db)?;
+        txn.commit().await.map_err(db)?;
         Ok(true)
     }
 }

@@ -1,7 +1,7 @@
 //! Sales analytics from the summaries (`crm_counters`, `sales_daily`,
 //! `customers.completed_cents`), so the dashboard reads a few hundred rows at most.
 
-use crate::error::crm;
+use crate::error::db;
 use crate::repo::deals::from_cents;
 use crate::repo::statement;
 use crate::repo::summaries::{counter, counters, deals_key};
@@ -53,7 +53,7 @@ impl SqlAnalytics {
         let row = Count::find_by_statement(statement(self.backend(), sql, Self::days(range)))
             .one(&self.db)
             .await
-            .map_err(crm)?;
+            .map_err(db)?;
         Ok(row.map_or(0, |r| r.n))
     }
 
@@ -65,7 +65,7 @@ impl SqlAnalytics {
                    WHERE d.status = 'completed' AND d.deleted_at IS NULL AND d.closed_at >= $1 AND d.closed_at < $2 \
                    AND c.deleted_at IS NULL GROUP BY d.customer_id, c.name ORDER BY cents DESC, d.customer_id LIMIT $3";
         let stmt = statement(self.backend(), sql, vec![from.into(), to.into(), (limit as i64).into()]);
-        Ranked::find_by_statement(stmt).all(&self.db).await.map_err(crm)
+        Ranked::find_by_statement(stmt).all(&self.db).await.map_err(db)
     }
 
     /// Exact ranking for wide ranges: a customer's value in a range never exceeds its
@@ -90,7 +90,7 @@ impl SqlAnalytics {
             let candidates = Ranked::find_by_statement(statement(self.backend(), &sql, std::mem::take(&mut values)))
                 .all(&self.db)
                 .await
-                .map_err(crm)?;
+                .map_err(db)?;
             let Some(last) = candidates.last() else { break };
             let (last_cents, last_id) = (last.cents, last.id);
             let placeholders: Vec<String> = (0..candidates.len()).map(|i| format!("${}", i + 3)).collect();
@@ -103,7 +103,7 @@ impl SqlAnalytics {
             let mut args: Vec<Value> = vec![from.into(), to.into()];
             args.extend(candidates.iter().map(|c| Value::from(c.id)));
             let totals =
-                Ranked::find_by_statement(statement(self.backend(), &sql, args)).all(&self.db).await.map_err(crm)?;
+                Ranked::find_by_statement(statement(self.backend(), &sql, args)).all(&self.db).await.map_err(db)?;
             for total in totals.into_iter().filter(|t| t.cents > 0) {
                 let name = candidates.iter().find(|c| c.id == total.id).map(|c| c.name.clone()).unwrap_or_default();
                 best.push(Ranked { id: total.id, name, cents: total.cents });
@@ -148,13 +148,13 @@ struct Ranked {
 #[async_trait]
 impl AnalyticsRepository for SqlAnalytics {
     async fn customers_by_status(&self) -> Result<Vec<(String, u64)>> {
-        let rows = counters(&self.db, "customers:").await.map_err(crm)?;
+        let rows = counters(&self.db, "customers:").await.map_err(db)?;
         Ok(rows.into_iter().filter(|(_, n)| *n > 0).map(|(s, n)| (s, n as u64)).collect())
     }
 
     async fn open_deals(&self) -> Result<u64> {
-        let new = counter(&self.db, &deals_key("new")).await.map_err(crm)?;
-        let in_progress = counter(&self.db, &deals_key("in_progress")).await.map_err(crm)?;
+        let new = counter(&self.db, &deals_key("new")).await.map_err(db)?;
+        let in_progress = counter(&self.db, &deals_key("in_progress")).await.map_err(db)?;
         Ok((new + in_progress).max(0) as u64)
     }
 
@@ -164,7 +164,7 @@ impl AnalyticsRepository for SqlAnalytics {
         let row = Count::find_by_statement(statement(self.backend(), sql, Self::days(range)))
             .one(&self.db)
             .await
-            .map_err(crm)?;
+            .map_err(db)?;
         Ok(from_cents(row.map_or(0, |r| r.n)))
     }
 
@@ -177,7 +177,7 @@ impl AnalyticsRepository for SqlAnalytics {
         let rows = Bucket::find_by_statement(statement(self.backend(), &sql, Self::days(range)))
             .all(&self.db)
             .await
-            .map_err(crm)?;
+            .map_err(db)?;
         Ok(rows
             .into_iter()
             .map(|r| PeriodSales { period: r.period, sales: from_cents(r.cents), deals: r.n.max(0) as u64 })
@@ -188,7 +188,7 @@ impl AnalyticsRepository for SqlAnalytics {
         let sql = "SELECT COUNT(*) AS total, CAST(COALESCE(SUM(CASE WHEN status = $1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS hits \
                    FROM (SELECT status FROM customers WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC LIMIT $2) recent";
         let stmt = statement(self.backend(), sql, vec![status.into(), (limit as i64).into()]);
-        let row = Share::find_by_statement(stmt).one(&self.db).await.map_err(crm)?;
+        let row = Share::find_by_statement(stmt).one(&self.db).await.map_err(db)?;
         Ok(row.map_or((0, 0), |r| (r.total.max(0) as u64, r.hits.max(0) as u64)))
     }
 

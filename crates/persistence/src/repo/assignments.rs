@@ -1,7 +1,7 @@
 //! Sales-manager assignments over sea-orm, and the round robin applied when a customer is created.
 
 use crate::entity::{customers, sales_manager_assignments as assignments, sales_manager_counter as counter, users};
-use crate::error::{is_unique_violation, mgmt};
+use crate::error::{db, is_unique_violation};
 use crate::repo::begin_write;
 use async_trait::async_trait;
 use chrono::Utc;
@@ -120,22 +120,22 @@ impl SalesManagerRepository for SqlSalesManagers {
             .order_by_asc(users::Column::Id)
             .all(&self.db)
             .await
-            .map_err(mgmt)?;
+            .map_err(db)?;
         let mut out = Vec::with_capacity(rows.len());
         for user in rows {
-            out.push(manager_with_count(&self.db, user).await.map_err(mgmt)?);
+            out.push(manager_with_count(&self.db, user).await.map_err(db)?);
         }
         Ok(out)
     }
 
     async fn assign(&self, customer_id: i64, manager_id: i64, by: i64) -> Result<AssignOutcome> {
-        let txn = begin_write(&self.db).await.map_err(mgmt)?;
+        let txn = begin_write(&self.db).await.map_err(db)?;
         let customer = customers::Entity::find_by_id(customer_id)
             .filter(customers::Column::DeletedAt.is_null())
             .lock_exclusive()
             .one(&txn)
             .await
-            .map_err(mgmt)?;
+            .map_err(db)?;
         if customer.is_none() {
             return Ok(AssignOutcome::CustomerNotFound);
         }
@@ -144,7 +144,7 @@ impl SalesManagerRepository for SqlSalesManagers {
             .filter(users::Column::IsActive.eq(true))
             .one(&txn)
             .await
-            .map_err(mgmt)?;
+            .map_err(db)?;
         if manager.is_none() {
             return Ok(AssignOutcome::ManagerNotFound);
         }
@@ -152,10 +152,10 @@ impl SalesManagerRepository for SqlSalesManagers {
             if is_unique_violation(&e) {
                 management_core::ManagementError::Conflict("The customer was assigned concurrently; try again.".into())
             } else {
-                mgmt(e)
+                db(e)
             }
         })?;
-        txn.commit().await.map_err(mgmt)?;
+        txn.commit().await.map_err(db)?;
         Ok(AssignOutcome::Assigned(to_assignment(stored)))
     }
 
@@ -164,7 +164,7 @@ impl SalesManagerRepository for SqlSalesManagers {
             .filter(customers::Column::DeletedAt.is_null())
             .count(&self.db)
             .await
-            .map_err(mgmt)?;
+            .map_err(db)?;
         if live == 0 {
             return Ok(None);
         }
@@ -173,14 +173,14 @@ impl SalesManagerRepository for SqlSalesManagers {
             .filter(assignments::Column::IsActive.eq(true))
             .one(&self.db)
             .await
-            .map_err(mgmt)?
+            .map_err(db)?
         else {
             return Ok(None);
         };
-        let Some(user) = users::Entity::find_by_id(active.sales_manager_id).one(&self.db).await.map_err(mgmt)? else {
+        let Some(user) = users::Entity::find_by_id(active.sales_manager_id).one(&self.db).await.map_err(db)? else {
             return Ok(None);
         };
-        let manager = manager_with_count(&self.db, user).await.map_err(mgmt)?;
+        let manager = manager_with_count(&self.db, user).await.map_err(db)?;
         Ok(Some(CurrentManager { assignment: to_assignment(active), manager }))
     }
 }

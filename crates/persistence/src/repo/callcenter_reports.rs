@@ -1,7 +1,7 @@
 //! Call-center reports: aggregates over `calls`, `chats` and `chat_messages`, all computed
 //! by the database.
 
-use crate::error::cc;
+use crate::error::db;
 use crate::repo::statement;
 use async_trait::async_trait;
 use callcenter_core::Result;
@@ -29,7 +29,7 @@ impl SqlCallReports {
         T::find_by_statement(statement(self.backend(), sql, values))
             .one(&self.db)
             .await
-            .map_err(cc)?
+            .map_err(db)?
             .ok_or_else(|| callcenter_core::CallcenterError::Internal("an aggregate returned no row".into()))
     }
 
@@ -47,7 +47,7 @@ impl SqlCallReports {
         let rows = Labelled::find_by_statement(statement(self.backend(), &sql, vec![since.into()]))
             .all(&self.db)
             .await
-            .map_err(cc)?;
+            .map_err(db)?;
         Ok(rows.into_iter().map(|r| LabelCount { label: r.label, count: r.count }).collect())
     }
 }
@@ -169,7 +169,7 @@ impl ReportRepository for SqlCallReports {
              GROUP BY topic ORDER BY count DESC, topic LIMIT ${n}"
         );
         let rows =
-            Labelled::find_by_statement(statement(self.backend(), &sql, values)).all(&self.db).await.map_err(cc)?;
+            Labelled::find_by_statement(statement(self.backend(), &sql, values)).all(&self.db).await.map_err(db)?;
         Ok(rows.into_iter().map(|r| TopicCount { topic: r.label, count: r.count }).collect())
     }
 }

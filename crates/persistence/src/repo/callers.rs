@@ -1,7 +1,7 @@
 //! Callers over sea-orm, linked to the CRM customer with the same phone.
 
 use crate::entity::{callers, customers};
-use crate::error::{cc, is_unique_violation};
+use crate::error::{db, is_unique_violation};
 use crate::repo::{begin_write, contains, random_id};
 use async_trait::async_trait;
 use callcenter_core::caller::{CALLER_PREFIX, Caller, CallerFields, phone_caller_id};
@@ -58,7 +58,7 @@ impl SqlCallers {
     /// Whether no caller has the phone of `f`.
     async fn phone_is_free(&self, f: &CallerFields) -> Result<bool> {
         let taken = callers::Entity::find().filter(callers::Column::Phone.eq(f.phone.clone())).count(&self.db).await;
-        Ok(taken.map_err(cc)? == 0)
+        Ok(taken.map_err(db)? == 0)
     }
 }
 
@@ -84,7 +84,7 @@ fn conflict_or_internal(e: sea_orm::DbErr) -> CallcenterError {
     if is_unique_violation(&e) {
         CallcenterError::Conflict("A caller with this phone already exists.".into())
     } else {
-        cc(e)
+        db(e)
     }
 }
 
@@ -121,7 +121,7 @@ async fn customer_with_phone<C: ConnectionTrait>(conn: &C, phone: &str) -> Resul
         .into_tuple()
         .one(conn)
         .await
-        .map_err(cc)
+        .map_err(db)
 }
 
 #[async_trait]
@@ -131,7 +131,7 @@ impl CallerRepository for SqlCallers {
         if let Some(query) = query {
             q = q.filter(contains(callers::Column::SearchText, &query));
         }
-        let total = q.clone().count(&self.db).await.map_err(cc)?;
+        let total = q.clone().count(&self.db).await.map_err(db)?;
         let rows = q
             .order_by_desc(callers::Column::CreatedAt)
             .order_by_desc(callers::Column::Id)
@@ -139,17 +139,17 @@ impl CallerRepository for SqlCallers {
             .limit(page.per_page)
             .all(&self.db)
             .await
-            .map_err(cc)?;
+            .map_err(db)?;
         Ok(Page { items: rows.into_iter().map(to_caller).collect(), total, request: page })
     }
 
     async fn get(&self, id: &str) -> Result<Option<Caller>> {
-        Ok(callers::Entity::find_by_id(id.to_string()).one(&self.db).await.map_err(cc)?.map(to_caller))
+        Ok(callers::Entity::find_by_id(id.to_string()).one(&self.db).await.map_err(db)?.map(to_caller))
     }
 
     async fn find_by_phone(&self, phone: &str) -> Result<Option<Caller>> {
         let found = callers::Entity::find().filter(callers::Column::Phone.eq(phone)).one(&self.db).await;
-        Ok(found.map_err(cc)?.map(to_caller))
+        Ok(found.map_err(db)?.map(to_caller))
     }
 
     async fn insert(&self, f: CallerFields) -> Result<Caller> {
@@ -191,7 +191,7 @@ impl CallerRepository for SqlCallers {
         match self.insert(fields).await {
             // Created meanwhile by a concurrent request.
             Err(CallcenterError::Conflict(_)) => {
-                self.find_by_phone(phone).await?.ok_or_else(|| cc(sea_orm::DbErr::RecordNotFound(phone.into())))
+                self.find_by_phone(phone).await?.ok_or_else(|| db(sea_orm::DbErr::RecordNotFound(phone.into())))
             }
             other => other,
         }
@@ -204,7 +204,7 @@ impl CallerRepository for SqlCallers {
             .into_tuple()
             .one(&self.db)
             .await
-            .map_err(cc)?;
+            .map_err(db)?;
         Ok(stored.map(|json| context_from_json(&json)))
     }
 
@@ -215,12 +215,12 @@ impl CallerRepository for SqlCallers {
             .filter(callers::Column::Id.eq(id))
             .exec(&self.db)
             .await
-            .map_err(cc)?;
+            .map_err(db)?;
         Ok(done.rows_affected > 0)
     }
 
     async fn change_context(&self, id: &str, change: MemoryChange) -> Result<Option<AiContext>> {
-        let txn = begin_write(&self.db).await.map_err(cc)?;
+        let txn = begin_write(&self.db).await.map_err(db)?;
         let stored: Option<String> = callers::Entity::find_by_id(id.to_string())
             .select_only()
             .column(callers::Column::AiContext)
@@ -228,7 +228,7 @@ impl CallerRepository for SqlCallers {
             .into_tuple()
             .one(&txn)
             .await
-            .map_err(cc)?;
+            .map_err(db)?;
         let Some(json) = stored else { return Ok(None) };
         let mut context = context_from_json(&json);
         context.apply(&change);
@@ -238,13 +238,13 @@ impl CallerRepository for SqlCallers {
             .filter(callers::Column::Id.eq(id))
             .exec(&txn)
             .await
-            .map_err(cc)?;
-        txn.commit().await.map_err(cc)?;
+            .map_err(db)?;
+        txn.commit().await.map_err(db)?;
         Ok(Some(context))
     }
 
     async fn update(&self, id: &str, f: CallerFields) -> Result<Option<Caller>> {
-        let Some(mut next) = callers::Entity::find_by_id(id.to_string()).one(&self.db).await.map_err(cc)? else {
+        let Some(mut next) = callers::Entity::find_by_id(id.to_string()).one(&self.db).await.map_err(db)? else {
             return Ok(None);
         };
         if let Some(v) = f.full_name {

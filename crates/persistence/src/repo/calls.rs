@@ -2,7 +2,7 @@
 //! on that customer in the same transaction.
 
 use crate::entity::{callers, calls, customers};
-use crate::error::{cc, is_unique_violation};
+use crate::error::{db, is_unique_violation};
 use crate::repo::activities::record_activity;
 use crate::repo::{begin_write, contains, random_id};
 use async_trait::async_trait;
@@ -88,7 +88,7 @@ async fn caller_name<C: ConnectionTrait>(conn: &C, caller_id: &str) -> Result<St
         .into_tuple()
         .one(conn)
         .await
-        .map_err(cc)?;
+        .map_err(db)?;
     Ok(name.unwrap_or_default())
 }
 
@@ -137,7 +137,7 @@ fn apply(row: &mut calls::Model, p: &CallProgress) -> bool {
 impl CallRepository for SqlCalls {
     async fn list(&self, filter: CallFilter, page: PageRequest) -> Result<Page<Call>> {
         let q = filtered(filter);
-        let total = q.clone().count(&self.db).await.map_err(cc)?;
+        let total = q.clone().count(&self.db).await.map_err(db)?;
         let rows = q
             .order_by_desc(calls::Column::StartedAt)
             .order_by_desc(calls::Column::Id)
@@ -145,12 +145,12 @@ impl CallRepository for SqlCalls {
             .limit(page.per_page)
             .all(&self.db)
             .await
-            .map_err(cc)?;
+            .map_err(db)?;
         Ok(Page { items: rows.into_iter().map(to_call).collect(), total, request: page })
     }
 
     async fn get(&self, id: &str) -> Result<Option<Call>> {
-        Ok(calls::Entity::find_by_id(id.to_string()).one(&self.db).await.map_err(cc)?.map(to_call))
+        Ok(calls::Entity::find_by_id(id.to_string()).one(&self.db).await.map_err(db)?.map(to_call))
     }
 
     async fn insert(&self, c: NewCall) -> Result<Call> {
@@ -186,17 +186,17 @@ impl CallRepository for SqlCalls {
         };
         model.search_text = call_search_text(&model, &caller_name(&self.db, &model.caller_id).await?);
         let active: calls::ActiveModel = model.into();
-        calls::Entity::insert(active.reset_all()).exec_with_returning(&self.db).await.map(to_call).map_err(cc)
+        calls::Entity::insert(active.reset_all()).exec_with_returning(&self.db).await.map(to_call).map_err(db)
     }
 
     async fn progress(&self, id: Option<String>, p: CallProgress) -> Result<Option<Call>> {
-        let txn = begin_write(&self.db).await.map_err(cc)?;
+        let txn = begin_write(&self.db).await.map_err(db)?;
         let q = match (&id, &p.provider_sid) {
             (Some(id), _) => calls::Entity::find_by_id(id.clone()),
             (None, Some(sid)) => calls::Entity::find().filter(calls::Column::ProviderSid.eq(sid.clone())),
             (None, None) => return Ok(None),
         };
-        let Some(mut row) = q.lock_exclusive().one(&txn).await.map_err(cc)? else { return Ok(None) };
+        let Some(mut row) = q.lock_exclusive().one(&txn).await.map_err(db)? else { return Ok(None) };
         let finished = apply(&mut row, &p);
         if finished && p.analysis.is_some() {
             row.search_text = call_search_text(&row, &caller_name(&txn, &row.caller_id).await?);
@@ -207,7 +207,7 @@ impl CallRepository for SqlCalls {
             if is_unique_violation(&e) {
                 CallcenterError::Conflict("Another call already has this provider call id.".into())
             } else {
-                cc(e)
+                db(e)
             }
         })?);
         if finished && stored.status != CallStatus::Failed {
@@ -217,11 +217,11 @@ impl CallRepository for SqlCalls {
                 .into_tuple()
                 .one(&txn)
                 .await
-                .map_err(cc)?;
+                .map_err(db)?;
             let live = match customer.flatten() {
                 Some(id) => {
                     let q = customers::Entity::find_by_id(id).filter(customers::Column::DeletedAt.is_null());
-                    (q.count(&txn).await.map_err(cc)? > 0).then_some(id)
+                    (q.count(&txn).await.map_err(db)? > 0).then_some(id)
                 }
                 None => None,
             };
@@ -232,16 +232,16 @@ impl CallRepository for SqlCalls {
                     customer_id,
                     user_id: None,
                 };
-                record_activity(&txn, draft, p.at).await.map_err(cc)?;
+                record_activity(&txn, draft, p.at).await.map_err(db)?;
             }
         }
-        txn.commit().await.map_err(cc)?;
+        txn.commit().await.map_err(db)?;
         Ok(Some(stored))
     }
 
     async fn append_transcript(&self, id: &str, text: String, escalate: bool) -> Result<Option<Call>> {
-        let txn = begin_write(&self.db).await.map_err(cc)?;
-        let Some(mut row) = calls::Entity::find_by_id(id.to_string()).lock_exclusive().one(&txn).await.map_err(cc)?
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let Some(mut row) = calls::Entity::find_by_id(id.to_string()).lock_exclusive().one(&txn).await.map_err(db)?
         else {
             return Ok(None);
         };
@@ -252,14 +252,14 @@ impl CallRepository for SqlCalls {
         row.escalated |= escalate;
         row.updated_at = Utc::now();
         let active: calls::ActiveModel = row.into();
-        let stored = active.reset_all().update(&txn).await.map_err(cc)?;
-        txn.commit().await.map_err(cc)?;
+        let stored = active.reset_all().update(&txn).await.map_err(db)?;
+        txn.commit().await.map_err(db)?;
         Ok(Some(to_call(stored)))
     }
 
     async fn delete_by_number(&self, number: &str) -> Result<u64> {
         let done =
-            calls::Entity::delete_many().filter(calls::Column::Number.eq(number)).exec(&self.db).await.map_err(cc)?;
+            calls::Entity::delete_many().filter(calls::Column::Number.eq(number)).exec(&self.db).await.map_err(db)?;
         Ok(done.rows_affected)
     }
 }

@@ -1,7 +1,7 @@
 //! Chats and their messages over sea-orm.
 
 use crate::entity::{callers, chat_messages, chats};
-use crate::error::cc;
+use crate::error::db;
 use crate::repo::calls::{parse_tags, tags_json};
 use crate::repo::{begin_write, contains, random_id};
 use async_trait::async_trait;
@@ -29,7 +29,7 @@ async fn chat_search_text<C: ConnectionTrait>(conn: &C, m: &chats::Model) -> Res
         .into_tuple()
         .one(conn)
         .await
-        .map_err(cc)?;
+        .map_err(db)?;
     let (name, phone) = caller.unwrap_or_default();
     let tags = parse_tags(&m.tags).join(" ");
     let (phone, topic) = (phone.unwrap_or_default(), m.topic.as_deref().unwrap_or_default());
@@ -94,7 +94,7 @@ impl ChatRepository for SqlChats {
         if let Some(query) = filter.query {
             q = q.filter(contains(chats::Column::SearchText, &query));
         }
-        let total = q.clone().count(&self.db).await.map_err(cc)?;
+        let total = q.clone().count(&self.db).await.map_err(db)?;
         let rows = q
             .order_by_desc(chats::Column::UpdatedAt)
             .order_by_desc(chats::Column::Id)
@@ -102,20 +102,20 @@ impl ChatRepository for SqlChats {
             .limit(page.per_page)
             .all(&self.db)
             .await
-            .map_err(cc)?;
+            .map_err(db)?;
         Ok(Page { items: rows.into_iter().map(|m| to_chat(m, vec![])).collect(), total, request: page })
     }
 
     async fn get(&self, id: &str, last: Option<u64>) -> Result<Option<Chat>> {
-        let Some(chat) = chats::Entity::find_by_id(id.to_string()).one(&self.db).await.map_err(cc)? else {
+        let Some(chat) = chats::Entity::find_by_id(id.to_string()).one(&self.db).await.map_err(db)? else {
             return Ok(None);
         };
         let q = chat_messages::Entity::find().filter(chat_messages::Column::ChatId.eq(id));
         let messages = match last {
-            None => q.order_by_asc(chat_messages::Column::CreatedAt).all(&self.db).await.map_err(cc)?,
+            None => q.order_by_asc(chat_messages::Column::CreatedAt).all(&self.db).await.map_err(db)?,
             Some(n) => {
                 let mut newest =
-                    q.order_by_desc(chat_messages::Column::CreatedAt).limit(n).all(&self.db).await.map_err(cc)?;
+                    q.order_by_desc(chat_messages::Column::CreatedAt).limit(n).all(&self.db).await.map_err(db)?;
                 newest.reverse();
                 newest
             }
@@ -124,9 +124,9 @@ impl ChatRepository for SqlChats {
     }
 
     async fn append(&self, t: ChatTurn) -> Result<(Chat, Message)> {
-        let txn = begin_write(&self.db).await.map_err(cc)?;
+        let txn = begin_write(&self.db).await.map_err(db)?;
         let existing = match &t.chat_id {
-            Some(id) => chats::Entity::find_by_id(id.clone()).lock_exclusive().one(&txn).await.map_err(cc)?,
+            Some(id) => chats::Entity::find_by_id(id.clone()).lock_exclusive().one(&txn).await.map_err(db)?,
             None => None,
         };
         let chat = match existing {
@@ -134,7 +134,7 @@ impl ChatRepository for SqlChats {
                 chat.status = ChatStatus::Open.as_str().into();
                 chat.updated_at = t.reply_at;
                 let active: chats::ActiveModel = chat.into();
-                active.reset_all().update(&txn).await.map_err(cc)?
+                active.reset_all().update(&txn).await.map_err(db)?
             }
             None => {
                 let mut chat = chats::Model {
@@ -151,7 +151,7 @@ impl ChatRepository for SqlChats {
                 };
                 chat.search_text = chat_search_text(&txn, &chat).await?;
                 let active: chats::ActiveModel = chat.into();
-                chats::Entity::insert(active.reset_all()).exec_with_returning(&txn).await.map_err(cc)?
+                chats::Entity::insert(active.reset_all()).exec_with_returning(&txn).await.map_err(db)?
             }
         };
         let response_ms = (t.reply_at - t.message_at).num_milliseconds().max(0);
@@ -162,14 +162,14 @@ impl ChatRepository for SqlChats {
         )
         .exec(&txn)
         .await
-        .map_err(cc)?;
-        txn.commit().await.map_err(cc)?;
+        .map_err(db)?;
+        txn.commit().await.map_err(db)?;
         Ok((to_chat(chat, vec![]), to_message(reply)))
     }
 
     async fn close(&self, id: &str, status: ChatStatus, a: Analysis) -> Result<Option<Chat>> {
-        let txn = begin_write(&self.db).await.map_err(cc)?;
-        let Some(mut chat) = chats::Entity::find_by_id(id.to_string()).lock_exclusive().one(&txn).await.map_err(cc)?
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let Some(mut chat) = chats::Entity::find_by_id(id.to_string()).lock_exclusive().one(&txn).await.map_err(db)?
         else {
             return Ok(None);
         };
@@ -181,8 +181,8 @@ impl ChatRepository for SqlChats {
         chat.search_text = chat_search_text(&txn, &chat).await?;
         chat.updated_at = chrono::Utc::now();
         let active: chats::ActiveModel = chat.into();
-        let stored = active.reset_all().update(&txn).await.map_err(cc)?;
-        txn.commit().await.map_err(cc)?;
+        let stored = active.reset_all().update(&txn).await.map_err(db)?;
+        txn.commit().await.map_err(db)?;
         Ok(Some(to_chat(stored, vec![])))
     }
 }

@@ -1,7 +1,7 @@
 //! Customers over sea-orm.
 
 use crate::entity::{activities, customer_statuses, customers, deals};
-use crate::error::{crm, is_unique_violation};
+use crate::error::{db, is_unique_violation};
 use crate::repo::statuses::group_of;
 use crate::repo::summaries::{Deltas, count_sum, counter_total, customer_contribution, customers_key};
 use crate::repo::{begin_write, contains};
@@ -52,13 +52,16 @@ fn conflict_or_internal(e: sea_orm::DbErr) -> CrmError {
     if is_unique_violation(&e) {
         CrmError::Conflict("A customer with this e-mail already exists.".into())
     } else {
-        crm(e)
+        db(e)
     }
 }
 
 /// The `{id, name, company}` of customers, for embedding in deal and activity lists
 /// (one query for any number of rows).
-pub async fn customer_refs<C: ConnectionTrait>(db: &C, ids: impl IntoIterator<Item = i64>) -> Result<Vec<CustomerRef>> {
+pub async fn customer_refs<C: ConnectionTrait>(
+    conn: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<Vec<CustomerRef>> {
     let mut ids: Vec<i64> = ids.into_iter().collect();
     ids.sort_unstable();
     ids.dedup();
@@ -70,9 +73,9 @@ pub async fn customer_refs<C: ConnectionTrait>(db: &C, ids: impl IntoIterator<It
         .columns([customers::Column::Id, customers::Column::Name, customers::Column::Company])
         .filter(customers::Column::Id.is_in(ids))
         .into_tuple()
-        .all(db)
+        .all(conn)
         .await
-        .map_err(crm)?;
+        .map_err(db)?;
     Ok(rows.into_iter().map(|(id, name, company)| CustomerRef { id, name, company }).collect())
 }
 
@@ -92,7 +95,7 @@ fn statuses_named(wanted: &str) -> sea_orm::sea_query::SelectStatement {
 
 /// The catalog entry of a status.
 async fn catalog_entry<C: ConnectionTrait>(conn: &C, status: &str) -> Result<Option<customer_statuses::Model>> {
-    customer_statuses::Entity::find().filter(customer_statuses::Column::Name.eq(status)).one(conn).await.map_err(crm)
+    customer_statuses::Entity::find().filter(customer_statuses::Column::Name.eq(status)).one(conn).await.map_err(db)
 }
 
 fn live() -> sea_orm::sea_query::SimpleExpr {
@@ -122,7 +125,7 @@ impl CustomerRepository for SqlCustomers {
         };
         let order = if filter.sort.descending { Order::Desc } else { Order::Asc };
         let total = match (search, &filter.status) {
-            (Some(_), _) => query.clone().count(&self.db).await.map_err(crm)?,
+            (Some(_), _) => query.clone().count(&self.db).await.map_err(db)?,
             (None, Some(status)) => {
                 let names: Vec<String> = customer_statuses::Entity::find()
                     .select_only()
@@ -131,11 +134,11 @@ impl CustomerRepository for SqlCustomers {
                     .into_tuple()
                     .all(&self.db)
                     .await
-                    .map_err(crm)?;
+                    .map_err(db)?;
                 let keys: Vec<String> = names.iter().map(|n| customers_key(n)).collect();
-                count_sum(&self.db, &keys).await.map_err(crm)?
+                count_sum(&self.db, &keys).await.map_err(db)?
             }
-            (None, None) => counter_total(&self.db, "customers:").await.map_err(crm)?,
+            (None, None) => counter_total(&self.db, "customers:").await.map_err(db)?,
         };
         let ids: Vec<i64> = query
             .select_only()
@@ -147,7 +150,7 @@ impl CustomerRepository for SqlCustomers {
             .into_tuple()
             .all(&self.db)
             .await
-            .map_err(crm)?;
+            .map_err(db)?;
         let mut rows = if ids.is_empty() {
             Vec::new()
         } else {
@@ -156,7 +159,7 @@ impl CustomerRepository for SqlCustomers {
                 .filter(customers::Column::Id.is_in(ids.clone()))
                 .all(&self.db)
                 .await
-                .map_err(crm)?
+                .map_err(db)?
         };
         rows.sort_by_key(|(r, _)| ids.iter().position(|id| *id == r.id));
         Ok(Page { items: rows.into_iter().map(to_customer).collect(), total, request: page })
@@ -168,7 +171,7 @@ impl CustomerRepository for SqlCustomers {
             .filter(live())
             .one(&self.db)
             .await
-            .map_err(crm)?;
+            .map_err(db)?;
         Ok(found.map(to_customer))
     }
 
@@ -189,22 +192,22 @@ impl CustomerRepository for SqlCustomers {
             deleted_at: Set(None),
             ..Default::default()
         };
-        let txn = begin_write(&self.db).await.map_err(crm)?;
+        let txn = begin_write(&self.db).await.map_err(db)?;
         let stored = model.insert(&txn).await.map_err(conflict_or_internal)?;
         // Every new customer goes to the next sales manager in the rotation, if there is one.
-        crate::repo::assignments::assign_next(&txn, stored.id).await.map_err(crm)?;
+        crate::repo::assignments::assign_next(&txn, stored.id).await.map_err(db)?;
         let mut deltas = Deltas::default();
         deltas.count(customers_key(&stored.status), 1);
-        deltas.apply(&txn).await.map_err(crm)?;
+        deltas.apply(&txn).await.map_err(db)?;
         let status = catalog_entry(&txn, &stored.status).await?;
-        txn.commit().await.map_err(crm)?;
+        txn.commit().await.map_err(db)?;
         Ok(to_customer((stored, status)))
     }
 
     async fn update(&self, id: i64, c: CustomerChanges) -> Result<Option<Customer>> {
-        let txn = begin_write(&self.db).await.map_err(crm)?;
+        let txn = begin_write(&self.db).await.map_err(db)?;
         let Some(current) =
-            customers::Entity::find_by_id(id).filter(live()).lock_exclusive().one(&txn).await.map_err(crm)?
+            customers::Entity::find_by_id(id).filter(live()).lock_exclusive().one(&txn).await.map_err(db)?
         else {
             return Ok(None);
         };
@@ -243,44 +246,44 @@ impl CustomerRepository for SqlCustomers {
             let mut deltas = Deltas::default();
             deltas.count(customers_key(&old_status), -1);
             deltas.count(customers_key(&stored.status), 1);
-            deltas.apply(&txn).await.map_err(crm)?;
+            deltas.apply(&txn).await.map_err(db)?;
         }
         let status = catalog_entry(&txn, &stored.status).await?;
-        txn.commit().await.map_err(crm)?;
+        txn.commit().await.map_err(db)?;
         Ok(Some(to_customer((stored, status))))
     }
 
     async fn soft_delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        let txn = begin_write(&self.db).await.map_err(crm)?;
+        let txn = begin_write(&self.db).await.map_err(db)?;
         let Some(current) =
-            customers::Entity::find_by_id(id).filter(live()).lock_exclusive().one(&txn).await.map_err(crm)?
+            customers::Entity::find_by_id(id).filter(live()).lock_exclusive().one(&txn).await.map_err(db)?
         else {
             return Ok(false);
         };
-        let mut deltas = customer_contribution(&txn, id).await.map_err(crm)?;
+        let mut deltas = customer_contribution(&txn, id).await.map_err(db)?;
         deltas.count(customers_key(&current.status), -1);
         customers::Entity::update_many()
             .col_expr(customers::Column::DeletedAt, Expr::value(at))
             .filter(customers::Column::Id.eq(id))
             .exec(&txn)
             .await
-            .map_err(crm)?;
+            .map_err(db)?;
         deals::Entity::update_many()
             .col_expr(deals::Column::DeletedAt, Expr::value(at))
             .filter(deals::Column::CustomerId.eq(id))
             .filter(deals::Column::DeletedAt.is_null())
             .exec(&txn)
             .await
-            .map_err(crm)?;
+            .map_err(db)?;
         activities::Entity::update_many()
             .col_expr(activities::Column::DeletedAt, Expr::value(at))
             .filter(activities::Column::CustomerId.eq(id))
             .filter(activities::Column::DeletedAt.is_null())
             .exec(&txn)
             .await
-            .map_err(crm)?;
-        deltas.apply(&txn).await.map_err(crm)?;
-        txn.commit().await.map_err(crm)?;
+            .map_err(db)?;
+        deltas.apply(&txn).await.map_err(db)?;
+        txn.commit().await.map_err(db)?;
         Ok(true)
     }
 }

@@ -1,7 +1,7 @@
 //! Deals over sea-orm, each with its customer embedded.
 
 use crate::entity::deals;
-use crate::error::crm;
+use crate::error::db;
 use crate::repo::begin_write;
 use crate::repo::customers::customer_refs;
 use crate::repo::summaries::{Deltas, count_of, counter_total, deals_key};
@@ -43,11 +43,8 @@ impl SqlDeals {
     }
 
     async fn view(&self, id: i64) -> Result<Option<DealView>> {
-        let found = deals::Entity::find_by_id(id)
-            .filter(deals::Column::DeletedAt.is_null())
-            .one(&self.db)
-            .await
-            .map_err(crm)?;
+        let found =
+            deals::Entity::find_by_id(id).filter(deals::Column::DeletedAt.is_null()).one(&self.db).await.map_err(db)?;
         Ok(self.views(found.into_iter().collect()).await?.pop())
     }
 }
@@ -88,9 +85,9 @@ impl DealRepository for SqlDeals {
             query = query.filter(deals::Column::CustomerId.eq(customer_id));
         }
         let total = match (filter.customer_id, filter.status) {
-            (Some(_), _) => query.clone().count(&self.db).await.map_err(crm)?,
-            (None, Some(status)) => count_of(&self.db, &deals_key(status.as_str())).await.map_err(crm)?,
-            (None, None) => counter_total(&self.db, "deals:").await.map_err(crm)?,
+            (Some(_), _) => query.clone().count(&self.db).await.map_err(db)?,
+            (None, Some(status)) => count_of(&self.db, &deals_key(status.as_str())).await.map_err(db)?,
+            (None, None) => counter_total(&self.db, "deals:").await.map_err(db)?,
         };
         let rows = query
             .order_by_desc(deals::Column::CreatedAt)
@@ -99,7 +96,7 @@ impl DealRepository for SqlDeals {
             .limit(page.per_page)
             .all(&self.db)
             .await
-            .map_err(crm)?;
+            .map_err(db)?;
         Ok(Page { items: self.views(rows).await?, total, request: page })
     }
 
@@ -122,23 +119,23 @@ impl DealRepository for SqlDeals {
             deleted_at: Set(None),
             ..Default::default()
         };
-        let txn = begin_write(&self.db).await.map_err(crm)?;
-        let stored = model.insert(&txn).await.map_err(crm)?;
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let stored = model.insert(&txn).await.map_err(db)?;
         let mut deltas = Deltas::default();
         deltas.deal(&stored, 1);
-        deltas.apply(&txn).await.map_err(crm)?;
-        txn.commit().await.map_err(crm)?;
+        deltas.apply(&txn).await.map_err(db)?;
+        txn.commit().await.map_err(db)?;
         Ok(self.views(vec![stored]).await?.remove(0))
     }
 
     async fn update(&self, id: i64, c: DealChanges) -> Result<Option<DealView>> {
-        let txn = begin_write(&self.db).await.map_err(crm)?;
+        let txn = begin_write(&self.db).await.map_err(db)?;
         let current = deals::Entity::find_by_id(id)
             .filter(deals::Column::DeletedAt.is_null())
             .lock_exclusive()
             .one(&txn)
             .await
-            .map_err(crm)?;
+            .map_err(db)?;
         let Some(current) = current else { return Ok(None) };
         let mut deltas = Deltas::default();
         deltas.deal(&current, -1);
@@ -162,32 +159,32 @@ impl DealRepository for SqlDeals {
             model.closed_at = Set(v);
         }
         model.updated_at = Set(Utc::now());
-        let stored = model.update(&txn).await.map_err(crm)?;
+        let stored = model.update(&txn).await.map_err(db)?;
         deltas.deal(&stored, 1);
-        deltas.apply(&txn).await.map_err(crm)?;
-        txn.commit().await.map_err(crm)?;
+        deltas.apply(&txn).await.map_err(db)?;
+        txn.commit().await.map_err(db)?;
         Ok(self.views(vec![stored]).await?.pop())
     }
 
     async fn soft_delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        let txn = begin_write(&self.db).await.map_err(crm)?;
+        let txn = begin_write(&self.db).await.map_err(db)?;
         let current = deals::Entity::find_by_id(id)
             .filter(deals::Column::DeletedAt.is_null())
             .lock_exclusive()
             .one(&txn)
             .await
-            .map_err(crm)?;
+            .map_err(db)?;
         let Some(current) = current else { return Ok(false) };
         deals::Entity::update_many()
             .col_expr(deals::Column::DeletedAt, Expr::value(at))
             .filter(deals::Column::Id.eq(id))
             .exec(&txn)
             .await
-            .map_err(crm)?;
+            .map_err(db)?;
         let mut deltas = Deltas::default();
         deltas.deal(&current, -1);
-        deltas.apply(&txn).await.map_err(crm)?;
-        txn.commit().await.map_err(crm)?;
+        deltas.apply(&txn).await.map_err(db)?;
+        txn.commit().await.map_err(db)?;
         Ok(true)
     }
 }

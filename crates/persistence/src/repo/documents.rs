@@ -2,7 +2,7 @@
 //! serves every file).
 
 use crate::entity::documents;
-use crate::error::cc;
+use crate::error::db;
 use crate::repo::like_pattern;
 use async_trait::async_trait;
 use callcenter_core::Result;
@@ -50,7 +50,7 @@ impl DocumentRepository for SqlDocuments {
             created_at: Set(Utc::now()),
             ..Default::default()
         };
-        let stored = model.insert(&self.db).await.map_err(cc)?;
+        let stored = model.insert(&self.db).await.map_err(db)?;
         Ok(to_document((stored.id, stored.name, stored.content_type, stored.bytes, stored.created_at)))
     }
 
@@ -61,17 +61,17 @@ impl DocumentRepository for SqlDocuments {
             .into_tuple()
             .all(&self.db)
             .await
-            .map_err(cc)?;
+            .map_err(db)?;
         Ok(rows.into_iter().map(to_document).collect())
     }
 
     async fn get(&self, id: i64) -> Result<Option<(Document, Vec<u8>)>> {
-        let row = documents::Entity::find_by_id(id).one(&self.db).await.map_err(cc)?;
+        let row = documents::Entity::find_by_id(id).one(&self.db).await.map_err(db)?;
         Ok(row.map(|m| (to_document((m.id, m.name, m.content_type, m.bytes, m.created_at)), m.data)))
     }
 
     async fn delete(&self, id: i64) -> Result<bool> {
-        Ok(documents::Entity::delete_by_id(id).exec(&self.db).await.map_err(cc)?.rows_affected > 0)
+        Ok(documents::Entity::delete_by_id(id).exec(&self.db).await.map_err(db)?.rows_affected > 0)
     }
 
     async fn matching(&self, terms: Vec<String>, limit: u64) -> Result<Vec<(String, String)>> {
@@ -89,7 +89,7 @@ impl DocumentRepository for SqlDocuments {
             .into_tuple()
             .all(&self.db)
             .await
-            .map_err(cc)?;
+            .map_err(db)?;
         Ok(rows.into_iter().map(|(name, text)| (name, text.unwrap_or_default())).collect())
     }
 }

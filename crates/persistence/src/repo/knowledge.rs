@@ -1,7 +1,7 @@
 //! The call-center knowledge base (Q&A, topics) over sea-orm.
 
 use crate::entity::{qa_entries, topics};
-use crate::error::{cc, is_unique_violation};
+use crate::error::{db, is_unique_violation};
 use crate::repo::contains;
 use async_trait::async_trait;
 use callcenter_core::knowledge::{Qa, Topic};
@@ -43,7 +43,7 @@ impl QaRepository for SqlKnowledge {
         if let Some(search) = search {
             query = query.filter(contains(qa_entries::Column::SearchText, &search));
         }
-        let total = query.clone().count(&self.db).await.map_err(cc)?;
+        let total = query.clone().count(&self.db).await.map_err(db)?;
         let rows = query
             .order_by_desc(qa_entries::Column::CreatedAt)
             .order_by_desc(qa_entries::Column::Id)
@@ -51,16 +51,16 @@ impl QaRepository for SqlKnowledge {
             .limit(page.per_page)
             .all(&self.db)
             .await
-            .map_err(cc)?;
+            .map_err(db)?;
         Ok(Page { items: rows.into_iter().map(to_qa).collect(), total, request: page })
     }
 
     async fn get(&self, id: i64) -> Result<Option<Qa>> {
-        Ok(qa_entries::Entity::find_by_id(id).one(&self.db).await.map_err(cc)?.map(to_qa))
+        Ok(qa_entries::Entity::find_by_id(id).one(&self.db).await.map_err(db)?.map(to_qa))
     }
 
     async fn all(&self) -> Result<Vec<Qa>> {
-        let rows = qa_entries::Entity::find().order_by_asc(qa_entries::Column::Id).all(&self.db).await.map_err(cc)?;
+        let rows = qa_entries::Entity::find().order_by_asc(qa_entries::Column::Id).all(&self.db).await.map_err(db)?;
         Ok(rows.into_iter().map(to_qa).collect())
     }
 
@@ -74,7 +74,7 @@ impl QaRepository for SqlKnowledge {
             .into_tuple()
             .one(&self.db)
             .await
-            .map_err(cc)?
+            .map_err(db)?
             .unwrap_or_default();
         Ok(KnowledgeVersion {
             count: count as u64,
@@ -93,11 +93,11 @@ impl QaRepository for SqlKnowledge {
             updated_at: Set(now),
             ..Default::default()
         };
-        model.insert(&self.db).await.map(to_qa).map_err(cc)
+        model.insert(&self.db).await.map(to_qa).map_err(db)
     }
 
     async fn update(&self, id: i64, title: Option<String>, answer: Option<String>) -> Result<Option<Qa>> {
-        let Some(current) = qa_entries::Entity::find_by_id(id).one(&self.db).await.map_err(cc)? else {
+        let Some(current) = qa_entries::Entity::find_by_id(id).one(&self.db).await.map_err(db)? else {
             return Ok(None);
         };
         let title = title.unwrap_or_else(|| current.title.clone());
@@ -107,23 +107,23 @@ impl QaRepository for SqlKnowledge {
         model.title = Set(title);
         model.answer = Set(answer);
         model.updated_at = Set(Utc::now());
-        Ok(Some(to_qa(model.update(&self.db).await.map_err(cc)?)))
+        Ok(Some(to_qa(model.update(&self.db).await.map_err(db)?)))
     }
 
     async fn delete(&self, id: i64) -> Result<bool> {
-        Ok(qa_entries::Entity::delete_by_id(id).exec(&self.db).await.map_err(cc)?.rows_affected == 1)
+        Ok(qa_entries::Entity::delete_by_id(id).exec(&self.db).await.map_err(db)?.rows_affected == 1)
     }
 }
 
 #[async_trait]
 impl TopicRepository for SqlKnowledge {
     async fn list(&self) -> Result<Vec<Topic>> {
-        let rows = topics::Entity::find().order_by_asc(topics::Column::NameKey).all(&self.db).await.map_err(cc)?;
+        let rows = topics::Entity::find().order_by_asc(topics::Column::NameKey).all(&self.db).await.map_err(db)?;
         Ok(rows.into_iter().map(|t| Topic { id: t.id, name: t.name }).collect())
     }
 
     async fn get(&self, id: i64) -> Result<Option<Topic>> {
-        Ok(topics::Entity::find_by_id(id).one(&self.db).await.map_err(cc)?.map(|t| Topic { id: t.id, name: t.name }))
+        Ok(topics::Entity::find_by_id(id).one(&self.db).await.map_err(db)?.map(|t| Topic { id: t.id, name: t.name }))
     }
 
     async fn insert(&self, name: String) -> Result<Topic> {
@@ -137,28 +137,28 @@ impl TopicRepository for SqlKnowledge {
             if is_unique_violation(&e) {
                 CallcenterError::Conflict(format!("A topic named '{name}' already exists."))
             } else {
-                cc(e)
+                db(e)
             }
         })?;
         Ok(Topic { id: stored.id, name: stored.name })
     }
 
     async fn delete(&self, id: i64) -> Result<bool> {
-        Ok(topics::Entity::delete_by_id(id).exec(&self.db).await.map_err(cc)?.rows_affected == 1)
+        Ok(topics::Entity::delete_by_id(id).exec(&self.db).await.map_err(db)?.rows_affected == 1)
     }
 
     async fn find_or_create(&self, name: String) -> Result<Topic> {
         let by_key = || topics::Entity::find().filter(topics::Column::NameKey.eq(name.to_lowercase())).one(&self.db);
-        if let Some(t) = by_key().await.map_err(cc)? {
+        if let Some(t) = by_key().await.map_err(db)? {
             return Ok(Topic { id: t.id, name: t.name });
         }
         match TopicRepository::insert(self, name.clone()).await {
             // Created meanwhile by a concurrent request.
             Err(CallcenterError::Conflict(_)) => by_key()
                 .await
-                .map_err(cc)?
+                .map_err(db)?
                 .map(|t| Topic { id: t.id, name: t.name })
-                .ok_or_else(|| cc(sea_orm::DbErr::RecordNotFound(name))),
+                .ok_or_else(|| db(sea_orm::DbErr::RecordNotFound(name))),
             other => other,
         }
     }

@@ -1,7 +1,7 @@
 //! Failed sign-in attempts over sea-orm.
 
 use crate::entity::login_attempts;
-use crate::error::mgmt;
+use crate::error::db;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use management_core::Result;
@@ -39,7 +39,7 @@ impl LoginAttemptRepository for SqlLoginAttempts {
             .into_model::<Window>()
             .one(&self.db)
             .await
-            .map_err(mgmt)?;
+            .map_err(db)?;
         Ok(window.map(|w| (w.count.max(0) as u64, w.oldest)).unwrap_or((0, None)))
     }
 
@@ -51,7 +51,7 @@ impl LoginAttemptRepository for SqlLoginAttempts {
         })
         .exec(&self.db)
         .await
-        .map_err(mgmt)?;
+        .map_err(db)?;
         Ok(())
     }
 
@@ -60,7 +60,7 @@ impl LoginAttemptRepository for SqlLoginAttempts {
             .filter(login_attempts::Column::ScopeKey.eq(key))
             .exec(&self.db)
             .await
-            .map_err(mgmt)?;
+            .map_err(db)?;
         Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! The role catalog over sea-orm.
 
 use crate::entity::{role_permissions, roles, users};
-use crate::error::{is_unique_violation, mgmt};
+use crate::error::{db, is_unique_violation};
 use crate::repo::begin_write;
 use crate::repo::statement;
 use async_trait::async_trait;
@@ -52,14 +52,14 @@ pub fn to_role(m: roles::Model) -> Role {
 #[async_trait]
 impl RoleRepository for SqlRoles {
     async fn find_by_name(&self, name: &str) -> Result<Option<Role>> {
-        Ok(roles::Entity::find().filter(roles::Column::Name.eq(name)).one(&self.db).await.map_err(mgmt)?.map(to_role))
+        Ok(roles::Entity::find().filter(roles::Column::Name.eq(name)).one(&self.db).await.map_err(db)?.map(to_role))
     }
 
     async fn permissions_of(&self, role: &str) -> Result<Vec<Permission>> {
         let sql = "SELECT rp.permission AS permission FROM role_permissions rp JOIN roles r ON r.id = rp.role_id \
                    WHERE r.name = $1 AND r.is_active = $2 ORDER BY rp.permission";
         let stmt = statement(self.db.get_database_backend(), sql, vec![role.into(), true.into()]);
-        let rows = PermissionRow::find_by_statement(stmt).all(&self.db).await.map_err(mgmt)?;
+        let rows = PermissionRow::find_by_statement(stmt).all(&self.db).await.map_err(db)?;
         Ok(rows.iter().filter_map(|r| Permission::parse(&r.permission)).collect())
     }
 
@@ -69,7 +69,7 @@ impl RoleRepository for SqlRoles {
             .order_by_asc(roles::Column::Id)
             .all(&self.db)
             .await
-            .map_err(mgmt)?;
+            .map_err(db)?;
         Ok(rows.into_iter().map(to_role).collect())
     }
 
@@ -90,7 +90,7 @@ impl RoleRepository for SqlRoles {
             ..Default::default()
         };
         model.insert(&self.db).await.map(to_role).map_err(|e| {
-            if is_unique_violation(&e) { ManagementError::Conflict("duplicate role name".into()) } else { mgmt(e) }
+            if is_unique_violation(&e) { ManagementError::Conflict("duplicate role name".into()) } else { db(e) }
         })
     }
 
@@ -107,23 +107,23 @@ impl RoleRepository for SqlRoles {
             model.is_active = Set(v);
         }
         model.updated_at = Set(Utc::now());
-        Ok(Some(to_role(model.update(&self.db).await.map_err(mgmt)?)))
+        Ok(Some(to_role(model.update(&self.db).await.map_err(db)?)))
     }
 
     async fn delete(&self, id: i64, reassign_to: Option<String>) -> Result<DeleteOutcome> {
-        let txn = begin_write(&self.db).await.map_err(mgmt)?;
-        let Some(role) = roles::Entity::find_by_id(id).lock_exclusive().one(&txn).await.map_err(mgmt)? else {
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let Some(role) = roles::Entity::find_by_id(id).lock_exclusive().one(&txn).await.map_err(db)? else {
             return Ok(DeleteOutcome::NotFound);
         };
         let holders =
-            users::Entity::find().filter(users::Column::Role.eq(role.name.as_str())).count(&txn).await.map_err(mgmt)?;
+            users::Entity::find().filter(users::Column::Role.eq(role.name.as_str())).count(&txn).await.map_err(db)?;
         if let Some(target) = &reassign_to {
             let target_ok = roles::Entity::find()
                 .filter(roles::Column::Name.eq(target.as_str()))
                 .filter(roles::Column::IsActive.eq(true))
                 .one(&txn)
                 .await
-                .map_err(mgmt)?
+                .map_err(db)?
                 .is_some_and(|t| t.id != id);
             if !target_ok {
                 return Ok(DeleteOutcome::BadTarget);
@@ -134,7 +134,7 @@ impl RoleRepository for SqlRoles {
                 .filter(users::Column::Role.eq(role.name.as_str()))
                 .exec(&txn)
                 .await
-                .map_err(mgmt)?;
+                .map_err(db)?;
         } else if holders > 0 {
             return Ok(DeleteOutcome::InUse(holders));
         }
@@ -142,9 +142,9 @@ impl RoleRepository for SqlRoles {
             .filter(role_permissions::Column::RoleId.eq(id))
             .exec(&txn)
             .await
-            .map_err(mgmt)?;
-        roles::Entity::delete_by_id(id).exec(&txn).await.map_err(mgmt)?;
-        txn.commit().await.map_err(mgmt)?;
+            .map_err(db)?;
+        roles::Entity::delete_by_id(id).exec(&txn).await.map_err(db)?;
+        txn.commit().await.map_err(db)?;
         Ok(DeleteOutcome::Deleted)
     }
 
@@ -153,31 +153,31 @@ impl RoleRepository for SqlRoles {
             .filter(role_permissions::Column::RoleId.eq(id))
             .all(&self.db)
             .await
-            .map_err(mgmt)?;
+            .map_err(db)?;
         let mut permissions: Vec<Permission> = rows.iter().filter_map(|r| Permission::parse(&r.permission)).collect();
         permissions.sort();
         Ok(permissions)
     }
 
     async fn set_permissions(&self, id: i64, permissions: Vec<Permission>) -> Result<()> {
-        let txn = begin_write(&self.db).await.map_err(mgmt)?;
+        let txn = begin_write(&self.db).await.map_err(db)?;
         role_permissions::Entity::delete_many()
             .filter(role_permissions::Column::RoleId.eq(id))
             .exec(&txn)
             .await
-            .map_err(mgmt)?;
+            .map_err(db)?;
         if !permissions.is_empty() {
             let rows = permissions
                 .iter()
                 .map(|p| role_permissions::ActiveModel { role_id: Set(id), permission: Set(p.as_str().to_string()) });
-            role_permissions::Entity::insert_many(rows).exec(&txn).await.map_err(mgmt)?;
+            role_permissions::Entity::insert_many(rows).exec(&txn).await.map_err(db)?;
         }
-        txn.commit().await.map_err(mgmt)
+        txn.commit().await.map_err(db)
     }
 }
 
 impl SqlRoles {
     async fn role_row(&self, id: i64) -> Result<Option<roles::Model>> {
-        roles::Entity::find_by_id(id).one(&self.db).await.map_err(mgmt)
+        roles::Entity::find_by_id(id).one(&self.db).await.map_err(db)
     }
 }

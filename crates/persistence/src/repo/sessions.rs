@@ -1,7 +1,7 @@
 //! Sessions (refresh-token families), their refresh tokens and revoked access tokens over sea-orm.
 
 use crate::entity::{refresh_tokens, revoked_tokens, sessions};
-use crate::error::mgmt;
+use crate::error::db;
 use crate::repo::{begin_write, statement};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -35,12 +35,12 @@ impl SqlSessions {
             .filter(revoked_tokens::Column::ExpiresAt.lt(now))
             .exec(&self.db)
             .await
-            .map_err(mgmt)?;
+            .map_err(db)?;
         let b = refresh_tokens::Entity::delete_many()
             .filter(refresh_tokens::Column::ExpiresAt.lt(now))
             .exec(&self.db)
             .await
-            .map_err(mgmt)?;
+            .map_err(db)?;
         Ok(a.rows_affected + b.rows_affected)
     }
 }
@@ -48,7 +48,7 @@ impl SqlSessions {
 #[async_trait]
 impl SessionRepository for SqlSessions {
     async fn open(&self, user_id: i64, family_id: &str, first: NewRefreshToken) -> Result<()> {
-        let txn = self.db.begin().await.map_err(mgmt)?;
+        let txn = self.db.begin().await.map_err(db)?;
         let now = Utc::now();
         sessions::Entity::insert(sessions::ActiveModel {
             id: Set(family_id.to_string()),
@@ -58,9 +58,9 @@ impl SessionRepository for SqlSessions {
         })
         .exec(&txn)
         .await
-        .map_err(mgmt)?;
+        .map_err(db)?;
         insert_token(&txn, user_id, family_id, first, now).await?;
-        txn.commit().await.map_err(mgmt)
+        txn.commit().await.map_err(db)
     }
 
     async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshTokenRecord>> {
@@ -69,7 +69,7 @@ impl SessionRepository for SqlSessions {
             .find_also_related(sessions::Entity)
             .one(&self.db)
             .await
-            .map_err(mgmt)?;
+            .map_err(db)?;
         Ok(found.map(|(t, session)| RefreshTokenRecord {
             id: t.id,
             user_id: t.user_id,
@@ -87,13 +87,13 @@ impl SessionRepository for SqlSessions {
         now: DateTime<Utc>,
         reuse_grace_since: Option<DateTime<Utc>>,
     ) -> Result<Rotation> {
-        let txn = begin_write(&self.db).await.map_err(mgmt)?;
-        let Some(token) = refresh_tokens::Entity::find_by_id(id).lock_exclusive().one(&txn).await.map_err(mgmt)? else {
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let Some(token) = refresh_tokens::Entity::find_by_id(id).lock_exclusive().one(&txn).await.map_err(db)? else {
             return Ok(Rotation::SessionRevoked);
         };
         // Held until commit: rotations and revocations of one session run one at a time.
         let session = sessions::Entity::find_by_id(token.family_id.clone()).lock_exclusive().one(&txn).await;
-        let Some(session) = session.map_err(mgmt)? else { return Ok(Rotation::SessionRevoked) };
+        let Some(session) = session.map_err(db)? else { return Ok(Rotation::SessionRevoked) };
         if session.revoked_at.is_some() {
             return Ok(Rotation::SessionRevoked);
         }
@@ -105,17 +105,17 @@ impl SessionRepository for SqlSessions {
                     .filter(refresh_tokens::Column::Id.eq(id))
                     .exec(&txn)
                     .await
-                    .map_err(mgmt)?;
+                    .map_err(db)?;
             }
             Some(used) if within_grace(used) => {}
             Some(_) => {
                 revoke(&txn, sessions::Column::Id.eq(session.id), now).await?;
-                txn.commit().await.map_err(mgmt)?;
+                txn.commit().await.map_err(db)?;
                 return Ok(Rotation::ReuseDetected);
             }
         }
         insert_token(&txn, token.user_id, &token.family_id, successor, now).await?;
-        txn.commit().await.map_err(mgmt)?;
+        txn.commit().await.map_err(db)?;
         Ok(Rotation::Rotated)
     }
 
@@ -139,7 +139,7 @@ impl SessionRepository for SqlSessions {
         .on_conflict_do_nothing_on([revoked_tokens::Column::Jti])
         .exec(&self.db)
         .await
-        .map_err(mgmt)?;
+        .map_err(db)?;
         Ok(())
     }
 
@@ -147,7 +147,7 @@ impl SessionRepository for SqlSessions {
         let sql = "SELECT CASE WHEN EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1) \
                    OR EXISTS (SELECT 1 FROM sessions WHERE id = $2 AND revoked_at IS NOT NULL) THEN 1 ELSE 0 END AS n";
         let stmt = statement(self.db.get_database_backend(), sql, vec![jti.into(), family_id.into()]);
-        let row = Flag::find_by_statement(stmt).one(&self.db).await.map_err(mgmt)?;
+        let row = Flag::find_by_statement(stmt).one(&self.db).await.map_err(db)?;
         Ok(row.is_some_and(|r| r.n == 1))
     }
 }
@@ -171,7 +171,7 @@ async fn insert_token<C: ConnectionTrait>(
     })
     .exec(conn)
     .await
-    .map_err(mgmt)?;
+    .map_err(db)?;
     Ok(())
 }
 
@@ -183,6 +183,6 @@ async fn revoke<C: ConnectionTrait>(conn: &C, which: impl IntoCondition, at: Dat
         .filter(sessions::Column::RevokedAt.is_null())
         .exec(conn)
         .await
-        .map_err(mgmt)?;
+        .map_err(db)?;
     Ok(res.rows_affected)
 }

@@ -1,7 +1,7 @@
 //! The customer-status catalog over sea-orm (read by the CRM, managed by the CEO).
 
 use crate::entity::{customer_statuses, customers};
-use crate::error::{crm, is_unique_violation, mgmt};
+use crate::error::{db, is_unique_violation};
 use crate::repo::begin_write;
 use crate::repo::summaries::{Deltas, customers_key};
 use async_trait::async_trait;
@@ -37,7 +37,7 @@ impl StatusCatalog for SqlStatuses {
             .order_by_asc(customer_statuses::Column::Id)
             .all(&self.db)
             .await
-            .map_err(crm)?;
+            .map_err(db)?;
         Ok(rows
             .into_iter()
             .map(|r| StatusEntry { group: group_of(&r.v1_group), name: r.name, is_active: r.is_active })
@@ -75,12 +75,12 @@ impl StatusRepository for SqlStatuses {
             .order_by_asc(customer_statuses::Column::Id)
             .all(&self.db)
             .await
-            .map_err(mgmt)?;
+            .map_err(db)?;
         Ok(rows.into_iter().map(to_status).collect())
     }
 
     async fn get(&self, id: i64) -> MgmtResult<Option<Status>> {
-        Ok(customer_statuses::Entity::find_by_id(id).one(&self.db).await.map_err(mgmt)?.map(to_status))
+        Ok(customer_statuses::Entity::find_by_id(id).one(&self.db).await.map_err(db)?.map(to_status))
     }
 
     async fn insert(&self, d: EntryDraft) -> MgmtResult<Status> {
@@ -99,12 +99,12 @@ impl StatusRepository for SqlStatuses {
             ..Default::default()
         };
         model.insert(&self.db).await.map(to_status).map_err(|e| {
-            if is_unique_violation(&e) { ManagementError::Conflict("duplicate status name".into()) } else { mgmt(e) }
+            if is_unique_violation(&e) { ManagementError::Conflict("duplicate status name".into()) } else { db(e) }
         })
     }
 
     async fn update(&self, id: i64, p: EntryPatch) -> MgmtResult<Option<Status>> {
-        let Some(current) = customer_statuses::Entity::find_by_id(id).one(&self.db).await.map_err(mgmt)? else {
+        let Some(current) = customer_statuses::Entity::find_by_id(id).one(&self.db).await.map_err(db)? else {
             return Ok(None);
         };
         let mut model: customer_statuses::ActiveModel = current.into();
@@ -127,12 +127,12 @@ impl StatusRepository for SqlStatuses {
             model.is_active = Set(v);
         }
         model.updated_at = Set(Utc::now());
-        Ok(Some(to_status(model.update(&self.db).await.map_err(mgmt)?)))
+        Ok(Some(to_status(model.update(&self.db).await.map_err(db)?)))
     }
 
     async fn delete(&self, id: i64, reassign_to: Option<String>) -> MgmtResult<DeleteOutcome> {
-        let txn = begin_write(&self.db).await.map_err(mgmt)?;
-        let Some(status) = customer_statuses::Entity::find_by_id(id).lock_exclusive().one(&txn).await.map_err(mgmt)?
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let Some(status) = customer_statuses::Entity::find_by_id(id).lock_exclusive().one(&txn).await.map_err(db)?
         else {
             return Ok(DeleteOutcome::NotFound);
         };
@@ -141,14 +141,14 @@ impl StatusRepository for SqlStatuses {
             .filter(customers::Column::DeletedAt.is_null())
             .count(&txn)
             .await
-            .map_err(mgmt)?;
+            .map_err(db)?;
         if let Some(target) = &reassign_to {
             let target_ok = customer_statuses::Entity::find()
                 .filter(customer_statuses::Column::Name.eq(target.as_str()))
                 .filter(customer_statuses::Column::IsActive.eq(true))
                 .one(&txn)
                 .await
-                .map_err(mgmt)?
+                .map_err(db)?
                 .is_some_and(|t| t.id != id);
             if !target_ok {
                 return Ok(DeleteOutcome::BadTarget);
@@ -159,16 +159,16 @@ impl StatusRepository for SqlStatuses {
                 .filter(customers::Column::Status.eq(status.name.as_str()))
                 .exec(&txn)
                 .await
-                .map_err(mgmt)?;
+                .map_err(db)?;
             let mut deltas = Deltas::default();
             deltas.count(customers_key(&status.name), -(live as i64));
             deltas.count(customers_key(target), live as i64);
-            deltas.apply(&txn).await.map_err(mgmt)?;
+            deltas.apply(&txn).await.map_err(db)?;
         } else if live > 0 {
             return Ok(DeleteOutcome::InUse(live));
         }
-        customer_statuses::Entity::delete_by_id(id).exec(&txn).await.map_err(mgmt)?;
-        txn.commit().await.map_err(mgmt)?;
+        customer_statuses::Entity::delete_by_id(id).exec(&txn).await.map_err(db)?;
+        txn.commit().await.map_err(db)?;
         Ok(DeleteOutcome::Deleted)
     }
 }

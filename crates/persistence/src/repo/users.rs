@@ -1,7 +1,7 @@
 //! Staff users over sea-orm.
 
 use crate::entity::users;
-use crate::error::{is_unique_violation, mgmt};
+use crate::error::{db, is_unique_violation};
 use crate::repo::{begin_write, like_pattern, lock_for_update};
 use async_trait::async_trait;
 use chrono::Utc;
@@ -49,14 +49,14 @@ fn conflict_or_internal(e: sea_orm::DbErr) -> ManagementError {
     if is_unique_violation(&e) {
         ManagementError::Conflict("A user with this e-mail already exists.".into())
     } else {
-        mgmt(e)
+        db(e)
     }
 }
 
 #[async_trait]
 impl UserRepository for SqlUsers {
     async fn find_credentials(&self, email: &str) -> Result<Option<UserCredentials>> {
-        let found = users::Entity::find().filter(users::Column::Email.eq(email)).one(&self.db).await.map_err(mgmt)?;
+        let found = users::Entity::find().filter(users::Column::Email.eq(email)).one(&self.db).await.map_err(db)?;
         Ok(found.map(|m| {
             let password_hash = m.password_hash.clone();
             UserCredentials { user: to_user(m), password_hash }
@@ -64,7 +64,7 @@ impl UserRepository for SqlUsers {
     }
 
     async fn find_by_id(&self, id: i64) -> Result<Option<User>> {
-        Ok(users::Entity::find_by_id(id).one(&self.db).await.map_err(mgmt)?.map(to_user))
+        Ok(users::Entity::find_by_id(id).one(&self.db).await.map_err(db)?.map(to_user))
     }
 
     async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>> {
@@ -85,14 +85,14 @@ impl UserRepository for SqlUsers {
             cond = cond.add(users::Column::IsActive.eq(active));
         }
         let query = users::Entity::find().filter(cond);
-        let total = query.clone().count(&self.db).await.map_err(mgmt)?;
+        let total = query.clone().count(&self.db).await.map_err(db)?;
         let items = query
             .order_by_asc(users::Column::Id)
             .offset(page.offset())
             .limit(page.per_page)
             .all(&self.db)
             .await
-            .map_err(mgmt)?;
+            .map_err(db)?;
         Ok(Page { items: items.into_iter().map(to_user).collect(), total, request: page })
     }
 
@@ -114,9 +114,9 @@ impl UserRepository for SqlUsers {
     }
 
     async fn update(&self, id: i64, changes: UserChanges, protected_role: Option<String>) -> Result<UpdateOutcome> {
-        let txn = begin_write(&self.db).await.map_err(mgmt)?;
-        lock_for_update(&txn, USER_ROLE_LOCK).await.map_err(mgmt)?;
-        let Some(current) = users::Entity::find_by_id(id).one(&txn).await.map_err(mgmt)? else {
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        lock_for_update(&txn, USER_ROLE_LOCK).await.map_err(db)?;
+        let Some(current) = users::Entity::find_by_id(id).one(&txn).await.map_err(db)? else {
             return Ok(UpdateOutcome::NotFound);
         };
         let mut model: users::ActiveModel = current.into();
@@ -149,17 +149,17 @@ impl UserRepository for SqlUsers {
                 .filter(users::Column::IsActive.eq(true))
                 .count(&txn)
                 .await
-                .map_err(mgmt)?;
+                .map_err(db)?;
             if holders == 0 {
-                txn.rollback().await.map_err(mgmt)?;
+                txn.rollback().await.map_err(db)?;
                 return Ok(UpdateOutcome::WouldOrphanRole);
             }
         }
-        txn.commit().await.map_err(mgmt)?;
+        txn.commit().await.map_err(db)?;
         Ok(UpdateOutcome::Updated(to_user(updated)))
     }
 
     async fn count(&self) -> Result<u64> {
-        users::Entity::find().count(&self.db).await.map_err(mgmt)
+        users::Entity::find().count(&self.db).await.map_err(db)
     }
 }
