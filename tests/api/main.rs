@@ -20,5 +20,6 @@ mod http;
 mod management;
 mod migrations;
 mod openapi;
+mod outage;
 mod sales_managers;
 mod users_admin;

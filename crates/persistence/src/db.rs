@@ -28,9 +28,19 @@ impl DatabaseKind {
 /// A pooled connection shared by every repository.
 pub type Database = DatabaseConnection;
 
-/// Opens a pool of `max_connections` (SQLite files are created when missing and run in
-/// WAL mode with a busy timeout, so concurrent writers wait instead of failing).
-pub async fn connect(url: &str, max_connections: u32) -> Result<Database, DbErr> {
+/// How the pool connects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Largest number of pooled connections.
+    pub max_connections: u32,
+    /// How long a request waits for a connection (pool exhausted, or the database out of
+    /// reach) before it fails as unavailable.
+    pub acquire_timeout: Duration,
+}
+
+/// Opens a pool (SQLite files are created when missing and run in WAL mode with a busy
+/// timeout, so concurrent writers wait instead of failing).
+pub async fn connect(url: &str, pool: PoolSettings) -> Result<Database, DbErr> {
     let kind = DatabaseKind::of_url(url)
         .ok_or_else(|| DbErr::Custom(format!("unsupported database URL scheme in '{url}'")))?;
     let url = match kind {
@@ -42,10 +52,10 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Database, DbErr>
     };
     let mut options = ConnectOptions::new(url);
     options
-        .max_connections(max_connections.max(1))
+        .max_connections(pool.max_connections.max(1))
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30))
+        .connect_timeout(pool.acquire_timeout)
+        .acquire_timeout(pool.acquire_timeout)
         .sqlx_logging(false)
         // Always plan with the real parameter values: a generic plan for a date range or a
         // LIKE pattern can pick the wrong index after a few executions of the same statement.

@@ -8,4 +8,4 @@ pub mod repo;
 pub mod seed;
 pub mod seed_callcenter;
 
-pub use db::{Database, DatabaseKind, connect};
+pub use db::{Database, DatabaseKind, PoolSettings, connect};

@@ -20,6 +20,7 @@ pub struct RawSettings {
     pub workers: usize,
     pub database_url: String,
     pub database_max_connections: u32,
+    pub database_acquire_timeout: String,
     pub jwt_secret: String,
     pub jwt_expires_in: String,
     pub refresh_token_secret: String,
@@ -78,6 +79,7 @@ pub struct Settings {
     pub remember_refresh_ttl: Duration,
     pub login_failure_window: Duration,
     pub twilio_token_ttl: Duration,
+    pub database_acquire_timeout: Duration,
 }
 
 /// A configuration problem, naming the key.
@@ -142,6 +144,7 @@ impl Settings {
             duration("REFRESH_TOKEN_REMEMBER_EXPIRES_IN", &raw.refresh_token_remember_expires_in)?;
         let login_failure_window = duration("LOGIN_FAILURE_WINDOW", &raw.login_failure_window)?;
         let twilio_token_ttl = duration("TWILIO_TOKEN_TTL", &raw.twilio_token_ttl)?;
+        let database_acquire_timeout = duration("DATABASE_ACQUIRE_TIMEOUT", &raw.database_acquire_timeout)?;
         if !matches!(raw.log_format.as_str(), "pretty" | "json") {
             return Err(SettingsError(format!("LOG_FORMAT must be 'pretty' or 'json', not '{}'", raw.log_format)));
         }
@@ -191,6 +194,7 @@ impl Settings {
             remember_refresh_ttl,
             login_failure_window,
             twilio_token_ttl,
+            database_acquire_timeout,
         })
     }
 

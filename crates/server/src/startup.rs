@@ -17,7 +17,7 @@ use persistence::repo::{
     SqlActivities, SqlAnalytics, SqlCallReports, SqlCallers, SqlCalls, SqlChats, SqlCustomers, SqlDeals, SqlDocuments,
     SqlKnowledge, SqlLoginAttempts, SqlRoles, SqlSalesManagers, SqlSessions, SqlStatuses, SqlUsers,
 };
-use persistence::{Database, DatabaseKind};
+use persistence::{Database, DatabaseKind, PoolSettings};
 use security::{Argon2Hasher, HashCost, JwtCodec};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -74,7 +74,11 @@ pub async fn connect_and_migrate(settings: &Settings) -> Result<Database, Startu
     if DatabaseKind::of_url(url) == Some(DatabaseKind::Sqlite) {
         ensure_sqlite_dir(url).map_err(|e| StartupError::Other(format!("creating the SQLite directory: {e}")))?;
     }
-    let db = persistence::connect(url, settings.raw.database_max_connections).await.map_err(db_err)?;
+    let pool = PoolSettings {
+        max_connections: settings.raw.database_max_connections,
+        acquire_timeout: settings.database_acquire_timeout.to_std().unwrap_or(Duration::from_secs(5)),
+    };
+    let db = persistence::connect(url, pool).await.map_err(db_err)?;
     persistence::db::migrate(&db).await.map_err(db_err)?;
     Ok(db)
 }
