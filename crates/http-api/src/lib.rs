@@ -44,7 +44,7 @@ pub struct HttpSettings {
 }
 
 /// Builds the application: routes, docs, and middleware (outermost first: request id,
-/// error envelopes, CORS, rate limit).
+/// error envelopes, CORS, rate limit, input guard).
 pub fn app(
     state: AppState,
     settings: HttpSettings,
@@ -61,6 +61,7 @@ pub fn app(
         .app_data(web::Data::new(state))
         .app_data(extract::json_config(settings.json_limit))
         .app_data(web::Data::new(extract::UploadLimit(settings.upload_limit)))
+        .app_data(web::Data::new(middleware::input::BodyLimit(settings.json_limit)))
         .app_data(web::Data::new(settings.streams))
         .app_data(extract::query_config())
         .app_data(extract::path_config())
@@ -73,6 +74,7 @@ pub fn app(
         )
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
         .default_service(web::to(routes::not_found))
+        .wrap(from_fn(middleware::input::refuse_nul))
         .wrap(from_fn(middleware::rate_limit::rate_limit))
         .wrap(settings.cors.middleware())
         .wrap(from_fn(middleware::errors::render_errors))

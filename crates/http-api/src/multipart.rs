@@ -41,6 +41,9 @@ pub async fn read_fields(mut form: Multipart, limit: usize, wanted: &[&str]) -> 
                 data.extend_from_slice(&chunk);
             }
         }
+        if keep && file_name.is_none() && data.contains(&0) {
+            return Err(ApiError::field(&name, format!("{name} contains a NUL character, which is not accepted.")));
+        }
         if keep {
             fields.push(Field { name, file_name, data });
         }

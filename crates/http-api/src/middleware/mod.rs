@@ -1,5 +1,6 @@
-//! Cross-cutting request handling: error envelopes, request ids, rate limits.
+//! Cross-cutting request handling: error envelopes, request ids, rate limits, input guard.
 
 pub mod errors;
+pub mod input;
 pub mod rate_limit;
 pub mod request_id;
