@@ -13,6 +13,7 @@ mod m20261123_000008_caller_memory;
 mod m20261123_000009_callers_without_phone;
 mod m20261129_000010_session_table;
 mod m20261129_000011_status_groups;
+mod m20261129_000012_pending_role;
 mod seed;
 
 pub use m20261123_000004_crm_summaries::rebuild_statements;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_callers_without_phone::Migration),
             Box::new(m20261129_000010_session_table::Migration),
             Box::new(m20261129_000011_status_groups::Migration),
+            Box::new(m20261129_000012_pending_role::Migration),
         ]
     }
 }

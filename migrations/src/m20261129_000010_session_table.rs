@@ -1,6 +1,7 @@
 //! Sessions (refresh-token families) get a row of their own: revoking a session is one
 //! update of that row, which also covers tokens rotated into the family afterwards, and
 //! every session of a user can be ended at once. `refresh_tokens.revoked_at` moves here.
+//! Each session keeps the client address it was opened from (the user's known addresses).
 
 use crate::seed::{timestamp, timestamp_null};
 use sea_orm_migration::prelude::*;
@@ -13,6 +14,7 @@ enum Sessions {
     Table,
     Id,
     UserId,
+    ClientIp,
     CreatedAt,
     RevokedAt,
 }
@@ -38,6 +40,7 @@ impl MigrationTrait for Migration {
                     .table(Sessions::Table)
                     .col(ColumnDef::new(Sessions::Id).string_len(64).not_null().primary_key())
                     .col(ColumnDef::new(Sessions::UserId).big_integer().not_null())
+                    .col(ColumnDef::new(Sessions::ClientIp).string_len(64).null())
                     .col(timestamp(Sessions::CreatedAt))
                     .col(timestamp_null(Sessions::RevokedAt))
                     .foreign_key(
@@ -51,7 +54,12 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create().name("idx_sessions_user").table(Sessions::Table).col(Sessions::UserId).to_owned(),
+                Index::create()
+                    .name("idx_sessions_user")
+                    .table(Sessions::Table)
+                    .col(Sessions::UserId)
+                    .col(Sessions::ClientIp)
+                    .to_owned(),
             )
             .await?;
         manager

@@ -55,26 +55,67 @@ async fn rest_refresh_rotates_pairs() {
     assert_rest_error(&malformed, StatusCode::BAD_REQUEST, "ValidationError");
 }
 
+/// A self-registered account sees nothing until an administrator gives it a role.
 #[tokio::test]
-async fn register_creates_a_user_with_the_default_role() {
+async fn register_creates_a_pending_user_that_an_administrator_promotes() {
     let app = TestApp::spawn().await;
     let body = json!({
         "email": "New.User@Example.com", "first_name": "Jane", "last_name": "Smith",
-        "password": "password123", "password2": "password123", "company_name": "New Company"
+        "password": STRONG_PASSWORD, "password2": STRONG_PASSWORD, "company_name": "New Company"
     });
     let res = app.post("/api/auth/register/", None, body.clone()).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
     assert_eq!(res.body["email"], json!("new.user@example.com"));
-    assert_eq!(res.body["role"], json!("user"));
+    assert_eq!(res.body["role"], json!("pending"));
     assert_eq!(res.body["name"], json!("Jane Smith"));
     assert!(res.body.get("password_hash").is_none());
-    let token = app.token("new.user@example.com", "password123").await;
+    let id = res.body["id"].as_i64().unwrap();
+    let token = app.token("new.user@example.com", STRONG_PASSWORD).await;
     let profile = app.get("/api/core/profile/", Some(&token)).await;
     assert_eq!(profile.body["first_name"], json!("Jane"));
-    assert_eq!(profile.body["companies"], json!([]));
+    assert_eq!(profile.body["role"], json!("pending"));
+    // No data: not the customers, not the call center, not the catalogs' changes.
+    assert_v1_error(&app.get("/api/v1/customers", Some(&token)).await, StatusCode::FORBIDDEN, "FORBIDDEN");
+    let delete = app.call(reqwest::Method::DELETE, "/api/v1/customers/1", Some(&token), None).await;
+    assert_v1_error(&delete, StatusCode::FORBIDDEN, "FORBIDDEN");
+    assert_eq!(app.get("/api/calls", Some(&token)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/api/v1/analytics/dashboard", Some(&token)).await.status, StatusCode::FORBIDDEN);
 
-    let dup = app.post("/api/auth/register/", None, json!({"email": "NEW.user@example.com", "password": "password123", "password2": "password123", "first_name": "J"})).await;
+    // An administrator promotes the user; the new role applies from the next sign-in.
+    let admin = app.admin_token().await;
+    let promoted = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/system-config/users/{id}/"),
+            Some(&admin),
+            Some(json!({"role": "sales_manager"})),
+        )
+        .await;
+    assert_eq!(promoted.status, StatusCode::OK, "{}", promoted.text);
+    assert_eq!(
+        app.get("/api/core/profile/", Some(&token)).await.status,
+        StatusCode::UNAUTHORIZED,
+        "role change ends sessions"
+    );
+    let token = app.token("new.user@example.com", STRONG_PASSWORD).await;
+    assert_eq!(app.get("/api/v1/customers", Some(&token)).await.status, StatusCode::OK);
+
+    let dup = app.post("/api/auth/register/", None, json!({"email": "NEW.user@example.com", "password": STRONG_PASSWORD, "password2": STRONG_PASSWORD, "first_name": "J"})).await;
     assert_rest_error(&dup, StatusCode::CONFLICT, "Conflict");
+}
+
+#[tokio::test]
+async fn registration_is_closed_by_default_in_production() {
+    let settings = crm_server::settings::Settings::load_with(
+        "production",
+        &config_dir(),
+        false,
+        &[("jwt_secret", &"s".repeat(40)), ("refresh_token_secret", &"r".repeat(40))],
+    )
+    .unwrap();
+    assert!(!settings.raw.registration_enabled);
+    let development = crm_server::settings::Settings::load_with("development", &config_dir(), false, &[]).unwrap();
+    assert!(development.raw.registration_enabled);
 }
 
 #[tokio::test]
@@ -99,6 +140,20 @@ async fn register_refuses_mismatched_and_weak_passwords() {
     assert_rest_error(&res, StatusCode::BAD_REQUEST, "ValidationError");
     assert!(res.body["error"]["details"]["email"].is_array());
     assert!(res.body["error"]["details"]["password"].is_array());
+    // The weak passwords: too short, among the most common, or built on the e-mail's name.
+    for (password, says) in [
+        ("password", "too short"),
+        ("12345678", "too short"),
+        ("password123", "too common"),
+        ("qwertyuiop", "too common"),
+        ("jane.doe.2026!", "e-mail"),
+    ] {
+        let body = json!({"email": "jane.doe@b.uz", "first_name": "J", "password": password, "password2": password});
+        let res = app.post("/api/auth/register/", None, body).await;
+        assert_rest_error(&res, StatusCode::BAD_REQUEST, "ValidationError");
+        let message = res.body["error"]["details"]["password"][0].as_str().unwrap_or_default();
+        assert!(message.contains(says), "{password}: {}", res.text);
+    }
 }
 
 #[tokio::test]
@@ -108,7 +163,7 @@ async fn registration_can_be_switched_off() {
         .post(
             "/api/auth/register/",
             None,
-            json!({"email": "a@b.uz", "first_name": "A", "password": "password123", "password2": "password123"}),
+            json!({"email": "a@b.uz", "first_name": "A", "password": STRONG_PASSWORD, "password2": STRONG_PASSWORD}),
         )
         .await;
     assert_rest_error(&res, StatusCode::FORBIDDEN, "PermissionDenied");
@@ -161,25 +216,68 @@ async fn deactivated_users_are_refused_at_login_and_on_every_request() {
     assert_cc_error(&login, StatusCode::UNAUTHORIZED, "Invalid credentials");
 }
 
+/// Signs in from a given client address (the server trusts `X-Forwarded-For` here).
+async fn login_from(app: &TestApp, address: &str, email: &str, password: &str) -> Resp {
+    let res = app
+        .client
+        .post(format!("{}/api/auth/login", app.base))
+        .header("x-forwarded-for", address)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    Resp::from(res).await
+}
+
 #[tokio::test]
-async fn failed_logins_are_throttled_per_account_with_retry_after() {
-    let app = TestApp::spawn_with(&[("login_max_failures_per_account", "3")]).await;
+async fn failed_logins_lock_the_failing_address_with_retry_after() {
+    let app = TestApp::spawn_with(&[("login_max_failures_per_account", "3"), ("trust_forwarded_for", "true")]).await;
     for _ in 0..3 {
-        let res = app.post("/api/auth/login", None, json!({"email": ADMIN_EMAIL, "password": "wrong-pass"})).await;
-        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(login_from(&app, "10.0.0.9", ADMIN_EMAIL, "wrong-pass").await.status, StatusCode::UNAUTHORIZED);
     }
-    // Even the right password waits now.
-    let res = app.post("/api/auth/login", None, json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})).await;
+    // From that address, even the right password waits now.
+    let res = login_from(&app, "10.0.0.9", ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}", res.text);
     let retry: u64 = res.header("retry-after").unwrap().parse().unwrap();
-    assert!(retry > 0 && retry <= 15 * 60);
+    assert!(retry > 60 && retry <= 15 * 60, "{retry}");
     assert_eq!(res.body["code"], json!("RATE_LIMITED"));
-    // Other accounts are not affected (the CEO is throttled, so register one).
+    // Other accounts from that address are not affected.
     let other =
-        json!({"email": "other@test.uz", "first_name": "O", "password": "password123", "password2": "password123"});
+        json!({"email": "other@test.uz", "first_name": "O", "password": STRONG_PASSWORD, "password2": STRONG_PASSWORD});
     assert_eq!(app.post("/api/auth/register/", None, other).await.status, StatusCode::CREATED);
-    let res = app.post("/api/auth/login", None, json!({"email": "other@test.uz", "password": "password123"})).await;
-    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(login_from(&app, "10.0.0.9", "other@test.uz", STRONG_PASSWORD).await.status, StatusCode::OK);
+}
+
+/// Strangers failing from many addresses cannot lock the owner out: from an address the
+/// owner signed in from before they get in at once, from a new one after a short delay.
+#[tokio::test]
+async fn strangers_cannot_lock_the_owner_out() {
+    let app = TestApp::spawn_with(&[
+        ("login_max_failures_per_account", "3"),
+        ("login_max_delay", "2s"),
+        ("trust_forwarded_for", "true"),
+    ])
+    .await;
+    assert_eq!(login_from(&app, "192.0.2.10", ADMIN_EMAIL, ADMIN_PASSWORD).await.status, StatusCode::OK);
+    for i in 0..12 {
+        let res = login_from(&app, &format!("203.0.113.{i}"), ADMIN_EMAIL, "guess-guess").await;
+        assert!(matches!(res.status, StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS), "{}", res.text);
+    }
+    // The owner's known address: straight in.
+    assert_eq!(login_from(&app, "192.0.2.10", ADMIN_EMAIL, ADMIN_PASSWORD).await.status, StatusCode::OK);
+    // Guessing from a new address is slowed down, and the delay is short.
+    for i in 0..3 {
+        let res = login_from(&app, &format!("198.51.100.{i}"), ADMIN_EMAIL, "guess-again").await;
+        assert!(matches!(res.status, StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS));
+    }
+    let new_place = login_from(&app, "198.51.100.77", ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    if new_place.status == StatusCode::TOO_MANY_REQUESTS {
+        let retry: u64 = new_place.header("retry-after").unwrap().parse().unwrap();
+        assert!(retry <= 2, "a short delay, not a lockout: {retry}");
+        tokio::time::sleep(std::time::Duration::from_secs(retry + 1)).await;
+    }
+    let later = login_from(&app, "198.51.100.77", ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(later.status, StatusCode::OK, "the right password gets in after the delay: {}", later.text);
 }
 
 #[tokio::test]

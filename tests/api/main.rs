@@ -6,6 +6,7 @@ mod support;
 mod assistant;
 mod auth_api;
 mod auth_v1;
+mod bad_input;
 mod callcenter;
 mod callcenter_reports;
 mod callcenter_voip;

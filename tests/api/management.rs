@@ -150,7 +150,7 @@ async fn roles_grant_only_the_permissions_given() {
     let mut sorted = displays.clone();
     sorted.sort();
     assert_eq!(displays, sorted, "ordered by display_name");
-    assert_eq!(displays.len(), 9);
+    assert_eq!(displays.len(), 10);
 
     let role = app
         .post("/management/roles", Some(&ceo), json!({"name": "Project Manager", "display_name": "Project Manager"}))

@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 
 pub const ADMIN_EMAIL: &str = "ceo@test.uz";
-pub const ADMIN_PASSWORD: &str = "ceo-password-1";
+pub const ADMIN_PASSWORD: &str = "Chilonzor-Sunrise-2026";
+/// A password the policy accepts for any test e-mail.
+pub const STRONG_PASSWORD: &str = "Yunusobod-Garden-42";
 
 /// A running server with its own database.
 pub struct TestApp {

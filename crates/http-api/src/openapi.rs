@@ -31,7 +31,7 @@ use utoipa::{Modify, OpenApi};
         chats::list, chats::get, ai::close_chat, ai::chat, ai::stream, ai::call_start, ai::call_transcript, ai::call_end,
         reports::dashboard, reports::statistics, reports::analytics,
         files::upload, files::list, files::download, files::delete,
-        auth::login, auth::login_slash, auth::refresh, auth::register, auth::profile,
+        auth::login, auth::login_slash, auth::refresh, auth::register, auth::profile, auth::change_password,
         system_users::list, system_users::create, system_users::get, system_users::replace, system_users::patch, system_users::deactivate,
     ),
     modifiers(&BearerAuth),

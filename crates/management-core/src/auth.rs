@@ -1,14 +1,16 @@
 //! Sign-in, token refresh with rotation, logout, and access-token checks.
 
 use crate::error::{ManagementError, Result};
+use crate::password_policy::{MAX_PASSWORD_LEN, check_password};
+use crate::ports::UpdateOutcome;
 use crate::ports::{
     AccessClaims, LoginAttemptRepository, NewRefreshToken, PasswordHasher, RoleRepository, Rotation, SessionRepository,
     TokenCodec, TokenError, UserRepository,
 };
 use crate::principal::Principal;
 use crate::role::{CEO, DEFAULT_ROLE, Role};
-use crate::throttle::{ThrottlePolicy, account_key};
-use crate::user::{NewUser, User, UserDraft};
+use crate::throttle::ThrottlePolicy;
+use crate::user::{NewUser, User, UserChanges, UserDraft};
 use chrono::{Duration, Utc};
 use std::sync::Arc;
 
@@ -65,6 +67,10 @@ pub struct AuthService {
 }
 
 const BAD_CREDENTIALS: &str = "Invalid credentials";
+/// Longest e-mail address (the column's length).
+const MAX_EMAIL_LEN: usize = 254;
+/// How long an address a user signed in from counts as known to the throttle.
+const KNOWN_ADDRESS_FOR: Duration = Duration::days(90);
 
 impl AuthService {
     pub fn new(ports: AuthPorts, config: AuthConfig) -> Self {
@@ -82,21 +88,34 @@ impl AuthService {
     /// `Unauthorized("Invalid credentials")`; failures are throttled per account and address.
     pub async fn login(&self, req: LoginRequest) -> Result<(User, IssuedTokens)> {
         let email = req.email.trim().to_lowercase();
-        if email.is_empty() || req.password.is_empty() {
-            let mut fields = kernel::FieldErrors::new();
-            if email.is_empty() {
-                kernel::push_error(&mut fields, "email", "E-mail is required.");
-            }
-            if req.password.is_empty() {
-                kernel::push_error(&mut fields, "password", "Password is required.");
-            }
-            return Err(ManagementError::from_fields(fields).expect("fields are not empty"));
+        let mut fields = kernel::FieldErrors::new();
+        if email.is_empty() {
+            kernel::push_error(&mut fields, "email", "E-mail is required.");
+        } else if email.chars().count() > MAX_EMAIL_LEN {
+            kernel::push_error(&mut fields, "email", format!("E-mail must be at most {MAX_EMAIL_LEN} characters."));
         }
+        if req.password.is_empty() {
+            kernel::push_error(&mut fields, "password", "Password is required.");
+        } else if req.password.chars().count() > MAX_PASSWORD_LEN {
+            kernel::push_error(
+                &mut fields,
+                "password",
+                format!("Password must be at most {MAX_PASSWORD_LEN} characters."),
+            );
+        }
+        ManagementError::check(fields)?;
         let now = Utc::now();
         let throttle = self.config.throttle;
-        throttle.check(self.ports.attempts.as_ref(), &email, &req.client_ip, now).await?;
-
         let found = self.ports.users.find_credentials(&email).await?;
+        let known_address = match &found {
+            Some(creds) => {
+                self.ports.sessions.known_address(creds.user.id, &req.client_ip, now - KNOWN_ADDRESS_FOR).await?
+            }
+            None => false,
+        };
+        throttle.check(self.ports.attempts.as_ref(), &email, &req.client_ip, known_address, now).await.inspect_err(
+            |_| tracing::info!(account = %email, address = %req.client_ip, "sign-in refused while throttled"),
+        )?;
         let valid = match &found {
             Some(creds) => self.ports.hasher.verify(&req.password, &creds.password_hash).await?,
             None => {
@@ -108,16 +127,40 @@ impl AuthService {
         let user = match found {
             Some(creds) if valid && creds.user.is_active => creds.user,
             _ => {
-                throttle.record_failure(self.ports.attempts.as_ref(), &email, &req.client_ip, now).await?;
+                let locked = throttle.record_failure(self.ports.attempts.as_ref(), &email, &req.client_ip, now).await?;
+                if locked {
+                    tracing::warn!(account = %email, address = %req.client_ip, "sign-in locked after repeated failures");
+                }
                 return Err(ManagementError::Unauthorized(BAD_CREDENTIALS.into()));
             }
         };
-        self.ports.attempts.clear(&account_key(&email)).await?;
+        throttle.succeeded(self.ports.attempts.as_ref(), &email, &req.client_ip).await?;
         let refresh_ttl = if req.remember { self.config.remember_refresh_ttl } else { self.config.refresh_ttl };
         let family = self.ports.tokens.random_id();
         let (tokens, first) = self.mint(&user, &family, refresh_ttl)?;
-        self.ports.sessions.open(user.id, &family, first).await?;
+        self.ports.sessions.open(user.id, &family, &req.client_ip, first).await?;
         Ok((user, tokens))
+    }
+
+    /// The caller changes their own password: the current one must be right, the new one
+    /// must pass the password policy. Every other session of theirs ends; this one stays.
+    pub async fn change_password(&self, principal: &Principal, current: &str, new: &str) -> Result<()> {
+        let user = self.active_user(principal.user_id).await?;
+        verify_current_password(&self.ports, &user, current).await?;
+        let mut fields = kernel::FieldErrors::new();
+        check_password(new, &user.email, &mut fields, "new_password");
+        if current == new {
+            kernel::push_error(&mut fields, "new_password", "The new password must differ from the current one.");
+        }
+        ManagementError::check(fields)?;
+        let password_hash = self.ports.hasher.hash(new).await?;
+        let changes = UserChanges { password_hash: Some(password_hash), ..UserChanges::default() };
+        match self.ports.users.update(user.id, changes, None).await? {
+            UpdateOutcome::Updated(_) => {}
+            _ => return Err(ManagementError::Unauthorized("User no longer exists".into())),
+        }
+        self.ports.sessions.revoke_user_sessions(user.id, Some(principal.session_id.clone()), Utc::now()).await?;
+        Ok(())
     }
 
     /// Exchanges a refresh token for a new pair in the same session. The presented token is
@@ -270,6 +313,23 @@ pub(crate) async fn create_user(ports: &AuthPorts, new_user: NewUser) -> Result<
             is_active: true,
         })
         .await
+}
+
+/// Checks the user's current password (a wrong or missing one is a 400 on `current_password`).
+pub(crate) async fn verify_current_password(ports: &AuthPorts, user: &User, current: &str) -> Result<()> {
+    if current.is_empty() {
+        return Err(ManagementError::field("current_password", "Your current password is required."));
+    }
+    let creds = ports.users.find_credentials(&user.email).await?;
+    let valid = match creds {
+        Some(c) => ports.hasher.verify(current, &c.password_hash).await?,
+        None => false,
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(ManagementError::field("current_password", "Your current password is not correct."))
+    }
 }
 
 /// Refuses a role name that is not an active role of the catalog.

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod catalog;
 pub mod catalog_service;
 pub mod error;
+pub mod password_policy;
 pub mod permission;
 pub mod ports;
 pub mod principal;

@@ -117,8 +117,10 @@ pub enum Rotation {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait SessionRepository: Send + Sync {
-    /// Opens a session for `user_id` with its first refresh token.
-    async fn open(&self, user_id: i64, family_id: &str, first: NewRefreshToken) -> Result<()>;
+    /// Opens a session for `user_id`, signed in from `client_ip`, with its first refresh token.
+    async fn open(&self, user_id: i64, family_id: &str, client_ip: &str, first: NewRefreshToken) -> Result<()>;
+    /// Whether the user opened a session from `client_ip` since `since` (a known address).
+    async fn known_address(&self, user_id: i64, client_ip: &str, since: DateTime<Utc>) -> Result<bool>;
     async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshTokenRecord>>;
     /// In one transaction that holds the session: unless the session is revoked, spends
     /// token `id` and stores `successor` in the same session. A token already spent is
@@ -141,12 +143,20 @@ pub trait SessionRepository: Send + Sync {
     async fn is_revoked(&self, jti: &str, family_id: &str) -> Result<bool>;
 }
 
-/// Failed sign-in attempts, counted per key (account or client address).
+/// The failures of one key within a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Failures {
+    pub count: u64,
+    pub oldest: Option<DateTime<Utc>>,
+    pub newest: Option<DateTime<Utc>>,
+}
+
+/// Failed sign-in attempts, counted per key (account, account and address, address).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait LoginAttemptRepository: Send + Sync {
-    /// Number of failures since `since`, and the oldest of them.
-    async fn failures_since(&self, key: &str, since: DateTime<Utc>) -> Result<(u64, Option<DateTime<Utc>>)>;
+    /// The failures recorded since `since`.
+    async fn failures_since(&self, key: &str, since: DateTime<Utc>) -> Result<Failures>;
     async fn record_failure(&self, key: &str, at: DateTime<Utc>) -> Result<()>;
     async fn clear(&self, key: &str) -> Result<()>;
 }

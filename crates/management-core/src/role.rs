@@ -18,8 +18,21 @@ pub struct Role {
 
 /// The name of the role with every permission; at least one active user must hold it.
 pub const CEO: &str = "ceo";
-/// The role given to self-registered users.
-pub const DEFAULT_ROLE: &str = "user";
+/// The role of the administrators below the CEO.
+pub const ADMIN: &str = "admin";
+/// The role given to self-registered users: no data permission until an administrator
+/// gives them a role.
+pub const DEFAULT_ROLE: &str = "pending";
+
+/// How a role ranks when users change each other: CEO above admin above the rest. Nobody
+/// changes a user who ranks above them, or grants a role above their own.
+pub fn rank(role: &str) -> u8 {
+    match role {
+        CEO => 2,
+        ADMIN => 1,
+        _ => 0,
+    }
+}
 
 /// A system role as seeded by the migrations: name, display name, permissions.
 pub struct SystemRole {
@@ -31,7 +44,7 @@ pub struct SystemRole {
 use Permission::*;
 
 /// The system roles and the permissions each is seeded with.
-pub const SYSTEM_ROLES: [SystemRole; 9] = [
+pub const SYSTEM_ROLES: [SystemRole; 10] = [
     SystemRole { name: "ceo", display_name: "CEO", permissions: &Permission::ALL },
     SystemRole {
         name: "admin",
@@ -67,4 +80,5 @@ pub const SYSTEM_ROLES: [SystemRole; 9] = [
     SystemRole { name: "member", display_name: "Member", permissions: &[CrmRead, CrmWrite, AnalyticsRead] },
     SystemRole { name: "customer", display_name: "Customer", permissions: &[] },
     SystemRole { name: "user", display_name: "User", permissions: &[CrmRead, CrmWrite, CrmDelete, AnalyticsRead] },
+    SystemRole { name: "pending", display_name: "Pending approval", permissions: &[] },
 ];

@@ -1,6 +1,7 @@
 //! Staff users: the people who sign in to the back office.
 
 use crate::error::{ManagementError, Result};
+use crate::password_policy::check_password;
 use chrono::{DateTime, Utc};
 use kernel::{FieldErrors, normalize_email, push_error};
 
@@ -58,12 +59,14 @@ pub struct UserPatch {
     pub last_name: Option<String>,
     pub role: Option<String>,
     pub is_active: Option<bool>,
+    /// The caller's current password, needed to change their own password or e-mail.
+    pub current_password: Option<String>,
 }
 
 impl UserPatch {
     /// Whether the patch changes nothing.
     pub fn is_empty(&self) -> bool {
-        *self == UserPatch::default()
+        UserPatch { current_password: None, ..self.clone() } == UserPatch::default()
     }
 }
 
@@ -79,24 +82,10 @@ pub struct UserChanges {
     pub is_active: Option<bool>,
 }
 
-/// Shortest accepted password.
-pub const MIN_PASSWORD_LEN: usize = 8;
-/// Longest accepted password (argon2 input stays bounded).
-pub const MAX_PASSWORD_LEN: usize = 128;
 const MAX_NAME_LEN: usize = 150;
 
-/// Checks a new password against the policy.
-pub fn check_password(password: &str, errors: &mut FieldErrors, field: &str) {
-    let len = password.chars().count();
-    if len < MIN_PASSWORD_LEN {
-        push_error(errors, field, format!("Password must be at least {MIN_PASSWORD_LEN} characters."));
-    } else if len > MAX_PASSWORD_LEN {
-        push_error(errors, field, format!("Password must be at most {MAX_PASSWORD_LEN} characters."));
-    }
-}
-
 /// Trims a name part and checks its length.
-fn clean_name(value: Option<&str>, field: &str, errors: &mut FieldErrors) -> Option<String> {
+pub(crate) fn clean_name(value: Option<&str>, field: &str, errors: &mut FieldErrors) -> Option<String> {
     let value = value?.trim().to_string();
     if value.chars().count() > MAX_NAME_LEN {
         push_error(errors, field, format!("Must be at most {MAX_NAME_LEN} characters."));
@@ -123,7 +112,7 @@ impl NewUser {
             push_error(&mut errors, "email", m);
             String::new()
         });
-        check_password(&self.password, &mut errors, "password");
+        check_password(&self.password, &email, &mut errors, "password");
         let name = clean_name(self.name.as_deref(), "name", &mut errors).unwrap_or_default();
         let first = clean_name(self.first_name.as_deref(), "first_name", &mut errors);
         let last = clean_name(self.last_name.as_deref(), "last_name", &mut errors);
@@ -167,10 +156,10 @@ mod tests {
 
     #[test]
     fn names_are_derived_both_ways() {
-        let clean = new_user(" A@B.uz ", "password1", Some("Aziz Karimov")).validate().unwrap();
+        let clean = new_user(" A@B.uz ", "Samarkand-Blue-77", Some("Aziz Karimov")).validate().unwrap();
         assert_eq!(clean.email, "a@b.uz");
         assert_eq!((clean.first_name.as_str(), clean.last_name.as_str()), ("Aziz", "Karimov"));
-        let mut other = new_user("a@b.uz", "password1", None);
+        let mut other = new_user("a@b.uz", "Samarkand-Blue-77", None);
         other.first_name = Some("Jane".into());
         other.last_name = Some("Smith".into());
         assert_eq!(other.validate().unwrap().name, "Jane Smith");

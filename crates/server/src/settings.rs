@@ -31,6 +31,7 @@ pub struct RawSettings {
     pub login_max_failures_per_account: u64,
     pub login_max_failures_per_ip: u64,
     pub login_failure_window: String,
+    pub login_max_delay: String,
     pub password_hash_memory_kib: u32,
     pub password_hash_iterations: u32,
     pub admin_email: String,
@@ -78,6 +79,7 @@ pub struct Settings {
     pub refresh_ttl: Duration,
     pub remember_refresh_ttl: Duration,
     pub login_failure_window: Duration,
+    pub login_max_delay: Duration,
     pub twilio_token_ttl: Duration,
     pub database_acquire_timeout: Duration,
 }
@@ -143,6 +145,7 @@ impl Settings {
         let remember_refresh_ttl =
             duration("REFRESH_TOKEN_REMEMBER_EXPIRES_IN", &raw.refresh_token_remember_expires_in)?;
         let login_failure_window = duration("LOGIN_FAILURE_WINDOW", &raw.login_failure_window)?;
+        let login_max_delay = duration("LOGIN_MAX_DELAY", &raw.login_max_delay)?;
         let twilio_token_ttl = duration("TWILIO_TOKEN_TTL", &raw.twilio_token_ttl)?;
         let database_acquire_timeout = duration("DATABASE_ACQUIRE_TIMEOUT", &raw.database_acquire_timeout)?;
         if !matches!(raw.log_format.as_str(), "pretty" | "json") {
@@ -193,6 +196,7 @@ impl Settings {
             refresh_ttl,
             remember_refresh_ttl,
             login_failure_window,
+            login_max_delay,
             twilio_token_ttl,
             database_acquire_timeout,
         })

@@ -122,6 +122,7 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
             max_per_account: raw.login_max_failures_per_account,
             max_per_ip: raw.login_max_failures_per_ip,
             window: settings.login_failure_window,
+            max_delay: settings.login_max_delay,
         },
         refresh_reuse_grace: chrono::Duration::seconds(raw.refresh_reuse_grace_secs.into()),
         registration_enabled: raw.registration_enabled,

@@ -15,6 +15,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api/auth/login/").route(web::post().to(login_slash)))
         .service(web::resource("/api/auth/refresh/").route(web::post().to(refresh)))
         .service(web::resource("/api/auth/register/").route(web::post().to(register)))
+        .service(web::resource("/api/auth/password/change/").route(web::post().to(change_password)))
         .service(web::resource("/api/core/profile/").route(web::get().to(profile)));
 }
 
@@ -189,7 +190,7 @@ impl From<User> for UserDto {
 
 #[utoipa::path(operation_id = "auth_register", post, path = "/api/auth/register/", tag = "crm-rest", request_body = RegisterBody,
     responses(
-        (status = 201, body = UserDto, description = "Created with role `user`"),
+        (status = 201, body = UserDto, description = "Created with role `pending`: no data access until an administrator gives a role"),
         (status = 400, description = "Invalid fields, or password2 does not match"),
         (status = 403, description = "Registration is switched off"),
         (status = 409, description = "E-mail already registered"),
@@ -227,4 +228,42 @@ pub struct Profile {
 pub async fn profile(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let user = state.auth.profile(&auth.0).await?;
     Ok(HttpResponse::Ok().json(Profile { user: user.into(), companies: Vec::new() }))
+}
+
+/// A password change by the signed-in user (dj-rest-auth's names; `current_password` and
+/// `new_password` are accepted too).
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordChangeBody {
+    #[serde(alias = "current_password")]
+    pub old_password: String,
+    #[serde(alias = "new_password")]
+    pub new_password1: String,
+    /// Repeats the new password, when given.
+    pub new_password2: Option<String>,
+}
+
+/// `{detail}`.
+#[derive(Serialize, ToSchema)]
+pub struct Detail {
+    pub detail: String,
+}
+
+#[utoipa::path(operation_id = "auth_password_change", post, path = "/api/auth/password/change/", tag = "crm-rest", request_body = PasswordChangeBody, security(("bearer" = [])),
+    description = "Changes the caller's own password. Every other session of the caller ends; the one that made the change stays signed in.",
+    responses(
+        (status = 200, description = "`{\"detail\":\"New password has been saved.\"}`", body = Detail),
+        (status = 400, description = "Wrong current password, a new password the policy refuses (at least 10 characters, not a common password, not the e-mail name), or the repetition differs"),
+        (status = 401, description = "Not signed in"),
+    ))]
+pub async fn change_password(
+    auth: Auth,
+    state: web::Data<AppState>,
+    body: web::Json<PasswordChangeBody>,
+) -> ApiResult<HttpResponse> {
+    let b = body.into_inner();
+    if b.new_password2.as_ref().is_some_and(|p2| *p2 != b.new_password1) {
+        return Err(ApiError::field("new_password2", "The two password fields didn't match."));
+    }
+    state.auth.change_password(&auth.0, &b.old_password, &b.new_password1).await?;
+    Ok(HttpResponse::Ok().json(Detail { detail: "New password has been saved.".into() }))
 }

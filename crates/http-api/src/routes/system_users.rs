@@ -44,7 +44,7 @@ pub struct CreateUserBody {
     pub name: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
-    /// A role of the catalog (default `user`).
+    /// A role of the catalog (default `pending`: no data access).
     pub role: Option<String>,
 }
 
@@ -58,6 +58,8 @@ pub struct UpdateUserBody {
     pub last_name: Option<String>,
     pub role: Option<String>,
     pub is_active: Option<bool>,
+    /// Your own current password: needed to change your own password or e-mail.
+    pub current_password: Option<String>,
 }
 
 impl From<UpdateUserBody> for UserPatch {
@@ -70,6 +72,7 @@ impl From<UpdateUserBody> for UserPatch {
             last_name: b.last_name,
             role: b.role,
             is_active: b.is_active,
+            current_password: b.current_password,
         }
     }
 }

@@ -26,7 +26,12 @@ fn config() -> AuthConfig {
         access_ttl: Duration::minutes(15),
         refresh_ttl: Duration::days(7),
         remember_refresh_ttl: Duration::days(30),
-        throttle: ThrottlePolicy { max_per_account: 5, max_per_ip: 20, window: Duration::minutes(15) },
+        throttle: ThrottlePolicy {
+            max_per_account: 5,
+            max_per_ip: 20,
+            window: Duration::minutes(15),
+            max_delay: Duration::seconds(60),
+        },
         refresh_reuse_grace: Duration::seconds(30),
         registration_enabled: true,
     }
@@ -85,8 +90,10 @@ fn login_request(password: &str) -> LoginRequest {
 #[tokio::test]
 async fn login_with_the_right_password_issues_a_stored_pair() {
     let mut m = Mocks::new();
-    m.attempts.expect_failures_since().returning(|_, _| Ok((0, None)));
+    m.attempts.expect_failures_since().returning(|_, _| Ok(Failures::default()));
+    m.attempts.expect_clear().with(eq("account:ceo@demo.uz|ip:10.0.0.1")).times(1).returning(|_| Ok(()));
     m.attempts.expect_clear().with(eq("account:ceo@demo.uz")).times(1).returning(|_| Ok(()));
+    m.sessions.expect_known_address().returning(|_, _, _| Ok(true));
     m.users
         .expect_find_credentials()
         .with(eq("ceo@demo.uz"))
@@ -94,9 +101,11 @@ async fn login_with_the_right_password_issues_a_stored_pair() {
     m.hasher.expect_verify().with(eq("secret123"), eq("H")).returning(|_, _| Ok(true));
     m.sessions
         .expect_open()
-        .withf(|user, family, first| *user == 7 && family == "rid" && first.token_hash == "h(refresh-1)")
+        .withf(|user, family, ip, first| {
+            *user == 7 && family == "rid" && ip == "10.0.0.1" && first.token_hash == "h(refresh-1)"
+        })
         .times(1)
-        .returning(|_, _, _| Ok(()));
+        .returning(|_, _, _, _| Ok(()));
     let (u, tokens) = m.service().login(login_request("secret123")).await.unwrap();
     assert_eq!(u.id, 7);
     assert_eq!(tokens.access_token, "jwt:7");
@@ -109,8 +118,9 @@ async fn login_with_the_right_password_issues_a_stored_pair() {
 async fn wrong_password_and_inactive_user_are_the_same_refusal_and_count_as_failures() {
     for (active, password_ok) in [(true, false), (false, true)] {
         let mut m = Mocks::new();
-        m.attempts.expect_failures_since().returning(|_, _| Ok((0, None)));
-        m.attempts.expect_record_failure().times(2).returning(|_, _| Ok(()));
+        m.attempts.expect_failures_since().returning(|_, _| Ok(Failures::default()));
+        m.attempts.expect_record_failure().times(3).returning(|_, _| Ok(()));
+        m.sessions.expect_known_address().returning(|_, _, _| Ok(false));
         m.users
             .expect_find_credentials()
             .returning(move |_| Ok(Some(UserCredentials { user: user(active), password_hash: "H".into() })));
@@ -123,8 +133,8 @@ async fn wrong_password_and_inactive_user_are_the_same_refusal_and_count_as_fail
 #[tokio::test]
 async fn unknown_email_still_pays_for_a_hash() {
     let mut m = Mocks::new();
-    m.attempts.expect_failures_since().returning(|_, _| Ok((0, None)));
-    m.attempts.expect_record_failure().times(2).returning(|_, _| Ok(()));
+    m.attempts.expect_failures_since().returning(|_, _| Ok(Failures::default()));
+    m.attempts.expect_record_failure().times(3).returning(|_, _| Ok(()));
     m.users.expect_find_credentials().returning(|_| Ok(None));
     m.hasher.expect_hash().times(1).returning(|_| Ok("H".into()));
     assert!(matches!(m.service().login(login_request("x")).await, Err(ManagementError::Unauthorized(_))));
@@ -241,12 +251,12 @@ async fn authenticate_refuses_revoked_expired_and_inactive() {
 #[tokio::test]
 async fn registration_forces_the_default_role_and_can_be_switched_off() {
     let mut m = Mocks::new();
-    m.roles.expect_find_by_name().with(eq("user")).returning(|_| {
+    m.roles.expect_find_by_name().with(eq("pending")).returning(|_| {
         let t = Utc::now();
         Ok(Some(crate::role::Role {
             id: 9,
-            name: "user".into(),
-            display_name: "User".into(),
+            name: "pending".into(),
+            display_name: "Pending approval".into(),
             description: None,
             is_active: true,
             is_system: true,
@@ -255,19 +265,19 @@ async fn registration_forces_the_default_role_and_can_be_switched_off() {
         }))
     });
     m.hasher.expect_hash().returning(|_| Ok("H".into()));
-    m.users.expect_insert().withf(|d| d.role == "user" && d.email == "new@demo.uz").returning(|d| {
+    m.users.expect_insert().withf(|d| d.role == "pending" && d.email == "new@demo.uz").returning(|d| {
         let mut u = user(true);
         u.role = d.role;
         Ok(u)
     });
     let new_user = NewUser {
         email: "New@demo.uz".into(),
-        password: "password1".into(),
+        password: "Samarkand-Blue-77".into(),
         name: Some("New User".into()),
         role: Some("ceo".into()),
         ..NewUser::default()
     };
-    assert_eq!(m.service().register(new_user.clone()).await.unwrap().role, "user");
+    assert_eq!(m.service().register(new_user.clone()).await.unwrap().role, "pending");
 
     let mut closed = Mocks::new();
     closed.users.expect_insert().never();

@@ -5,7 +5,7 @@ use crate::error::db;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use management_core::Result;
-use management_core::ports::LoginAttemptRepository;
+use management_core::ports::{Failures, LoginAttemptRepository};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set};
 
@@ -25,22 +25,26 @@ impl SqlLoginAttempts {
 struct Window {
     count: i64,
     oldest: Option<DateTime<Utc>>,
+    newest: Option<DateTime<Utc>>,
 }
 
 #[async_trait]
 impl LoginAttemptRepository for SqlLoginAttempts {
-    async fn failures_since(&self, key: &str, since: DateTime<Utc>) -> Result<(u64, Option<DateTime<Utc>>)> {
+    async fn failures_since(&self, key: &str, since: DateTime<Utc>) -> Result<Failures> {
         let window = login_attempts::Entity::find()
             .select_only()
             .column_as(Expr::from(Func::count(Expr::col(login_attempts::Column::Id))), "count")
             .column_as(Expr::from(Func::min(Expr::col(login_attempts::Column::AttemptedAt))), "oldest")
+            .column_as(Expr::from(Func::max(Expr::col(login_attempts::Column::AttemptedAt))), "newest")
             .filter(login_attempts::Column::ScopeKey.eq(key))
             .filter(login_attempts::Column::AttemptedAt.gt(since))
             .into_model::<Window>()
             .one(&self.db)
             .await
             .map_err(db)?;
-        Ok(window.map(|w| (w.count.max(0) as u64, w.oldest)).unwrap_or((0, None)))
+        Ok(window
+            .map(|w| Failures { count: w.count.max(0) as u64, oldest: w.oldest, newest: w.newest })
+            .unwrap_or_default())
     }
 
     async fn record_failure(&self, key: &str, at: DateTime<Utc>) -> Result<()> {

@@ -47,12 +47,13 @@ impl SqlSessions {
 
 #[async_trait]
 impl SessionRepository for SqlSessions {
-    async fn open(&self, user_id: i64, family_id: &str, first: NewRefreshToken) -> Result<()> {
+    async fn open(&self, user_id: i64, family_id: &str, client_ip: &str, first: NewRefreshToken) -> Result<()> {
         let txn = self.db.begin().await.map_err(db)?;
         let now = Utc::now();
         sessions::Entity::insert(sessions::ActiveModel {
             id: Set(family_id.to_string()),
             user_id: Set(user_id),
+            client_ip: Set(Some(client_ip.chars().take(64).collect())),
             created_at: Set(now),
             revoked_at: Set(None),
         })
@@ -61,6 +62,20 @@ impl SessionRepository for SqlSessions {
         .map_err(db)?;
         insert_token(&txn, user_id, family_id, first, now).await?;
         txn.commit().await.map_err(db)
+    }
+
+    async fn known_address(&self, user_id: i64, client_ip: &str, since: DateTime<Utc>) -> Result<bool> {
+        let found = sessions::Entity::find()
+            .select_only()
+            .column(sessions::Column::Id)
+            .filter(sessions::Column::UserId.eq(user_id))
+            .filter(sessions::Column::ClientIp.eq(client_ip))
+            .filter(sessions::Column::CreatedAt.gt(since))
+            .into_tuple::<String>()
+            .one(&self.db)
+            .await
+            .map_err(db)?;
+        Ok(found.is_some())
     }
 
     async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshTokenRecord>> {
