@@ -675,3 +675,50 @@ async fn the_assistant_remembers_names_in_three_languages() {
     let memory = app.get("/api/users/u_1737000000104/context", Some(&op)).await;
     assert_eq!(memory.body["aiContext"]["knownName"], Value::Null, "{}", memory.text);
 }
+
+/// A role that may not chat gets a 403 in the call-center body, and no WebSocket.
+#[tokio::test]
+async fn the_stream_refuses_roles_without_callcenter_write_before_the_upgrade() {
+    let app = TestApp::spawn().await;
+    let (_, email, password) = app.create_user("financial_director").await;
+    let reader = app.token(&email, &password).await;
+    let url = format!("{}/api/ai/chat/chat_x/stream", app.base.replace("http://", "ws://"));
+    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url).unwrap();
+    request.headers_mut().insert("authorization", format!("Bearer {reader}").parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
+            assert_eq!(res.status(), StatusCode::FORBIDDEN);
+            let body: Value = serde_json::from_slice(res.body().as_deref().unwrap_or_default()).unwrap();
+            assert_eq!(body["code"], json!("FORBIDDEN"));
+            assert!(body["error"].is_string() && body["message"].is_string());
+        }
+        other => panic!("the upgrade must be refused: {:?}", other.map(|(_, r)| r.status())),
+    }
+}
+
+/// Stopping the server closes open streams with 1001 (going away) and does not wait for them.
+#[tokio::test]
+async fn shutdown_closes_streams_with_going_away_and_exits_promptly() {
+    let app = TestApp::spawn().await;
+    let op = operator(&app).await;
+    let url = format!("{}/api/ai/chat/chat_x/stream?token={op}", app.base.replace("http://", "ws://"));
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let started = std::time::Instant::now();
+    let stopper = app.running.stopper();
+    let stopping = tokio::spawn(async move { stopper.stop().await });
+    let frame = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(frame))) => break frame,
+                Some(Ok(_)) => continue,
+                other => panic!("expected a close frame, got {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("a close frame in time");
+    let frame = frame.expect("a close code");
+    assert_eq!(u16::from(frame.code), 1001);
+    tokio::time::timeout(std::time::Duration::from_secs(5), stopping).await.expect("stopped promptly").unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}

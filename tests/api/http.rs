@@ -159,3 +159,25 @@ async fn preflight_allows_the_headers_real_browsers_send_on_every_surface() {
         assert!(exposed.contains(h), "{h} not exposed: {exposed}");
     }
 }
+
+#[tokio::test]
+async fn answers_carry_security_headers() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    for (path, token) in [("/health", None), ("/api/core/profile/", Some(token.as_str())), ("/api/nothing", None)] {
+        let res = app.get(path, token).await;
+        assert_eq!(res.header("x-content-type-options"), Some("nosniff"), "{path}");
+        assert_eq!(res.header("referrer-policy"), Some("no-referrer"));
+        assert_eq!(res.header("x-frame-options"), Some("DENY"));
+        assert_eq!(res.header("content-security-policy"), Some("default-src 'none'; frame-ancestors 'none'"));
+        assert_eq!(res.header("cache-control"), token.map(|_| "no-store"), "{path}: only signed-in answers");
+        assert_eq!(res.header("strict-transport-security"), None, "no HSTS outside production");
+    }
+    let docs = app.get("/docs/", None).await;
+    let csp = docs.header("content-security-policy").unwrap();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("'unsafe-eval'"), "{csp}");
+
+    let production = TestApp::spawn_with(&[("hsts", "true")]).await;
+    let res = production.get("/health", None).await;
+    assert_eq!(res.header("strict-transport-security"), Some("max-age=31536000; includeSubDomains"));
+}

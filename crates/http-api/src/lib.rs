@@ -10,6 +10,7 @@ pub mod multipart;
 pub mod openapi;
 pub mod pagination;
 pub mod routes;
+pub mod shutdown;
 pub mod state;
 pub mod surface;
 
@@ -17,6 +18,7 @@ pub use cors::CorsPolicy;
 pub use error::{ApiError, ApiResult};
 pub use middleware::rate_limit::{RateLimiter, RateLimits};
 pub use routes::callcenter::ai::StreamTimeouts;
+pub use shutdown::{Shutdown, ShutdownTrigger};
 pub use state::{AppState, HealthProbe};
 
 use actix_web::body::MessageBody;
@@ -41,10 +43,12 @@ pub struct HttpSettings {
     pub upload_limit: usize,
     /// Ping interval and idle timeout of the assistant's WebSocket streams.
     pub streams: StreamTimeouts,
+    /// Whether to send `Strict-Transport-Security` (production).
+    pub hsts: bool,
 }
 
 /// Builds the application: routes, docs, and middleware (outermost first: request id,
-/// error envelopes, CORS, rate limit, input guard).
+/// security headers, error envelopes, CORS, rate limit, input guard).
 pub fn app(
     state: AppState,
     settings: HttpSettings,
@@ -62,6 +66,7 @@ pub fn app(
         .app_data(extract::json_config(settings.json_limit))
         .app_data(web::Data::new(extract::UploadLimit(settings.upload_limit)))
         .app_data(web::Data::new(middleware::input::BodyLimit(settings.json_limit)))
+        .app_data(web::Data::new(middleware::security_headers::Hsts(settings.hsts)))
         .app_data(web::Data::new(settings.streams))
         .app_data(extract::query_config())
         .app_data(extract::path_config())
@@ -78,5 +83,6 @@ pub fn app(
         .wrap(from_fn(middleware::rate_limit::rate_limit))
         .wrap(settings.cors.middleware())
         .wrap(from_fn(middleware::errors::render_errors))
+        .wrap(from_fn(middleware::security_headers::security_headers))
         .wrap(from_fn(middleware::request_id::request_id))
 }

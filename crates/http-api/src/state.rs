@@ -27,4 +27,6 @@ pub struct AppState {
     pub rate_limiter: Arc<RateLimiter>,
     /// Whether to take the client address from `X-Forwarded-For` (behind a trusted proxy).
     pub trust_forwarded_for: bool,
+    /// Fires when the server begins to stop.
+    pub shutdown: crate::shutdown::Shutdown,
 }

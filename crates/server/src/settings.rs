@@ -42,6 +42,7 @@ pub struct RawSettings {
     pub rate_limit_authenticated_per_hour: u32,
     pub rate_limit_admin_per_hour: u32,
     pub trust_forwarded_for: bool,
+    pub hsts: bool,
     pub json_body_limit: usize,
     pub twilio_account_sid: String,
     pub twilio_api_key_sid: String,

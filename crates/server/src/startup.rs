@@ -8,7 +8,9 @@ use callcenter_core::ports::LanguageModel;
 use callcenter_core::{CallcenterPorts, CallcenterService};
 use crm_core::{CrmPorts, CrmService};
 use doctext::DocumentText;
-use http_api::{AppState, CorsPolicy, HealthProbe, HttpSettings, RateLimiter, RateLimits, StreamTimeouts};
+use http_api::{
+    AppState, CorsPolicy, HealthProbe, HttpSettings, RateLimiter, RateLimits, Shutdown, ShutdownTrigger, StreamTimeouts,
+};
 use llm::{LlmSettings, OpenAiCompatible};
 use management_core::auth::AuthPorts;
 use management_core::throttle::ThrottlePolicy;
@@ -243,6 +245,49 @@ pub struct Running {
     pub services: Services,
     /// Resolves when the server has stopped.
     pub join: tokio::task::JoinHandle<std::io::Result<()>>,
+    stopping: ShutdownTrigger,
+}
+
+/// Stops a running server gracefully.
+#[derive(Clone)]
+pub struct Stopper {
+    handle: ServerHandle,
+    stopping: ShutdownTrigger,
+}
+
+impl Stopper {
+    /// Closes the WebSocket streams (1001 going away), then stops accepting and lets requests
+    /// in flight finish (at most 30 s).
+    pub async fn stop(&self) {
+        self.stopping.fire();
+        self.handle.stop(true).await;
+    }
+}
+
+impl Running {
+    /// What stops this server gracefully.
+    pub fn stopper(&self) -> Stopper {
+        Stopper { handle: self.handle.clone(), stopping: self.stopping.clone() }
+    }
+}
+
+/// Waits for SIGINT or SIGTERM; `false` if no handler could be installed.
+async fn stop_signal() -> bool {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+            return false;
+        };
+        tokio::select! {
+            _ = term.recv() => true,
+            _ = int.recv() => true,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.is_ok()
+    }
 }
 
 /// Connects, migrates, seeds the first administrator and starts serving on
@@ -252,6 +297,7 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
     let services = services(db, &settings)?;
     bootstrap_admin(&services, &settings).await?;
     let raw = &settings.raw;
+    let (stopping, shutdown) = Shutdown::channel();
     let state = AppState {
         auth: services.auth.clone(),
         users: services.users.clone(),
@@ -267,6 +313,7 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
             window: Duration::from_secs(3600),
         })),
         trust_forwarded_for: raw.trust_forwarded_for,
+        shutdown,
     };
     let http = HttpSettings {
         cors: CorsPolicy { origins: settings.cors_origins(), allow_localhost: settings.env != "production" },
@@ -276,6 +323,7 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
             ping_every: Duration::from_secs(raw.ws_ping_secs),
             idle_timeout: Duration::from_secs(raw.ws_idle_timeout_secs),
         },
+        hsts: raw.hsts,
     };
     let listener = TcpListener::bind((raw.host.as_str(), raw.port))
         .map_err(|e| StartupError::Other(format!("cannot listen on {}:{} (HOST/PORT): {e}", raw.host, raw.port)))?;
@@ -285,11 +333,20 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
     let server = HttpServer::new(move || http_api::app(state.clone(), http.clone()))
         .workers(workers)
         .shutdown_timeout(30)
+        .disable_signals()
         .listen(listener)
         .map_err(|e| StartupError::Other(e.to_string()))?
         .run();
     let handle = server.handle();
     tracing::info!(host = %raw.host, port, env = %settings.env, database = %redact(&raw.database_url), "listening");
     let join = tokio::spawn(server);
-    Ok(Running { port, handle, services, join })
+    let running = Running { port, handle, services, join, stopping };
+    let on_signal = running.stopper();
+    tokio::spawn(async move {
+        if stop_signal().await {
+            tracing::info!("stop signal received: closing streams and finishing requests in flight");
+            on_signal.stop().await;
+        }
+    });
+    Ok(running)
 }

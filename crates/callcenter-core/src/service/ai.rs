@@ -174,6 +174,11 @@ fn day(at: DateTime<Utc>) -> String {
 }
 
 impl CallcenterService {
+    /// Whether the caller may open the assistant's stream (it writes chats).
+    pub fn may_stream(&self, by: &Principal) -> Result<()> {
+        by.require(Permission::CallcenterWrite)
+    }
+
     /// Answers a caller's chat message and stores both messages. An unknown `userId` creates
     /// the caller, an absent or unknown `chatId` starts a chat; a stated name is remembered
     /// (`context_updated`), and each turn adds a line to the caller's history. `deltas`

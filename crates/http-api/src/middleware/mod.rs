@@ -1,6 +1,8 @@
-//! Cross-cutting request handling: error envelopes, request ids, rate limits, input guard.
+//! Cross-cutting request handling: error envelopes, request ids, security headers, rate
+//! limits, input guard.
 
 pub mod errors;
 pub mod input;
 pub mod rate_limit;
 pub mod request_id;
+pub mod security_headers;

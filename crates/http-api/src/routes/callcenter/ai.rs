@@ -10,7 +10,7 @@ use crate::multipart::{is_multipart, read_fields};
 use crate::state::AppState;
 use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, web};
-use actix_ws::{AggregatedMessage, Session};
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
 use callcenter_core::service::{AiCallInput, AiChatInput, UserContextInput};
 use futures_util::StreamExt;
 use management_core::Principal;
@@ -280,7 +280,7 @@ const MAX_FRAME: usize = 64 * 1024;
 #[utoipa::path(operation_id = "ai_chat_stream", get, path = "/api/ai/chat/{chatId}/stream", tag = "callcenter", params(("chatId" = String, Path), ("token" = Option<String>, Query, description = "The access token, for clients that cannot send a header")),
     description = "WebSocket. Client: `{type:\"message\", text, userId?}` (userId starts a chat when chatId is unknown). Server: `{type:\"ai_delta\", text}` pieces, then `{type:\"ai_response\", text, messageId, chatId}`; bad frames get `{type:\"error\", message}`. The server pings every WS_PING_SECS (15); a client silent for two pings (no pong) is gone, and one that sends no message for WS_IDLE_TIMEOUT_SECS (300) is idle: both are closed.",
     security(("bearer" = [])),
-    responses((status = 101, description = "Switching to WebSocket"), (status = 401, description = "No valid token")))]
+    responses((status = 101, description = "Switching to WebSocket"), (status = 400, description = "Not a WebSocket request"), (status = 401, description = "No valid token"), (status = 403, description = "callcenter.write needed: refused before the upgrade")))]
 pub async fn stream(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -296,6 +296,8 @@ pub async fn stream(
     let token =
         token.ok_or_else(|| ApiError::unauthorized("Authentication required: send ?token= or a Bearer header"))?;
     let principal = state.auth.authenticate(&token).await?;
+    // Refused before the upgrade: a role that may not chat gets a plain 403.
+    state.callcenter.may_stream(&principal)?;
     let (response, session, messages) =
         actix_ws::handle(&req, body).map_err(|e| ApiError::validation(format!("Not a WebSocket request: {e}")))?;
     let messages = messages.max_frame_size(MAX_FRAME).aggregate_continuations().max_continuation_size(MAX_FRAME);
@@ -333,12 +335,18 @@ async fn converse(
     mut messages: actix_ws::AggregatedMessageStream,
 ) {
     let Stream { state, principal, timeouts } = stream;
+    let mut shutdown = state.shutdown.clone();
     let (mut heard, mut last_message) = (Instant::now(), Instant::now());
     let mut ping = tokio::time::interval(timeouts.ping_every);
     let mut user_id: Option<String> = None;
     loop {
         let message = tokio::select! {
             m = messages.next() => m,
+            _ = shutdown.wait() => {
+                let reason = CloseReason { code: CloseCode::Away, description: Some("The server is restarting.".into()) };
+                let _ = session.close(Some(reason)).await;
+                return;
+            }
             _ = ping.tick() => {
                 let gone = heard.elapsed() > timeouts.ping_every * 2;
                 if gone || last_message.elapsed() >= timeouts.idle_timeout || session.ping(b"").await.is_err() {
