@@ -234,7 +234,11 @@ async fn knowledge_files_are_checked_by_content_and_size() {
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
     let id = res.body["fileId"].as_i64().unwrap();
     assert!(res.body["message"].is_string());
-    assert_eq!(upload(&app, &op, "doc.pdf", b"%PDF-1.4\n%binary").await.status, StatusCode::CREATED);
+    let pdf = doctext::fixtures::pdf("Kontrakt narxi 12 million");
+    assert_eq!(upload(&app, &op, "doc.pdf", &pdf).await.status, StatusCode::CREATED);
+    // A pdf in name and header only: no text can be read, so the assistant could not use it.
+    let res = upload(&app, &op, "broken.pdf", b"%PDF-1.4\n%\xe2\xe3 garbage garbage").await;
+    assert_eq!(res.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", res.text);
 
     let res = upload(&app, &op, "fake.pdf", b"plain text pretending").await;
     assert_eq!(res.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", res.text);

@@ -2,7 +2,7 @@
 
 use crate::error::{CallcenterError, Result};
 use chrono::{DateTime, Utc};
-use kernel::{FieldErrors, normalize_email, normalize_phone, push_error};
+use kernel::{FieldErrors, is_blank, normalize_email, normalize_phone, push_error};
 
 /// A caller. Ids are opaque strings with the `u_` prefix.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +108,9 @@ impl CallerInput {
             None => None,
             Some(p) => normalize_phone(p).map_err(|m| push_error(&mut errors, "phone", m)).ok(),
         };
+        if self.email.as_ref().and_then(|e| e.as_deref()).is_some_and(is_blank) {
+            push_error(&mut errors, "email", "email cannot be blank: send null or \"\" to clear it.");
+        }
         let email = self.email.as_ref().map(|e| match e.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
             Some(e) => normalize_email(e).map_err(|m| push_error(&mut errors, "email", m)).ok(),
             None => None,

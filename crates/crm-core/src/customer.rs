@@ -2,7 +2,7 @@
 
 use crate::error::{CrmError, Result};
 use chrono::{DateTime, Utc};
-use kernel::{FieldErrors, normalize_email, normalize_phone, push_error};
+use kernel::{FieldErrors, is_blank, normalize_email, normalize_phone, push_error};
 use management_core::catalog::StatusGroup;
 
 /// A customer as stored.
@@ -88,7 +88,11 @@ fn text(value: Option<&str>, field: &str, max: usize, errors: &mut FieldErrors) 
 }
 
 fn email(value: Option<&str>, errors: &mut FieldErrors) -> Option<String> {
-    let v = value?.trim();
+    let raw = value?;
+    if is_blank(raw) {
+        push_error(errors, "email", "E-mail cannot be blank: send null or \"\" to clear it.");
+    }
+    let v = raw.trim();
     if v.is_empty() {
         return None;
     }
@@ -96,7 +100,11 @@ fn email(value: Option<&str>, errors: &mut FieldErrors) -> Option<String> {
 }
 
 fn phone(value: Option<&str>, errors: &mut FieldErrors) -> Option<String> {
-    let v = value?.trim();
+    let raw = value?;
+    if is_blank(raw) {
+        push_error(errors, "phone", "Phone cannot be blank: send null or \"\" to clear it.");
+    }
+    let v = raw.trim();
     if v.is_empty() {
         return None;
     }
@@ -270,6 +278,19 @@ mod tests {
         let changes = CustomerPatch { email: Some(None), ..Default::default() }.validate().unwrap();
         assert_eq!(changes.email, Some(None));
         assert!(CustomerPatch { name: Some(" ".into()), ..Default::default() }.validate().is_err());
+    }
+
+    #[test]
+    fn whitespace_does_not_clear_contact_fields() {
+        let patch = CustomerPatch {
+            email: Some(Some("\u{2028}\u{2029}".into())),
+            phone: Some(Some(" ".into())),
+            ..Default::default()
+        };
+        let CrmError::Validation { fields, .. } = patch.validate().unwrap_err() else { panic!() };
+        assert!(fields.contains_key("email") && fields.contains_key("phone"));
+        let clear = CustomerPatch { email: Some(Some(String::new())), ..Default::default() };
+        assert_eq!(clear.validate().unwrap().email, Some(None));
     }
 
     #[test]

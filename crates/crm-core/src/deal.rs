@@ -143,8 +143,15 @@ fn title(value: Option<&str>, errors: &mut FieldErrors) -> Option<String> {
     Some(v.to_string())
 }
 
-fn description(value: Option<&str>) -> Option<String> {
-    value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+/// Longest deal description.
+pub const MAX_DESCRIPTION: usize = 10_000;
+
+fn description(value: Option<&str>, errors: &mut FieldErrors) -> Option<String> {
+    let v = value.map(str::trim).filter(|v| !v.is_empty())?;
+    if v.chars().count() > MAX_DESCRIPTION {
+        push_error(errors, "description", format!("Description must be at most {MAX_DESCRIPTION} characters."));
+    }
+    Some(v.to_string())
 }
 
 fn status(value: Option<&str>, errors: &mut FieldErrors) -> Option<DealStatus> {
@@ -166,10 +173,11 @@ impl NewDeal {
         if self.customer_id.is_none() {
             push_error(&mut errors, "customerId", "customerId is required.");
         }
+        let description = description(self.description.as_deref(), &mut errors);
         CrmError::check(errors)?;
         Ok(DealDraft {
             title: title.unwrap_or_default(),
-            description: description(self.description.as_deref()),
+            description,
             value,
             status,
             customer_id: self.customer_id.unwrap_or_default(),
@@ -186,7 +194,7 @@ impl DealPatch {
         let mut errors = FieldErrors::new();
         let changes = DealChanges {
             title: title(self.title.as_deref(), &mut errors),
-            description: self.description.as_ref().map(|d| description(d.as_deref())),
+            description: self.description.as_ref().map(|d| description(d.as_deref(), &mut errors)),
             value: self.value.map(|v| check_value(v, &mut errors)),
             status: status(self.status.as_deref(), &mut errors),
             customer_id: self.customer_id,

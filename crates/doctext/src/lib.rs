@@ -76,23 +76,9 @@ impl TextExtractor for DocumentText {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Write;
-
-    fn docx(body: &str) -> Vec<u8> {
-        let mut out = Cursor::new(Vec::new());
-        let mut zip = zip::ZipWriter::new(&mut out);
-        let options = zip::write::SimpleFileOptions::default();
-        zip.start_file("[Content_Types].xml", options).unwrap();
-        zip.write_all(b"<Types/>").unwrap();
-        zip.start_file("word/document.xml", options).unwrap();
-        zip.write_all(format!("<w:document><w:body>{body}</w:body></w:document>").as_bytes()).unwrap();
-        zip.finish().unwrap();
-        out.into_inner()
-    }
-
+/// Documents to test with (the `fixtures` feature).
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures {
     /// A one-page pdf showing `line` in Helvetica.
     pub fn pdf(line: &str) -> Vec<u8> {
         let stream = format!("BT /F1 12 Tf 72 720 Td ({line}) Tj ET");
@@ -118,6 +104,25 @@ mod tests {
             format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
         );
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::pdf;
+    use super::*;
+    use std::io::Write;
+
+    fn docx(body: &str) -> Vec<u8> {
+        let mut out = Cursor::new(Vec::new());
+        let mut zip = zip::ZipWriter::new(&mut out);
+        let options = zip::write::SimpleFileOptions::default();
+        zip.start_file("[Content_Types].xml", options).unwrap();
+        zip.write_all(b"<Types/>").unwrap();
+        zip.start_file("word/document.xml", options).unwrap();
+        zip.write_all(format!("<w:document><w:body>{body}</w:body></w:document>").as_bytes()).unwrap();
+        zip.finish().unwrap();
+        out.into_inner()
     }
 
     #[test]

@@ -41,14 +41,22 @@ pub fn decimal(field: &str, value: Option<&Value>) -> Result<Option<Decimal>, Ap
     Decimal::from_str(&text).or_else(|_| Decimal::from_scientific(&text)).map(Some).map_err(|_| bad())
 }
 
-/// A text given as a string or a number (`null` is `Some(None)`, absent is `None`).
+/// A text field: a string (`null` is `Some(None)`, absent is `None`); any other JSON type
+/// is a 400.
 pub fn text(field: &str, value: Option<&Value>) -> Result<Option<Option<String>>, ApiError> {
     match value {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
         Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
-        Some(Value::Number(n)) => Ok(Some(Some(n.to_string()))),
         Some(_) => Err(ApiError::field(field, format!("{field} must be a string."))),
+    }
+}
+
+/// A text the contract lets clients send as a number too (the v1 customer's `value`).
+pub fn text_or_number(field: &str, value: Option<&Value>) -> Result<Option<Option<String>>, ApiError> {
+    match value {
+        Some(Value::Number(n)) => Ok(Some(Some(n.to_string()))),
+        other => text(field, other),
     }
 }
 
@@ -70,7 +78,8 @@ mod tests {
         assert_eq!(decimal("value", Some(&json!(1500.5))).unwrap().unwrap().to_string(), "1500.5");
         assert_eq!(decimal("value", Some(&json!("99.99"))).unwrap().unwrap().to_string(), "99.99");
         assert!(decimal("value", Some(&json!("abc"))).is_err());
-        assert_eq!(text("value", Some(&json!(5000))).unwrap(), Some(Some("5000".into())));
+        assert_eq!(text_or_number("value", Some(&json!(5000))).unwrap(), Some(Some("5000".into())));
+        assert!(text("name", Some(&json!(5000))).is_err());
         assert_eq!(text("value", Some(&json!(null))).unwrap(), Some(None));
     }
 }

@@ -1,5 +1,11 @@
 //! E-mail addresses and phone numbers as stored: normalised, or refused.
 
+/// Whether a value is whitespace only but not empty (`" "`, `"\u{2028}"`): a mistake, not a
+/// request to clear a field, which `null` or `""` make.
+pub fn is_blank(raw: &str) -> bool {
+    !raw.is_empty() && raw.trim().is_empty()
+}
+
 /// Trims and lower-cases an e-mail address; `Err` with a message when it is not an address.
 pub fn normalize_email(raw: &str) -> Result<String, String> {
     let email = raw.trim().to_lowercase();
@@ -73,6 +79,11 @@ mod tests {
         for bad in ["", "john", "john@", "@example.com", "a@b", "a b@c.com", "a@b..com", "a@@b.com"] {
             assert!(normalize_email(bad).is_err(), "{bad} should be refused");
         }
+    }
+
+    #[test]
+    fn blank_is_whitespace_but_not_empty() {
+        assert!(is_blank(" ") && is_blank("\u{2028}\u{2029}") && !is_blank("") && !is_blank(" a "));
     }
 
     #[test]

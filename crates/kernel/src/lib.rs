@@ -5,7 +5,7 @@ pub mod contact;
 pub mod error;
 pub mod page;
 
-pub use contact::{normalize_email, normalize_phone};
+pub use contact::{is_blank, normalize_email, normalize_phone};
 pub use error::DomainError;
 pub use page::{Page, PageRequest};
 

@@ -162,8 +162,17 @@ pub fn parse_group(raw: &str, errors: &mut FieldErrors) -> Option<StatusGroup> {
     group
 }
 
+/// Longest description of a status or role.
+pub const MAX_DESCRIPTION: usize = 1000;
+
 fn description(value: Option<&str>) -> Option<String> {
     value.map(str::trim).filter(|d| !d.is_empty()).map(str::to_string)
+}
+
+fn check_description(value: Option<&str>, errors: &mut FieldErrors) {
+    if value.is_some_and(|d| d.trim().chars().count() > MAX_DESCRIPTION) {
+        push_error(errors, "description", format!("description must be at most {MAX_DESCRIPTION} characters."));
+    }
 }
 
 fn title_case(name: &str) -> String {
@@ -188,6 +197,7 @@ impl NewEntry {
         check_display(&display_name, &mut errors);
         let color = self.color.as_deref().map(str::trim).unwrap_or(DEFAULT_COLOR).to_string();
         check_color(&color, &mut errors);
+        check_description(self.description.as_deref(), &mut errors);
         let group = match &self.group {
             Some(raw) => parse_group(raw, &mut errors).unwrap_or(DEFAULT_GROUP),
             None => DEFAULT_GROUP,
@@ -225,6 +235,7 @@ impl EntryPatch {
             *c = c.trim().to_string();
             check_color(c, &mut errors);
         }
+        check_description(self.description.as_ref().and_then(|d| d.as_deref()), &mut errors);
         self.description = self.description.map(|d| description(d.as_deref()));
         if let Some(g) = &mut self.group {
             *g = parse_group(g, &mut errors).map_or_else(|| g.clone(), |g| g.as_str().to_string());

@@ -118,7 +118,7 @@ fn fields(body: &Value) -> ApiResult<CustomerPatch> {
         phone: text("phone")?,
         company: text("company")?,
         status,
-        value: text("value")?,
+        value: lenient::text_or_number("value", obj.get("value"))?,
     })
 }
 
