@@ -22,5 +22,6 @@ mod management;
 mod migrations;
 mod openapi;
 mod outage;
+mod permissions;
 mod sales_managers;
 mod users_admin;
