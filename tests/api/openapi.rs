@@ -2,6 +2,7 @@
 
 use crate::support::*;
 use reqwest::{Method, StatusCode};
+use serde_json::json;
 
 #[tokio::test]
 async fn every_documented_operation_is_routed() {
@@ -63,4 +64,58 @@ async fn swagger_ui_is_served_from_the_binary() {
     assert_eq!(bundle.status, StatusCode::OK);
     assert!(bundle.text.len() > 100_000, "the Swagger UI bundle is vendored");
     assert!(!page.text.contains("unpkg.com") && !page.text.contains("cdn."), "no assets from the internet");
+}
+
+/// The document lists what the server can answer: on every operation the standard errors,
+/// each with its surface's envelope, and the CRM v1 success envelope.
+#[tokio::test]
+async fn every_operation_documents_its_errors_in_its_envelope() {
+    let app = TestApp::spawn().await;
+    let spec = app.get("/openapi.json", None).await.body;
+    for name in ["CrmV1Error", "RestError", "CallCenterError", "ManagementError"] {
+        assert!(spec["components"]["schemas"][name].is_object(), "{name} missing");
+    }
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let responses = &op["responses"];
+            if op["tags"][0] == "health" {
+                assert!(responses["503"].is_object(), "{path}");
+                continue;
+            }
+            let mut wanted = vec!["400", "429", "503"];
+            if op["security"].is_array() {
+                wanted.extend(["401", "403"]);
+            }
+            if path.contains('{') {
+                wanted.push("404");
+            }
+            if op["requestBody"].is_object() {
+                wanted.extend(["413", "415"]);
+            }
+            for code in wanted {
+                let schema = &responses[code]["content"]["application/json"]["schema"];
+                assert!(schema.is_object(), "{method} {path}: {code} undocumented or without a body schema");
+            }
+            if path.starts_with("/api/v1/") {
+                for (code, response) in responses.as_object().unwrap().iter().filter(|(c, _)| c.starts_with('2')) {
+                    let schema = &response["content"]["application/json"]["schema"];
+                    assert_eq!(schema["properties"]["success"]["const"], json!(true), "{method} {path} {code}");
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn absurd_pages_are_refused_not_crashing() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    for path in [
+        "/api/calls?page=9223372036854775807",
+        "/api/v1/customers?page=9223372036854775807",
+        "/api/system-config/users/?page=1000001",
+    ] {
+        let res = app.get(path, Some(&token)).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{path}: {}", res.text);
+    }
 }

@@ -25,7 +25,6 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, web};
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 /// ISO 8601 UTC with milliseconds, e.g. `2024-01-01T00:00:00.000Z`.
@@ -45,6 +44,8 @@ pub struct HttpSettings {
     pub streams: StreamTimeouts,
     /// Whether to send `Strict-Transport-Security` (production).
     pub hsts: bool,
+    /// The published OpenAPI document ([`openapi::document`]), built once.
+    pub openapi: std::sync::Arc<serde_json::Value>,
 }
 
 /// Builds the application: routes, docs, and middleware (outermost first: request id,
@@ -61,6 +62,7 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let openapi = settings.openapi.clone();
     App::new()
         .app_data(web::Data::new(state))
         .app_data(extract::json_config(settings.json_limit))
@@ -77,7 +79,7 @@ pub fn app(
                     .to(|| async { HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish() }),
             ),
         )
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
+        .service(SwaggerUi::new("/docs/{_:.*}").external_url_unchecked("/openapi.json", (*openapi).clone()))
         .default_service(web::to(routes::not_found))
         .wrap(from_fn(middleware::input::refuse_nul))
         .wrap(from_fn(middleware::rate_limit::rate_limit))

@@ -4,6 +4,8 @@ use crate::routes::callcenter::{ai, callers, calls, chats, files, knowledge, rep
 use crate::routes::management::{auth as cims_auth, catalog, crm as cims_crm};
 use crate::routes::v1::{activities, analytics, auth as v1_auth, customers, deals};
 use crate::routes::{auth, health, system_users};
+use crate::surface::Surface;
+use serde_json::{Map, Value, json};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -54,4 +56,143 @@ impl Modify for BearerAuth {
         scheme.bearer_format = Some("JWT".into());
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
     }
+}
+
+/// A field the contract lets clients send as a string or a number (or null).
+pub fn string_or_number() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Number, Type::Null])).build()
+}
+
+/// The document the server publishes: the annotated routes, completed so that it says what
+/// the server really sends (see [`complete`]).
+pub fn document() -> Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises");
+    complete(&mut doc);
+    doc
+}
+
+/// The error envelope of each surface, as a schema name and its definition.
+fn envelopes() -> [(Surface, &'static str, Value); 4] {
+    let details =
+        json!({"type": "object", "description": "Per-field messages (`{field: [message]}`) or other context"});
+    [
+        (
+            Surface::CrmV1,
+            "CrmV1Error",
+            json!({"type": "object", "required": ["success", "error"], "properties": {
+                "success": {"type": "boolean", "const": false},
+                "error": {"type": "object", "required": ["code", "message"], "properties": {
+                    "code": {"type": "string", "examples": ["VALIDATION_ERROR"]},
+                    "message": {"type": "string"},
+                    "details": details.clone()}}}}),
+        ),
+        (
+            Surface::RestApi,
+            "RestError",
+            json!({"type": "object", "required": ["error"], "properties": {
+                "error": {"type": "object", "required": ["type", "message", "timestamp", "status_code"], "properties": {
+                    "type": {"type": "string", "examples": ["ValidationError"]},
+                    "message": {"type": "string"},
+                    "timestamp": {"type": "string", "format": "date-time"},
+                    "status_code": {"type": "integer"},
+                    "details": details.clone()}}}}),
+        ),
+        (
+            Surface::CallCenter,
+            "CallCenterError",
+            json!({"type": "object", "required": ["error", "message", "code"], "properties": {
+                "error": {"type": "string"},
+                "message": {"type": "string"},
+                "code": {"type": "string", "examples": ["VALIDATION_ERROR"]},
+                "details": details}}),
+        ),
+        (
+            Surface::Management,
+            "ManagementError",
+            json!({"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}},
+                   "description": "FastAPI's body; some answers add context keys (e.g. `customers_count`)"}),
+        ),
+    ]
+}
+
+/// What the standard answers mean, for operations whose annotation does not say.
+const STANDARD: [(&str, &str); 8] = [
+    (
+        "400",
+        "Bad input: malformed JSON or query, a wrong type, a failed validation (per-field `details`), a NUL character",
+    ),
+    ("401", "No token, or an invalid, expired or revoked one"),
+    ("403", "The role lacks the permission"),
+    ("404", "No such record"),
+    ("413", "The body is larger than the limit"),
+    ("415", "The body is not of a documented content type"),
+    ("429", "Too many requests (see `Retry-After` and `X-RateLimit-*`)"),
+    ("503", "The database (or another dependency) is unavailable; retry after `Retry-After` seconds"),
+];
+
+/// Completes every operation so the document is the truth:
+/// - every status code a route can answer is listed: 400, 429 and 503 everywhere, 401 and
+///   403 where a token is needed, 404 where the path names a record, 413 and 415 where a
+///   body is read; the health checks answer only 200 and 503;
+/// - every error answer carries its surface's envelope schema;
+/// - CRM v1 success bodies are wrapped in `{success: true, data}` (or `{success, message}`).
+pub fn complete(doc: &mut Value) {
+    let schemas = doc["components"]["schemas"].as_object_mut().expect("components.schemas");
+    for (_, name, schema) in envelopes() {
+        schemas.insert(name.to_string(), schema);
+    }
+    let paths = doc["paths"].as_object_mut().expect("paths");
+    for (path, operations) in paths.iter_mut() {
+        let surface = Surface::of_path(path);
+        let envelope = envelopes().into_iter().find(|(s, _, _)| *s == surface).map(|(_, n, _)| n).unwrap_or_default();
+        for (_, op) in operations.as_object_mut().into_iter().flatten() {
+            let health = op["tags"][0] == json!("health");
+            let secured = op.get("security").is_some_and(|s| s.as_array().is_some_and(|a| !a.is_empty()));
+            let has_body = op.get("requestBody").is_some();
+            let responses = op["responses"].as_object_mut().expect("responses");
+            let mut wanted = vec!["400", "429", "503"];
+            if secured {
+                wanted.extend(["401", "403"]);
+            }
+            if path.contains('{') {
+                wanted.push("404");
+            }
+            if has_body {
+                wanted.extend(["413", "415"]);
+            }
+            if health {
+                wanted = vec!["503"];
+            }
+            for code in wanted {
+                let text = STANDARD.iter().find(|(c, _)| *c == code).map(|(_, d)| *d).unwrap_or_default();
+                responses.entry(code).or_insert_with(|| json!({"description": text}));
+            }
+            for (code, response) in responses.iter_mut() {
+                let error = code.starts_with('4') || code.starts_with('5');
+                if error && !health && response.get("content").is_none() {
+                    response["content"] =
+                        json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{envelope}")}}});
+                }
+                if surface == Surface::CrmV1 && code.starts_with('2') {
+                    wrap_v1_success(response);
+                }
+            }
+        }
+    }
+}
+
+/// `{success: true, data: <schema>}`, or `{success: true, message}` for answers without data.
+fn wrap_v1_success(response: &mut Value) {
+    let inner = response["content"]["application/json"]["schema"].take();
+    let schema = if inner.is_null() {
+        json!({"type": "object", "required": ["success", "message"], "properties": {
+            "success": {"type": "boolean", "const": true}, "message": {"type": "string"}}})
+    } else {
+        let mut properties = Map::new();
+        properties.insert("success".into(), json!({"type": "boolean", "const": true}));
+        properties.insert("data".into(), inner);
+        json!({"type": "object", "required": ["success", "data"], "properties": properties})
+    };
+    response["content"] = json!({"application/json": {"schema": schema}});
 }

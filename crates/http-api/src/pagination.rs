@@ -8,6 +8,8 @@ use utoipa::ToSchema;
 
 /// Largest page a client may ask for.
 pub const MAX_PAGE_SIZE: u64 = 100;
+/// Highest page number accepted (keeps every offset within the database's integers).
+pub const MAX_PAGE: u64 = 1_000_000;
 
 /// Checks `page` (from 1) and `size` (1 to [`MAX_PAGE_SIZE`]) and builds the request.
 pub fn page_request(
@@ -28,8 +30,8 @@ pub fn bounded_page_request(
     size_field: &str,
 ) -> Result<PageRequest, ApiError> {
     let page = page.unwrap_or(1);
-    if page == 0 {
-        return Err(ApiError::field("page", "page must be 1 or greater."));
+    if page == 0 || page > MAX_PAGE {
+        return Err(ApiError::field("page", format!("page must be between 1 and {MAX_PAGE}.")));
     }
     let size = size.unwrap_or(default_size);
     if size == 0 || size > max_size {

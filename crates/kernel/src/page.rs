@@ -13,9 +13,9 @@ impl PageRequest {
         PageRequest { page: page.max(1), per_page: per_page.max(1) }
     }
 
-    /// Number of rows to skip.
+    /// Number of rows to skip (at most `i64::MAX`, what databases can take).
     pub fn offset(&self) -> u64 {
-        (self.page - 1).saturating_mul(self.per_page)
+        (self.page - 1).saturating_mul(self.per_page).min(i64::MAX as u64)
     }
 }
 

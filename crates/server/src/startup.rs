@@ -324,6 +324,7 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
             idle_timeout: Duration::from_secs(raw.ws_idle_timeout_secs),
         },
         hsts: raw.hsts,
+        openapi: Arc::new(http_api::openapi::document()),
     };
     let listener = TcpListener::bind((raw.host.as_str(), raw.port))
         .map_err(|e| StartupError::Other(format!("cannot listen on {}:{} (HOST/PORT): {e}", raw.host, raw.port)))?;

@@ -134,9 +134,11 @@ pub async fn update(
 pub struct AiContextDto {
     /// The name the caller gave (at most 100 characters).
     pub known_name: Option<String>,
-    /// At most 50 notes of at most 500 characters.
+    /// At most 50 notes of at most 500 characters (absent: none).
+    #[serde(default)]
     pub personality_notes: Vec<String>,
-    /// One line per past conversation, at most 100 of at most 500 characters.
+    /// One line per past conversation, at most 100 of at most 500 characters (absent: none).
+    #[serde(default)]
     pub conversation_history: Vec<String>,
 }
 

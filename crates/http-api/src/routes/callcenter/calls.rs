@@ -269,9 +269,23 @@ fn provider_report(req: &HttpRequest, params: &[(String, String)]) -> ApiResult<
     })
 }
 
+/// The fields of Twilio's status callback this server reads (Twilio sends more; every field
+/// counts for the signature).
+#[derive(Deserialize, ToSchema)]
+#[allow(non_snake_case, dead_code)]
+pub struct TwilioStatusForm {
+    /// Twilio's call SID (`CA…`).
+    pub CallSid: Option<String>,
+    /// `queued`, `initiated`, `ringing`, `in-progress`, `completed`, `busy`, `no-answer`, `failed` or `canceled`.
+    pub CallStatus: Option<String>,
+    /// Seconds.
+    pub CallDuration: Option<String>,
+    pub RecordingUrl: Option<String>,
+}
+
 #[utoipa::path(operation_id = "cc_twilio_status", post, path = "/api/voip/twilio/status", tag = "callcenter",
     description = "Twilio's call status callback (form-encoded CallSid, CallStatus, CallDuration, RecordingUrl; `callId` in the query), verified with X-Twilio-Signature against PUBLIC_BASE_URL.",
-    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = TwilioStatusForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 204, description = "Applied"),
         (status = 400, description = "Unknown CallStatus or malformed fields"),

@@ -99,7 +99,7 @@ pub struct CustomerBody {
     #[schema(example = "potential")]
     pub status: Option<String>,
     /// Free-form estimated value (a string; numbers are accepted).
-    #[schema(value_type = Option<String>, example = "5000000")]
+    #[schema(schema_with = crate::openapi::string_or_number, example = "5000000")]
     pub value: Option<Value>,
 }
 
