@@ -14,6 +14,11 @@ mod m20261123_000009_callers_without_phone;
 mod m20261129_000010_session_table;
 mod m20261129_000011_status_groups;
 mod m20261129_000012_pending_role;
+mod m20261129_000013_companies;
+mod m20261129_000014_crm_records;
+mod m20261129_000015_sales_pipeline;
+mod m20261129_000016_activities_tasks_events;
+mod m20261129_000017_products;
 mod seed;
 
 pub use m20261123_000004_crm_summaries::rebuild_statements;
@@ -37,6 +42,11 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000010_session_table::Migration),
             Box::new(m20261129_000011_status_groups::Migration),
             Box::new(m20261129_000012_pending_role::Migration),
+            Box::new(m20261129_000013_companies::Migration),
+            Box::new(m20261129_000014_crm_records::Migration),
+            Box::new(m20261129_000015_sales_pipeline::Migration),
+            Box::new(m20261129_000016_activities_tasks_events::Migration),
+            Box::new(m20261129_000017_products::Migration),
         ]
     }
 }

@@ -6,8 +6,7 @@
 //! so that dropping the old table does not cascade into the calls and chats that reference it.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::sqlx::{self, Connection as _};
-use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseExecutor, DbBackend};
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -69,34 +68,18 @@ fn callers_table(phone_required: bool) -> String {
         .to_string(SqliteQueryBuilder)
 }
 
-/// Rebuilds `callers` on SQLite with the given table definition, in one transaction on one
-/// connection with foreign-key enforcement off (rows of calls and chats keep their callers).
+/// Rebuilds `callers` on SQLite with the given table definition (rows of calls and chats keep
+/// their callers).
 async fn rebuild_sqlite(manager: &SchemaManager<'_>, create_new: String) -> Result<(), DbErr> {
-    let DatabaseExecutor::Connection(db) = manager.get_connection() else {
-        return Err(DbErr::Migration("the callers rebuild needs its own connection, not a transaction".into()));
-    };
-    let mut conn = db.get_sqlite_connection_pool().acquire().await.map_err(|e| DbErr::Migration(e.to_string()))?;
-    let fail = |e: sqlx::Error| DbErr::Migration(format!("rebuilding callers: {e}"));
-    sqlx::raw_sql("PRAGMA foreign_keys = OFF").execute(&mut *conn).await.map_err(fail)?;
-    let outcome = async {
-        let mut tx = conn.begin().await?;
-        let script = format!(
-            "{create_new};
-             INSERT INTO callers_new ({COLUMNS}) SELECT {COLUMNS} FROM callers;
-             DROP TABLE callers;
-             ALTER TABLE callers_new RENAME TO callers;
-             CREATE INDEX ix_callers_created ON callers (created_at, id);"
-        );
-        sqlx::raw_sql(sqlx::AssertSqlSafe(script)).execute(&mut *tx).await?;
-        let broken: Vec<sqlx::sqlite::SqliteRow> = sqlx::query("PRAGMA foreign_key_check").fetch_all(&mut *tx).await?;
-        if !broken.is_empty() {
-            return Err(sqlx::Error::Protocol(format!("{} rows would lose their referenced row", broken.len())));
-        }
-        tx.commit().await
-    }
-    .await;
-    sqlx::raw_sql("PRAGMA foreign_keys = ON").execute(&mut *conn).await.map_err(fail)?;
-    outcome.map_err(fail)
+    let copy = format!("INSERT INTO callers_new ({COLUMNS}) SELECT {COLUMNS} FROM callers");
+    crate::seed::rebuild_sqlite(
+        manager,
+        "callers",
+        &create_new,
+        &copy,
+        "CREATE INDEX ix_callers_created ON callers (created_at, id);",
+    )
+    .await
 }
 
 #[async_trait::async_trait]

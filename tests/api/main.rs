@@ -23,5 +23,6 @@ mod migrations;
 mod openapi;
 mod outage;
 mod permissions;
+mod rest_territories;
 mod sales_managers;
 mod users_admin;

@@ -1,9 +1,12 @@
-//! Activities: calls, e-mails, meetings and deal notes logged against a customer.
+//! Activities: calls, e-mails, meetings and deal notes, about an account (the v1 customer), a
+//! contact, a lead or a deal. One record, shown by the CRM v1 surface (`type`, `description`,
+//! `customerId`) and the REST surface (`subject`, `activity_type`, `status`, `due_date`, ...).
 
-use crate::deal::CustomerRef;
 use crate::error::{CrmError, Result};
+use crate::fields::{Fields, MAX_FREE_TEXT, Sent};
+use crate::records::Resource;
 use chrono::{DateTime, Utc};
-use kernel::{FieldErrors, push_error};
+use kernel::{FilterKind, FilterSpec, FilterValue, ListQuery, ListSpec, PageRequest, Ref};
 
 /// The kind of an activity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +21,7 @@ impl ActivityType {
     pub const ALL: [ActivityType; 4] =
         [ActivityType::Call, ActivityType::Email, ActivityType::Meeting, ActivityType::Deal];
 
+    /// The stored and v1 name: `call`, `email`, `meeting`, `deal`.
     pub fn as_str(self) -> &'static str {
         match self {
             ActivityType::Call => "call",
@@ -27,30 +31,192 @@ impl ActivityType {
         }
     }
 
+    /// The REST name: `Call`, `Email`, `Meeting`, `Deal`.
+    pub fn label(self) -> &'static str {
+        match self {
+            ActivityType::Call => "Call",
+            ActivityType::Email => "Email",
+            ActivityType::Meeting => "Meeting",
+            ActivityType::Deal => "Deal",
+        }
+    }
+
+    /// Parses either name, case-insensitively.
     pub fn parse(raw: &str) -> Option<ActivityType> {
-        ActivityType::ALL.into_iter().find(|t| t.as_str() == raw.trim())
+        ActivityType::ALL.into_iter().find(|t| t.as_str().eq_ignore_ascii_case(raw.trim()))
     }
 }
 
-/// An activity as stored.
+/// The REST names of the activity types.
+pub const ACTIVITY_TYPES: [&str; 4] = ["Call", "Email", "Meeting", "Deal"];
+/// Where an activity stands.
+pub const ACTIVITY_STATUSES: [&str; 5] = ["Not Started", "In Progress", "Completed", "Deferred", "Cancelled"];
+/// The status of an activity logged after the fact (v1, calls).
+pub const DONE: &str = "Completed";
+const MAX_SUBJECT: usize = 255;
+
+/// An activity with its related records.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Activity {
     pub id: i64,
     pub kind: ActivityType,
+    pub subject: Option<String>,
     pub description: String,
-    pub customer_id: i64,
-    pub user_id: Option<i64>,
+    pub status: String,
+    pub due_date: Option<DateTime<Utc>>,
+    /// The account (the v1 customer).
+    pub account: Option<Ref>,
+    pub contact: Option<Ref>,
+    pub lead: Option<Ref>,
+    pub deal: Option<Ref>,
+    pub owner: Option<Ref>,
     pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
-/// An activity with its customer embedded.
+/// The fields a REST caller sends.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActivityInput {
+    pub subject: Sent<String>,
+    pub activity_type: Sent<String>,
+    pub description: Sent<String>,
+    pub due_date: Sent<DateTime<Utc>>,
+    pub status: Sent<String>,
+    pub owner: Sent<i64>,
+    pub account: Sent<i64>,
+    pub contact: Sent<i64>,
+    pub lead: Sent<i64>,
+    pub deal: Sent<i64>,
+}
+
+/// A checked new activity.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ActivityView {
-    pub activity: Activity,
-    pub customer: Option<CustomerRef>,
+pub struct ActivityDraft {
+    pub kind: ActivityType,
+    pub subject: Option<String>,
+    pub description: String,
+    pub status: &'static str,
+    pub due_date: Option<DateTime<Utc>>,
+    pub owner_id: Option<i64>,
+    pub account_id: Option<i64>,
+    pub contact_id: Option<i64>,
+    pub lead_id: Option<i64>,
+    pub deal_id: Option<i64>,
 }
 
-/// What a caller gives to log an activity.
+/// A checked change (`Some(None)` clears).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActivityChanges {
+    pub kind: Option<ActivityType>,
+    pub subject: Option<Option<String>>,
+    pub description: Option<String>,
+    pub status: Option<&'static str>,
+    pub due_date: Option<Option<DateTime<Utc>>>,
+    pub owner_id: Option<Option<i64>>,
+    pub account_id: Option<Option<i64>>,
+    pub contact_id: Option<Option<i64>>,
+    pub lead_id: Option<Option<i64>>,
+    pub deal_id: Option<Option<i64>>,
+}
+
+/// The activity record kind.
+pub struct Activities;
+
+fn kind(f: &mut Fields, value: &Sent<String>) -> Option<ActivityType> {
+    f.choice("activity_type", value, &ACTIVITY_TYPES).flatten().and_then(ActivityType::parse)
+}
+
+impl Resource for Activities {
+    type Record = Activity;
+    type Input = ActivityInput;
+    type Draft = ActivityDraft;
+    type Changes = ActivityChanges;
+    const NAME: &'static str = "Activity";
+    const LIST: ListSpec = ListSpec {
+        filters: &[
+            FilterSpec {
+                name: "activity_type",
+                kind: FilterKind::Choice(&ACTIVITY_TYPES),
+                about: "Call, Email, Meeting or Deal",
+            },
+            FilterSpec {
+                name: "status",
+                kind: FilterKind::Choice(&ACTIVITY_STATUSES),
+                about: "Not Started, In Progress, Completed, Deferred or Cancelled",
+            },
+            FilterSpec { name: "owner", kind: FilterKind::Id, about: "Owner's user id" },
+            FilterSpec { name: "account", kind: FilterKind::Id, about: "Account id" },
+            FilterSpec { name: "contact", kind: FilterKind::Id, about: "Contact id" },
+            FilterSpec { name: "lead", kind: FilterKind::Id, about: "Lead id" },
+            FilterSpec { name: "deal", kind: FilterKind::Id, about: "Deal id" },
+        ],
+        ordering: &["created_at", "updated_at", "due_date", "subject"],
+        default_ordering: ("created_at", true),
+        search: "subject, description",
+    };
+
+    fn draft(input: ActivityInput, owner: i64) -> Result<ActivityDraft> {
+        let mut f = Fields::new();
+        let subject = f.required_text("subject", &input.subject, MAX_SUBJECT, true);
+        let kind = kind(&mut f, &input.activity_type);
+        if input.activity_type.is_none() {
+            f.error("activity_type", "This field is required.");
+        }
+        let description = f.text("description", &input.description, MAX_FREE_TEXT).flatten().unwrap_or_default();
+        let status = f.choice("status", &input.status, &ACTIVITY_STATUSES).flatten().unwrap_or("Not Started");
+        let refs = [
+            f.id("owner", &input.owner),
+            f.id("account", &input.account),
+            f.id("contact", &input.contact),
+            f.id("lead", &input.lead),
+            f.id("deal", &input.deal),
+        ];
+        f.finish()?;
+        let [owner_id, account_id, contact_id, lead_id, deal_id] = refs.map(Option::flatten);
+        Ok(ActivityDraft {
+            kind: kind.unwrap_or(ActivityType::Call),
+            subject,
+            description,
+            status,
+            due_date: input.due_date.flatten(),
+            owner_id: owner_id.or(Some(owner)),
+            account_id,
+            contact_id,
+            lead_id,
+            deal_id,
+        })
+    }
+
+    fn changes(input: ActivityInput, replace: bool) -> Result<ActivityChanges> {
+        let mut f = Fields::new();
+        let subject = f.required_text("subject", &input.subject, MAX_SUBJECT, replace).map(Some);
+        let kind = kind(&mut f, &input.activity_type);
+        if replace && input.activity_type.is_none() {
+            f.error("activity_type", "This field is required.");
+        }
+        let description = f.text("description", &input.description, MAX_FREE_TEXT).map(Option::unwrap_or_default);
+        let status = f.choice("status", &input.status, &ACTIVITY_STATUSES);
+        if status == Some(None) {
+            f.error("status", "This field may not be null.");
+        }
+        let changes = ActivityChanges {
+            kind,
+            subject,
+            description,
+            status: status.flatten(),
+            due_date: input.due_date,
+            owner_id: f.id("owner", &input.owner),
+            account_id: f.id("account", &input.account),
+            contact_id: f.id("contact", &input.contact),
+            lead_id: f.id("lead", &input.lead),
+            deal_id: f.id("deal", &input.deal),
+        };
+        f.finish()?;
+        Ok(changes)
+    }
+}
+
+/// What a v1 caller gives to log an activity.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NewActivity {
     pub kind: Option<String>,
@@ -58,57 +224,59 @@ pub struct NewActivity {
     pub customer_id: Option<i64>,
 }
 
-/// Validated fields of a new activity.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ActivityDraft {
-    pub kind: ActivityType,
-    pub description: String,
-    pub customer_id: i64,
-    pub user_id: Option<i64>,
-}
-
-const MAX_DESCRIPTION: usize = 10_000;
-
 impl NewActivity {
+    /// Checks a v1 activity: a type, a description and a customer; it is logged done.
     pub fn validate(&self, user_id: Option<i64>) -> Result<ActivityDraft> {
-        let mut errors = FieldErrors::new();
+        let mut f = Fields::new();
         let kind = match self.kind.as_deref() {
             None => {
-                push_error(&mut errors, "type", "type is required.");
+                f.error("type", "type is required.");
                 None
             }
             Some(raw) => {
                 let parsed = ActivityType::parse(raw);
                 if parsed.is_none() {
-                    push_error(&mut errors, "type", format!("Unknown type '{raw}'; use call, email, meeting or deal."));
+                    f.error("type", format!("Unknown type '{raw}'; use call, email, meeting or deal."));
                 }
                 parsed
             }
         };
         let description = self.description.as_deref().map(str::trim).unwrap_or_default();
         if description.is_empty() {
-            push_error(&mut errors, "description", "Description is required.");
-        } else if description.chars().count() > MAX_DESCRIPTION {
-            push_error(
-                &mut errors,
-                "description",
-                format!("Description must be at most {MAX_DESCRIPTION} characters."),
-            );
+            f.error("description", "Description is required.");
+        } else if description.chars().count() > MAX_FREE_TEXT {
+            f.error("description", format!("Description must be at most {MAX_FREE_TEXT} characters."));
         }
         if self.customer_id.is_none() {
-            push_error(&mut errors, "customerId", "customerId is required.");
+            f.error("customerId", "customerId is required.");
         }
-        CrmError::check(errors)?;
-        Ok(ActivityDraft {
-            kind: kind.unwrap_or(ActivityType::Call),
-            description: description.to_string(),
-            customer_id: self.customer_id.unwrap_or_default(),
-            user_id,
-        })
+        f.finish()?;
+        Ok(logged(kind.unwrap_or(ActivityType::Call), description.to_string(), self.customer_id, user_id))
     }
 }
 
-/// Filters of the activity list.
+/// An activity logged after the fact (v1, finished calls): done, about an account.
+pub fn logged(
+    kind: ActivityType,
+    description: String,
+    account_id: Option<i64>,
+    owner_id: Option<i64>,
+) -> ActivityDraft {
+    ActivityDraft {
+        kind,
+        subject: None,
+        description,
+        status: DONE,
+        due_date: None,
+        owner_id,
+        account_id,
+        contact_id: None,
+        lead_id: None,
+        deal_id: None,
+    }
+}
+
+/// Filters of the v1 activity list.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ActivityFilter {
     pub kind: Option<ActivityType>,
@@ -117,19 +285,67 @@ pub struct ActivityFilter {
     pub matches_nothing: bool,
 }
 
+impl ActivityFilter {
+    /// The v1 filter as a list query: newest first.
+    pub fn query(&self, page: PageRequest) -> ListQuery {
+        let mut filters = Vec::new();
+        if let Some(kind) = self.kind {
+            filters.push(("activity_type", FilterValue::Text(kind.label().into())));
+        }
+        if let Some(id) = self.customer_id {
+            filters.push(("account", FilterValue::Id(id)));
+        }
+        ListQuery {
+            search: None,
+            filters,
+            ordering: Activities::LIST.default_ordering,
+            created_after: None,
+            created_before: None,
+            page,
+        }
+    }
+}
+
+/// Refuses a missing activity.
+pub fn activity_not_found(id: i64) -> CrmError {
+    CrmError::NotFound(format!("Activity {id} not found"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn validation() {
+    fn v1_validation() {
         let ok = NewActivity { kind: Some("meeting".into()), description: Some(" Met ".into()), customer_id: Some(2) };
-        assert_eq!(ok.validate(Some(1)).unwrap().description, "Met");
+        let draft = ok.validate(Some(1)).unwrap();
+        assert_eq!((draft.description.as_str(), draft.status, draft.account_id), ("Met", DONE, Some(2)));
         let CrmError::Validation { fields, .. } =
             NewActivity { kind: Some("fax".into()), ..Default::default() }.validate(None).unwrap_err()
         else {
             panic!()
         };
         assert_eq!(fields.len(), 3);
+    }
+
+    #[test]
+    fn rest_validation_defaults_the_owner_and_status() {
+        let input = ActivityInput {
+            subject: Some(Some("Follow-up Call".into())),
+            activity_type: Some(Some("call".into())),
+            account: Some(Some(1)),
+            ..Default::default()
+        };
+        let draft = Activities::draft(input, 9).unwrap();
+        assert_eq!((draft.kind, draft.status, draft.owner_id), (ActivityType::Call, "Not Started", Some(9)));
+        let bad = ActivityInput {
+            activity_type: Some(Some("Fax".into())),
+            status: Some(Some("Done".into())),
+            ..Default::default()
+        };
+        let Err(CrmError::Validation { fields, .. }) = Activities::draft(bad, 1) else { panic!() };
+        assert!(
+            fields.contains_key("subject") && fields.contains_key("activity_type") && fields.contains_key("status")
+        );
     }
 }

@@ -9,8 +9,12 @@ pub mod analytics;
 pub mod customer;
 pub mod deal;
 pub mod error;
+pub mod fields;
 pub mod ports;
+pub mod records;
+pub mod rest;
 pub mod service;
+pub mod territories;
 
 pub use error::{CrmError, Result};
 pub use service::{CrmPorts, CrmService};

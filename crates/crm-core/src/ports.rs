@@ -1,7 +1,6 @@
 //! Ports: what the CRM use cases need from storage.
 
 use crate::Result;
-use crate::activity::{ActivityDraft, ActivityFilter, ActivityView};
 use crate::analytics::{DateRange, Period, PeriodSales, TopCustomer};
 use crate::customer::{Customer, CustomerChanges, CustomerDraft, CustomerFilter};
 use crate::deal::{DealChanges, DealDraft, DealFilter, DealView};
@@ -32,16 +31,6 @@ pub trait DealRepository: Send + Sync {
     async fn get(&self, id: i64) -> Result<Option<DealView>>;
     async fn insert(&self, draft: DealDraft) -> Result<DealView>;
     async fn update(&self, id: i64, changes: DealChanges) -> Result<Option<DealView>>;
-    async fn soft_delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool>;
-}
-
-/// Activities, each with its customer embedded.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[async_trait]
-pub trait ActivityRepository: Send + Sync {
-    async fn list(&self, filter: &ActivityFilter, page: PageRequest) -> Result<Page<ActivityView>>;
-    async fn get(&self, id: i64) -> Result<Option<ActivityView>>;
-    async fn insert(&self, draft: ActivityDraft) -> Result<ActivityView>;
     async fn soft_delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool>;
 }
 

@@ -137,6 +137,11 @@ impl From<DomainError> for ApiError {
             DomainError::Forbidden(m) => ApiError::forbidden(m),
             DomainError::NotFound(m) => ApiError::not_found(m),
             DomainError::Conflict(m) => ApiError::conflict(m),
+            DomainError::Duplicate { message, candidates } => {
+                let candidates: Vec<Value> =
+                    candidates.iter().map(|c| json!({"type": c.kind, "id": c.id, "name": c.name})).collect();
+                ApiError::conflict(message).with_details(json!({ "candidates": candidates }))
+            }
             DomainError::InUse { message, field, count } => {
                 ApiError::conflict(message).with_details(json!({ field: count }))
             }

@@ -68,6 +68,7 @@ pub fn string_or_number() -> utoipa::openapi::schema::Object {
 /// the server really sends (see [`complete`]).
 pub fn document() -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises");
+    crate::routes::rest::document(&mut doc);
     complete(&mut doc);
     doc
 }

@@ -4,6 +4,7 @@ use crate::middleware::rate_limit::RateLimiter;
 use async_trait::async_trait;
 use callcenter_core::CallcenterService;
 use crm_core::CrmService;
+use crm_core::rest::CrmRest;
 use management_core::{AssignmentService, AuthService, CatalogService, UserAdminService};
 use std::sync::Arc;
 
@@ -20,6 +21,8 @@ pub struct AppState {
     pub auth: Arc<AuthService>,
     pub users: Arc<UserAdminService>,
     pub crm: Arc<CrmService>,
+    /// The CRM REST surface's records and actions.
+    pub rest: Arc<CrmRest>,
     pub catalog: Arc<CatalogService>,
     pub assignments: Arc<AssignmentService>,
     pub callcenter: Arc<CallcenterService>,

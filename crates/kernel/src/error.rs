@@ -20,6 +20,9 @@ pub enum DomainError {
     /// The change clashes with stored data (duplicate e-mail, last CEO, ...).
     #[error("{0}")]
     Conflict(String),
+    /// The record would duplicate live ones (same e-mail, phone, SKU or name); they are listed.
+    #[error("{message}")]
+    Duplicate { message: String, candidates: Vec<Candidate> },
     /// A catalog entry is still used by `count` records (reported as `field`, e.g. `customers_count`).
     #[error("{message}")]
     InUse { message: String, field: &'static str, count: u64 },
@@ -36,6 +39,15 @@ pub enum DomainError {
     /// A bug or an unexpected failure; the message is for logs only.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// An existing record a new one would duplicate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// What it is: `account`, `contact`, `lead`, `product`, ...
+    pub kind: &'static str,
+    pub id: i64,
+    pub name: String,
 }
 
 impl DomainError {

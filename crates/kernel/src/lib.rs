@@ -3,13 +3,22 @@
 
 pub mod contact;
 pub mod error;
+pub mod listing;
 pub mod page;
 
 pub use contact::{is_blank, normalize_email, normalize_phone};
-pub use error::DomainError;
+pub use error::{Candidate, DomainError};
+pub use listing::{FilterKind, FilterSpec, FilterValue, ListQuery, ListSpec};
 pub use page::{Page, PageRequest};
 
 use std::collections::BTreeMap;
+
+/// A related record as lists embed it: `{id, name}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ref {
+    pub id: i64,
+    pub name: String,
+}
 
 /// Per-field validation messages, keyed by the field name the client sent.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;

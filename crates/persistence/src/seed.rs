@@ -223,12 +223,15 @@ pub async fn seed_crm(
         let rows: Vec<activities::ActiveModel> = (0..n)
             .map(|_| {
                 let (kind, text) = ACTIVITY_TEXT[rng.random_range(0..ACTIVITY_TEXT.len())];
+                let at = past(&mut rng, now, plan.days);
                 activities::ActiveModel {
                     kind: Set(kind.to_string()),
                     description: Set(text.to_string()),
-                    customer_id: Set(customer_ids[rng.random_range(0..customer_ids.len())]),
+                    status: Set(crm_core::activity::DONE.to_string()),
+                    customer_id: Set(Some(customer_ids[rng.random_range(0..customer_ids.len())])),
                     user_id: Set(owner),
-                    created_at: Set(past(&mut rng, now, plan.days)),
+                    created_at: Set(at),
+                    updated_at: Set(at),
                     deleted_at: Set(None),
                     ..Default::default()
                 }

@@ -6,6 +6,8 @@ use actix_web::dev::ServerHandle;
 use async_trait::async_trait;
 use callcenter_core::ports::LanguageModel;
 use callcenter_core::{CallcenterPorts, CallcenterService};
+use crm_core::records::Records;
+use crm_core::rest::CrmRest;
 use crm_core::{CrmPorts, CrmService};
 use doctext::DocumentText;
 use http_api::{
@@ -17,7 +19,7 @@ use management_core::throttle::ThrottlePolicy;
 use management_core::{AssignmentService, AuthConfig, AuthService, CatalogService, NewUser, UserAdminService};
 use persistence::repo::{
     SqlActivities, SqlAnalytics, SqlCallReports, SqlCallers, SqlCalls, SqlChats, SqlCustomers, SqlDeals, SqlDocuments,
-    SqlKnowledge, SqlLoginAttempts, SqlRoles, SqlSalesManagers, SqlSessions, SqlStatuses, SqlUsers,
+    SqlKnowledge, SqlLoginAttempts, SqlRoles, SqlSalesManagers, SqlSessions, SqlStatuses, SqlTerritories, SqlUsers,
 };
 use persistence::{Database, DatabaseKind, PoolSettings};
 use security::{Argon2Hasher, HashCost, JwtCodec};
@@ -92,6 +94,7 @@ pub struct Services {
     pub auth: Arc<AuthService>,
     pub users: Arc<UserAdminService>,
     pub crm: Arc<CrmService>,
+    pub rest: Arc<CrmRest>,
     pub catalog: Arc<CatalogService>,
     pub assignments: Arc<AssignmentService>,
     pub callcenter: Arc<CallcenterService>,
@@ -136,6 +139,8 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         analytics: Arc::new(SqlAnalytics::new(db.clone())),
         statuses: statuses.clone(),
     });
+    let territories = Arc::new(SqlTerritories::new(db.clone()));
+    let rest = Arc::new(CrmRest { territories: Records::new(territories.clone()), territory_assignments: territories });
     let assignments = Arc::new(AssignmentService::new(Arc::new(SqlSalesManagers::new(db.clone()))));
     let knowledge = Arc::new(SqlKnowledge::new(db.clone()));
     let callcenter = Arc::new(CallcenterService::new(CallcenterPorts {
@@ -175,6 +180,7 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         auth: Arc::new(AuthService::new(ports.clone(), config)),
         users: Arc::new(UserAdminService::new(ports)),
         crm: Arc::new(crm),
+        rest,
         catalog: Arc::new(CatalogService::new(statuses, roles)),
         assignments,
         callcenter,
@@ -302,6 +308,7 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
         auth: services.auth.clone(),
         users: services.users.clone(),
         crm: services.crm.clone(),
+        rest: services.rest.clone(),
         catalog: services.catalog.clone(),
         assignments: services.assignments.clone(),
         callcenter: services.callcenter.clone(),

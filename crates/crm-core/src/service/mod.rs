@@ -5,7 +5,9 @@ mod analytics;
 mod customers;
 mod deals;
 
-use crate::ports::{ActivityRepository, AnalyticsRepository, CustomerRepository, DealRepository, StatusCatalog};
+use crate::activity::Activities;
+use crate::ports::{AnalyticsRepository, CustomerRepository, DealRepository, StatusCatalog};
+use crate::records::Store;
 use std::sync::Arc;
 
 /// The ports the CRM use cases need.
@@ -13,7 +15,7 @@ use std::sync::Arc;
 pub struct CrmPorts {
     pub customers: Arc<dyn CustomerRepository>,
     pub deals: Arc<dyn DealRepository>,
-    pub activities: Arc<dyn ActivityRepository>,
+    pub activities: Arc<dyn Store<Activities>>,
     pub analytics: Arc<dyn AnalyticsRepository>,
     pub statuses: Arc<dyn StatusCatalog>,
 }
@@ -38,7 +40,7 @@ pub(crate) mod test_support {
     pub struct Mocks {
         pub customers: MockCustomerRepository,
         pub deals: MockDealRepository,
-        pub activities: MockActivityRepository,
+        pub activities: crate::records::MockStore<Activities>,
         pub analytics: MockAnalyticsRepository,
         pub statuses: MockStatusCatalog,
     }
@@ -48,7 +50,7 @@ pub(crate) mod test_support {
             Mocks {
                 customers: MockCustomerRepository::new(),
                 deals: MockDealRepository::new(),
-                activities: MockActivityRepository::new(),
+                activities: crate::records::MockStore::new(),
                 analytics: MockAnalyticsRepository::new(),
                 statuses: MockStatusCatalog::new(),
             }

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod callcenter;
 pub mod health;
 pub mod management;
+pub mod rest;
 pub mod system_users;
 pub mod v1;
 
@@ -18,6 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     system_users::configure(cfg);
     management::configure(cfg);
     callcenter::configure(cfg);
+    rest::configure(cfg);
 }
 
 /// The answer for paths no route matches.

@@ -10,10 +10,18 @@ pub struct Model {
     #[sea_orm(column_name = "type")]
     pub kind: String,
     pub description: String,
-    pub customer_id: i64,
+    /// The account; activities about a lead alone have none.
+    pub customer_id: Option<i64>,
     pub user_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,
+    pub subject: Option<String>,
+    pub status: String,
+    pub due_date: Option<DateTimeUtc>,
+    pub contact_id: Option<i64>,
+    pub lead_id: Option<i64>,
+    pub deal_id: Option<i64>,
+    pub updated_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

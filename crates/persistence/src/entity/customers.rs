@@ -21,6 +21,13 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,
+    /// REST account fields.
+    pub account_type: Option<String>,
+    pub industry: Option<String>,
+    pub website: Option<String>,
+    /// JSON object, as given.
+    pub custom_fields: String,
+    pub territory_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,5 +18,6 @@ pub mod roles;
 pub mod sales_manager_assignments;
 pub mod sales_manager_counter;
 pub mod sessions;
+pub mod territories;
 pub mod topics;
 pub mod users;

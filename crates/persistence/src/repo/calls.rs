@@ -12,7 +12,7 @@ use callcenter_core::call::{
 use callcenter_core::ports::CallRepository;
 use callcenter_core::{CallcenterError, Result};
 use chrono::Utc;
-use crm_core::activity::{ActivityDraft, ActivityType};
+use crm_core::activity::{ActivityType, logged};
 use kernel::{Page, PageRequest};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
@@ -226,12 +226,7 @@ impl CallRepository for SqlCalls {
                 None => None,
             };
             if let Some(customer_id) = live {
-                let draft = ActivityDraft {
-                    kind: ActivityType::Call,
-                    description: activity_description(&stored),
-                    customer_id,
-                    user_id: None,
-                };
+                let draft = logged(ActivityType::Call, activity_description(&stored), Some(customer_id), None);
                 record_activity(&txn, draft, p.at).await.map_err(db)?;
             }
         }

@@ -11,11 +11,13 @@ pub mod customers;
 pub mod deals;
 pub mod documents;
 pub mod knowledge;
+pub mod listing;
 pub mod login_attempts;
 pub mod roles;
 pub mod sessions;
 pub mod statuses;
 pub mod summaries;
+pub mod territories;
 pub mod users;
 
 pub use activities::SqlActivities;
@@ -30,6 +32,7 @@ pub use deals::SqlDeals;
 pub use documents::SqlDocuments;
 pub use knowledge::SqlKnowledge;
 pub use statuses::SqlStatuses;
+pub use territories::SqlTerritories;
 
 pub use login_attempts::SqlLoginAttempts;
 pub use roles::SqlRoles;
@@ -59,6 +62,12 @@ pub fn like_pattern(needle: &str) -> String {
 pub fn contains(column: impl sea_orm::sea_query::IntoColumnRef, needle: &str) -> sea_orm::sea_query::Expr {
     use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
     Expr::col(column).like(LikeExpr::new(like_pattern(needle)).escape('\\'))
+}
+
+/// `LOWER(column) LIKE '%needle%'` (wildcards escaped), for columns stored in any case.
+pub fn contains_lower(column: impl sea_orm::sea_query::IntoColumnRef, needle: &str) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+    Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(like_pattern(needle)).escape('\\'))
 }
 
 /// Serialises writers that must see each other's effects: a transaction-scoped advisory

@@ -7,7 +7,7 @@ use crate::iso;
 use crate::lenient;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
-use crm_core::activity::{ActivityFilter, ActivityType, ActivityView, NewActivity};
+use crm_core::activity::{Activity, ActivityFilter, ActivityType, NewActivity};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -33,20 +33,20 @@ pub struct V1Activity {
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub description: String,
-    pub customer_id: i64,
+    /// The customer (null for an activity about a lead alone, logged on the REST surface).
+    pub customer_id: Option<i64>,
     pub customer: Option<ActivityCustomer>,
     pub created_at: String,
 }
 
-impl From<ActivityView> for V1Activity {
-    fn from(v: ActivityView) -> Self {
-        let a = v.activity;
+impl From<Activity> for V1Activity {
+    fn from(a: Activity) -> Self {
         V1Activity {
             id: a.id,
             kind: a.kind.as_str(),
             description: a.description,
-            customer_id: a.customer_id,
-            customer: v.customer.map(|c| ActivityCustomer { id: c.id, name: c.name }),
+            customer_id: a.account.as_ref().map(|c| c.id),
+            customer: a.account.map(|c| ActivityCustomer { id: c.id, name: c.name }),
             created_at: iso(a.created_at),
         }
     }

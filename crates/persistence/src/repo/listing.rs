@@ -1,0 +1,218 @@
+//! One list-query builder for every REST list: live rows only, the resource's filters,
+//! search, the date range on `created_at`, ordering with ties broken by id, and the page
+//! with its total. A table says which column stands behind each filter and ordering name
+//! ([`Listing`]); filters it does not map are the store's own to apply first.
+
+use crate::error::db;
+use crate::repo::{contains_lower, statement};
+
+type Result<T> = std::result::Result<T, DomainError>;
+use chrono::{DateTime, Utc};
+use kernel::{Candidate, DomainError, FilterValue, ListQuery, Page, Ref};
+use sea_orm::sea_query::{Condition, IntoCondition};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, Value,
+};
+use std::collections::HashMap;
+use std::str::FromStr;
+
+/// How a table answers a list.
+#[derive(Debug, Clone, Copy)]
+pub struct Listing {
+    /// Filter and ordering names and the columns behind them (`("account", "account_id")`).
+    pub columns: &'static [(&'static str, &'static str)],
+    /// The columns `search` looks in, compared lower-cased.
+    pub search: &'static [&'static str],
+}
+
+fn column<E: EntityTrait>(listing: &Listing, name: &str) -> Option<E::Column> {
+    let column = listing.columns.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)?;
+    E::Column::from_str(column).ok()
+}
+
+/// A filter value as a database value.
+pub fn value(v: &FilterValue) -> Value {
+    match v {
+        FilterValue::Id(id) => (*id).into(),
+        FilterValue::Text(t) => t.clone().into(),
+        FilterValue::Bool(b) => (*b).into(),
+        FilterValue::Instant(t) => (*t).into(),
+    }
+}
+
+/// Applies every part of `query` that `listing` maps to `select` (live rows: the caller's
+/// `select` already says so) and answers the page with its total. `total` may be given when
+/// the caller knows it cheaper (a summary counter).
+pub async fn page<E, C>(
+    conn: &C,
+    mut select: Select<E>,
+    listing: &Listing,
+    query: &ListQuery,
+    total: Option<u64>,
+) -> Result<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+    C: ConnectionTrait,
+{
+    for (name, v) in &query.filters {
+        if let Some(col) = column::<E>(listing, name) {
+            select = select.filter(col.eq(value(v)));
+        }
+    }
+    if let Some(needle) = &query.search {
+        let mut any = Condition::any();
+        for name in listing.search {
+            if let Ok(col) = E::Column::from_str(name) {
+                any = any.add(contains_lower(col, needle));
+            }
+        }
+        select = select.filter(any);
+    }
+    if let Ok(created) = E::Column::from_str("created_at") {
+        if let Some(after) = query.created_after {
+            select = select.filter(created.gte(after));
+        }
+        if let Some(before) = query.created_before {
+            select = select.filter(created.lt(before));
+        }
+    }
+    let total = match total {
+        Some(t) => t,
+        None => select.clone().count(conn).await.map_err(db)?,
+    };
+    let (field, descending) = query.ordering;
+    let order = if descending { Order::Desc } else { Order::Asc };
+    if let Some(col) = column::<E>(listing, field) {
+        select = select.order_by(col, order.clone());
+    }
+    if let Ok(id) = E::Column::from_str("id") {
+        select = select.order_by(id, order);
+    }
+    let rows = select.offset(query.page.offset()).limit(query.page.per_page).all(conn).await.map_err(db)?;
+    Ok(Page { items: rows, total, request: query.page })
+}
+
+/// Only rows not deleted.
+pub fn live<E: EntityTrait>() -> impl IntoCondition {
+    let deleted = E::Column::from_str("deleted_at").ok();
+    match deleted {
+        Some(col) => Condition::all().add(col.is_null()),
+        None => Condition::all(),
+    }
+}
+
+#[derive(FromQueryResult)]
+struct Named {
+    id: i64,
+    name: String,
+}
+
+/// The `{id, name}` of rows of `table` (live ones only when `live`), in one query; `name` is
+/// an SQL expression over the table's columns.
+pub async fn refs<C: ConnectionTrait>(
+    conn: &C,
+    table: &str,
+    name: &str,
+    live: bool,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, Ref>> {
+    let mut ids: Vec<i64> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let alive = if live { " AND deleted_at IS NULL" } else { "" };
+    let sql = format!("SELECT id, {name} AS name FROM {table} WHERE id IN ({}){alive}", placeholders.join(", "));
+    let values = ids.iter().map(|id| (*id).into()).collect();
+    let rows =
+        Named::find_by_statement(statement(conn.get_database_backend(), &sql, values)).all(conn).await.map_err(db)?;
+    Ok(rows.into_iter().map(|r| (r.id, Ref { id: r.id, name: r.name })).collect())
+}
+
+/// The reference `id` points at, when it is in `refs`.
+pub fn lookup(refs: &HashMap<i64, Ref>, id: Option<i64>) -> Option<Ref> {
+    id.and_then(|id| refs.get(&id).cloned())
+}
+
+/// `first_name || ' ' || last_name`, trimmed, on both engines.
+pub const PERSON_NAME: &str = "TRIM(first_name || ' ' || last_name)";
+
+/// Whether `id` names a live row of `table`.
+pub async fn exists<C: ConnectionTrait>(conn: &C, table: &str, id: i64) -> Result<bool> {
+    Ok(!refs(conn, table, "''", true, [id]).await?.is_empty())
+}
+
+/// Marks the live row `id` of `table` deleted; `false` when there is none.
+pub async fn soft_delete<C: ConnectionTrait>(conn: &C, table: &str, id: i64, at: DateTime<Utc>) -> Result<bool> {
+    let sql = format!("UPDATE {table} SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL");
+    let done = conn.execute_raw(statement(conn.get_database_backend(), &sql, vec![at.into(), id.into()])).await;
+    Ok(done.map_err(db)?.rows_affected() == 1)
+}
+
+/// Brings the deleted row `id` of `table` back; `false` when there is none. A live row that
+/// took its unique name meanwhile makes it a conflict.
+pub async fn undelete<C: ConnectionTrait>(conn: &C, table: &str, id: i64) -> Result<bool> {
+    let sql = format!("UPDATE {table} SET deleted_at = NULL, updated_at = $1 WHERE id = $2 AND deleted_at IS NOT NULL");
+    let done = conn.execute_raw(statement(conn.get_database_backend(), &sql, vec![Utc::now().into(), id.into()])).await;
+    match done {
+        Ok(r) => Ok(r.rows_affected() == 1),
+        Err(e) if crate::error::is_unique_violation(&e) => Err(DomainError::Conflict(
+            "A live record now has the same unique name, e-mail or phone; change it first.".into(),
+        )),
+        Err(e) => Err(db(e)),
+    }
+}
+
+/// The live rows of `table` whose `key_column` is `key` (other than `except`), as candidates
+/// a new record would duplicate.
+pub async fn duplicates<C: ConnectionTrait>(
+    conn: &C,
+    table: &str,
+    kind: &'static str,
+    name: &str,
+    key_column: &str,
+    key: &str,
+    except: Option<i64>,
+) -> Result<Vec<Candidate>> {
+    let sql = format!(
+        "SELECT id, {name} AS name FROM {table} WHERE {key_column} = $1 AND deleted_at IS NULL AND id <> $2 ORDER BY id LIMIT 5"
+    );
+    let values = vec![key.into(), except.unwrap_or(0).into()];
+    let rows =
+        Named::find_by_statement(statement(conn.get_database_backend(), &sql, values)).all(conn).await.map_err(db)?;
+    Ok(rows.into_iter().map(|r| Candidate { kind, id: r.id, name: r.name }).collect())
+}
+
+/// Fails with [`DomainError::Duplicate`] when there are candidates.
+pub fn refuse_duplicates(what: &str, candidates: Vec<Candidate>) -> Result<()> {
+    if candidates.is_empty() {
+        Ok(())
+    } else {
+        Err(DomainError::Duplicate { message: format!("A record with this {what} already exists."), candidates })
+    }
+}
+
+/// A related record a write names: the field, the table, whether only live rows count, the id.
+pub type Reference<'a> = (&'a str, &'a str, bool, Option<i64>);
+
+/// Fails with a validation error naming every field whose id names no (live) record.
+pub async fn check_references<C: ConnectionTrait>(conn: &C, references: &[Reference<'_>]) -> Result<()> {
+    let mut errors = kernel::FieldErrors::new();
+    for (field, table, live, id) in references {
+        if let Some(id) = id
+            && refs(conn, table, "''", *live, [*id]).await?.is_empty()
+        {
+            kernel::push_error(&mut errors, field, format!("Invalid pk \"{id}\" - object does not exist."));
+        }
+    }
+    DomainError::check(errors)
+}
+
+/// Owners are users: `{id, name}`.
+pub async fn user_refs<C: ConnectionTrait>(conn: &C, ids: impl IntoIterator<Item = i64>) -> Result<HashMap<i64, Ref>> {
+    refs(conn, "users", "name", false, ids).await
+}

@@ -1,0 +1,173 @@
+//! Territories over sea-orm, and assigning accounts to them.
+
+use crate::entity::{customers, territories};
+use crate::error::{db, is_unique_violation};
+use crate::repo::begin_write;
+use crate::repo::listing::{self, Listing, duplicates, live, refuse_duplicates};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use crm_core::Result;
+use crm_core::records::Store;
+use crm_core::territories::{
+    AssignOutcome, Territories, Territory, TerritoryAssignments, TerritoryChanges, TerritoryDraft,
+};
+use kernel::{ListQuery, Page, Ref};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
+};
+
+/// [`Store`] of territories over `territories`.
+#[derive(Clone)]
+pub struct SqlTerritories {
+    db: DatabaseConnection,
+}
+
+impl SqlTerritories {
+    pub fn new(db: DatabaseConnection) -> Self {
+        SqlTerritories { db }
+    }
+}
+
+const LISTING: Listing = Listing {
+    columns: &[
+        ("is_active", "is_active"),
+        ("name", "name"),
+        ("created_at", "created_at"),
+        ("updated_at", "updated_at"),
+    ],
+    search: &["name", "description"],
+};
+
+fn to_territory(m: territories::Model) -> Territory {
+    Territory {
+        id: m.id,
+        name: m.name,
+        description: m.description,
+        is_active: m.is_active,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    }
+}
+
+/// Refuses a name another live territory has (case-insensitive).
+async fn check_name<C: ConnectionTrait>(conn: &C, name: &str, except: Option<i64>) -> Result<()> {
+    let found = duplicates(conn, "territories", "territory", "name", "name_key", &name.to_lowercase(), except).await?;
+    refuse_duplicates("name", found)
+}
+
+fn duplicate_or(e: sea_orm::DbErr) -> crm_core::CrmError {
+    if is_unique_violation(&e) {
+        crm_core::CrmError::Conflict("A territory with this name already exists.".into())
+    } else {
+        db(e)
+    }
+}
+
+#[async_trait]
+impl Store<Territories> for SqlTerritories {
+    async fn list(&self, query: &ListQuery) -> Result<Page<Territory>> {
+        let select = territories::Entity::find().filter(live::<territories::Entity>());
+        Ok(listing::page(&self.db, select, &LISTING, query, None).await?.map(to_territory))
+    }
+
+    async fn get(&self, id: i64) -> Result<Option<Territory>> {
+        let found = territories::Entity::find_by_id(id).filter(live::<territories::Entity>()).one(&self.db).await;
+        Ok(found.map_err(db)?.map(to_territory))
+    }
+
+    async fn insert(&self, d: TerritoryDraft) -> Result<Territory> {
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        check_name(&txn, &d.name, None).await?;
+        let now = Utc::now();
+        let stored = territories::ActiveModel {
+            name_key: Set(d.name.to_lowercase()),
+            name: Set(d.name),
+            description: Set(d.description),
+            is_active: Set(d.is_active),
+            created_at: Set(now),
+            updated_at: Set(now),
+            deleted_at: Set(None),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .map_err(duplicate_or)?;
+        txn.commit().await.map_err(db)?;
+        Ok(to_territory(stored))
+    }
+
+    async fn update(&self, id: i64, c: TerritoryChanges) -> Result<Option<Territory>> {
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let current = territories::Entity::find_by_id(id)
+            .filter(live::<territories::Entity>())
+            .lock_exclusive()
+            .one(&txn)
+            .await
+            .map_err(db)?;
+        let Some(current) = current else { return Ok(None) };
+        let mut model: territories::ActiveModel = current.into();
+        if let Some(name) = c.name {
+            check_name(&txn, &name, Some(id)).await?;
+            model.name_key = Set(name.to_lowercase());
+            model.name = Set(name);
+        }
+        if let Some(v) = c.description {
+            model.description = Set(v);
+        }
+        if let Some(v) = c.is_active {
+            model.is_active = Set(v);
+        }
+        model.updated_at = Set(Utc::now());
+        let stored = model.update(&txn).await.map_err(duplicate_or)?;
+        txn.commit().await.map_err(db)?;
+        Ok(Some(to_territory(stored)))
+    }
+
+    async fn delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
+        listing::soft_delete(&self.db, "territories", id, at).await
+    }
+
+    async fn restore(&self, id: i64) -> Result<Option<Territory>> {
+        if listing::undelete(&self.db, "territories", id).await? { self.get(id).await } else { Ok(None) }
+    }
+}
+
+#[async_trait]
+impl TerritoryAssignments for SqlTerritories {
+    async fn assign(&self, territory_id: i64, account_ids: Vec<i64>) -> Result<Option<AssignOutcome>> {
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let territory = territories::Entity::find_by_id(territory_id)
+            .filter(live::<territories::Entity>())
+            .lock_exclusive()
+            .one(&txn)
+            .await
+            .map_err(db)?;
+        let Some(territory) = territory else { return Ok(None) };
+        let found: Vec<i64> = customers::Entity::find()
+            .select_only()
+            .column(customers::Column::Id)
+            .filter(customers::Column::Id.is_in(account_ids.clone()))
+            .filter(customers::Column::DeletedAt.is_null())
+            .into_tuple()
+            .all(&txn)
+            .await
+            .map_err(db)?;
+        let unknown: Vec<i64> = account_ids.iter().copied().filter(|id| !found.contains(id)).collect();
+        if !unknown.is_empty() {
+            return Ok(Some(AssignOutcome::Unknown(unknown)));
+        }
+        let done = customers::Entity::update_many()
+            .col_expr(customers::Column::TerritoryId, Expr::value(territory_id))
+            .col_expr(customers::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(customers::Column::Id.is_in(account_ids))
+            .exec(&txn)
+            .await
+            .map_err(db)?;
+        txn.commit().await.map_err(db)?;
+        Ok(Some(AssignOutcome::Assigned {
+            count: done.rows_affected,
+            territory: Ref { id: territory.id, name: territory.name },
+        }))
+    }
+}
