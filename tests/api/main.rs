@@ -23,6 +23,7 @@ mod migrations;
 mod openapi;
 mod outage;
 mod permissions;
+mod rest_activities;
 mod rest_territories;
 mod sales_managers;
 mod users_admin;

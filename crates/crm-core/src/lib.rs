@@ -9,11 +9,13 @@ pub mod analytics;
 pub mod customer;
 pub mod deal;
 pub mod error;
+pub mod events;
 pub mod fields;
 pub mod ports;
 pub mod records;
 pub mod rest;
 pub mod service;
+pub mod tasks;
 pub mod territories;
 
 pub use error::{CrmError, Result};

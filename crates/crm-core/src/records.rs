@@ -58,6 +58,11 @@ impl<R: Resource> Records<R> {
         Records { store }
     }
 
+    /// Refuses a caller who may not write, before anything sent is read.
+    pub fn may_write(&self, by: &Principal) -> Result<()> {
+        by.require(Permission::CrmWrite)
+    }
+
     pub async fn list(&self, by: &Principal, query: &ListQuery) -> Result<Page<R::Record>> {
         by.require(Permission::CrmRead)?;
         self.store.list(query).await

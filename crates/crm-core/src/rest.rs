@@ -1,6 +1,9 @@
 //! The use cases of the CRM REST surface, one [`Records`] per record kind plus the actions.
 
+use crate::activity::Activities;
+use crate::events::Events;
 use crate::records::Records;
+use crate::tasks::{TaskCompletion, Tasks};
 use crate::territories::{Territories, TerritoryAssignments};
 use std::sync::Arc;
 
@@ -8,4 +11,8 @@ use std::sync::Arc;
 pub struct CrmRest {
     pub territories: Records<Territories>,
     pub territory_assignments: Arc<dyn TerritoryAssignments>,
+    pub activities: Records<Activities>,
+    pub tasks: Records<Tasks>,
+    pub task_completion: Arc<dyn TaskCompletion>,
+    pub events: Records<Events>,
 }

@@ -19,7 +19,8 @@ use management_core::throttle::ThrottlePolicy;
 use management_core::{AssignmentService, AuthConfig, AuthService, CatalogService, NewUser, UserAdminService};
 use persistence::repo::{
     SqlActivities, SqlAnalytics, SqlCallReports, SqlCallers, SqlCalls, SqlChats, SqlCustomers, SqlDeals, SqlDocuments,
-    SqlKnowledge, SqlLoginAttempts, SqlRoles, SqlSalesManagers, SqlSessions, SqlStatuses, SqlTerritories, SqlUsers,
+    SqlKnowledge, SqlLoginAttempts, SqlRoles, SqlSalesManagers, SqlSessions, SqlStatuses, SqlTasks, SqlTerritories,
+    SqlUsers,
 };
 use persistence::{Database, DatabaseKind, PoolSettings};
 use security::{Argon2Hasher, HashCost, JwtCodec};
@@ -132,15 +133,24 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         refresh_reuse_grace: chrono::Duration::seconds(raw.refresh_reuse_grace_secs.into()),
         registration_enabled: raw.registration_enabled,
     };
+    let activities = Arc::new(SqlActivities::new(db.clone()));
     let crm = CrmService::new(CrmPorts {
         customers: Arc::new(SqlCustomers::new(db.clone())),
         deals: Arc::new(SqlDeals::new(db.clone())),
-        activities: Arc::new(SqlActivities::new(db.clone())),
+        activities: activities.clone(),
         analytics: Arc::new(SqlAnalytics::new(db.clone())),
         statuses: statuses.clone(),
     });
     let territories = Arc::new(SqlTerritories::new(db.clone()));
-    let rest = Arc::new(CrmRest { territories: Records::new(territories.clone()), territory_assignments: territories });
+    let tasks = Arc::new(SqlTasks::new(db.clone()));
+    let rest = Arc::new(CrmRest {
+        territories: Records::new(territories.clone()),
+        territory_assignments: territories,
+        activities: Records::new(activities.clone()),
+        tasks: Records::new(tasks.clone()),
+        task_completion: tasks.clone(),
+        events: Records::new(tasks),
+    });
     let assignments = Arc::new(AssignmentService::new(Arc::new(SqlSalesManagers::new(db.clone()))));
     let knowledge = Arc::new(SqlKnowledge::new(db.clone()));
     let callcenter = Arc::new(CallcenterService::new(CallcenterPorts {

@@ -17,6 +17,7 @@ pub mod roles;
 pub mod sessions;
 pub mod statuses;
 pub mod summaries;
+pub mod tasks;
 pub mod territories;
 pub mod users;
 
@@ -32,6 +33,7 @@ pub use deals::SqlDeals;
 pub use documents::SqlDocuments;
 pub use knowledge::SqlKnowledge;
 pub use statuses::SqlStatuses;
+pub use tasks::SqlTasks;
 pub use territories::SqlTerritories;
 
 pub use login_attempts::SqlLoginAttempts;

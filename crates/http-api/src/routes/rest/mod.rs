@@ -1,6 +1,7 @@
 //! The CRM REST surface (`crm-rest-api.md`): every record kind through one scaffold
 //! ([`scaffold`]), bodies as JSON or forms ([`body`]), one module per resource group.
 
+pub mod activities;
 pub mod body;
 pub mod scaffold;
 pub mod territories;
@@ -9,23 +10,24 @@ use actix_web::web;
 use serde_json::{Map, Value, json};
 
 /// The resource groups, one OpenAPI tag each.
-const GROUPS: [(&str, &str); 1] = [("crm-rest: territories", "Territories and assigning accounts to them")];
+const GROUPS: [(&str, &str); 2] = [
+    ("crm-rest: territories", "Territories and assigning accounts to them"),
+    ("crm-rest: activities", "Activities, tasks (and completing them) and events"),
+];
 
 /// Mounts every resource of the surface.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     territories::configure(cfg);
+    activities::configure(cfg);
 }
 
 /// Adds every resource's operations and schemas to the OpenAPI document.
 pub fn document(doc: &mut Value) {
     let mut paths = Map::new();
     let mut schemas = Map::new();
-    schemas.insert(
-        "Ref".into(),
-        json!({"type": "object", "required": ["id", "name"], "description": "A related record",
-               "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}),
-    );
+    super::rest::scaffold::schema_ref::<activities::RefDto>(&mut schemas);
     territories::document(&mut paths, &mut schemas);
+    activities::document(&mut paths, &mut schemas);
     let tags = doc["tags"].as_array_mut().expect("tags");
     for (group, about) in GROUPS {
         tags.push(json!({"name": group, "description": about}));

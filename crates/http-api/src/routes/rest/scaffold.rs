@@ -83,6 +83,7 @@ async fn list<T: RestResource>(req: HttpRequest, auth: Auth, state: web::Data<Ap
 }
 
 async fn create<T: RestResource>(auth: Auth, state: web::Data<AppState>, body: RestBody) -> ApiResult<HttpResponse> {
+    T::records(&state).may_write(&auth.0)?;
     let input = T::input(&body);
     body.finish()?;
     let record = T::records(&state).create(&auth.0, input).await?;
@@ -101,6 +102,7 @@ async fn update<T: RestResource>(
     body: RestBody,
     replace: bool,
 ) -> ApiResult<HttpResponse> {
+    T::records(&state).may_write(&auth.0)?;
     let input = T::input(&body);
     body.finish()?;
     let record = T::records(&state).update(&auth.0, id, input, replace).await?;

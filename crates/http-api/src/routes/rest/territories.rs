@@ -77,6 +77,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn assign(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>, body: RestBody) -> ApiResult<HttpResponse> {
+    state.rest.territories.may_write(&auth.0)?;
     let ids = body.ids("account_ids");
     body.finish()?;
     let ids = ids.unwrap_or_default();
@@ -101,7 +102,7 @@ pub fn document(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>
     let answer = json!({"description": "`{assigned, territory: {id, name}}`", "content": {"application/json": {"schema": {
         "type": "object", "required": ["assigned", "territory"], "properties": {
             "assigned": {"type": "integer"},
-            "territory": {"$ref": "#/components/schemas/Ref"}}}}}});
+            "territory": {"$ref": "#/components/schemas/RefDto"}}}}}});
     paths.insert(
         format!("{}{{id}}/assign-accounts/", TerritoryResource::PATH),
         json!({"post": operation(TerritoryResource::TAG, "rest_territories_assign_accounts", "Assign accounts to a territory",
