@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod fields;
 pub mod ports;
+pub mod products;
 pub mod records;
 pub mod rest;
 pub mod service;

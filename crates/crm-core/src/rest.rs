@@ -2,6 +2,7 @@
 
 use crate::activity::Activities;
 use crate::events::Events;
+use crate::products::{Categories, Products};
 use crate::records::Records;
 use crate::tasks::{TaskCompletion, Tasks};
 use crate::territories::{Territories, TerritoryAssignments};
@@ -15,4 +16,6 @@ pub struct CrmRest {
     pub tasks: Records<Tasks>,
     pub task_completion: Arc<dyn TaskCompletion>,
     pub events: Records<Events>,
+    pub products: Records<Products>,
+    pub categories: Records<Categories>,
 }

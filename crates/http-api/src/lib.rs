@@ -32,6 +32,13 @@ pub fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// An exact amount as the JSON number the contracts show (two decimals stay exact well past
+/// the largest amount accepted).
+pub fn money(d: rust_decimal::Decimal) -> f64 {
+    use rust_decimal::prelude::ToPrimitive;
+    d.to_f64().unwrap_or_default()
+}
+
 /// Settings of the HTTP layer itself.
 #[derive(Debug, Clone)]
 pub struct HttpSettings {

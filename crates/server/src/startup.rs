@@ -19,8 +19,8 @@ use management_core::throttle::ThrottlePolicy;
 use management_core::{AssignmentService, AuthConfig, AuthService, CatalogService, NewUser, UserAdminService};
 use persistence::repo::{
     SqlActivities, SqlAnalytics, SqlCallReports, SqlCallers, SqlCalls, SqlChats, SqlCustomers, SqlDeals, SqlDocuments,
-    SqlKnowledge, SqlLoginAttempts, SqlRoles, SqlSalesManagers, SqlSessions, SqlStatuses, SqlTasks, SqlTerritories,
-    SqlUsers,
+    SqlKnowledge, SqlLoginAttempts, SqlProducts, SqlRoles, SqlSalesManagers, SqlSessions, SqlStatuses, SqlTasks,
+    SqlTerritories, SqlUsers,
 };
 use persistence::{Database, DatabaseKind, PoolSettings};
 use security::{Argon2Hasher, HashCost, JwtCodec};
@@ -143,6 +143,7 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
     });
     let territories = Arc::new(SqlTerritories::new(db.clone()));
     let tasks = Arc::new(SqlTasks::new(db.clone()));
+    let products = Arc::new(SqlProducts::new(db.clone()));
     let rest = Arc::new(CrmRest {
         territories: Records::new(territories.clone()),
         territory_assignments: territories,
@@ -150,6 +151,8 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         tasks: Records::new(tasks.clone()),
         task_completion: tasks.clone(),
         events: Records::new(tasks),
+        products: Records::new(products.clone()),
+        categories: Records::new(products),
     });
     let assignments = Arc::new(AssignmentService::new(Arc::new(SqlSalesManagers::new(db.clone()))));
     let knowledge = Arc::new(SqlKnowledge::new(db.clone()));

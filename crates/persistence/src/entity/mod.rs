@@ -11,6 +11,8 @@ pub mod deals;
 pub mod documents;
 pub mod events;
 pub mod login_attempts;
+pub mod product_categories;
+pub mod products;
 pub mod qa_entries;
 pub mod refresh_tokens;
 pub mod revoked_tokens;

@@ -3,6 +3,7 @@
 
 pub mod activities;
 pub mod body;
+pub mod products;
 pub mod scaffold;
 pub mod territories;
 
@@ -10,15 +11,17 @@ use actix_web::web;
 use serde_json::{Map, Value, json};
 
 /// The resource groups, one OpenAPI tag each.
-const GROUPS: [(&str, &str); 2] = [
+const GROUPS: [(&str, &str); 3] = [
     ("crm-rest: territories", "Territories and assigning accounts to them"),
     ("crm-rest: activities", "Activities, tasks (and completing them) and events"),
+    ("crm-rest: products", "Products and product categories"),
 ];
 
 /// Mounts every resource of the surface.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     territories::configure(cfg);
     activities::configure(cfg);
+    products::configure(cfg);
 }
 
 /// Adds every resource's operations and schemas to the OpenAPI document.
@@ -28,6 +31,7 @@ pub fn document(doc: &mut Value) {
     super::rest::scaffold::schema_ref::<activities::RefDto>(&mut schemas);
     territories::document(&mut paths, &mut schemas);
     activities::document(&mut paths, &mut schemas);
+    products::document(&mut paths, &mut schemas);
     let tags = doc["tags"].as_array_mut().expect("tags");
     for (group, about) in GROUPS {
         tags.push(json!({"name": group, "description": about}));

@@ -7,8 +7,6 @@ use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use chrono::{NaiveDate, Utc};
 use crm_core::analytics::{Period, PeriodSales};
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
@@ -17,10 +15,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/v1/analytics/dashboard").route(web::get().to(dashboard)))
         .service(web::resource("/api/v1/analytics/sales").route(web::get().to(sales)))
         .service(web::resource("/api/v1/analytics/period").route(web::get().to(period)));
-}
-
-fn number(d: Decimal) -> f64 {
-    d.to_f64().unwrap_or_default()
 }
 
 /// One month of the dashboard's trend: `month` (the document) and `period` (the frontend).
@@ -58,14 +52,14 @@ pub async fn dashboard(auth: Auth, state: web::Data<AppState>) -> ApiResult<Http
     let d = state.crm.dashboard(&auth.0, Utc::now().date_naive()).await?;
     Ok(v1_ok(DashboardData {
         total_customers: d.total_customers,
-        monthly_sales: number(d.monthly_sales),
+        monthly_sales: crate::money(d.monthly_sales),
         active_deals: d.active_deals,
         conversion_rate: d.conversion_rate,
         customers_by_status: d.customers_by_group.into_iter().map(|(g, n)| (g.as_str().to_string(), n)).collect(),
         sales_trend: d
             .sales_trend
             .into_iter()
-            .map(|p| TrendPoint { month: p.period.clone(), period: p.period, sales: number(p.sales) })
+            .map(|p| TrendPoint { month: p.period.clone(), period: p.period, sales: crate::money(p.sales) })
             .collect(),
     }))
 }
@@ -94,7 +88,7 @@ pub struct PeriodPoint {
 
 impl From<PeriodSales> for PeriodPoint {
     fn from(p: PeriodSales) -> Self {
-        PeriodPoint { period: p.period, sales: number(p.sales), deals: p.deals }
+        PeriodPoint { period: p.period, sales: crate::money(p.sales), deals: p.deals }
     }
 }
 
@@ -143,7 +137,7 @@ pub async fn sales(auth: Auth, state: web::Data<AppState>, q: web::Query<SalesQu
     let period = parse_period(q.period.as_deref())?;
     let r = state.crm.sales_report(&auth.0, q.start_date, q.end_date, period, Utc::now().date_naive()).await?;
     Ok(v1_ok(SalesData {
-        total_sales: number(r.total_sales),
+        total_sales: crate::money(r.total_sales),
         sales_by_period: r.sales_by_period.into_iter().map(Into::into).collect(),
         top_customers: r
             .top_customers
@@ -151,7 +145,7 @@ pub async fn sales(auth: Auth, state: web::Data<AppState>, q: web::Query<SalesQu
             .map(|t| TopCustomerPoint {
                 customer_id: t.customer_id,
                 customer_name: t.customer_name,
-                total_value: number(t.total_value),
+                total_value: crate::money(t.total_value),
             })
             .collect(),
         start_date: r.range.start.to_string(),

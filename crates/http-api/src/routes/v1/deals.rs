@@ -8,7 +8,6 @@ use crate::lenient;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use crm_core::deal::{CustomerRef, DealFilter, DealPatch, DealStatus, DealView, NewDeal};
-use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -63,7 +62,7 @@ impl From<DealView> for V1Deal {
             id: d.id,
             title: d.title,
             description: d.description.unwrap_or_default(),
-            value: d.value.to_f64().unwrap_or_default(),
+            value: crate::money(d.value),
             status: d.status.as_str(),
             customer_id: d.customer_id,
             customer: v.customer.map(Into::into),
