@@ -11,6 +11,7 @@ pub mod deal;
 pub mod error;
 pub mod events;
 pub mod fields;
+pub mod pipeline;
 pub mod ports;
 pub mod products;
 pub mod records;

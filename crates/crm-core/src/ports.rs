@@ -3,7 +3,6 @@
 use crate::Result;
 use crate::analytics::{DateRange, Period, PeriodSales, TopCustomer};
 use crate::customer::{Customer, CustomerChanges, CustomerDraft, CustomerFilter};
-use crate::deal::{DealChanges, DealDraft, DealFilter, DealView};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{Page, PageRequest};
@@ -20,17 +19,6 @@ pub trait CustomerRepository: Send + Sync {
     async fn insert(&self, draft: CustomerDraft) -> Result<Customer>;
     async fn update(&self, id: i64, changes: CustomerChanges) -> Result<Option<Customer>>;
     /// Marks the customer, its deals and its activities deleted; `false` when not found.
-    async fn soft_delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool>;
-}
-
-/// Deals, each with its customer embedded (one query per page for the embeds).
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[async_trait]
-pub trait DealRepository: Send + Sync {
-    async fn list(&self, filter: &DealFilter, page: PageRequest) -> Result<Page<DealView>>;
-    async fn get(&self, id: i64) -> Result<Option<DealView>>;
-    async fn insert(&self, draft: DealDraft) -> Result<DealView>;
-    async fn update(&self, id: i64, changes: DealChanges) -> Result<Option<DealView>>;
     async fn soft_delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool>;
 }
 

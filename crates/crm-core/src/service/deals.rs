@@ -1,7 +1,7 @@
 //! Deal use cases.
 
 use super::CrmService;
-use crate::deal::{DealFilter, DealPatch, DealView, NewDeal};
+use crate::deal::{DealFilter, DealPatch, DealView, NewDeal, deal_not_found};
 use crate::error::{CrmError, Result};
 use chrono::Utc;
 use kernel::{Page, PageRequest};
@@ -13,7 +13,7 @@ impl CrmService {
         if filter.matches_nothing {
             return Ok(Page::empty(page));
         }
-        self.ports.deals.list(filter, page).await
+        self.ports.deals.list(&filter.query(page)).await
     }
 
     pub async fn get_deal(&self, by: &Principal, id: i64) -> Result<DealView> {
@@ -24,15 +24,14 @@ impl CrmService {
     /// Creates a deal for an existing customer, owned by the caller.
     pub async fn create_deal(&self, by: &Principal, new: NewDeal) -> Result<DealView> {
         by.require(Permission::CrmWrite)?;
-        let draft = new.validate(Some(by.user_id), Utc::now())?;
+        let draft = new.validate(Some(by.user_id))?;
         self.ensure_customer_for(draft.customer_id).await?;
         self.ports.deals.insert(draft).await
     }
 
     pub async fn update_deal(&self, by: &Principal, id: i64, patch: DealPatch) -> Result<DealView> {
         by.require(Permission::CrmWrite)?;
-        let current = self.ports.deals.get(id).await?.ok_or_else(|| deal_not_found(id))?;
-        let changes = patch.validate(&current.deal, Utc::now())?;
+        let changes = patch.validate()?;
         if let Some(customer_id) = changes.customer_id {
             self.ensure_customer_for(customer_id).await?;
         }
@@ -41,7 +40,7 @@ impl CrmService {
 
     pub async fn delete_deal(&self, by: &Principal, id: i64) -> Result<()> {
         by.require(Permission::CrmDelete)?;
-        if self.ports.deals.soft_delete(id, Utc::now()).await? { Ok(()) } else { Err(deal_not_found(id)) }
+        if self.ports.deals.delete(id, Utc::now()).await? { Ok(()) } else { Err(deal_not_found(id)) }
     }
 
     /// A deal or activity must name a live customer: a 400 on `customerId` otherwise.
@@ -51,10 +50,6 @@ impl CrmService {
             None => Err(CrmError::field("customerId", format!("Customer {customer_id} does not exist."))),
         }
     }
-}
-
-fn deal_not_found(id: i64) -> CrmError {
-    CrmError::NotFound(format!("Deal {id} not found"))
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@ mod customers;
 mod deals;
 
 use crate::activity::Activities;
-use crate::ports::{AnalyticsRepository, CustomerRepository, DealRepository, StatusCatalog};
+use crate::deal::Deals;
+use crate::ports::{AnalyticsRepository, CustomerRepository, StatusCatalog};
 use crate::records::Store;
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct CrmPorts {
     pub customers: Arc<dyn CustomerRepository>,
-    pub deals: Arc<dyn DealRepository>,
+    pub deals: Arc<dyn Store<Deals>>,
     pub activities: Arc<dyn Store<Activities>>,
     pub analytics: Arc<dyn AnalyticsRepository>,
     pub statuses: Arc<dyn StatusCatalog>,
@@ -39,7 +40,7 @@ pub(crate) mod test_support {
 
     pub struct Mocks {
         pub customers: MockCustomerRepository,
-        pub deals: MockDealRepository,
+        pub deals: crate::records::MockStore<Deals>,
         pub activities: crate::records::MockStore<Activities>,
         pub analytics: MockAnalyticsRepository,
         pub statuses: MockStatusCatalog,
@@ -49,7 +50,7 @@ pub(crate) mod test_support {
         pub fn new() -> Self {
             Mocks {
                 customers: MockCustomerRepository::new(),
-                deals: MockDealRepository::new(),
+                deals: crate::records::MockStore::new(),
                 activities: crate::records::MockStore::new(),
                 analytics: MockAnalyticsRepository::new(),
                 statuses: MockStatusCatalog::new(),

@@ -1,53 +1,32 @@
-//! Deals over sea-orm, each with its customer embedded.
+//! Deals and the sales pipeline over sea-orm: the one deal store of the v1 and REST surfaces
+//! (related records embedded with one query per kind per page, summaries kept exact in each
+//! write), pipeline stages, and moving deals along them.
 
-use crate::entity::deals;
-use crate::error::db;
+use crate::entity::{customers, deal_stage_changes as changes, deals, pipeline_stages as stages};
+use crate::error::{db, is_unique_violation};
+use crate::repo::activities::record_activity;
 use crate::repo::begin_write;
 use crate::repo::customers::customer_refs;
-use crate::repo::summaries::{Deltas, count_of, counter_total, deals_key};
+use crate::repo::listing::{
+    self, Listing, PERSON_NAME, check_references, duplicates, live, lookup, refs, refuse_duplicates, user_refs,
+};
+use crate::repo::summaries::{Deltas, count_sum, counter_total, deals_key};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use crm_core::Result;
-use crm_core::deal::{Deal, DealChanges, DealDraft, DealFilter, DealStatus, DealView};
-use crm_core::ports::DealRepository;
-use kernel::{Page, PageRequest};
+use chrono::{DateTime, NaiveDate, Utc};
+use crm_core::activity::{ActivityDraft, ActivityType};
+use crm_core::deal::{
+    Deal, DealChanges, DealDraft, DealStatus, DealView, Deals, StageChange, V1_STATUS, closed_at_after, closing_instant,
+};
+use crm_core::pipeline::{DealMoves, Move, Stage, StageChanges, StageDraft, Stages};
+use crm_core::records::Store;
+use crm_core::{CrmError, Result};
+use kernel::{FilterValue, ListQuery, Page};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
-
-/// [`DealRepository`] over `deals`.
-#[derive(Clone)]
-pub struct SqlDeals {
-    db: DatabaseConnection,
-}
-
-impl SqlDeals {
-    pub fn new(db: DatabaseConnection) -> Self {
-        SqlDeals { db }
-    }
-
-    /// Attaches the customers of `rows` with one query.
-    async fn views(&self, rows: Vec<deals::Model>) -> Result<Vec<DealView>> {
-        let refs = customer_refs(&self.db, rows.iter().map(|d| d.customer_id)).await?;
-        Ok(rows
-            .into_iter()
-            .map(|m| {
-                let customer = refs.iter().find(|c| c.id == m.customer_id).cloned();
-                DealView { deal: to_deal(m), customer }
-            })
-            .collect())
-    }
-
-    async fn view(&self, id: i64) -> Result<Option<DealView>> {
-        let found =
-            deals::Entity::find_by_id(id).filter(deals::Column::DeletedAt.is_null()).one(&self.db).await.map_err(db)?;
-        Ok(self.views(found.into_iter().collect()).await?.pop())
-    }
-}
 
 /// Hundredths to a two-place decimal.
 pub fn from_cents(cents: i64) -> Decimal {
@@ -69,42 +48,244 @@ fn to_deal(m: deals::Model) -> Deal {
         customer_id: m.customer_id,
         user_id: m.user_id,
         closed_at: m.closed_at,
+        contact_id: m.contact_id,
+        stage_id: m.stage_id,
+        expected_close_date: m.expected_close_date,
+        probability: m.probability,
         created_at: m.created_at,
         updated_at: m.updated_at,
     }
 }
 
-#[async_trait]
-impl DealRepository for SqlDeals {
-    async fn list(&self, filter: &DealFilter, page: PageRequest) -> Result<Page<DealView>> {
-        let mut query = deals::Entity::find().filter(deals::Column::DeletedAt.is_null());
-        if let Some(status) = filter.status {
-            query = query.filter(deals::Column::Status.eq(status.as_str()));
+/// [`Store`] of deals and of pipeline stages; moves deals along the pipeline.
+#[derive(Clone)]
+pub struct SqlDeals {
+    db: DatabaseConnection,
+}
+
+const DEALS: Listing = Listing {
+    columns: &[
+        ("stage", "stage_id"),
+        ("account", "customer_id"),
+        ("owner", "user_id"),
+        ("created_at", "created_at"),
+        ("updated_at", "updated_at"),
+        ("name", "title"),
+        ("amount", "value_cents"),
+        ("expected_close_date", "expected_close_date"),
+        ("probability", "probability"),
+    ],
+    search: &["title"],
+};
+
+impl SqlDeals {
+    pub fn new(db: DatabaseConnection) -> Self {
+        SqlDeals { db }
+    }
+
+    /// The views of `rows`, one query per kind of related record.
+    async fn views<C: ConnectionTrait>(&self, conn: &C, rows: Vec<deals::Model>) -> Result<Vec<DealView>> {
+        let (mut contact_ids, mut stage_ids, mut owner_ids) = (Vec::new(), Vec::new(), Vec::new());
+        for d in &rows {
+            contact_ids.extend(d.contact_id);
+            stage_ids.extend(d.stage_id);
+            owner_ids.extend(d.user_id);
         }
-        if let Some(customer_id) = filter.customer_id {
-            query = query.filter(deals::Column::CustomerId.eq(customer_id));
-        }
-        let total = match (filter.customer_id, filter.status) {
-            (Some(_), _) => query.clone().count(&self.db).await.map_err(db)?,
-            (None, Some(status)) => count_of(&self.db, &deals_key(status.as_str())).await.map_err(db)?,
-            (None, None) => counter_total(&self.db, "deals:").await.map_err(db)?,
-        };
-        let rows = query
-            .order_by_desc(deals::Column::CreatedAt)
-            .order_by_desc(deals::Column::Id)
-            .offset(page.offset())
-            .limit(page.per_page)
-            .all(&self.db)
+        let account_ids: Vec<i64> = rows.iter().map(|d| d.customer_id).collect();
+        let customers = customer_refs(conn, account_ids).await?;
+        let contacts = refs(conn, "contacts", PERSON_NAME, true, contact_ids).await?;
+        let stages = refs(conn, "pipeline_stages", "name", false, stage_ids).await?;
+        let owners = user_refs(conn, owner_ids).await?;
+        Ok(rows
+            .into_iter()
+            .map(|m| DealView {
+                customer: customers.iter().find(|c| c.id == m.customer_id).cloned(),
+                contact: lookup(&contacts, m.contact_id),
+                stage: lookup(&stages, m.stage_id),
+                owner: lookup(&owners, m.user_id),
+                deal: to_deal(m),
+                history: None,
+            })
+            .collect())
+    }
+
+    /// A live deal with its stage history.
+    async fn detail<C: ConnectionTrait>(&self, conn: &C, id: i64) -> Result<Option<DealView>> {
+        let found = deals::Entity::find_by_id(id).filter(live::<deals::Entity>()).one(conn).await.map_err(db)?;
+        let Some(mut view) = self.views(conn, found.into_iter().collect()).await?.pop() else { return Ok(None) };
+        let rows = changes::Entity::find()
+            .filter(changes::Column::DealId.eq(id))
+            .order_by_asc(changes::Column::ChangedAt)
+            .order_by_asc(changes::Column::Id)
+            .all(conn)
             .await
             .map_err(db)?;
-        Ok(Page { items: self.views(rows).await?, total, request: page })
+        let mut stage_ids = Vec::with_capacity(rows.len() * 2);
+        for r in &rows {
+            stage_ids.extend(r.from_stage_id);
+            stage_ids.push(r.to_stage_id);
+        }
+        let names = refs(conn, "pipeline_stages", "name", false, stage_ids).await?;
+        let people_ids: Vec<i64> = rows.iter().filter_map(|r| r.changed_by).collect();
+        let people = user_refs(conn, people_ids).await?;
+        view.history = Some(
+            rows.into_iter()
+                .map(|r| StageChange {
+                    from_stage: lookup(&names, r.from_stage_id),
+                    to_stage: lookup(&names, Some(r.to_stage_id)),
+                    notes: r.notes,
+                    changed_by: lookup(&people, r.changed_by),
+                    changed_at: r.changed_at,
+                })
+                .collect(),
+        );
+        Ok(Some(view))
+    }
+
+    /// Locks a live deal for a change.
+    async fn lock<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<deals::Model>> {
+        deals::Entity::find_by_id(id).filter(live::<deals::Entity>()).lock_exclusive().one(conn).await.map_err(db)
+    }
+}
+
+/// A live, active stage.
+async fn active_stage<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<stages::Model>> {
+    let found = stages::Entity::find_by_id(id)
+        .filter(live::<stages::Entity>())
+        .filter(stages::Column::IsActive.eq(true))
+        .one(conn)
+        .await;
+    found.map_err(db)
+}
+
+/// The first active stage of the pipeline.
+async fn first_stage<C: ConnectionTrait>(conn: &C) -> Result<Option<stages::Model>> {
+    stages::Entity::find()
+        .filter(live::<stages::Entity>())
+        .filter(stages::Column::IsActive.eq(true))
+        .order_by_asc(stages::Column::SortOrder)
+        .order_by_asc(stages::Column::Id)
+        .one(conn)
+        .await
+        .map_err(db)
+}
+
+/// The related records of a deal must exist, and the contact must be one of the account's.
+async fn check_deal<C: ConnectionTrait>(
+    conn: &C,
+    account: i64,
+    contact: Option<i64>,
+    owner: Option<i64>,
+) -> Result<()> {
+    check_references(
+        conn,
+        &[
+            ("account", "customers", true, Some(account)),
+            ("contact", "contacts", true, contact),
+            ("owner", "users", false, owner),
+        ],
+    )
+    .await?;
+    if let Some(contact) = contact {
+        let sql = "SELECT id, '' AS name FROM contacts WHERE id = $1 AND account_id = $2";
+        let stmt = crate::repo::statement(conn.get_database_backend(), sql, vec![contact.into(), account.into()]);
+        let found = conn.query_one_raw(stmt).await.map_err(db)?;
+        if found.is_none() {
+            return Err(CrmError::field("contact", "The contact must belong to the deal's account."));
+        }
+    }
+    Ok(())
+}
+
+/// Appends a move to a deal's stage history.
+async fn record_move<C: ConnectionTrait>(
+    conn: &C,
+    deal: i64,
+    from: Option<i64>,
+    to: i64,
+    notes: Option<String>,
+    by: Option<i64>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    changes::ActiveModel {
+        deal_id: Set(deal),
+        from_stage_id: Set(from),
+        to_stage_id: Set(to),
+        notes: Set(notes),
+        changed_by: Set(by),
+        changed_at: Set(at),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Writes `next` over the locked `current`, keeping the summaries exact.
+async fn save<C: ConnectionTrait>(conn: &C, current: deals::Model, next: deals::Model) -> Result<deals::Model> {
+    let mut deltas = Deltas::default();
+    deltas.deal(&current, -1);
+    let model: deals::ActiveModel = next.into();
+    let stored = model.reset_all().update(conn).await.map_err(db)?;
+    deltas.deal(&stored, 1);
+    deltas.apply(conn).await.map_err(db)?;
+    Ok(stored)
+}
+
+#[async_trait]
+impl Store<Deals> for SqlDeals {
+    /// Totals without search, dates or other filters than the status come from the summary
+    /// counters (a million deals are not counted per request).
+    async fn list(&self, query: &ListQuery) -> Result<Page<DealView>> {
+        let mut select = deals::Entity::find().filter(live::<deals::Entity>());
+        let mut statuses: Option<Vec<&'static str>> = None;
+        for (name, value) in &query.filters {
+            match (*name, value) {
+                ("status", FilterValue::Text(label)) => {
+                    statuses = Some(DealStatus::of_rest(label).iter().map(|s| s.as_str()).collect());
+                }
+                (V1_STATUS, FilterValue::Text(s)) => {
+                    statuses = DealStatus::parse(s).map(|s| vec![s.as_str()]);
+                }
+                _ => {}
+            }
+        }
+        if let Some(statuses) = &statuses {
+            select = select.filter(deals::Column::Status.is_in(statuses.clone()));
+        }
+        let plain = query.search.is_none()
+            && query.created_after.is_none()
+            && query.created_before.is_none()
+            && query.filters.iter().all(|(n, _)| *n == "status" || *n == V1_STATUS);
+        let total = match (plain, &statuses) {
+            (true, None) => Some(counter_total(&self.db, "deals:").await.map_err(db)?),
+            (true, Some(statuses)) => {
+                let keys: Vec<String> = statuses.iter().map(|s| deals_key(s)).collect();
+                Some(count_sum(&self.db, &keys).await.map_err(db)?)
+            }
+            _ => None,
+        };
+        let page = listing::page(&self.db, select, &DEALS, query, total).await?;
+        let (request, total) = (page.request, page.total);
+        Ok(Page { items: self.views(&self.db, page.items).await?, total, request })
     }
 
     async fn get(&self, id: i64) -> Result<Option<DealView>> {
-        self.view(id).await
+        self.detail(&self.db, id).await
     }
 
     async fn insert(&self, d: DealDraft) -> Result<DealView> {
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        check_deal(&txn, d.customer_id, d.contact_id, d.user_id).await?;
+        let stage = match d.stage_id {
+            Some(id) => Some(
+                active_stage(&txn, id)
+                    .await?
+                    .ok_or_else(|| CrmError::field("stage", "Choose a live, active pipeline stage."))?,
+            ),
+            None => first_stage(&txn).await?,
+        };
         let now = Utc::now();
         let model = deals::ActiveModel {
             title: Set(d.title),
@@ -113,92 +294,311 @@ impl DealRepository for SqlDeals {
             status: Set(d.status.as_str().to_string()),
             customer_id: Set(d.customer_id),
             user_id: Set(d.user_id),
-            closed_at: Set(d.closed_at),
+            closed_at: Set(closed_at_after(DealStatus::New, None, d.status, d.close_date, now)),
+            contact_id: Set(d.contact_id),
+            stage_id: Set(stage.as_ref().map(|s| s.id)),
+            expected_close_date: Set(d.expected_close_date),
+            probability: Set(d.probability.or(stage.as_ref().map(|s| s.probability))),
             created_at: Set(now),
             updated_at: Set(now),
             deleted_at: Set(None),
             ..Default::default()
         };
-        let txn = begin_write(&self.db).await.map_err(db)?;
         let stored = model.insert(&txn).await.map_err(db)?;
         let mut deltas = Deltas::default();
         deltas.deal(&stored, 1);
         deltas.apply(&txn).await.map_err(db)?;
+        let view = self.detail(&txn, stored.id).await?;
         txn.commit().await.map_err(db)?;
-        Ok(self.views(vec![stored]).await?.remove(0))
+        view.ok_or_else(|| CrmError::Internal("a stored deal vanished".into()))
     }
 
     async fn update(&self, id: i64, c: DealChanges) -> Result<Option<DealView>> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let current = deals::Entity::find_by_id(id)
-            .filter(deals::Column::DeletedAt.is_null())
-            .lock_exclusive()
-            .one(&txn)
-            .await
-            .map_err(db)?;
-        let Some(current) = current else { return Ok(None) };
-        let mut deltas = Deltas::default();
-        deltas.deal(&current, -1);
-        let mut model: deals::ActiveModel = current.into();
+        let Some(current) = Self::lock(&txn, id).await? else { return Ok(None) };
+        let now = Utc::now();
+        let mut next = current.clone();
+        let old = to_deal(current.clone());
+        let status = match (c.status, c.reopen) {
+            (Some(s), _) => s,
+            (None, true) => DealStatus::from_rest("Open", Some(old.status)),
+            (None, false) => old.status,
+        };
+        crm_core::deal::check_close_date(status, c.close_date.flatten(), now)?;
+        if status != old.status || c.close_date.is_some() {
+            next.closed_at = closed_at_after(old.status, old.closed_at, status, c.close_date.flatten(), now);
+        }
+        next.status = status.as_str().to_string();
         if let Some(v) = c.title {
-            model.title = Set(v);
+            next.title = v;
         }
         if let Some(v) = c.description {
-            model.description = Set(v);
+            next.description = v;
         }
         if let Some(v) = c.value {
-            model.value_cents = Set(to_cents(v));
-        }
-        if let Some(v) = c.status {
-            model.status = Set(v.as_str().to_string());
+            next.value_cents = to_cents(v);
         }
         if let Some(v) = c.customer_id {
-            model.customer_id = Set(v);
+            next.customer_id = v;
         }
-        if let Some(v) = c.closed_at {
-            model.closed_at = Set(v);
+        if let Some(v) = c.user_id {
+            next.user_id = v;
         }
-        model.updated_at = Set(Utc::now());
-        let stored = model.update(&txn).await.map_err(db)?;
-        deltas.deal(&stored, 1);
-        deltas.apply(&txn).await.map_err(db)?;
+        if let Some(v) = c.contact_id {
+            next.contact_id = v;
+        }
+        if let Some(v) = c.expected_close_date {
+            next.expected_close_date = v;
+        }
+        if let Some(v) = c.probability {
+            next.probability = v;
+        }
+        if let Some(stage) = c.stage_id.filter(|s| Some(*s) != current.stage_id) {
+            active_stage(&txn, stage)
+                .await?
+                .ok_or_else(|| CrmError::field("stage", "Choose a live, active pipeline stage."))?;
+            record_move(&txn, id, current.stage_id, stage, None, None, now).await?;
+            next.stage_id = Some(stage);
+        }
+        let contact_checked = c.contact_id.is_some() || c.customer_id.is_some();
+        check_deal(&txn, next.customer_id, next.contact_id.filter(|_| contact_checked), c.user_id.flatten()).await?;
+        next.updated_at = now;
+        let stored = save(&txn, current, next).await?;
+        let view = self.detail(&txn, stored.id).await?;
         txn.commit().await.map_err(db)?;
-        Ok(self.views(vec![stored]).await?.pop())
+        Ok(view)
     }
 
-    async fn soft_delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
+    async fn delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let current = deals::Entity::find_by_id(id)
-            .filter(deals::Column::DeletedAt.is_null())
-            .lock_exclusive()
-            .one(&txn)
-            .await
-            .map_err(db)?;
-        let Some(current) = current else { return Ok(false) };
-        deals::Entity::update_many()
-            .col_expr(deals::Column::DeletedAt, Expr::value(at))
-            .filter(deals::Column::Id.eq(id))
-            .exec(&txn)
-            .await
-            .map_err(db)?;
+        let Some(current) = Self::lock(&txn, id).await? else { return Ok(false) };
         let mut deltas = Deltas::default();
         deltas.deal(&current, -1);
+        listing::soft_delete(&txn, "deals", id, at).await?;
         deltas.apply(&txn).await.map_err(db)?;
         txn.commit().await.map_err(db)?;
         Ok(true)
     }
+
+    /// A deal of a deleted account stays deleted until its account is restored.
+    async fn restore(&self, id: i64) -> Result<Option<DealView>> {
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let found = deals::Entity::find_by_id(id)
+            .filter(deals::Column::DeletedAt.is_not_null())
+            .lock_exclusive()
+            .one(&txn)
+            .await
+            .map_err(db)?;
+        let Some(found) = found else { return Ok(None) };
+        let account_live = customers::Entity::find_by_id(found.customer_id)
+            .filter(customers::Column::DeletedAt.is_null())
+            .count(&txn)
+            .await
+            .map_err(db)?;
+        if account_live == 0 {
+            return Err(CrmError::Conflict("Restore the deal's account first.".into()));
+        }
+        listing::undelete(&txn, "deals", id).await?;
+        let mut deltas = Deltas::default();
+        deltas.deal(&found, 1);
+        deltas.apply(&txn).await.map_err(db)?;
+        let view = self.detail(&txn, id).await?;
+        txn.commit().await.map_err(db)?;
+        Ok(view)
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::str::FromStr;
+#[async_trait]
+impl DealMoves for SqlDeals {
+    async fn change_stage(
+        &self,
+        id: i64,
+        stage_id: i64,
+        notes: Option<String>,
+        by: i64,
+        at: DateTime<Utc>,
+    ) -> Result<Move> {
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let Some(current) = Self::lock(&txn, id).await? else { return Ok(Move::DealNotFound) };
+        let Some(stage) = active_stage(&txn, stage_id).await? else { return Ok(Move::BadStage) };
+        record_move(&txn, id, current.stage_id, stage_id, notes, Some(by), at).await?;
+        let mut next = current.clone();
+        next.stage_id = Some(stage_id);
+        if DealStatus::parse(&current.status).is_some_and(DealStatus::is_open) {
+            next.probability = Some(stage.probability);
+        }
+        next.updated_at = at;
+        save(&txn, current, next).await?;
+        let view = self.detail(&txn, id).await?;
+        txn.commit().await.map_err(db)?;
+        Ok(view.map_or(Move::DealNotFound, |v| Move::Done(Box::new(v))))
+    }
 
-    #[test]
-    fn cents_round_trip() {
-        for v in ["0", "0.01", "1500.50", "999999999999.99"] {
-            let d = Decimal::from_str(v).unwrap();
-            assert_eq!(from_cents(to_cents(d)), d);
+    async fn close(
+        &self,
+        id: i64,
+        status: DealStatus,
+        close_date: NaiveDate,
+        notes: Option<String>,
+        by: i64,
+        at: DateTime<Utc>,
+    ) -> Result<Move> {
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let Some(current) = Self::lock(&txn, id).await? else { return Ok(Move::DealNotFound) };
+        if !DealStatus::parse(&current.status).is_some_and(DealStatus::is_open) {
+            return Ok(Move::AlreadyClosed);
+        }
+        let mut next = current.clone();
+        next.status = status.as_str().to_string();
+        next.closed_at = Some(closing_instant(close_date, at));
+        next.probability = Some(if status == DealStatus::Completed { 100 } else { 0 });
+        next.updated_at = at;
+        let stored = save(&txn, current, next).await?;
+        let won = status == DealStatus::Completed;
+        let log = ActivityDraft {
+            kind: ActivityType::Deal,
+            subject: Some(if won { "Deal won" } else { "Deal lost" }.to_string()),
+            description: notes
+                .unwrap_or_else(|| format!("{} was marked {}.", stored.title, if won { "won" } else { "lost" })),
+            status: crm_core::activity::DONE,
+            due_date: None,
+            owner_id: Some(by),
+            account_id: Some(stored.customer_id),
+            contact_id: stored.contact_id,
+            lead_id: None,
+            deal_id: Some(id),
+        };
+        record_activity(&txn, log, at).await.map_err(db)?;
+        let view = self.detail(&txn, id).await?;
+        txn.commit().await.map_err(db)?;
+        Ok(view.map_or(Move::DealNotFound, |v| Move::Done(Box::new(v))))
+    }
+}
+
+const STAGES: Listing = Listing {
+    columns: &[
+        ("is_active", "is_active"),
+        ("order", "sort_order"),
+        ("name", "name"),
+        ("probability", "probability"),
+        ("created_at", "created_at"),
+    ],
+    search: &["name", "description"],
+};
+
+fn to_stage(m: stages::Model) -> Stage {
+    Stage {
+        id: m.id,
+        name: m.name,
+        description: m.description,
+        order: m.sort_order,
+        is_active: m.is_active,
+        probability: m.probability,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    }
+}
+
+async fn check_stage_name<C: ConnectionTrait>(conn: &C, name: &str, except: Option<i64>) -> Result<()> {
+    refuse_duplicates(
+        "name",
+        duplicates(conn, "pipeline_stages", "stage", "name", "name_key", &name.to_lowercase(), except).await?,
+    )
+}
+
+fn stage_conflict(e: sea_orm::DbErr) -> CrmError {
+    if is_unique_violation(&e) { CrmError::Conflict("A stage with this name already exists.".into()) } else { db(e) }
+}
+
+#[async_trait]
+impl Store<Stages> for SqlDeals {
+    async fn list(&self, query: &ListQuery) -> Result<Page<Stage>> {
+        let select = stages::Entity::find().filter(live::<stages::Entity>());
+        Ok(listing::page(&self.db, select, &STAGES, query, None).await?.map(to_stage))
+    }
+
+    async fn get(&self, id: i64) -> Result<Option<Stage>> {
+        let found = stages::Entity::find_by_id(id).filter(live::<stages::Entity>()).one(&self.db).await;
+        Ok(found.map_err(db)?.map(to_stage))
+    }
+
+    async fn insert(&self, d: StageDraft) -> Result<Stage> {
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        check_stage_name(&txn, &d.name, None).await?;
+        let now = Utc::now();
+        let stored = stages::ActiveModel {
+            name_key: Set(d.name.to_lowercase()),
+            name: Set(d.name),
+            description: Set(d.description),
+            sort_order: Set(d.order),
+            is_active: Set(d.is_active),
+            probability: Set(d.probability),
+            created_at: Set(now),
+            updated_at: Set(now),
+            deleted_at: Set(None),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .map_err(stage_conflict)?;
+        txn.commit().await.map_err(db)?;
+        Ok(to_stage(stored))
+    }
+
+    async fn update(&self, id: i64, c: StageChanges) -> Result<Option<Stage>> {
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let current = stages::Entity::find_by_id(id).filter(live::<stages::Entity>()).lock_exclusive().one(&txn).await;
+        let Some(current) = current.map_err(db)? else { return Ok(None) };
+        let mut model: stages::ActiveModel = current.into();
+        if let Some(v) = c.name {
+            check_stage_name(&txn, &v, Some(id)).await?;
+            model.name_key = Set(v.to_lowercase());
+            model.name = Set(v);
+        }
+        if let Some(v) = c.description {
+            model.description = Set(v);
+        }
+        if let Some(v) = c.order {
+            model.sort_order = Set(v);
+        }
+        if let Some(v) = c.is_active {
+            model.is_active = Set(v);
+        }
+        if let Some(v) = c.probability {
+            model.probability = Set(v);
+        }
+        model.updated_at = Set(Utc::now());
+        let stored = model.update(&txn).await.map_err(stage_conflict)?;
+        txn.commit().await.map_err(db)?;
+        Ok(Some(to_stage(stored)))
+    }
+
+    /// A stage live deals use stays (409 with their count); it can be deactivated instead.
+    async fn delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let used = deals::Entity::find()
+            .filter(deals::Column::StageId.eq(id))
+            .filter(live::<deals::Entity>())
+            .count(&txn)
+            .await
+            .map_err(db)?;
+        if used > 0 && listing::exists(&txn, "pipeline_stages", id).await? {
+            return Err(CrmError::InUse {
+                message: format!("{used} deal(s) are at this stage; move them or deactivate the stage instead."),
+                field: "count",
+                count: used,
+            });
+        }
+        let deleted = listing::soft_delete(&txn, "pipeline_stages", id, at).await?;
+        txn.commit().await.map_err(db)?;
+        Ok(deleted)
+    }
+
+    async fn restore(&self, id: i64) -> Result<Option<Stage>> {
+        if listing::undelete(&self.db, "pipeline_stages", id).await? {
+            <Self as Store<Stages>>::get(self, id).await
+        } else {
+            Ok(None)
         }
     }
 }

@@ -1,0 +1,25 @@
+//! `pipeline_stages`: the stages of the sales pipeline, soft-deleted; `name_key` is the
+//! lower-cased name.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "pipeline_stages")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub name: String,
+    pub name_key: String,
+    pub description: Option<String>,
+    pub sort_order: i32,
+    pub is_active: bool,
+    pub probability: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub deleted_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
