@@ -1,7 +1,9 @@
 //! The use cases of the CRM REST surface, one [`Records`] per record kind plus the actions.
 
 use crate::activity::Activities;
+use crate::deal::Deals;
 use crate::events::Events;
+use crate::pipeline::{DealMoves, Stages};
 use crate::products::{Categories, Products};
 use crate::records::Records;
 use crate::tasks::{TaskCompletion, Tasks};
@@ -16,6 +18,9 @@ pub struct CrmRest {
     pub tasks: Records<Tasks>,
     pub task_completion: Arc<dyn TaskCompletion>,
     pub events: Records<Events>,
+    pub deals: Records<Deals>,
+    pub deal_moves: Arc<dyn DealMoves>,
+    pub stages: Records<Stages>,
     pub products: Records<Products>,
     pub categories: Records<Categories>,
 }

@@ -134,9 +134,10 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         registration_enabled: raw.registration_enabled,
     };
     let activities = Arc::new(SqlActivities::new(db.clone()));
+    let deals = Arc::new(SqlDeals::new(db.clone()));
     let crm = CrmService::new(CrmPorts {
         customers: Arc::new(SqlCustomers::new(db.clone())),
-        deals: Arc::new(SqlDeals::new(db.clone())),
+        deals: deals.clone(),
         activities: activities.clone(),
         analytics: Arc::new(SqlAnalytics::new(db.clone())),
         statuses: statuses.clone(),
@@ -151,6 +152,9 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         tasks: Records::new(tasks.clone()),
         task_completion: tasks.clone(),
         events: Records::new(tasks),
+        deals: Records::new(deals.clone()),
+        deal_moves: deals.clone(),
+        stages: Records::new(deals),
         products: Records::new(products.clone()),
         categories: Records::new(products),
     });

@@ -1,7 +1,7 @@
 //! `/api/activities/`: activities, tasks (and completing them) and events.
 
 use super::body::RestBody;
-use super::scaffold::{RestResource, both, mount, operation, request_body, schema_ref};
+use super::scaffold::{RestResource, action_path, both, document_action, mount, record_answer};
 use crate::error::ApiResult;
 use crate::extract::Auth;
 use crate::iso;
@@ -13,7 +13,7 @@ use crm_core::records::Records;
 use crm_core::tasks::{Task, TaskInput, Tasks, complete_task};
 use kernel::Ref;
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 /// A related record: `{id, name}`.
@@ -294,8 +294,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     mount::<ActivityResource>(cfg);
     mount::<TaskResource>(cfg);
     mount::<EventResource>(cfg);
-    let complete = format!("{}{{id}}/complete/", TaskResource::PATH);
-    cfg.service(web::resource(both(&complete)).route(web::post().to(complete_handler)));
+    cfg.service(web::resource(both(&action_path::<TaskResource>("complete"))).route(web::post().to(complete_handler)));
 }
 
 async fn complete_handler(
@@ -323,13 +322,12 @@ pub fn document(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>
     super::scaffold::document::<ActivityResource>(paths, schemas);
     super::scaffold::document::<TaskResource>(paths, schemas);
     super::scaffold::document::<EventResource>(paths, schemas);
-    let body = schema_ref::<CompleteBody>(schemas);
-    let task = json!({"$ref": "#/components/schemas/TaskDto"});
-    paths.insert(
-        format!("{}{{id}}/complete/", TaskResource::PATH),
-        json!({"post": operation(TaskResource::TAG, "rest_tasks_complete", "Complete a task (409 when it already is)",
-            vec![json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}})],
-            Some(request_body(&body)),
-            ("200", json!({"description": "The completed task", "content": {"application/json": {"schema": task}}})))}),
+    let ok = record_answer::<TaskResource>(schemas, "The completed task");
+    document_action::<TaskResource, CompleteBody>(
+        paths,
+        schemas,
+        "complete",
+        "Complete a task (409 when it already is)",
+        ok,
     );
 }

@@ -3,6 +3,7 @@
 
 pub mod activities;
 pub mod body;
+pub mod deals;
 pub mod products;
 pub mod scaffold;
 pub mod territories;
@@ -11,9 +12,10 @@ use actix_web::web;
 use serde_json::{Map, Value, json};
 
 /// The resource groups, one OpenAPI tag each.
-const GROUPS: [(&str, &str); 3] = [
+const GROUPS: [(&str, &str); 4] = [
     ("crm-rest: territories", "Territories and assigning accounts to them"),
     ("crm-rest: activities", "Activities, tasks (and completing them) and events"),
+    ("crm-rest: deals", "Deals, moving them along the pipeline, and the pipeline stages"),
     ("crm-rest: products", "Products and product categories"),
 ];
 
@@ -21,6 +23,7 @@ const GROUPS: [(&str, &str); 3] = [
 pub fn configure(cfg: &mut web::ServiceConfig) {
     territories::configure(cfg);
     activities::configure(cfg);
+    deals::configure(cfg);
     products::configure(cfg);
 }
 
@@ -31,6 +34,7 @@ pub fn document(doc: &mut Value) {
     super::rest::scaffold::schema_ref::<activities::RefDto>(&mut schemas);
     territories::document(&mut paths, &mut schemas);
     activities::document(&mut paths, &mut schemas);
+    deals::document(&mut paths, &mut schemas);
     products::document(&mut paths, &mut schemas);
     let tags = doc["tags"].as_array_mut().expect("tags");
     for (group, about) in GROUPS {

@@ -191,6 +191,33 @@ pub fn list_parameters(spec: &ListSpec) -> Vec<Value> {
     params
 }
 
+/// The path of an action on one record of `T` (`…/{id}/complete/`).
+pub fn action_path<T: RestResource>(action: &str) -> String {
+    format!("{}{{id}}/{action}/", T::PATH)
+}
+
+/// Documents `POST …/{id}/<action>/` of `T`: a body of `B`, answering `ok` (by default the
+/// record, see [`record_answer`]).
+pub fn document_action<T: RestResource, B: ToSchema>(
+    paths: &mut Map<String, Value>,
+    schemas: &mut Map<String, Value>,
+    action: &str,
+    summary: &str,
+    ok: Value,
+) {
+    let body = schema_ref::<B>(schemas);
+    let id = format!("{}_{}", T::ID, action.replace('-', "_"));
+    paths.insert(
+        action_path::<T>(action),
+        json!({"post": operation(T::TAG, &id, summary, vec![id_parameter()], Some(request_body(&body)), ("200", ok))}),
+    );
+}
+
+/// A 200 answer of the record of `T`.
+pub fn record_answer<T: RestResource>(schemas: &mut Map<String, Value>, description: &str) -> Value {
+    answer(description, Some(&schema_ref::<T::Dto>(schemas)))
+}
+
 fn id_parameter() -> Value {
     json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64"}})
 }

@@ -1,7 +1,7 @@
 //! `/api/territories/territories/`: territories, and assigning accounts to them.
 
 use super::body::RestBody;
-use super::scaffold::{RestResource, operation, request_body, schema_ref};
+use super::scaffold::{RestResource, action_path, document_action};
 use crate::error::ApiResult;
 use crate::extract::Auth;
 use crate::iso;
@@ -72,7 +72,7 @@ impl RestResource for TerritoryResource {
 /// `POST …/{id}/assign-accounts/ {account_ids}`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     super::scaffold::mount::<TerritoryResource>(cfg);
-    let path = format!("{}{{id}}/assign-accounts/", TerritoryResource::PATH);
+    let path = action_path::<TerritoryResource>("assign-accounts");
     cfg.service(web::resource(super::scaffold::both(&path)).route(web::post().to(assign)));
 }
 
@@ -98,15 +98,10 @@ pub struct AssignAccountsBody {
 /// The documentation of the action.
 pub fn document(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
     super::scaffold::document::<TerritoryResource>(paths, schemas);
-    let body = schema_ref::<AssignAccountsBody>(schemas);
     let answer = json!({"description": "`{assigned, territory: {id, name}}`", "content": {"application/json": {"schema": {
         "type": "object", "required": ["assigned", "territory"], "properties": {
             "assigned": {"type": "integer"},
             "territory": {"$ref": "#/components/schemas/RefDto"}}}}}});
-    paths.insert(
-        format!("{}{{id}}/assign-accounts/", TerritoryResource::PATH),
-        json!({"post": operation(TerritoryResource::TAG, "rest_territories_assign_accounts", "Assign accounts to a territory",
-            vec![json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}})],
-            Some(request_body(&body)), ("200", answer))}),
-    );
+    let summary = "Assign accounts to a territory";
+    document_action::<TerritoryResource, AssignAccountsBody>(paths, schemas, "assign-accounts", summary, answer);
 }
