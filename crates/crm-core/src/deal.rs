@@ -213,7 +213,8 @@ pub fn check_value(value: Decimal, field: &str, errors: &mut FieldErrors) -> Dec
     value.round_dp(2)
 }
 
-const MAX_TITLE: usize = 255;
+/// Longest deal title.
+pub const MAX_TITLE: usize = 255;
 
 fn title(value: Option<&str>, errors: &mut FieldErrors) -> Option<String> {
     let v = value?.trim();

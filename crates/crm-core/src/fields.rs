@@ -159,6 +159,23 @@ impl Fields {
         }
     }
 
+    /// A value that may not be null (and, with `required`, must be given).
+    pub fn present<T>(&mut self, field: &str, value: Sent<T>, required: bool) -> Option<T> {
+        match value {
+            Some(Some(v)) => Some(v),
+            Some(None) => {
+                self.error(field, "This field may not be null.");
+                None
+            }
+            None => {
+                if required {
+                    self.error(field, "This field is required.");
+                }
+                None
+            }
+        }
+    }
+
     /// A related record's id: positive.
     pub fn id(&mut self, field: &str, value: &Sent<i64>) -> Sent<i64> {
         let value = value.as_ref()?;

@@ -4,13 +4,16 @@
 //! Pure domain code: entities, validation, use cases and port traits. Surfaces are
 //! projections of these records.
 
+pub mod accounts;
 pub mod activity;
 pub mod analytics;
+pub mod contacts;
 pub mod customer;
 pub mod deal;
 pub mod error;
 pub mod events;
 pub mod fields;
+pub mod leads;
 pub mod pipeline;
 pub mod ports;
 pub mod products;

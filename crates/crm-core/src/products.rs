@@ -71,22 +71,6 @@ pub struct ProductChanges {
 /// The product record kind.
 pub struct Products;
 
-fn required<T: Clone>(f: &mut Fields, field: &str, value: Sent<T>, required: bool) -> Option<T> {
-    match value {
-        Some(Some(v)) => Some(v),
-        Some(None) => {
-            f.error(field, "This field may not be null.");
-            None
-        }
-        None => {
-            if required {
-                f.error(field, "This field is required.");
-            }
-            None
-        }
-    }
-}
-
 impl Resource for Products {
     type Record = Product;
     type Input = ProductInput;
@@ -109,7 +93,7 @@ impl Resource for Products {
         let description = f.text("description", &input.description, MAX_FREE_TEXT).flatten();
         let sku = f.required_text("sku", &input.sku, MAX_SKU, true);
         let price = f.money("unit_price", &input.unit_price);
-        let unit_price = required(&mut f, "unit_price", price, true);
+        let unit_price = f.present("unit_price", price, true);
         let category_id = f.id("category", &input.category).flatten();
         let owner_id = f.id("owner", &input.owner).flatten();
         let custom_fields = f.custom_fields("custom_fields", &input.custom_fields).unwrap_or_else(|| "{}".into());
@@ -133,9 +117,9 @@ impl Resource for Products {
             name: f.required_text("name", &input.name, MAX_NAME, replace),
             description: f.text("description", &input.description, MAX_FREE_TEXT),
             sku: f.required_text("sku", &input.sku, MAX_SKU, replace),
-            unit_price: required(&mut f, "unit_price", price, replace),
+            unit_price: f.present("unit_price", price, replace),
             category_id: f.id("category", &input.category),
-            is_active: required(&mut f, "is_active", input.is_active, false),
+            is_active: f.present("is_active", input.is_active, false),
             owner_id: f.id("owner", &input.owner),
             custom_fields: f.custom_fields("custom_fields", &input.custom_fields),
         };
@@ -225,7 +209,7 @@ impl Resource for Categories {
             name: f.required_text("name", &input.name, MAX_CATEGORY_NAME, replace),
             description: f.text("description", &input.description, MAX_FREE_TEXT),
             parent_id: f.id("parent_category", &input.parent_category),
-            is_active: required(&mut f, "is_active", input.is_active, false),
+            is_active: f.present("is_active", input.is_active, false),
         };
         f.finish()?;
         Ok(changes)

@@ -1,8 +1,11 @@
 //! The use cases of the CRM REST surface, one [`Records`] per record kind plus the actions.
 
+use crate::accounts::Accounts;
 use crate::activity::Activities;
+use crate::contacts::Contacts;
 use crate::deal::Deals;
 use crate::events::Events;
+use crate::leads::{LeadConversion, Leads};
 use crate::pipeline::{DealMoves, Stages};
 use crate::products::{Categories, Products};
 use crate::records::Records;
@@ -12,6 +15,10 @@ use std::sync::Arc;
 
 /// Everything the CRM REST surface calls.
 pub struct CrmRest {
+    pub accounts: Records<Accounts>,
+    pub contacts: Records<Contacts>,
+    pub leads: Records<Leads>,
+    pub lead_conversion: Arc<dyn LeadConversion>,
     pub territories: Records<Territories>,
     pub territory_assignments: Arc<dyn TerritoryAssignments>,
     pub activities: Records<Activities>,

@@ -18,9 +18,9 @@ use management_core::auth::AuthPorts;
 use management_core::throttle::ThrottlePolicy;
 use management_core::{AssignmentService, AuthConfig, AuthService, CatalogService, NewUser, UserAdminService};
 use persistence::repo::{
-    SqlActivities, SqlAnalytics, SqlCallReports, SqlCallers, SqlCalls, SqlChats, SqlCustomers, SqlDeals, SqlDocuments,
-    SqlKnowledge, SqlLoginAttempts, SqlProducts, SqlRoles, SqlSalesManagers, SqlSessions, SqlStatuses, SqlTasks,
-    SqlTerritories, SqlUsers,
+    SqlAccounts, SqlActivities, SqlAnalytics, SqlCallReports, SqlCallers, SqlCalls, SqlChats, SqlContacts,
+    SqlCustomers, SqlDeals, SqlDocuments, SqlKnowledge, SqlLeads, SqlLoginAttempts, SqlProducts, SqlRoles,
+    SqlSalesManagers, SqlSessions, SqlStatuses, SqlTasks, SqlTerritories, SqlUsers,
 };
 use persistence::{Database, DatabaseKind, PoolSettings};
 use security::{Argon2Hasher, HashCost, JwtCodec};
@@ -145,7 +145,12 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
     let territories = Arc::new(SqlTerritories::new(db.clone()));
     let tasks = Arc::new(SqlTasks::new(db.clone()));
     let products = Arc::new(SqlProducts::new(db.clone()));
+    let leads = Arc::new(SqlLeads::new(db.clone()));
     let rest = Arc::new(CrmRest {
+        accounts: Records::new(Arc::new(SqlAccounts::new(db.clone()))),
+        contacts: Records::new(Arc::new(SqlContacts::new(db.clone()))),
+        leads: Records::new(leads.clone()),
+        lead_conversion: leads,
         territories: Records::new(territories.clone()),
         territory_assignments: territories,
         activities: Records::new(activities.clone()),

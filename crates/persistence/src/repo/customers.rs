@@ -48,7 +48,8 @@ pub fn to_customer((m, status): (customers::Model, Option<customer_statuses::Mod
     }
 }
 
-fn conflict_or_internal(e: sea_orm::DbErr) -> CrmError {
+/// A unique violation of a customer's e-mail is a conflict.
+pub fn unique_email(e: sea_orm::DbErr) -> CrmError {
     if is_unique_violation(&e) {
         CrmError::Conflict("A customer with this e-mail already exists.".into())
     } else {
@@ -193,12 +194,7 @@ impl CustomerRepository for SqlCustomers {
             ..Default::default()
         };
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let stored = model.insert(&txn).await.map_err(conflict_or_internal)?;
-        // Every new customer goes to the next sales manager in the rotation, if there is one.
-        crate::repo::assignments::assign_next(&txn, stored.id).await.map_err(db)?;
-        let mut deltas = Deltas::default();
-        deltas.count(customers_key(&stored.status), 1);
-        deltas.apply(&txn).await.map_err(db)?;
+        let stored = add_customer(&txn, model).await?;
         let status = catalog_entry(&txn, &stored.status).await?;
         txn.commit().await.map_err(db)?;
         Ok(to_customer((stored, status)))
@@ -241,7 +237,7 @@ impl CustomerRepository for SqlCustomers {
         model.status = Set(next.status);
         model.value = Set(next.value);
         model.updated_at = Set(Utc::now());
-        let stored = model.update(&txn).await.map_err(conflict_or_internal)?;
+        let stored = model.update(&txn).await.map_err(unique_email)?;
         if stored.status != old_status {
             let mut deltas = Deltas::default();
             deltas.count(customers_key(&old_status), -1);
@@ -255,35 +251,86 @@ impl CustomerRepository for SqlCustomers {
 
     async fn soft_delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let Some(current) =
-            customers::Entity::find_by_id(id).filter(live()).lock_exclusive().one(&txn).await.map_err(db)?
-        else {
-            return Ok(false);
-        };
-        let mut deltas = customer_contribution(&txn, id).await.map_err(db)?;
-        deltas.count(customers_key(&current.status), -1);
-        customers::Entity::update_many()
-            .col_expr(customers::Column::DeletedAt, Expr::value(at))
-            .filter(customers::Column::Id.eq(id))
-            .exec(&txn)
-            .await
-            .map_err(db)?;
-        deals::Entity::update_many()
-            .col_expr(deals::Column::DeletedAt, Expr::value(at))
-            .filter(deals::Column::CustomerId.eq(id))
-            .filter(deals::Column::DeletedAt.is_null())
-            .exec(&txn)
-            .await
-            .map_err(db)?;
-        activities::Entity::update_many()
-            .col_expr(activities::Column::DeletedAt, Expr::value(at))
-            .filter(activities::Column::CustomerId.eq(id))
-            .filter(activities::Column::DeletedAt.is_null())
-            .exec(&txn)
-            .await
-            .map_err(db)?;
-        deltas.apply(&txn).await.map_err(db)?;
+        let removed = remove_customer(&txn, id, at).await?;
         txn.commit().await.map_err(db)?;
-        Ok(true)
+        Ok(removed)
     }
+}
+
+/// Adds a customer on any surface: counted in the summaries, and given to the next sales
+/// manager of the rotation (if there is one).
+pub async fn add_customer<C: ConnectionTrait>(conn: &C, model: customers::ActiveModel) -> Result<customers::Model> {
+    let stored = model.insert(conn).await.map_err(unique_email)?;
+    crate::repo::assignments::assign_next(conn, stored.id).await.map_err(db)?;
+    let mut deltas = Deltas::default();
+    deltas.count(customers_key(&stored.status), 1);
+    deltas.apply(conn).await.map_err(db)?;
+    Ok(stored)
+}
+
+/// Marks a live customer deleted with its deals and activities (at the same instant, so a
+/// restore finds them); `false` when there is none.
+pub async fn remove_customer<C: ConnectionTrait>(conn: &C, id: i64, at: DateTime<Utc>) -> Result<bool> {
+    let Some(current) =
+        customers::Entity::find_by_id(id).filter(live()).lock_exclusive().one(conn).await.map_err(db)?
+    else {
+        return Ok(false);
+    };
+    let mut deltas = customer_contribution(conn, id).await.map_err(db)?;
+    deltas.count(customers_key(&current.status), -1);
+    set_deleted(conn, id, None, Some(at)).await?;
+    deltas.apply(conn).await.map_err(db)?;
+    Ok(true)
+}
+
+/// Brings a deleted customer back with the deals and activities deleted with it; `false`
+/// when there is no such deleted customer.
+pub async fn restore_customer<C: ConnectionTrait>(conn: &C, id: i64) -> Result<bool> {
+    let found = customers::Entity::find_by_id(id)
+        .filter(customers::Column::DeletedAt.is_not_null())
+        .lock_exclusive()
+        .one(conn)
+        .await
+        .map_err(db)?;
+    let Some(found) = found else { return Ok(false) };
+    set_deleted(conn, id, found.deleted_at, None).await?;
+    let mut deltas = customer_contribution(conn, id).await.map_err(db)?.negated();
+    deltas.count(customers_key(&found.status), 1);
+    deltas.apply(conn).await.map_err(db)?;
+    Ok(true)
+}
+
+/// Sets `deleted_at` of a customer and of its deals and activities that had `from`.
+async fn set_deleted<C: ConnectionTrait>(
+    conn: &C,
+    id: i64,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<()> {
+    let customer = customers::Entity::update_many()
+        .col_expr(customers::Column::DeletedAt, Expr::value(to))
+        .filter(customers::Column::Id.eq(id));
+    let unique = if to.is_none() { unique_email } else { db };
+    customer.exec(conn).await.map_err(unique)?;
+    deals::Entity::update_many()
+        .col_expr(deals::Column::DeletedAt, Expr::value(to))
+        .filter(deals::Column::CustomerId.eq(id))
+        .filter(match from {
+            Some(at) => deals::Column::DeletedAt.eq(at),
+            None => deals::Column::DeletedAt.is_null(),
+        })
+        .exec(conn)
+        .await
+        .map_err(db)?;
+    activities::Entity::update_many()
+        .col_expr(activities::Column::DeletedAt, Expr::value(to))
+        .filter(activities::Column::CustomerId.eq(id))
+        .filter(match from {
+            Some(at) => activities::Column::DeletedAt.eq(at),
+            None => activities::Column::DeletedAt.is_null(),
+        })
+        .exec(conn)
+        .await
+        .map_err(db)?;
+    Ok(())
 }

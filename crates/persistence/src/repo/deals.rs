@@ -82,70 +82,70 @@ impl SqlDeals {
     pub fn new(db: DatabaseConnection) -> Self {
         SqlDeals { db }
     }
+}
 
-    /// The views of `rows`, one query per kind of related record.
-    async fn views<C: ConnectionTrait>(&self, conn: &C, rows: Vec<deals::Model>) -> Result<Vec<DealView>> {
-        let (mut contact_ids, mut stage_ids, mut owner_ids) = (Vec::new(), Vec::new(), Vec::new());
-        for d in &rows {
-            contact_ids.extend(d.contact_id);
-            stage_ids.extend(d.stage_id);
-            owner_ids.extend(d.user_id);
-        }
-        let account_ids: Vec<i64> = rows.iter().map(|d| d.customer_id).collect();
-        let customers = customer_refs(conn, account_ids).await?;
-        let contacts = refs(conn, "contacts", PERSON_NAME, true, contact_ids).await?;
-        let stages = refs(conn, "pipeline_stages", "name", false, stage_ids).await?;
-        let owners = user_refs(conn, owner_ids).await?;
-        Ok(rows
-            .into_iter()
-            .map(|m| DealView {
-                customer: customers.iter().find(|c| c.id == m.customer_id).cloned(),
-                contact: lookup(&contacts, m.contact_id),
-                stage: lookup(&stages, m.stage_id),
-                owner: lookup(&owners, m.user_id),
-                deal: to_deal(m),
-                history: None,
+/// The views of `rows`, one query per kind of related record.
+pub async fn deal_views<C: ConnectionTrait>(conn: &C, rows: Vec<deals::Model>) -> Result<Vec<DealView>> {
+    let (mut contact_ids, mut stage_ids, mut owner_ids) = (Vec::new(), Vec::new(), Vec::new());
+    for d in &rows {
+        contact_ids.extend(d.contact_id);
+        stage_ids.extend(d.stage_id);
+        owner_ids.extend(d.user_id);
+    }
+    let account_ids: Vec<i64> = rows.iter().map(|d| d.customer_id).collect();
+    let customers = customer_refs(conn, account_ids).await?;
+    let contacts = refs(conn, "contacts", PERSON_NAME, true, contact_ids).await?;
+    let stages = refs(conn, "pipeline_stages", "name", false, stage_ids).await?;
+    let owners = user_refs(conn, owner_ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| DealView {
+            customer: customers.iter().find(|c| c.id == m.customer_id).cloned(),
+            contact: lookup(&contacts, m.contact_id),
+            stage: lookup(&stages, m.stage_id),
+            owner: lookup(&owners, m.user_id),
+            deal: to_deal(m),
+            history: None,
+        })
+        .collect())
+}
+
+/// A live deal with its stage history.
+pub async fn deal_detail<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<DealView>> {
+    let found = deals::Entity::find_by_id(id).filter(live::<deals::Entity>()).one(conn).await.map_err(db)?;
+    let Some(mut view) = deal_views(conn, found.into_iter().collect()).await?.pop() else { return Ok(None) };
+    let rows = changes::Entity::find()
+        .filter(changes::Column::DealId.eq(id))
+        .order_by_asc(changes::Column::ChangedAt)
+        .order_by_asc(changes::Column::Id)
+        .all(conn)
+        .await
+        .map_err(db)?;
+    let mut stage_ids = Vec::with_capacity(rows.len() * 2);
+    for r in &rows {
+        stage_ids.extend(r.from_stage_id);
+        stage_ids.push(r.to_stage_id);
+    }
+    let names = refs(conn, "pipeline_stages", "name", false, stage_ids).await?;
+    let people_ids: Vec<i64> = rows.iter().filter_map(|r| r.changed_by).collect();
+    let people = user_refs(conn, people_ids).await?;
+    view.history = Some(
+        rows.into_iter()
+            .map(|r| StageChange {
+                from_stage: lookup(&names, r.from_stage_id),
+                to_stage: lookup(&names, Some(r.to_stage_id)),
+                notes: r.notes,
+                changed_by: lookup(&people, r.changed_by),
+                changed_at: r.changed_at,
             })
-            .collect())
-    }
+            .collect(),
+    );
+    Ok(Some(view))
+}
 
-    /// A live deal with its stage history.
-    async fn detail<C: ConnectionTrait>(&self, conn: &C, id: i64) -> Result<Option<DealView>> {
-        let found = deals::Entity::find_by_id(id).filter(live::<deals::Entity>()).one(conn).await.map_err(db)?;
-        let Some(mut view) = self.views(conn, found.into_iter().collect()).await?.pop() else { return Ok(None) };
-        let rows = changes::Entity::find()
-            .filter(changes::Column::DealId.eq(id))
-            .order_by_asc(changes::Column::ChangedAt)
-            .order_by_asc(changes::Column::Id)
-            .all(conn)
-            .await
-            .map_err(db)?;
-        let mut stage_ids = Vec::with_capacity(rows.len() * 2);
-        for r in &rows {
-            stage_ids.extend(r.from_stage_id);
-            stage_ids.push(r.to_stage_id);
-        }
-        let names = refs(conn, "pipeline_stages", "name", false, stage_ids).await?;
-        let people_ids: Vec<i64> = rows.iter().filter_map(|r| r.changed_by).collect();
-        let people = user_refs(conn, people_ids).await?;
-        view.history = Some(
-            rows.into_iter()
-                .map(|r| StageChange {
-                    from_stage: lookup(&names, r.from_stage_id),
-                    to_stage: lookup(&names, Some(r.to_stage_id)),
-                    notes: r.notes,
-                    changed_by: lookup(&people, r.changed_by),
-                    changed_at: r.changed_at,
-                })
-                .collect(),
-        );
-        Ok(Some(view))
-    }
-
-    /// Locks a live deal for a change.
-    async fn lock<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<deals::Model>> {
-        deals::Entity::find_by_id(id).filter(live::<deals::Entity>()).lock_exclusive().one(conn).await.map_err(db)
-    }
+/// Locks a live deal for a change.
+async fn lock<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<deals::Model>> {
+    deals::Entity::find_by_id(id).filter(live::<deals::Entity>()).lock_exclusive().one(conn).await.map_err(db)
 }
 
 /// A live, active stage.
@@ -233,6 +233,42 @@ async fn save<C: ConnectionTrait>(conn: &C, current: deals::Model, next: deals::
     Ok(stored)
 }
 
+/// Stores a new deal (its related records checked; without a stage, at the first active one,
+/// with the stage's probability unless one is given), keeping the summaries exact.
+pub async fn insert_deal<C: ConnectionTrait>(conn: &C, d: DealDraft, now: DateTime<Utc>) -> Result<deals::Model> {
+    check_deal(conn, d.customer_id, d.contact_id, d.user_id).await?;
+    let stage = match d.stage_id {
+        Some(id) => Some(
+            active_stage(conn, id)
+                .await?
+                .ok_or_else(|| CrmError::field("stage", "Choose a live, active pipeline stage."))?,
+        ),
+        None => first_stage(conn).await?,
+    };
+    let model = deals::ActiveModel {
+        title: Set(d.title),
+        description: Set(d.description),
+        value_cents: Set(to_cents(d.value)),
+        status: Set(d.status.as_str().to_string()),
+        customer_id: Set(d.customer_id),
+        user_id: Set(d.user_id),
+        closed_at: Set(closed_at_after(DealStatus::New, None, d.status, d.close_date, now)),
+        contact_id: Set(d.contact_id),
+        stage_id: Set(stage.as_ref().map(|s| s.id)),
+        expected_close_date: Set(d.expected_close_date),
+        probability: Set(d.probability.or(stage.as_ref().map(|s| s.probability))),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        ..Default::default()
+    };
+    let stored = model.insert(conn).await.map_err(db)?;
+    let mut deltas = Deltas::default();
+    deltas.deal(&stored, 1);
+    deltas.apply(conn).await.map_err(db)?;
+    Ok(stored)
+}
+
 #[async_trait]
 impl Store<Deals> for SqlDeals {
     /// Totals without search, dates or other filters than the status come from the summary
@@ -268,54 +304,24 @@ impl Store<Deals> for SqlDeals {
         };
         let page = listing::page(&self.db, select, &DEALS, query, total).await?;
         let (request, total) = (page.request, page.total);
-        Ok(Page { items: self.views(&self.db, page.items).await?, total, request })
+        Ok(Page { items: deal_views(&self.db, page.items).await?, total, request })
     }
 
     async fn get(&self, id: i64) -> Result<Option<DealView>> {
-        self.detail(&self.db, id).await
+        deal_detail(&self.db, id).await
     }
 
     async fn insert(&self, d: DealDraft) -> Result<DealView> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        check_deal(&txn, d.customer_id, d.contact_id, d.user_id).await?;
-        let stage = match d.stage_id {
-            Some(id) => Some(
-                active_stage(&txn, id)
-                    .await?
-                    .ok_or_else(|| CrmError::field("stage", "Choose a live, active pipeline stage."))?,
-            ),
-            None => first_stage(&txn).await?,
-        };
-        let now = Utc::now();
-        let model = deals::ActiveModel {
-            title: Set(d.title),
-            description: Set(d.description),
-            value_cents: Set(to_cents(d.value)),
-            status: Set(d.status.as_str().to_string()),
-            customer_id: Set(d.customer_id),
-            user_id: Set(d.user_id),
-            closed_at: Set(closed_at_after(DealStatus::New, None, d.status, d.close_date, now)),
-            contact_id: Set(d.contact_id),
-            stage_id: Set(stage.as_ref().map(|s| s.id)),
-            expected_close_date: Set(d.expected_close_date),
-            probability: Set(d.probability.or(stage.as_ref().map(|s| s.probability))),
-            created_at: Set(now),
-            updated_at: Set(now),
-            deleted_at: Set(None),
-            ..Default::default()
-        };
-        let stored = model.insert(&txn).await.map_err(db)?;
-        let mut deltas = Deltas::default();
-        deltas.deal(&stored, 1);
-        deltas.apply(&txn).await.map_err(db)?;
-        let view = self.detail(&txn, stored.id).await?;
+        let stored = insert_deal(&txn, d, Utc::now()).await?;
+        let view = deal_detail(&txn, stored.id).await?;
         txn.commit().await.map_err(db)?;
         view.ok_or_else(|| CrmError::Internal("a stored deal vanished".into()))
     }
 
     async fn update(&self, id: i64, c: DealChanges) -> Result<Option<DealView>> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let Some(current) = Self::lock(&txn, id).await? else { return Ok(None) };
+        let Some(current) = lock(&txn, id).await? else { return Ok(None) };
         let now = Utc::now();
         let mut next = current.clone();
         let old = to_deal(current.clone());
@@ -364,14 +370,14 @@ impl Store<Deals> for SqlDeals {
         check_deal(&txn, next.customer_id, next.contact_id.filter(|_| contact_checked), c.user_id.flatten()).await?;
         next.updated_at = now;
         let stored = save(&txn, current, next).await?;
-        let view = self.detail(&txn, stored.id).await?;
+        let view = deal_detail(&txn, stored.id).await?;
         txn.commit().await.map_err(db)?;
         Ok(view)
     }
 
     async fn delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let Some(current) = Self::lock(&txn, id).await? else { return Ok(false) };
+        let Some(current) = lock(&txn, id).await? else { return Ok(false) };
         let mut deltas = Deltas::default();
         deltas.deal(&current, -1);
         listing::soft_delete(&txn, "deals", id, at).await?;
@@ -402,7 +408,7 @@ impl Store<Deals> for SqlDeals {
         let mut deltas = Deltas::default();
         deltas.deal(&found, 1);
         deltas.apply(&txn).await.map_err(db)?;
-        let view = self.detail(&txn, id).await?;
+        let view = deal_detail(&txn, id).await?;
         txn.commit().await.map_err(db)?;
         Ok(view)
     }
@@ -419,7 +425,7 @@ impl DealMoves for SqlDeals {
         at: DateTime<Utc>,
     ) -> Result<Move> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let Some(current) = Self::lock(&txn, id).await? else { return Ok(Move::DealNotFound) };
+        let Some(current) = lock(&txn, id).await? else { return Ok(Move::DealNotFound) };
         let Some(stage) = active_stage(&txn, stage_id).await? else { return Ok(Move::BadStage) };
         record_move(&txn, id, current.stage_id, stage_id, notes, Some(by), at).await?;
         let mut next = current.clone();
@@ -429,7 +435,7 @@ impl DealMoves for SqlDeals {
         }
         next.updated_at = at;
         save(&txn, current, next).await?;
-        let view = self.detail(&txn, id).await?;
+        let view = deal_detail(&txn, id).await?;
         txn.commit().await.map_err(db)?;
         Ok(view.map_or(Move::DealNotFound, |v| Move::Done(Box::new(v))))
     }
@@ -444,7 +450,7 @@ impl DealMoves for SqlDeals {
         at: DateTime<Utc>,
     ) -> Result<Move> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let Some(current) = Self::lock(&txn, id).await? else { return Ok(Move::DealNotFound) };
+        let Some(current) = lock(&txn, id).await? else { return Ok(Move::DealNotFound) };
         if !DealStatus::parse(&current.status).is_some_and(DealStatus::is_open) {
             return Ok(Move::AlreadyClosed);
         }
@@ -469,7 +475,7 @@ impl DealMoves for SqlDeals {
             deal_id: Some(id),
         };
         record_activity(&txn, log, at).await.map_err(db)?;
-        let view = self.detail(&txn, id).await?;
+        let view = deal_detail(&txn, id).await?;
         txn.commit().await.map_err(db)?;
         Ok(view.map_or(Move::DealNotFound, |v| Move::Done(Box::new(v))))
     }

@@ -4,7 +4,7 @@
 //! ([`Listing`]); filters it does not map are the store's own to apply first.
 
 use crate::error::db;
-use crate::repo::{contains_lower, statement};
+use crate::repo::{contains, contains_lower, statement};
 
 type Result<T> = std::result::Result<T, DomainError>;
 use chrono::{DateTime, Utc};
@@ -16,6 +16,9 @@ use sea_orm::{
 };
 use std::collections::HashMap;
 use std::str::FromStr;
+
+/// The lower-cased column of the texts a record is searched by.
+pub const SEARCH_TEXT: &str = "search_text";
 
 /// How a table answers a list.
 #[derive(Debug, Clone, Copy)]
@@ -65,7 +68,8 @@ where
         let mut any = Condition::any();
         for name in listing.search {
             if let Ok(col) = E::Column::from_str(name) {
-                any = any.add(contains_lower(col, needle));
+                // `search_text` columns are stored lower-cased (and trigram-indexed as such).
+                any = any.add(if *name == SEARCH_TEXT { contains(col, needle) } else { contains_lower(col, needle) });
             }
         }
         select = select.filter(any);

@@ -1,5 +1,6 @@
 //! Repository implementations, one module per aggregate.
 
+pub mod accounts;
 pub mod activities;
 pub mod analytics;
 pub mod assignments;
@@ -7,10 +8,12 @@ pub mod callcenter_reports;
 pub mod callers;
 pub mod calls;
 pub mod chats;
+pub mod contacts;
 pub mod customers;
 pub mod deals;
 pub mod documents;
 pub mod knowledge;
+pub mod leads;
 pub mod listing;
 pub mod login_attempts;
 pub mod products;
@@ -22,6 +25,7 @@ pub mod tasks;
 pub mod territories;
 pub mod users;
 
+pub use accounts::SqlAccounts;
 pub use activities::SqlActivities;
 pub use analytics::SqlAnalytics;
 pub use assignments::SqlSalesManagers;
@@ -29,10 +33,12 @@ pub use callcenter_reports::SqlCallReports;
 pub use callers::SqlCallers;
 pub use calls::SqlCalls;
 pub use chats::SqlChats;
+pub use contacts::SqlContacts;
 pub use customers::SqlCustomers;
 pub use deals::SqlDeals;
 pub use documents::SqlDocuments;
 pub use knowledge::SqlKnowledge;
+pub use leads::SqlLeads;
 pub use products::SqlProducts;
 pub use statuses::SqlStatuses;
 pub use tasks::SqlTasks;

@@ -37,6 +37,14 @@ impl Deltas {
         *self.counters.entry(key).or_default() += n;
     }
 
+    /// The opposite changes (what removing something contributed, added back).
+    pub fn negated(mut self) -> Deltas {
+        self.counters.values_mut().for_each(|n| *n = -*n);
+        self.days.values_mut().for_each(|(c, d)| (*c, *d) = (-*c, -*d));
+        self.customers.values_mut().for_each(|c| *c = -*c);
+        self
+    }
+
     /// Adds (`sign` = 1) or removes (-1) everything a live deal contributes.
     pub fn deal(&mut self, d: &deals::Model, sign: i64) {
         self.count(deals_key(&d.status), sign);

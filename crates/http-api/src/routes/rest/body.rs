@@ -241,7 +241,15 @@ impl RestBody {
 
     /// Fails with every type problem found while reading, in the surface's envelope.
     pub fn finish(&self) -> Result<(), ApiError> {
-        let errors = self.errors.take();
+        self.finish_under("")
+    }
+
+    /// As [`RestBody::finish`], naming the fields of a nested object `<prefix>.<field>`.
+    pub fn finish_under(&self, prefix: &str) -> Result<(), ApiError> {
+        let mut errors = self.errors.take();
+        if !prefix.is_empty() {
+            errors = errors.into_iter().map(|(k, v)| (format!("{prefix}.{k}"), v)).collect();
+        }
         match kernel::DomainError::from_fields(errors) {
             Some(e) => Err(e.into()),
             None => Ok(()),

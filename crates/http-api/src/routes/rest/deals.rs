@@ -59,7 +59,7 @@ pub struct DealDto {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct DealBody {
-    #[schema(example = "New Deal", max_length = 200)]
+    #[schema(example = "New Deal", max_length = 255)]
     pub name: String,
     /// A live account.
     #[schema(example = 1)]

@@ -3,6 +3,7 @@
 
 pub mod activities;
 pub mod body;
+pub mod crm;
 pub mod deals;
 pub mod products;
 pub mod scaffold;
@@ -12,7 +13,8 @@ use actix_web::web;
 use serde_json::{Map, Value, json};
 
 /// The resource groups, one OpenAPI tag each.
-const GROUPS: [(&str, &str); 4] = [
+const GROUPS: [(&str, &str); 5] = [
+    ("crm-rest: crm", "Accounts (the one customer record), contacts, leads and converting them"),
     ("crm-rest: territories", "Territories and assigning accounts to them"),
     ("crm-rest: activities", "Activities, tasks (and completing them) and events"),
     ("crm-rest: deals", "Deals, moving them along the pipeline, and the pipeline stages"),
@@ -21,6 +23,7 @@ const GROUPS: [(&str, &str); 4] = [
 
 /// Mounts every resource of the surface.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    crm::configure(cfg);
     territories::configure(cfg);
     activities::configure(cfg);
     deals::configure(cfg);
@@ -32,6 +35,7 @@ pub fn document(doc: &mut Value) {
     let mut paths = Map::new();
     let mut schemas = Map::new();
     super::rest::scaffold::schema_ref::<activities::RefDto>(&mut schemas);
+    crm::document(&mut paths, &mut schemas);
     territories::document(&mut paths, &mut schemas);
     activities::document(&mut paths, &mut schemas);
     deals::document(&mut paths, &mut schemas);

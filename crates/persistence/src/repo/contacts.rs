@@ -1,0 +1,211 @@
+//! Contacts over sea-orm: the people at an account, unique by e-mail and by phone.
+
+use crate::entity::contacts;
+use crate::error::{db, is_unique_violation};
+use crate::repo::begin_write;
+use crate::repo::listing::{
+    self, Listing, PERSON_NAME, check_references, duplicates, live, lookup, refs, refuse_duplicates, user_refs,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use crm_core::contacts::{Contact, ContactChanges, ContactDraft, Contacts, search_text};
+use crm_core::fields::custom_fields_value;
+use crm_core::records::Store;
+use crm_core::{CrmError, Result};
+use kernel::{Candidate, ListQuery, Page};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
+
+/// [`Store`] of contacts over `contacts`.
+#[derive(Clone)]
+pub struct SqlContacts {
+    db: DatabaseConnection,
+}
+
+impl SqlContacts {
+    pub fn new(db: DatabaseConnection) -> Self {
+        SqlContacts { db }
+    }
+}
+
+const LISTING: Listing = Listing {
+    columns: &[
+        ("account", "account_id"),
+        ("title", "title"),
+        ("owner", "owner_id"),
+        ("first_name", "first_name"),
+        ("last_name", "last_name"),
+        ("email", "email"),
+        ("created_at", "created_at"),
+        ("updated_at", "updated_at"),
+    ],
+    search: &["search_text"],
+};
+
+/// The contacts of `rows`, their accounts and owners embedded (one query per kind).
+pub async fn contact_views<C: ConnectionTrait>(conn: &C, rows: Vec<contacts::Model>) -> Result<Vec<Contact>> {
+    let (mut account_ids, mut owner_ids) = (Vec::new(), Vec::new());
+    for r in &rows {
+        account_ids.extend(r.account_id);
+        owner_ids.extend(r.owner_id);
+    }
+    let accounts = refs(conn, "customers", "name", true, account_ids).await?;
+    let owners = user_refs(conn, owner_ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| Contact {
+            id: m.id,
+            first_name: m.first_name,
+            last_name: m.last_name,
+            email: m.email,
+            phone: m.phone,
+            title: m.title,
+            account: lookup(&accounts, m.account_id),
+            owner: lookup(&owners, m.owner_id),
+            custom_fields: custom_fields_value(&m.custom_fields),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+        .collect())
+}
+
+/// A live contact.
+pub async fn contact_view<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<Contact>> {
+    let found = contacts::Entity::find_by_id(id).filter(live::<contacts::Entity>()).one(conn).await.map_err(db)?;
+    Ok(contact_views(conn, found.into_iter().collect()).await?.pop())
+}
+
+/// Live contacts other than `except` with this e-mail or phone.
+pub async fn contact_duplicates<C: ConnectionTrait>(
+    conn: &C,
+    email: Option<&str>,
+    phone: Option<&str>,
+    except: Option<i64>,
+) -> Result<Vec<Candidate>> {
+    let mut found = Vec::new();
+    for (column, key) in [("email", email), ("phone", phone)] {
+        if let Some(key) = key {
+            for c in duplicates(conn, "contacts", "contact", PERSON_NAME, column, key, except).await? {
+                if !found.contains(&c) {
+                    found.push(c);
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Stores a checked new contact (its references and uniqueness already checked).
+pub async fn insert_contact<C: ConnectionTrait>(
+    conn: &C,
+    d: ContactDraft,
+    now: DateTime<Utc>,
+) -> Result<contacts::Model> {
+    contacts::ActiveModel {
+        search_text: Set(search_text(&d.first_name, &d.last_name, d.email.as_deref(), d.phone.as_deref())),
+        first_name: Set(d.first_name),
+        last_name: Set(d.last_name),
+        email: Set(d.email),
+        phone: Set(d.phone),
+        title: Set(d.title),
+        account_id: Set(d.account_id),
+        owner_id: Set(d.owner_id),
+        custom_fields: Set(d.custom_fields),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .map_err(unique)
+}
+
+fn unique(e: sea_orm::DbErr) -> CrmError {
+    if is_unique_violation(&e) {
+        CrmError::Conflict("A contact with this e-mail or phone already exists.".into())
+    } else {
+        db(e)
+    }
+}
+
+async fn check<C: ConnectionTrait>(
+    conn: &C,
+    account: Option<i64>,
+    owner: Option<i64>,
+    email: Option<&str>,
+    phone: Option<&str>,
+    except: Option<i64>,
+) -> Result<()> {
+    check_references(conn, &[("account", "customers", true, account), ("owner", "users", false, owner)]).await?;
+    refuse_duplicates("e-mail or phone", contact_duplicates(conn, email, phone, except).await?)
+}
+
+#[async_trait]
+impl Store<Contacts> for SqlContacts {
+    async fn list(&self, query: &ListQuery) -> Result<Page<Contact>> {
+        let select = contacts::Entity::find().filter(live::<contacts::Entity>());
+        let page = listing::page(&self.db, select, &LISTING, query, None).await?;
+        let (request, total) = (page.request, page.total);
+        Ok(Page { items: contact_views(&self.db, page.items).await?, total, request })
+    }
+
+    async fn get(&self, id: i64) -> Result<Option<Contact>> {
+        contact_view(&self.db, id).await
+    }
+
+    async fn insert(&self, d: ContactDraft) -> Result<Contact> {
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        check(&txn, d.account_id, d.owner_id, d.email.as_deref(), d.phone.as_deref(), None).await?;
+        let stored = insert_contact(&txn, d, Utc::now()).await?;
+        txn.commit().await.map_err(db)?;
+        Ok(contact_views(&self.db, vec![stored]).await?.remove(0))
+    }
+
+    async fn update(&self, id: i64, c: ContactChanges) -> Result<Option<Contact>> {
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let current =
+            contacts::Entity::find_by_id(id).filter(live::<contacts::Entity>()).lock_exclusive().one(&txn).await;
+        let Some(mut next) = current.map_err(db)? else { return Ok(None) };
+        let email = c.email.clone().flatten();
+        let phone = c.phone.clone().flatten();
+        check(&txn, c.account_id.flatten(), c.owner_id.flatten(), email.as_deref(), phone.as_deref(), Some(id)).await?;
+        if let Some(v) = c.first_name {
+            next.first_name = v;
+        }
+        if let Some(v) = c.last_name {
+            next.last_name = v;
+        }
+        if let Some(v) = c.email {
+            next.email = v;
+        }
+        if let Some(v) = c.phone {
+            next.phone = v;
+        }
+        if let Some(v) = c.title {
+            next.title = v;
+        }
+        if let Some(v) = c.account_id {
+            next.account_id = v;
+        }
+        if let Some(v) = c.owner_id {
+            next.owner_id = v;
+        }
+        if let Some(v) = c.custom_fields {
+            next.custom_fields = v;
+        }
+        next.search_text = search_text(&next.first_name, &next.last_name, next.email.as_deref(), next.phone.as_deref());
+        next.updated_at = Utc::now();
+        let model: contacts::ActiveModel = next.into();
+        let stored = model.reset_all().update(&txn).await.map_err(unique)?;
+        txn.commit().await.map_err(db)?;
+        Ok(contact_views(&self.db, vec![stored]).await?.pop())
+    }
+
+    async fn delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
+        listing::soft_delete(&self.db, "contacts", id, at).await
+    }
+
+    async fn restore(&self, id: i64) -> Result<Option<Contact>> {
+        if listing::undelete(&self.db, "contacts", id).await? { self.get(id).await } else { Ok(None) }
+    }
+}
