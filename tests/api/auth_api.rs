@@ -70,9 +70,12 @@ async fn register_creates_a_pending_user_that_an_administrator_promotes() {
     assert_eq!(res.body["name"], json!("Jane Smith"));
     assert!(res.body.get("password_hash").is_none());
     let id = res.body["id"].as_i64().unwrap();
+    let company = res.body["companies"][0]["id"].clone();
+    assert_eq!(res.body["companies"], json!([{"id": company, "name": "New Company", "role": "admin"}]));
     let token = app.token("new.user@example.com", STRONG_PASSWORD).await;
     let profile = app.get("/api/core/profile/", Some(&token)).await;
     assert_eq!(profile.body["first_name"], json!("Jane"));
+    assert_eq!(profile.body["companies"], res.body["companies"]);
     assert_eq!(profile.body["role"], json!("pending"));
     // No data: not the customers, not the call center, not the catalogs' changes.
     assert_v1_error(&app.get("/api/v1/customers", Some(&token)).await, StatusCode::FORBIDDEN, "FORBIDDEN");

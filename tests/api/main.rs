@@ -24,6 +24,7 @@ mod openapi;
 mod outage;
 mod permissions;
 mod rest_activities;
+mod rest_core;
 mod rest_crm;
 mod rest_deals;
 mod rest_products;

@@ -3,7 +3,8 @@
 //! its checked forms are, and how input is checked; a [`Store`] keeps its records (checking
 //! what needs the stored data: related records exist, duplicates, records in use);
 //! [`Records`] is the use case every resource shares, checking permissions in one place:
-//! `crm.read` to read, `crm.write` to write, `crm.delete` to delete and restore.
+//! `crm.read` to read, `crm.write` to write, `crm.delete` to delete and restore, unless the
+//! resource names other permissions.
 
 use crate::error::{CrmError, Result};
 use async_trait::async_trait;
@@ -26,6 +27,12 @@ pub trait Resource: Send + Sync + 'static {
     const NAME: &'static str;
     /// What its list accepts.
     const LIST: ListSpec;
+    /// The permission reading needs.
+    const READ: Permission = Permission::CrmRead;
+    /// The permission creating and changing need.
+    const WRITE: Permission = Permission::CrmWrite;
+    /// The permission deleting and restoring need.
+    const DELETE: Permission = Permission::CrmDelete;
     /// Checks a new record's fields; `owner` is the caller, the default owner.
     fn draft(input: Self::Input, owner: i64) -> Result<Self::Draft>;
     /// Checks a change; with `replace` (PUT) the required fields are required.
@@ -60,38 +67,38 @@ impl<R: Resource> Records<R> {
 
     /// Refuses a caller who may not write, before anything sent is read.
     pub fn may_write(&self, by: &Principal) -> Result<()> {
-        by.require(Permission::CrmWrite)
+        by.require(R::WRITE)
     }
 
     pub async fn list(&self, by: &Principal, query: &ListQuery) -> Result<Page<R::Record>> {
-        by.require(Permission::CrmRead)?;
+        by.require(R::READ)?;
         self.store.list(query).await
     }
 
     pub async fn get(&self, by: &Principal, id: i64) -> Result<R::Record> {
-        by.require(Permission::CrmRead)?;
+        by.require(R::READ)?;
         self.store.get(id).await?.ok_or_else(|| not_found::<R>(id))
     }
 
     pub async fn create(&self, by: &Principal, input: R::Input) -> Result<R::Record> {
-        by.require(Permission::CrmWrite)?;
+        by.require(R::WRITE)?;
         self.store.insert(R::draft(input, by.user_id)?).await
     }
 
     /// PUT (`replace`) or PATCH.
     pub async fn update(&self, by: &Principal, id: i64, input: R::Input, replace: bool) -> Result<R::Record> {
-        by.require(Permission::CrmWrite)?;
+        by.require(R::WRITE)?;
         let changes = R::changes(input, replace)?;
         self.store.update(id, changes).await?.ok_or_else(|| not_found::<R>(id))
     }
 
     pub async fn delete(&self, by: &Principal, id: i64) -> Result<()> {
-        by.require(Permission::CrmDelete)?;
+        by.require(R::DELETE)?;
         if self.store.delete(id, Utc::now()).await? { Ok(()) } else { Err(not_found::<R>(id)) }
     }
 
     pub async fn restore(&self, by: &Principal, id: i64) -> Result<R::Record> {
-        by.require(Permission::CrmDelete)?;
+        by.require(R::DELETE)?;
         self.store.restore(id).await?.ok_or_else(|| CrmError::NotFound(format!("No deleted {} {id}.", R::NAME)))
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::accounts::Accounts;
 use crate::activity::Activities;
+use crate::companies::{Companies, CompanyMemberships};
 use crate::contacts::Contacts;
 use crate::deal::Deals;
 use crate::events::Events;
@@ -15,6 +16,8 @@ use std::sync::Arc;
 
 /// Everything the CRM REST surface calls.
 pub struct CrmRest {
+    pub companies: Records<Companies>,
+    pub memberships: Arc<dyn CompanyMemberships>,
     pub accounts: Records<Accounts>,
     pub contacts: Records<Contacts>,
     pub leads: Records<Leads>,

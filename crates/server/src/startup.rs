@@ -18,8 +18,8 @@ use management_core::auth::AuthPorts;
 use management_core::throttle::ThrottlePolicy;
 use management_core::{AssignmentService, AuthConfig, AuthService, CatalogService, NewUser, UserAdminService};
 use persistence::repo::{
-    SqlAccounts, SqlActivities, SqlAnalytics, SqlCallReports, SqlCallers, SqlCalls, SqlChats, SqlContacts,
-    SqlCustomers, SqlDeals, SqlDocuments, SqlKnowledge, SqlLeads, SqlLoginAttempts, SqlProducts, SqlRoles,
+    SqlAccounts, SqlActivities, SqlAnalytics, SqlCallReports, SqlCallers, SqlCalls, SqlChats, SqlCompanies,
+    SqlContacts, SqlCustomers, SqlDeals, SqlDocuments, SqlKnowledge, SqlLeads, SqlLoginAttempts, SqlProducts, SqlRoles,
     SqlSalesManagers, SqlSessions, SqlStatuses, SqlTasks, SqlTerritories, SqlUsers,
 };
 use persistence::{Database, DatabaseKind, PoolSettings};
@@ -146,7 +146,10 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
     let tasks = Arc::new(SqlTasks::new(db.clone()));
     let products = Arc::new(SqlProducts::new(db.clone()));
     let leads = Arc::new(SqlLeads::new(db.clone()));
+    let companies = Arc::new(SqlCompanies::new(db.clone()));
     let rest = Arc::new(CrmRest {
+        companies: Records::new(companies.clone()),
+        memberships: companies,
         accounts: Records::new(Arc::new(SqlAccounts::new(db.clone()))),
         contacts: Records::new(Arc::new(SqlContacts::new(db.clone()))),
         leads: Records::new(leads.clone()),

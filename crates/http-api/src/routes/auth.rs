@@ -6,6 +6,7 @@ use crate::extract::{Auth, client_ip};
 use crate::iso;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
+use crm_core::companies::{ADMIN, check_new_company};
 use management_core::{LoginRequest, NewUser, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -153,7 +154,8 @@ pub struct RegisterBody {
     pub name: Option<String>,
     pub password: String,
     pub password2: String,
-    /// Accepted for compatibility; companies are not modelled yet.
+    /// Creates this company with the new user as its admin member; a name a live company
+    /// already has is a 409 (registering never joins an existing company).
     #[serde(default)]
     pub company_name: Option<String>,
 }
@@ -190,16 +192,21 @@ impl From<User> for UserDto {
 
 #[utoipa::path(operation_id = "auth_register", post, path = "/api/auth/register/", tag = "crm-rest", request_body = RegisterBody,
     responses(
-        (status = 201, body = UserDto, description = "Created with role `pending`: no data access until an administrator gives a role"),
+        (status = 201, body = Profile, description = "Created with role `pending` (no data access until an administrator gives a role), with the company it founded"),
         (status = 400, description = "Invalid fields, or password2 does not match"),
         (status = 403, description = "Registration is switched off"),
-        (status = 409, description = "E-mail already registered"),
+        (status = 409, description = "E-mail already registered, or the company name is taken (`details.candidates`)"),
     ))]
 pub async fn register(state: web::Data<AppState>, body: web::Json<RegisterBody>) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     if body.password != body.password2 {
         return Err(ApiError::field("password2", "Password fields didn't match."));
     }
+    let memberships = state.rest.memberships.as_ref();
+    let company = match body.company_name.as_deref().filter(|n| !n.trim().is_empty()) {
+        Some(name) => Some(check_new_company(memberships, name).await?),
+        None => None,
+    };
     let user = state
         .auth
         .register(NewUser {
@@ -211,7 +218,21 @@ pub async fn register(state: web::Data<AppState>, body: web::Json<RegisterBody>)
             role: None,
         })
         .await?;
-    Ok(HttpResponse::Created().json(UserDto::from(user)))
+    let mut companies = Vec::new();
+    if let Some(name) = company {
+        let founded = memberships.found(&name, user.id).await?;
+        companies.push(MembershipDto { id: founded.id, name: founded.name, role: ADMIN.into() });
+    }
+    Ok(HttpResponse::Created().json(Profile { user: user.into(), companies }))
+}
+
+/// A company the user belongs to, with the user's role there.
+#[derive(Serialize, ToSchema)]
+pub struct MembershipDto {
+    pub id: i64,
+    pub name: String,
+    /// `admin` or `member`: grants no data permission by itself (the system role does).
+    pub role: String,
 }
 
 /// The caller's profile.
@@ -219,15 +240,17 @@ pub async fn register(state: web::Data<AppState>, body: web::Json<RegisterBody>)
 pub struct Profile {
     #[serde(flatten)]
     pub user: UserDto,
-    /// Companies the user belongs to (companies are not modelled yet: always empty).
-    pub companies: Vec<serde_json::Value>,
+    /// Companies the user belongs to, with the user's role there.
+    pub companies: Vec<MembershipDto>,
 }
 
 #[utoipa::path(operation_id = "auth_profile", get, path = "/api/core/profile/", tag = "crm-rest", security(("bearer" = [])),
     responses((status = 200, description = "Success", body = Profile), (status = 401, description = "Not signed in")))]
 pub async fn profile(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let user = state.auth.profile(&auth.0).await?;
-    Ok(HttpResponse::Ok().json(Profile { user: user.into(), companies: Vec::new() }))
+    let companies = state.rest.memberships.memberships_of(user.id).await?;
+    let companies = companies.into_iter().map(|m| MembershipDto { id: m.id, name: m.name, role: m.role }).collect();
+    Ok(HttpResponse::Ok().json(Profile { user: user.into(), companies }))
 }
 
 /// A password change by the signed-in user (dj-rest-auth's names; `current_password` and

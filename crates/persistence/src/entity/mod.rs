@@ -5,6 +5,8 @@ pub mod callers;
 pub mod calls;
 pub mod chat_messages;
 pub mod chats;
+pub mod companies;
+pub mod company_members;
 pub mod contacts;
 pub mod customer_statuses;
 pub mod customers;

@@ -3,6 +3,7 @@
 
 pub mod activities;
 pub mod body;
+pub mod core;
 pub mod crm;
 pub mod deals;
 pub mod products;
@@ -13,7 +14,8 @@ use actix_web::web;
 use serde_json::{Map, Value, json};
 
 /// The resource groups, one OpenAPI tag each.
-const GROUPS: [(&str, &str); 5] = [
+const GROUPS: [(&str, &str); 6] = [
+    ("crm-rest: core", "Companies: the organisations users belong to"),
     ("crm-rest: crm", "Accounts (the one customer record), contacts, leads and converting them"),
     ("crm-rest: territories", "Territories and assigning accounts to them"),
     ("crm-rest: activities", "Activities, tasks (and completing them) and events"),
@@ -23,6 +25,7 @@ const GROUPS: [(&str, &str); 5] = [
 
 /// Mounts every resource of the surface.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    core::configure(cfg);
     crm::configure(cfg);
     territories::configure(cfg);
     activities::configure(cfg);
@@ -35,6 +38,7 @@ pub fn document(doc: &mut Value) {
     let mut paths = Map::new();
     let mut schemas = Map::new();
     super::rest::scaffold::schema_ref::<activities::RefDto>(&mut schemas);
+    core::document(&mut paths, &mut schemas);
     crm::document(&mut paths, &mut schemas);
     territories::document(&mut paths, &mut schemas);
     activities::document(&mut paths, &mut schemas);
