@@ -108,6 +108,33 @@ async fn seed_demo_fills_a_living_dashboard_once() {
     assert_eq!(deals.body["data"]["pagination"]["totalItems"], json!(2000));
     assert!(deals.body["data"]["deals"][0]["customer"]["name"].is_string());
 
+    // Every list of the REST surface has something to show.
+    let counts = [
+        ("/api/crm/accounts/", 300),
+        ("/api/crm/contacts/", 400),
+        ("/api/crm/leads/", 150),
+        ("/api/deals/deals/", 2000),
+        ("/api/deals/pipeline-stages/", 6),
+        ("/api/territories/territories/", 5),
+        ("/api/products/products/", 8),
+        ("/api/products/categories/", 3),
+        ("/api/activities/activities/", 1000),
+        ("/api/activities/tasks/", 40),
+        ("/api/activities/events/", 20),
+    ];
+    for (path, n) in counts {
+        let res = app.get(path, Some(&token)).await;
+        assert_eq!(res.body["count"], json!(n), "{path}: {}", res.text);
+    }
+    let placed = app.get("/api/deals/deals/?page_size=100", Some(&token)).await.body;
+    let results = placed["results"].as_array().unwrap();
+    assert!(results.iter().all(|d| d["stage"]["name"].is_string()), "every seeded deal is on a stage");
+    let stages: std::collections::HashSet<_> = results.iter().map(|d| d["stage"]["id"].clone()).collect();
+    assert!(stages.len() >= 4, "deals spread over the pipeline");
+    assert_eq!(app.get("/api/crm/accounts/?territory=1", Some(&token)).await.status, StatusCode::OK);
+    let industries = app.get("/api/crm/accounts/?industry=Technology", Some(&token)).await.body;
+    assert!(industries["count"].as_i64().unwrap() > 0);
+
     // The call center's screens are full too.
     let stats = app.get("/api/statistics?days=60&months=3", Some(&token)).await.body;
     assert_eq!(stats["totalCalls"], json!(600), "seeded once, not twice");

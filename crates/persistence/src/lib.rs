@@ -7,5 +7,6 @@ pub mod error;
 pub mod repo;
 pub mod seed;
 pub mod seed_callcenter;
+pub mod seed_rest;
 
 pub use db::{Database, DatabaseKind, PoolSettings, connect};

@@ -121,14 +121,22 @@ async fn seed_demo(settings: Settings) -> Result<(), startup::StartupError> {
     Ok(())
 }
 
-/// 300 customers, 2,000 deals and 1,000 activities over the last year.
+/// 300 customers, 2,000 deals and 1,000 activities over the last year; 400 contacts, 150
+/// leads, territories, products, tasks and events around them.
 async fn seed_crm_demo(db: &persistence::Database) -> Result<(), sea_orm::DbErr> {
     use persistence::seed::{SeedPlan, seed_crm};
+    use persistence::seed_rest::{RestPlan, seed_rest};
     let owner = startup::first_ceo(db).await?;
     let plan = SeedPlan { customers: 300, deals: 2_000, activities: 1_000, days: 365, batch: 500 };
     let mut progress = crm_server::progress::Progress::new();
     let report = seed_crm(db, plan, owner, 42, &mut |stage, done, total| progress.update(stage, done, total)).await?;
+    let rest = RestPlan { contacts: 400, leads: 150, catalogue: true, days: 365, batch: 500 };
+    let extra = seed_rest(db, rest, owner, 43, &mut |stage, done, total| progress.update(stage, done, total)).await?;
     progress.finish();
     println!("demo data: {} customers, {} deals, {} activities", report.customers, report.deals, report.activities);
+    println!(
+        "demo data: {} contacts, {} leads, {} territories, {} products, {} tasks, {} events",
+        extra.contacts, extra.leads, extra.territories, extra.products, extra.tasks, extra.events
+    );
     Ok(())
 }
