@@ -190,9 +190,9 @@ pub async fn seed_rest(
                 let k = first_id + i as i64 + 1;
                 let (first, last) = (FIRST[rng.random_range(0..FIRST.len())], LAST[rng.random_range(0..LAST.len())]);
                 let email = format!("lead{k}@{DEMO_DOMAIN}");
-                let phone = format!("+9989{}{:07}", rng.random_range(0..10), k % 10_000_000);
+                let phone = format!("+9987{}{:07}", rng.random_range(0..10), k % 10_000_000);
                 let company = format!(
-                    "{} {}",
+                    "{} {} {k}",
                     LAST[rng.random_range(0..LAST.len())],
                     ["MChJ", "AJ", "XK"][rng.random_range(0..3)]
                 );

@@ -1,11 +1,13 @@
 //! `crm-bench`: seeds a large data set into a fresh database and measures endpoints over real
-//! HTTP: the CRM v1 lists and analytics (`--suite crm`), or the assistant's `/api/ai/chat` and
+//! HTTP: the CRM v1 lists and analytics (`--suite crm`), the CRM REST lists, details and
+//! actions (`--suite rest`, with contacts and leads), or the assistant's `/api/ai/chat` and
 //! live-call transcript over a large knowledge base (`--suite assistant`). Figures and how to
 //! reproduce them: `docs/benchmarks.md`.
 //!
 //! ```text
 //! cargo run --release --bin crm-bench -- --database sqlite
 //! cargo run --release --bin crm-bench -- --database postgres://postgres:postgres@127.0.0.1:5432/postgres
+//! cargo run --release --bin crm-bench -- --suite rest --database sqlite
 //! cargo run --release --bin crm-bench -- --suite assistant --database sqlite
 //! ```
 
@@ -14,6 +16,7 @@ use crm_server::progress::Progress;
 use crm_server::settings::Settings;
 use persistence::seed::{SeedPlan, seed_crm};
 use persistence::seed_callcenter::seed_knowledge;
+use persistence::seed_rest::{RestPlan, seed_rest};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -37,16 +40,20 @@ struct Args {
     /// Measure the data set left by a previous run instead of seeding a new one.
     #[arg(long)]
     reuse: bool,
-    /// `crm` (customers, deals, analytics) or `assistant` (`/api/ai/chat` over Q&A entries).
+    /// `crm` (customers, deals, analytics), `rest` (the CRM REST surface) or `assistant`
+    /// (`/api/ai/chat` over Q&A entries).
     #[arg(long, default_value = "crm")]
     suite: String,
+    /// Contacts and leads (each) of the rest suite.
+    #[arg(long, default_value_t = 100_000)]
+    people: u64,
     /// Q&A entries of the assistant suite.
     #[arg(long, default_value_t = 10_000)]
     qa: u64,
 }
 
 const EMAIL: &str = "bench@example.com";
-const PASSWORD: &str = "bench-password-1";
+const PASSWORD: &str = "Samarqand-Registan-1404";
 
 async fn fresh_database(arg: &str, reuse: bool) -> String {
     if arg == "sqlite" {
@@ -220,6 +227,12 @@ async fn main() {
         seed_crm(&db, plan, owner, 7, &mut |stage, done, total| progress.update(stage, done, total))
             .await
             .expect("seed");
+        if args.suite == "rest" {
+            let plan = RestPlan { contacts: args.people, leads: args.people, catalogue: true, days: 365, batch: 1000 };
+            seed_rest(&db, plan, owner, 8, &mut |stage, done, total| progress.update(stage, done, total))
+                .await
+                .expect("seed the REST records");
+        }
         progress.finish();
         if db.get_database_backend() == sea_orm::DbBackend::Postgres {
             db.execute_unprepared("VACUUM ANALYZE").await.expect("analyze");
@@ -256,18 +269,11 @@ async fn main() {
         .expect("sample body");
     let phone = sample["data"]["customer"]["phone"].as_str().expect("a seeded phone").to_string();
     let phone_fragment = &phone[phone.len() - 7..];
-    let scenarios = [
-        ("customer list, page 1", "/api/v1/customers?page=1&limit=10".to_string()),
-        ("customer list, page 5,000", "/api/v1/customers?page=5000&limit=10".to_string()),
-        ("customer search, one person (7 phone digits)", format!("/api/v1/customers?search={phone_fragment}&limit=10")),
-        ("customer search, broad (`rashid`, 8% match)", "/api/v1/customers?search=rashid&limit=10".to_string()),
-        ("deals of one customer", format!("/api/v1/deals?customerId={customer_id}&limit=10")),
-        ("dashboard", "/api/v1/analytics/dashboard".to_string()),
-        (
-            "sales analytics, one year",
-            format!("/api/v1/analytics/sales?startDate={year_ago}&endDate={today}&period=monthly"),
-        ),
-    ];
+    let scenarios: Vec<(&str, String)> = if args.suite == "rest" {
+        rest_scenarios(&client, &base, &token, customer_id).await
+    } else {
+        crm_scenarios(customer_id, phone_fragment, year_ago, today)
+    };
     println!(
         "| scenario ({}) | median ms | p95 ms | max ms |\n|---|---:|---:|---:|",
         if url.starts_with("sqlite") { "SQLite" } else { "PostgreSQL" }
@@ -287,5 +293,99 @@ async fn main() {
         let (median, p95, max) = stats(samples);
         println!("| {name} | {median:.1} | {p95:.1} | {max:.1} |");
     }
+    if args.suite == "rest" {
+        rest_actions(&client, &base, &token, args.samples).await;
+    }
     running.handle.stop(true).await;
+}
+
+/// The CRM v1 reads.
+fn crm_scenarios(
+    customer_id: u64,
+    phone_fragment: &str,
+    year_ago: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("customer list, page 1", "/api/v1/customers?page=1&limit=10".to_string()),
+        ("customer list, page 5,000", "/api/v1/customers?page=5000&limit=10".to_string()),
+        ("customer search, one person (7 phone digits)", format!("/api/v1/customers?search={phone_fragment}&limit=10")),
+        ("customer search, broad (`rashid`, 8% match)", "/api/v1/customers?search=rashid&limit=10".to_string()),
+        ("deals of one customer", format!("/api/v1/deals?customerId={customer_id}&limit=10")),
+        ("dashboard", "/api/v1/analytics/dashboard".to_string()),
+        (
+            "sales analytics, one year",
+            format!("/api/v1/analytics/sales?startDate={year_ago}&endDate={today}&period=monthly"),
+        ),
+    ]
+}
+
+async fn get_json(client: &reqwest::Client, url: String, token: &str) -> Value {
+    client.get(url).bearer_auth(token).send().await.expect("request").json().await.expect("json")
+}
+
+/// The CRM REST reads: every list, a filter, a search and a detail of each resource.
+async fn rest_scenarios(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    account: u64,
+) -> Vec<(&'static str, String)> {
+    let contact = get_json(client, format!("{base}/api/crm/contacts/?page_size=1"), token).await;
+    let contact_id = contact["results"][0]["id"].as_i64().expect("a contact");
+    let phone = contact["results"][0]["phone"].as_str().expect("a phone").to_string();
+    let lead = get_json(client, format!("{base}/api/crm/leads/?page_size=1"), token).await;
+    let lead_email = lead["results"][0]["email"].as_str().expect("an e-mail").to_string();
+    let stage = get_json(client, format!("{base}/api/deals/pipeline-stages/"), token).await["results"][2]["id"].clone();
+    let deal = get_json(client, format!("{base}/api/deals/deals/?account={account}&page_size=1"), token).await;
+    let deal_id = deal["results"][0]["id"].as_i64().expect("a deal");
+    vec![
+        ("accounts, page 1", "/api/crm/accounts/".into()),
+        ("accounts, a page in the middle", format!("/api/crm/accounts/?page={}", (account / 20).max(1))),
+        ("accounts, by territory and industry", "/api/crm/accounts/?territory=1&industry=Technology".into()),
+        ("accounts, search one e-mail", format!("/api/crm/accounts/?search=customer{account}@")),
+        ("account detail", format!("/api/crm/accounts/{account}/")),
+        ("contacts, page 1", "/api/crm/contacts/".into()),
+        ("contacts of one account", format!("/api/crm/contacts/?account={account}")),
+        ("contacts, search one phone", format!("/api/crm/contacts/?search={}", &phone[1..])),
+        ("contact detail", format!("/api/crm/contacts/{contact_id}/")),
+        ("leads, page 1", "/api/crm/leads/".into()),
+        ("leads, by status and source", "/api/crm/leads/?status=Qualified&lead_source=Referral".into()),
+        ("leads, search one e-mail", format!("/api/crm/leads/?search={lead_email}")),
+        ("deals, page 1", "/api/deals/deals/".into()),
+        ("deals of one account", format!("/api/deals/deals/?account={account}")),
+        ("deals, one stage", format!("/api/deals/deals/?stage={stage}")),
+        ("deals, won", "/api/deals/deals/?status=Won".into()),
+        ("deal detail (with stage history)", format!("/api/deals/deals/{deal_id}/")),
+        ("pipeline stages", "/api/deals/pipeline-stages/".into()),
+        ("activities, page 1", "/api/activities/activities/".into()),
+        ("activities of one account", format!("/api/activities/activities/?account={account}")),
+        ("tasks, overdue", "/api/activities/tasks/?overdue=true".into()),
+        ("products", "/api/products/products/".into()),
+        ("territories", "/api/territories/territories/".into()),
+    ]
+}
+
+/// The CRM REST actions: lead conversion (a different lead each time, with a deal) and
+/// stage changes.
+async fn rest_actions(client: &reqwest::Client, base: &str, token: &str, samples: usize) {
+    let leads = get_json(client, format!("{base}/api/crm/leads/?page_size=100&status=New"), token).await;
+    let ids: Vec<i64> = leads["results"].as_array().expect("leads").iter().filter_map(|l| l["id"].as_i64()).collect();
+    assert!(ids.len() > samples + 3, "enough leads to convert");
+    let (m, p, x) = time_posts(client, token, samples, |i| {
+        let body = json!({"deal": {"name": "First order", "amount": 1000}});
+        (format!("{base}/api/crm/leads/{}/convert/", ids[i]), body)
+    })
+    .await;
+    println!("| lead conversion (account, contact and deal) | {m:.1} | {p:.1} | {x:.1} |");
+    let stages = get_json(client, format!("{base}/api/deals/pipeline-stages/"), token).await;
+    let stages: Vec<Value> = stages["results"].as_array().expect("stages").iter().map(|s| s["id"].clone()).collect();
+    let deals = get_json(client, format!("{base}/api/deals/deals/?status=Open&page_size=100"), token).await;
+    let deals: Vec<i64> = deals["results"].as_array().expect("deals").iter().filter_map(|d| d["id"].as_i64()).collect();
+    let (m, p, x) = time_posts(client, token, samples, |i| {
+        let body = json!({"stage": stages[i % (stages.len() - 1)], "notes": "moved by the bench"});
+        (format!("{base}/api/deals/deals/{}/change-stage/", deals[i % deals.len()]), body)
+    })
+    .await;
+    println!("| deal stage change | {m:.1} | {p:.1} | {x:.1} |");
 }
