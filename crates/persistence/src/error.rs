@@ -53,6 +53,11 @@ pub fn failure(err: &DbErr) -> Failure {
     }
 }
 
+/// Maps a unique violation to a 409 `Conflict` with `message`, anything else as [`db`].
+pub fn conflict_if_unique(message: &'static str) -> impl Fn(DbErr) -> DomainError {
+    move |err| if is_unique_violation(&err) { DomainError::Conflict(message.into()) } else { db(err) }
+}
+
 /// A database failure as a domain error: `Unavailable` (503) when the database is out of
 /// reach, `Validation` (400) for a value it refuses, else `Internal` (500, cause logged).
 pub fn db(err: DbErr) -> DomainError {

@@ -7,8 +7,8 @@ use crm_core::customer::search_text;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    Set, TransactionTrait,
 };
 
 /// How much to generate.
@@ -107,6 +107,28 @@ pub(crate) fn past(rng: &mut StdRng, now: DateTime<Utc>, days: i64) -> DateTime<
     now - Duration::seconds(rng.random_range(0..days.max(1) * 86_400))
 }
 
+/// Inserts `total` rows, `rows(done, n)` making the next `n`, in multi-row inserts of `batch`
+/// rows, one transaction each, calling `progress(stage, done, total)` after each.
+pub(crate) async fn in_batches<A: ActiveModelTrait + Send>(
+    db: &DatabaseConnection,
+    stage: &str,
+    total: u64,
+    batch: u64,
+    progress: &mut dyn FnMut(&str, u64, u64),
+    mut rows: impl FnMut(u64, u64) -> Vec<A>,
+) -> Result<u64, DbErr> {
+    let mut done = 0;
+    while done < total {
+        let n = batch.max(1).min(total - done);
+        let txn = db.begin().await?;
+        A::Entity::insert_many(rows(done, n)).exec(&txn).await?;
+        txn.commit().await?;
+        done += n;
+        progress(stage, done, total);
+    }
+    Ok(done)
+}
+
 /// Whether demo customers are already present.
 pub async fn demo_present(db: &DatabaseConnection) -> Result<bool, DbErr> {
     let n = customers::Entity::find()
@@ -139,10 +161,8 @@ pub async fn seed_crm(
         .unwrap_or(0);
     let batch = plan.batch.max(1);
 
-    let mut done = 0;
-    while done < plan.customers {
-        let n = batch.min(plan.customers - done);
-        let rows: Vec<customers::ActiveModel> = (0..n)
+    in_batches(db, "customers", plan.customers, batch, progress, |done, n| {
+        (0..n)
             .map(|i| {
                 let k = first_id + (done + i) as i64 + 1;
                 let name =
@@ -167,13 +187,9 @@ pub async fn seed_crm(
                     ..Default::default()
                 }
             })
-            .collect();
-        let txn = db.begin().await?;
-        customers::Entity::insert_many(rows).exec(&txn).await?;
-        txn.commit().await?;
-        done += n;
-        progress("customers", done, plan.customers);
-    }
+            .collect()
+    })
+    .await?;
     // The ids really given (a PostgreSQL sequence may have gaps).
     let customer_ids: Vec<i64> = customers::Entity::find()
         .select_only()
@@ -183,10 +199,9 @@ pub async fn seed_crm(
         .all(db)
         .await?;
 
-    let mut done = 0;
-    while done < plan.deals && !customer_ids.is_empty() {
-        let n = batch.min(plan.deals - done);
-        let rows: Vec<deals::ActiveModel> = (0..n)
+    let deals_n = if customer_ids.is_empty() { 0 } else { plan.deals };
+    in_batches(db, "deals", deals_n, batch, progress, |_, n| {
+        (0..n)
             .map(|_| {
                 let created = past(&mut rng, now, plan.days);
                 let status =
@@ -209,18 +224,13 @@ pub async fn seed_crm(
                     ..Default::default()
                 }
             })
-            .collect();
-        let txn = db.begin().await?;
-        deals::Entity::insert_many(rows).exec(&txn).await?;
-        txn.commit().await?;
-        done += n;
-        progress("deals", done, plan.deals);
-    }
+            .collect()
+    })
+    .await?;
 
-    let mut done = 0;
-    while done < plan.activities && !customer_ids.is_empty() {
-        let n = batch.min(plan.activities - done);
-        let rows: Vec<activities::ActiveModel> = (0..n)
+    let activities_n = if customer_ids.is_empty() { 0 } else { plan.activities };
+    in_batches(db, "activities", activities_n, batch, progress, |_, n| {
+        (0..n)
             .map(|_| {
                 let (kind, text) = ACTIVITY_TEXT[rng.random_range(0..ACTIVITY_TEXT.len())];
                 let at = past(&mut rng, now, plan.days);
@@ -236,13 +246,9 @@ pub async fn seed_crm(
                     ..Default::default()
                 }
             })
-            .collect();
-        let txn = db.begin().await?;
-        activities::Entity::insert_many(rows).exec(&txn).await?;
-        txn.commit().await?;
-        done += n;
-        progress("activities", done, plan.activities);
-    }
+            .collect()
+    })
+    .await?;
     progress("summaries", 0, 1);
     crate::repo::summaries::rebuild(db).await?;
     progress("summaries", 1, 1);

@@ -5,7 +5,7 @@
 use crate::entity::{
     contacts, customers, deals, events, leads, pipeline_stages, product_categories, products, tasks, territories,
 };
-use crate::seed::{DEMO_DOMAIN, FIRST, LAST, past, weighted};
+use crate::seed::{DEMO_DOMAIN, FIRST, LAST, in_batches, past, weighted};
 use chrono::{Duration, Utc};
 use crm_core::leads::LEAD_STATUSES;
 use crm_core::tasks::PRIORITIES;
@@ -142,13 +142,12 @@ pub async fn seed_rest(
     }
 
     // Contacts at the demo accounts.
-    let mut done = 0;
-    while done < plan.contacts && !account_ids.is_empty() {
-        let n = batch.min(plan.contacts - done);
-        let first_id = max_id::<contacts::Entity, _>(db, contacts::Column::Id).await?;
-        let rows: Vec<contacts::ActiveModel> = (0..n)
+    let first_id = max_id::<contacts::Entity, _>(db, contacts::Column::Id).await?;
+    let contacts_n = if account_ids.is_empty() { 0 } else { plan.contacts };
+    report.contacts = in_batches(db, "contacts", contacts_n, batch, progress, |done, n| {
+        (0..n)
             .map(|i| {
-                let k = first_id + i as i64 + 1;
+                let k = first_id + (done + i) as i64 + 1;
                 let (first, last) = (FIRST[rng.random_range(0..FIRST.len())], LAST[rng.random_range(0..LAST.len())]);
                 let email = format!("contact{k}@{DEMO_DOMAIN}");
                 let phone = format!("+9989{}{:07}", rng.random_range(0..10), k % 10_000_000);
@@ -169,25 +168,18 @@ pub async fn seed_rest(
                     ..Default::default()
                 }
             })
-            .collect();
-        let txn = db.begin().await?;
-        contacts::Entity::insert_many(rows).exec(&txn).await?;
-        txn.commit().await?;
-        done += n;
-        progress("contacts", done, plan.contacts);
-    }
-    report.contacts = done;
+            .collect()
+    })
+    .await?;
 
     // Leads, none converted yet.
     let open_statuses: Vec<(&str, u32)> =
         LEAD_STATUSES.iter().filter(|s| **s != crm_core::leads::CONVERTED).map(|s| (*s, 1)).collect();
-    let mut done = 0;
-    while done < plan.leads {
-        let n = batch.min(plan.leads - done);
-        let first_id = max_id::<leads::Entity, _>(db, leads::Column::Id).await?;
-        let rows: Vec<leads::ActiveModel> = (0..n)
+    let first_id = max_id::<leads::Entity, _>(db, leads::Column::Id).await?;
+    report.leads = in_batches(db, "leads", plan.leads, batch, progress, |done, n| {
+        (0..n)
             .map(|i| {
-                let k = first_id + i as i64 + 1;
+                let k = first_id + (done + i) as i64 + 1;
                 let (first, last) = (FIRST[rng.random_range(0..FIRST.len())], LAST[rng.random_range(0..LAST.len())]);
                 let email = format!("lead{k}@{DEMO_DOMAIN}");
                 let phone = format!("+9987{}{:07}", rng.random_range(0..10), k % 10_000_000);
@@ -225,14 +217,9 @@ pub async fn seed_rest(
                     ..Default::default()
                 }
             })
-            .collect();
-        let txn = db.begin().await?;
-        leads::Entity::insert_many(rows).exec(&txn).await?;
-        txn.commit().await?;
-        done += n;
-        progress("leads", done, plan.leads);
-    }
-    report.leads = done;
+            .collect()
+    })
+    .await?;
 
     if plan.catalogue {
         let (products, tasks, events) = seed_catalogue(db, owner, &account_ids, &mut rng).await?;

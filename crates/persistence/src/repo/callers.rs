@@ -1,7 +1,7 @@
 //! Callers over sea-orm, linked to the CRM customer with the same phone.
 
 use crate::entity::{callers, customers};
-use crate::error::{db, is_unique_violation};
+use crate::error::{conflict_if_unique, db};
 use crate::repo::{begin_write, contains, random_id};
 use async_trait::async_trait;
 use callcenter_core::caller::{CALLER_PREFIX, Caller, CallerFields, phone_caller_id};
@@ -52,7 +52,7 @@ impl SqlCallers {
             .exec_with_returning(&self.db)
             .await
             .map(to_caller)
-            .map_err(conflict_or_internal)
+            .map_err(conflict_if_unique("A caller with this phone already exists."))
     }
 
     /// Whether no caller has the phone of `f`.
@@ -78,14 +78,6 @@ fn to_caller(m: callers::Model) -> Caller {
 fn search_text(m: &callers::Model) -> String {
     let (phone, email) = (m.phone.as_deref().unwrap_or_default(), m.email.as_deref().unwrap_or_default());
     format!("{} {phone} {email}", m.full_name).to_lowercase()
-}
-
-fn conflict_or_internal(e: sea_orm::DbErr) -> CallcenterError {
-    if is_unique_violation(&e) {
-        CallcenterError::Conflict("A caller with this phone already exists.".into())
-    } else {
-        db(e)
-    }
 }
 
 /// A stored memory; unreadable JSON reads as empty.
@@ -266,6 +258,11 @@ impl CallerRepository for SqlCallers {
         next.search_text = search_text(&next);
         next.updated_at = Utc::now();
         let active: callers::ActiveModel = next.into();
-        active.reset_all().update(&self.db).await.map(|m| Some(to_caller(m))).map_err(conflict_or_internal)
+        active
+            .reset_all()
+            .update(&self.db)
+            .await
+            .map(|m| Some(to_caller(m)))
+            .map_err(conflict_if_unique("A caller with this phone already exists."))
     }
 }

@@ -1,15 +1,15 @@
 //! Companies and their members over sea-orm.
 
 use crate::entity::{companies, company_members as members};
-use crate::error::{db, is_unique_violation};
+use crate::error::{conflict_if_unique, db};
 use crate::repo::begin_write;
 use crate::repo::listing::{self, Listing, duplicates, live, lookup, refuse_duplicates, user_refs};
 use crate::repo::statement;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use crm_core::Result;
 use crm_core::companies::{ADMIN, Companies, Company, CompanyChanges, CompanyDraft, CompanyMemberships, Membership};
 use crm_core::records::Store;
-use crm_core::{CrmError, Result};
 use kernel::{ListQuery, Page};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set,
@@ -86,10 +86,6 @@ async fn check_name<C: ConnectionTrait>(conn: &C, name: &str, except: Option<i64
     )
 }
 
-fn unique(e: sea_orm::DbErr) -> CrmError {
-    if is_unique_violation(&e) { CrmError::Conflict("A company with this name already exists.".into()) } else { db(e) }
-}
-
 /// Stores a company and makes its owner its admin member.
 async fn insert_company<C: ConnectionTrait>(conn: &C, d: CompanyDraft) -> Result<companies::Model> {
     check_name(conn, &d.name, None).await?;
@@ -111,7 +107,7 @@ async fn insert_company<C: ConnectionTrait>(conn: &C, d: CompanyDraft) -> Result
     }
     .insert(conn)
     .await
-    .map_err(unique)?;
+    .map_err(conflict_if_unique("A company with this name already exists."))?;
     members::ActiveModel {
         company_id: Set(stored.id),
         user_id: Set(d.owner_id),
@@ -177,7 +173,8 @@ impl Store<Companies> for SqlCompanies {
             model.is_active = Set(v);
         }
         model.updated_at = Set(Utc::now());
-        let stored = model.update(&txn).await.map_err(unique)?;
+        let stored =
+            model.update(&txn).await.map_err(conflict_if_unique("A company with this name already exists."))?;
         let view = company_views(&txn, vec![stored]).await?.pop();
         txn.commit().await.map_err(db)?;
         Ok(view)

@@ -1,17 +1,17 @@
 //! Contacts over sea-orm: the people at an account, unique by e-mail and by phone.
 
 use crate::entity::contacts;
-use crate::error::{db, is_unique_violation};
+use crate::error::{conflict_if_unique, db};
 use crate::repo::begin_write;
 use crate::repo::listing::{
-    self, Listing, PERSON_NAME, check_references, duplicates, live, lookup, refs, refuse_duplicates, user_refs,
+    self, Listing, PERSON_NAME, check_references, duplicates_of, live, lookup, refs, refuse_duplicates, user_refs,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use crm_core::Result;
 use crm_core::contacts::{Contact, ContactChanges, ContactDraft, Contacts, search_text};
 use crm_core::fields::custom_fields_value;
 use crm_core::records::Store;
-use crm_core::{CrmError, Result};
 use kernel::{Candidate, ListQuery, Page};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
 
@@ -81,17 +81,7 @@ pub async fn contact_duplicates<C: ConnectionTrait>(
     phone: Option<&str>,
     except: Option<i64>,
 ) -> Result<Vec<Candidate>> {
-    let mut found = Vec::new();
-    for (column, key) in [("email", email), ("phone", phone)] {
-        if let Some(key) = key {
-            for c in duplicates(conn, "contacts", "contact", PERSON_NAME, column, key, except).await? {
-                if !found.contains(&c) {
-                    found.push(c);
-                }
-            }
-        }
-    }
-    Ok(found)
+    duplicates_of(conn, "contacts", "contact", PERSON_NAME, &[("email", email), ("phone", phone)], except).await
 }
 
 /// Stores a checked new contact (its references and uniqueness already checked).
@@ -117,15 +107,7 @@ pub async fn insert_contact<C: ConnectionTrait>(
     }
     .insert(conn)
     .await
-    .map_err(unique)
-}
-
-fn unique(e: sea_orm::DbErr) -> CrmError {
-    if is_unique_violation(&e) {
-        CrmError::Conflict("A contact with this e-mail or phone already exists.".into())
-    } else {
-        db(e)
-    }
+    .map_err(conflict_if_unique("A contact with this e-mail or phone already exists."))
 }
 
 async fn check<C: ConnectionTrait>(
@@ -196,7 +178,11 @@ impl Store<Contacts> for SqlContacts {
         next.search_text = search_text(&next.first_name, &next.last_name, next.email.as_deref(), next.phone.as_deref());
         next.updated_at = Utc::now();
         let model: contacts::ActiveModel = next.into();
-        let stored = model.reset_all().update(&txn).await.map_err(unique)?;
+        let stored = model
+            .reset_all()
+            .update(&txn)
+            .await
+            .map_err(conflict_if_unique("A contact with this e-mail or phone already exists."))?;
         txn.commit().await.map_err(db)?;
         Ok(contact_views(&self.db, vec![stored]).await?.pop())
     }

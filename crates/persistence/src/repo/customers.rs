@@ -1,7 +1,7 @@
 //! Customers over sea-orm.
 
 use crate::entity::{activities, customer_statuses, customers, deals};
-use crate::error::{db, is_unique_violation};
+use crate::error::{conflict_if_unique, db};
 use crate::repo::statuses::group_of;
 use crate::repo::summaries::{Deltas, count_sum, counter_total, customer_contribution, customers_key};
 use crate::repo::{begin_write, contains};
@@ -50,11 +50,7 @@ pub fn to_customer((m, status): (customers::Model, Option<customer_statuses::Mod
 
 /// A unique violation of a customer's e-mail is a conflict.
 pub fn unique_email(e: sea_orm::DbErr) -> CrmError {
-    if is_unique_violation(&e) {
-        CrmError::Conflict("A customer with this e-mail already exists.".into())
-    } else {
-        db(e)
-    }
+    conflict_if_unique("A customer with this e-mail already exists.")(e)
 }
 
 /// The `{id, name, company}` of customers, for embedding in deal and activity lists

@@ -3,7 +3,7 @@
 //! write), pipeline stages, and moving deals along them.
 
 use crate::entity::{customers, deal_stage_changes as changes, deals, pipeline_stages as stages};
-use crate::error::{db, is_unique_violation};
+use crate::error::{conflict_if_unique, db};
 use crate::repo::activities::record_activity;
 use crate::repo::begin_write;
 use crate::repo::customers::customer_refs;
@@ -512,10 +512,6 @@ async fn check_stage_name<C: ConnectionTrait>(conn: &C, name: &str, except: Opti
     )
 }
 
-fn stage_conflict(e: sea_orm::DbErr) -> CrmError {
-    if is_unique_violation(&e) { CrmError::Conflict("A stage with this name already exists.".into()) } else { db(e) }
-}
-
 #[async_trait]
 impl Store<Stages> for SqlDeals {
     async fn list(&self, query: &ListQuery) -> Result<Page<Stage>> {
@@ -546,7 +542,7 @@ impl Store<Stages> for SqlDeals {
         }
         .insert(&txn)
         .await
-        .map_err(stage_conflict)?;
+        .map_err(conflict_if_unique("A stage with this name already exists."))?;
         txn.commit().await.map_err(db)?;
         Ok(to_stage(stored))
     }
@@ -574,7 +570,7 @@ impl Store<Stages> for SqlDeals {
             model.probability = Set(v);
         }
         model.updated_at = Set(Utc::now());
-        let stored = model.update(&txn).await.map_err(stage_conflict)?;
+        let stored = model.update(&txn).await.map_err(conflict_if_unique("A stage with this name already exists."))?;
         txn.commit().await.map_err(db)?;
         Ok(Some(to_stage(stored)))
     }

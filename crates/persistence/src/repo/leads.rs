@@ -2,14 +2,14 @@
 //! transaction.
 
 use crate::entity::{contacts, deals, leads};
-use crate::error::{db, is_unique_violation};
+use crate::error::{conflict_if_unique, db};
 use crate::repo::accounts::{account_row, account_view};
 use crate::repo::begin_write;
 use crate::repo::contacts::{contact_duplicates, contact_view, insert_contact};
 use crate::repo::customers::add_customer;
 use crate::repo::deals::{deal_detail, insert_deal};
 use crate::repo::listing::{
-    self, Listing, PERSON_NAME, check_references, duplicates, live, lookup, refs, refuse_duplicates, user_refs,
+    self, Listing, PERSON_NAME, check_references, duplicates_of, live, lookup, refs, refuse_duplicates, user_refs,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -103,14 +103,6 @@ async fn lock<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<leads::Mod
     leads::Entity::find_by_id(id).filter(live::<leads::Entity>()).lock_exclusive().one(conn).await.map_err(db)
 }
 
-fn unique(e: sea_orm::DbErr) -> CrmError {
-    if is_unique_violation(&e) {
-        CrmError::Conflict("A lead with this e-mail or phone already exists.".into())
-    } else {
-        db(e)
-    }
-}
-
 /// Live leads other than `except` with this e-mail or phone.
 async fn lead_duplicates<C: ConnectionTrait>(
     conn: &C,
@@ -118,17 +110,7 @@ async fn lead_duplicates<C: ConnectionTrait>(
     phone: Option<&str>,
     except: Option<i64>,
 ) -> Result<Vec<Candidate>> {
-    let mut found = Vec::new();
-    for (column, key) in [("email", email), ("phone", phone)] {
-        if let Some(key) = key {
-            for c in duplicates(conn, "leads", "lead", PERSON_NAME, column, key, except).await? {
-                if !found.contains(&c) {
-                    found.push(c);
-                }
-            }
-        }
-    }
-    Ok(found)
+    duplicates_of(conn, "leads", "lead", PERSON_NAME, &[("email", email), ("phone", phone)], except).await
 }
 
 /// Live accounts with this e-mail, phone or (case-insensitive) name.
@@ -139,17 +121,8 @@ async fn account_duplicates<C: ConnectionTrait>(
     company: Option<&str>,
 ) -> Result<Vec<Candidate>> {
     let lowered = company.map(str::to_lowercase);
-    let mut found = Vec::new();
-    for (column, key) in [("email", email), ("phone", phone), ("LOWER(name)", lowered.as_deref())] {
-        if let Some(key) = key {
-            for c in duplicates(conn, "customers", "account", "name", column, key, None).await? {
-                if !found.contains(&c) {
-                    found.push(c);
-                }
-            }
-        }
-    }
-    Ok(found)
+    let keys = [("email", email), ("phone", phone), ("LOWER(name)", lowered.as_deref())];
+    duplicates_of(conn, "customers", "account", "name", &keys, None).await
 }
 
 async fn check<C: ConnectionTrait>(
@@ -210,7 +183,7 @@ impl Store<Leads> for SqlLeads {
         }
         .insert(&txn)
         .await
-        .map_err(unique)?;
+        .map_err(conflict_if_unique("A lead with this e-mail or phone already exists."))?;
         txn.commit().await.map_err(db)?;
         Ok(lead_views(&self.db, vec![stored]).await?.remove(0))
     }
@@ -265,7 +238,11 @@ impl Store<Leads> for SqlLeads {
         );
         next.updated_at = Utc::now();
         let model: leads::ActiveModel = next.into();
-        let stored = model.reset_all().update(&txn).await.map_err(unique)?;
+        let stored = model
+            .reset_all()
+            .update(&txn)
+            .await
+            .map_err(conflict_if_unique("A lead with this e-mail or phone already exists."))?;
         txn.commit().await.map_err(db)?;
         Ok(lead_views(&self.db, vec![stored]).await?.pop())
     }

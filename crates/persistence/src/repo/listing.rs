@@ -191,6 +191,29 @@ pub async fn duplicates<C: ConnectionTrait>(
     Ok(rows.into_iter().map(|r| Candidate { kind, id: r.id, name: r.name }).collect())
 }
 
+/// The live rows of `table` (other than `except`) that share any of `keys`
+/// (`(key_column, value)`; absent values are skipped), each once.
+pub async fn duplicates_of<C: ConnectionTrait>(
+    conn: &C,
+    table: &str,
+    kind: &'static str,
+    name: &str,
+    keys: &[(&str, Option<&str>)],
+    except: Option<i64>,
+) -> Result<Vec<Candidate>> {
+    let mut found = Vec::new();
+    for (column, key) in keys {
+        if let Some(key) = key {
+            for c in duplicates(conn, table, kind, name, column, key, except).await? {
+                if !found.contains(&c) {
+                    found.push(c);
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// Fails with [`DomainError::Duplicate`] when there are candidates.
 pub fn refuse_duplicates(what: &str, candidates: Vec<Candidate>) -> Result<()> {
     if candidates.is_empty() {

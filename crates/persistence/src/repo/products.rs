@@ -1,7 +1,7 @@
 //! Products and product categories over sea-orm.
 
 use crate::entity::{product_categories as categories, products};
-use crate::error::{db, is_unique_violation};
+use crate::error::{conflict_if_unique, db};
 use crate::repo::begin_write;
 use crate::repo::deals::{from_cents, to_cents};
 use crate::repo::listing::{
@@ -53,16 +53,6 @@ const CATEGORIES: Listing = Listing {
 
 fn search_text(name: &str, description: Option<&str>, sku: &str) -> String {
     format!("{name} {} {sku}", description.unwrap_or_default()).to_lowercase()
-}
-
-fn unique_or(what: &str) -> impl Fn(sea_orm::DbErr) -> CrmError + '_ {
-    move |e| {
-        if is_unique_violation(&e) {
-            CrmError::Conflict(format!("A record with this {what} already exists."))
-        } else {
-            db(e)
-        }
-    }
 }
 
 impl SqlProducts {
@@ -167,7 +157,7 @@ impl Store<Products> for SqlProducts {
         }
         .insert(&txn)
         .await
-        .map_err(unique_or("SKU"))?;
+        .map_err(conflict_if_unique("A product with this SKU already exists."))?;
         txn.commit().await.map_err(db)?;
         Ok(self.products(vec![stored]).await?.remove(0))
     }
@@ -217,7 +207,11 @@ impl Store<Products> for SqlProducts {
         next.search_text = search_text(&next.name, next.description.as_deref(), &next.sku);
         next.updated_at = Utc::now();
         let model: products::ActiveModel = next.into();
-        let stored = model.reset_all().update(&txn).await.map_err(unique_or("SKU"))?;
+        let stored = model
+            .reset_all()
+            .update(&txn)
+            .await
+            .map_err(conflict_if_unique("A product with this SKU already exists."))?;
         txn.commit().await.map_err(db)?;
         Ok(self.products(vec![stored]).await?.pop())
     }
@@ -285,7 +279,7 @@ impl Store<Categories> for SqlProducts {
         }
         .insert(&txn)
         .await
-        .map_err(unique_or("name"))?;
+        .map_err(conflict_if_unique("A category with this name already exists."))?;
         txn.commit().await.map_err(db)?;
         Ok(self.categories(vec![stored]).await?.remove(0))
     }
@@ -317,7 +311,8 @@ impl Store<Categories> for SqlProducts {
             model.is_active = Set(v);
         }
         model.updated_at = Set(Utc::now());
-        let stored = model.update(&txn).await.map_err(unique_or("name"))?;
+        let stored =
+            model.update(&txn).await.map_err(conflict_if_unique("A category with this name already exists."))?;
         txn.commit().await.map_err(db)?;
         Ok(self.categories(vec![stored]).await?.pop())
     }

@@ -1,7 +1,7 @@
 //! Territories over sea-orm, and assigning accounts to them.
 
 use crate::entity::{customers, territories};
-use crate::error::{db, is_unique_violation};
+use crate::error::{conflict_if_unique, db};
 use crate::repo::begin_write;
 use crate::repo::listing::{self, Listing, duplicates, live, refuse_duplicates};
 use async_trait::async_trait;
@@ -56,14 +56,6 @@ async fn check_name<C: ConnectionTrait>(conn: &C, name: &str, except: Option<i64
     refuse_duplicates("name", found)
 }
 
-fn duplicate_or(e: sea_orm::DbErr) -> crm_core::CrmError {
-    if is_unique_violation(&e) {
-        crm_core::CrmError::Conflict("A territory with this name already exists.".into())
-    } else {
-        db(e)
-    }
-}
-
 #[async_trait]
 impl Store<Territories> for SqlTerritories {
     async fn list(&self, query: &ListQuery) -> Result<Page<Territory>> {
@@ -92,7 +84,7 @@ impl Store<Territories> for SqlTerritories {
         }
         .insert(&txn)
         .await
-        .map_err(duplicate_or)?;
+        .map_err(conflict_if_unique("A territory with this name already exists."))?;
         txn.commit().await.map_err(db)?;
         Ok(to_territory(stored))
     }
@@ -119,7 +111,8 @@ impl Store<Territories> for SqlTerritories {
             model.is_active = Set(v);
         }
         model.updated_at = Set(Utc::now());
-        let stored = model.update(&txn).await.map_err(duplicate_or)?;
+        let stored =
+            model.update(&txn).await.map_err(conflict_if_unique("A territory with this name already exists."))?;
         txn.commit().await.map_err(db)?;
         Ok(Some(to_territory(stored)))
     }

@@ -1,14 +1,14 @@
 //! Staff users over sea-orm.
 
 use crate::entity::users;
-use crate::error::{db, is_unique_violation};
+use crate::error::{conflict_if_unique, db};
 use crate::repo::{begin_write, like_pattern, lock_for_update};
 use async_trait::async_trait;
 use chrono::Utc;
 use kernel::{Page, PageRequest};
+use management_core::Result;
 use management_core::ports::{UpdateOutcome, UserFilter, UserRepository};
 use management_core::user::{User, UserChanges, UserCredentials, UserDraft};
-use management_core::{ManagementError, Result};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -42,14 +42,6 @@ pub fn to_user(m: users::Model) -> User {
         is_active: m.is_active,
         created_at: m.created_at,
         updated_at: m.updated_at,
-    }
-}
-
-fn conflict_or_internal(e: sea_orm::DbErr) -> ManagementError {
-    if is_unique_violation(&e) {
-        ManagementError::Conflict("A user with this e-mail already exists.".into())
-    } else {
-        db(e)
     }
 }
 
@@ -110,7 +102,7 @@ impl UserRepository for SqlUsers {
             updated_at: Set(now),
             ..Default::default()
         };
-        model.insert(&self.db).await.map(to_user).map_err(conflict_or_internal)
+        model.insert(&self.db).await.map(to_user).map_err(conflict_if_unique("A user with this e-mail already exists."))
     }
 
     async fn update(&self, id: i64, changes: UserChanges, protected_role: Option<String>) -> Result<UpdateOutcome> {
@@ -142,7 +134,8 @@ impl UserRepository for SqlUsers {
             model.is_active = Set(v);
         }
         model.updated_at = Set(Utc::now());
-        let updated = model.update(&txn).await.map_err(conflict_or_internal)?;
+        let updated =
+            model.update(&txn).await.map_err(conflict_if_unique("A user with this e-mail already exists."))?;
         if let Some(role) = protected_role {
             let holders = users::Entity::find()
                 .filter(users::Column::Role.eq(role.as_str()))
