@@ -11,7 +11,7 @@ use crm_core::leads::LEAD_STATUSES;
 use crm_core::tasks::PRIORITIES;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
     Set, TransactionTrait,
@@ -72,7 +72,7 @@ pub async fn seed_rest(
 ) -> Result<RestReport, DbErr> {
     let mut rng = StdRng::seed_from_u64(seed);
     let now = Utc::now();
-    let batch = plan.batch.max(1);
+    let batch = Ord::max(plan.batch, 1);
     let mut report = RestReport::default();
 
     // Territories, and the demo accounts' REST fields.
@@ -112,7 +112,7 @@ pub async fn seed_rest(
             .col_expr(customers::Column::AccountType, Expr::value(kind))
             .col_expr(customers::Column::TerritoryId, Expr::value(territory))
             .filter(demo.clone())
-            .filter(Expr::cust_with_values("id % 6 = ?", [i as i64]))
+            .filter(Expr::col(customers::Column::Id).modulo(6).eq(i as i64))
             .exec(db)
             .await?;
     }
@@ -136,7 +136,7 @@ pub async fn seed_rest(
         } else {
             update
                 .filter(deals::Column::Status.is_in(["new", "in_progress", "cancelled"]))
-                .filter(Expr::cust_with_values("id % ? = ?", [open, i as i64]))
+                .filter(Expr::col(deals::Column::Id).modulo(open).eq(i as i64))
         };
         update.exec(db).await?;
     }
