@@ -85,3 +85,39 @@ async fn registering_founds_a_company_but_never_joins_one() {
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
     assert_eq!(res.body["companies"], json!([]));
 }
+
+/// The document's Python example: `requests.post(url, {...})` sends a form.
+#[tokio::test]
+async fn the_documents_python_example_signs_in_with_a_form_and_lists_accounts() {
+    let app = TestApp::spawn().await;
+    app.admin_token().await;
+    let login = app.post_form("/api/auth/login/", None, &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)]).await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.text);
+    let token = login.body["access"].as_str().unwrap().to_string();
+    let accounts = app.get("/api/crm/accounts/", Some(&token)).await;
+    assert_eq!(accounts.status, StatusCode::OK, "{}", accounts.text);
+    assert_eq!(accounts.body, json!({"count": 0, "next": null, "previous": null, "results": []}));
+    let refreshed =
+        app.post_form("/api/auth/refresh/", None, &[("refresh", login.body["refresh"].as_str().unwrap())]).await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text);
+    let registered = app
+        .post_form(
+            "/api/auth/register/",
+            None,
+            &[
+                ("email", "form@example.com"),
+                ("first_name", "Form"),
+                ("password", STRONG_PASSWORD),
+                ("password2", STRONG_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(registered.status, StatusCode::CREATED, "{}", registered.text);
+    // The sign-in is shared with the call center and answers in its envelope (decision 0001).
+    let text = app.call_raw("/api/auth/login/", "text/plain", "email=x").await;
+    assert_cc_error(
+        &text,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "Send application/json or application/x-www-form-urlencoded.",
+    );
+}

@@ -131,6 +131,16 @@ impl TestApp {
         Resp::from(req.send().await.expect("request sent")).await
     }
 
+    /// Posts `body` as it is, with `content_type`.
+    pub async fn call_raw(&self, path: &str, content_type: &str, body: &str) -> Resp {
+        let req = self
+            .client
+            .post(format!("{}{}", self.base, path))
+            .header("content-type", content_type)
+            .body(body.to_string());
+        Resp::from(req.send().await.expect("request sent")).await
+    }
+
     /// Signs in on the call-center/REST login and returns the whole body.
     pub async fn login_body(&self, email: &str, password: &str) -> Value {
         let res = self.post("/api/auth/login", None, json!({"email": email, "password": password})).await;

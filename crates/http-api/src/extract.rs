@@ -98,3 +98,49 @@ pub fn path_config() -> web::PathConfig {
         ApiError::validation(message).into()
     })
 }
+
+/// Reads a body sent as JSON or as a form (`application/x-www-form-urlencoded`): its bytes and
+/// whether it is a form. Other content types are a 415, bodies over the limit a 413.
+pub fn json_or_form_bytes(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> LocalBoxFuture<'static, Result<(web::Bytes, bool), ApiError>> {
+    let content_type =
+        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
+    let limit = req.app_data::<web::Data<crate::middleware::input::BodyLimit>>().map_or(1 << 20, |l| l.0);
+    let bytes = web::Bytes::from_request(req, payload);
+    Box::pin(async move {
+        let form = content_type.starts_with("application/x-www-form-urlencoded");
+        let json = content_type.starts_with("application/json") || content_type.contains("+json");
+        if !form && !json {
+            return Err(ApiError::unsupported("Send application/json or application/x-www-form-urlencoded."));
+        }
+        let bytes = bytes.await.map_err(|e| ApiError::validation(format!("Unreadable body: {e}")))?;
+        if bytes.len() > limit {
+            return Err(ApiError::too_large(format!("Request body is larger than {limit} bytes")));
+        }
+        Ok((bytes, form))
+    })
+}
+
+/// A typed body sent as JSON or as a form, as Django REST framework accepts both (the
+/// document's Python example signs in with a form).
+pub struct JsonOrForm<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for JsonOrForm<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = json_or_form_bytes(req, payload);
+        Box::pin(async move {
+            let (bytes, form) = body.await?;
+            let value = if form {
+                serde_urlencoded::from_bytes(&bytes).map_err(|e| ApiError::validation(format!("Invalid form: {e}")))
+            } else {
+                serde_json::from_slice(&bytes).map_err(|e| ApiError::validation(format!("Invalid JSON body: {e}")))
+            };
+            value.map(JsonOrForm)
+        })
+    }
+}

@@ -2,7 +2,7 @@
 //! (`callcenter-ai-integration.md`) and the REST frontend (`crm-rest-api.md`).
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Auth, client_ip};
+use crate::extract::{Auth, JsonOrForm, client_ip};
 use crate::iso;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -79,9 +79,8 @@ pub struct LoginResponse {
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<LoginBody>,
+    JsonOrForm(body): JsonOrForm<LoginBody>,
 ) -> ApiResult<HttpResponse> {
-    let body = body.into_inner();
     let (user, tokens) = state
         .auth
         .login(LoginRequest {
@@ -106,9 +105,9 @@ pub async fn login(
 pub async fn login_slash(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<LoginBody>,
+    JsonOrForm(body): JsonOrForm<LoginBody>,
 ) -> ApiResult<HttpResponse> {
-    login(req, state, body).await
+    login(req, state, JsonOrForm(body)).await
 }
 
 /// `{refresh}`: a refresh token.
@@ -132,7 +131,7 @@ pub struct RefreshResponse {
         (status = 200, description = "Success", body = RefreshResponse),
         (status = 401, description = "Invalid, expired or reused refresh token (reuse revokes the session)"),
     ))]
-pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshBody>) -> ApiResult<HttpResponse> {
+pub async fn refresh(state: web::Data<AppState>, JsonOrForm(body): JsonOrForm<RefreshBody>) -> ApiResult<HttpResponse> {
     let (_, tokens) = state.auth.refresh(&body.refresh).await?;
     Ok(HttpResponse::Ok().json(RefreshResponse {
         access: tokens.access_token.clone(),
@@ -197,8 +196,10 @@ impl From<User> for UserDto {
         (status = 403, description = "Registration is switched off"),
         (status = 409, description = "E-mail already registered, or the company name is taken (`details.candidates`)"),
     ))]
-pub async fn register(state: web::Data<AppState>, body: web::Json<RegisterBody>) -> ApiResult<HttpResponse> {
-    let body = body.into_inner();
+pub async fn register(
+    state: web::Data<AppState>,
+    JsonOrForm(body): JsonOrForm<RegisterBody>,
+) -> ApiResult<HttpResponse> {
     if body.password != body.password2 {
         return Err(ApiError::field("password2", "Password fields didn't match."));
     }

@@ -1,9 +1,8 @@
 //! `/auth/login`, `/auth/refresh`, `/auth/me`: the CIMS (FastAPI) sign-in, on the same tokens.
 
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Auth, client_ip};
+use crate::error::ApiResult;
+use crate::extract::{Auth, JsonOrForm, client_ip};
 use crate::state::AppState;
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use management_core::{IssuedTokens, LoginRequest, Permission, Principal};
 use serde::{Deserialize, Serialize};
@@ -46,21 +45,6 @@ impl From<IssuedTokens> for TokenResponse {
     }
 }
 
-fn parse_form(req: &HttpRequest, body: &[u8]) -> ApiResult<PasswordForm> {
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if content_type.starts_with("application/x-www-form-urlencoded") {
-        serde_urlencoded::from_bytes(body).map_err(|e| ApiError::validation(format!("Invalid form: {e}")))
-    } else if content_type.starts_with("application/json") {
-        serde_json::from_slice(body).map_err(|e| ApiError::validation(format!("Invalid JSON body: {e}")))
-    } else {
-        Err(ApiError::new(
-            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
-            "Send application/x-www-form-urlencoded or application/json",
-        ))
-    }
-}
-
 #[utoipa::path(operation_id = "mgmt_auth_login", post, path = "/auth/login", tag = "management",
     request_body(content = PasswordForm, content_type = "application/x-www-form-urlencoded"),
     responses(
@@ -69,8 +53,11 @@ fn parse_form(req: &HttpRequest, body: &[u8]) -> ApiResult<PasswordForm> {
         (status = 415, description = "Neither a form nor JSON"),
         (status = 429, description = "Too many failed attempts"),
     ))]
-pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpResponse> {
-    let form = parse_form(&req, &body)?;
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    JsonOrForm(form): JsonOrForm<PasswordForm>,
+) -> ApiResult<HttpResponse> {
     let email = form.username.or(form.email).unwrap_or_default();
     let (_, tokens) = state
         .auth

@@ -4,8 +4,7 @@
 
 use crate::error::ApiError;
 use actix_web::dev::Payload;
-use actix_web::http::header::CONTENT_TYPE;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpRequest};
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_core::fields::Sent;
 use futures_util::future::LocalBoxFuture;
@@ -28,20 +27,9 @@ impl FromRequest for RestBody {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let content_type =
-            req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
-        let limit = req.app_data::<web::Data<crate::middleware::input::BodyLimit>>().map_or(1 << 20, |l| l.0);
-        let bytes = web::Bytes::from_request(req, payload);
+        let body = crate::extract::json_or_form_bytes(req, payload);
         Box::pin(async move {
-            let form = content_type.starts_with("application/x-www-form-urlencoded");
-            let json = content_type.starts_with("application/json") || content_type.contains("+json");
-            if !form && !json {
-                return Err(ApiError::unsupported("Send application/json or application/x-www-form-urlencoded."));
-            }
-            let bytes = bytes.await.map_err(|e| ApiError::validation(format!("Unreadable body: {e}")))?;
-            if bytes.len() > limit {
-                return Err(ApiError::too_large(format!("Request body is larger than {limit} bytes")));
-            }
+            let (bytes, form) = body.await?;
             let fields = if form {
                 let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
                     .map_err(|e| ApiError::validation(format!("Malformed form body: {e}")))?;
