@@ -19,6 +19,7 @@ mod m20261129_000014_crm_records;
 mod m20261129_000015_sales_pipeline;
 mod m20261129_000016_activities_tasks_events;
 mod m20261129_000017_products;
+mod m20261129_000018_conversion_lookups;
 mod seed;
 
 pub use m20261123_000004_crm_summaries::rebuild_statements;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000015_sales_pipeline::Migration),
             Box::new(m20261129_000016_activities_tasks_events::Migration),
             Box::new(m20261129_000017_products::Migration),
+            Box::new(m20261129_000018_conversion_lookups::Migration),
         ]
     }
 }

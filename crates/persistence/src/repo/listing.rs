@@ -91,11 +91,39 @@ where
     if let Some(col) = column::<E>(listing, field) {
         select = select.order_by(col, order.clone());
     }
-    if let Ok(id) = E::Column::from_str("id") {
-        select = select.order_by(id, order);
-    }
-    let rows = select.offset(query.page.offset()).limit(query.page.per_page).all(conn).await.map_err(db)?;
+    let Ok(id) = E::Column::from_str("id") else {
+        let rows = select.offset(query.page.offset()).limit(query.page.per_page).all(conn).await.map_err(db)?;
+        return Ok(Page { items: rows, total, request: query.page });
+    };
+    // The page's ids first (an index-only walk, however deep the page), then their rows.
+    let ids: Vec<i64> = select
+        .clone()
+        .order_by(id, order)
+        .select_only()
+        .column(id)
+        .offset(query.page.offset())
+        .limit(query.page.per_page)
+        .into_tuple()
+        .all(conn)
+        .await
+        .map_err(db)?;
+    let mut rows = if ids.is_empty() {
+        Vec::new()
+    } else {
+        E::find().filter(id.is_in(ids.clone())).all(conn).await.map_err(db)?
+    };
+    rows.sort_by_key(|row| ids.iter().position(|i| Some(*i) == id_of::<E>(row, id)));
     Ok(Page { items: rows, total, request: query.page })
+}
+
+/// The id of a row.
+fn id_of<E: EntityTrait>(row: &E::Model, id: E::Column) -> Option<i64> {
+    use sea_orm::ModelTrait;
+    match row.get(id) {
+        Value::BigInt(v) => v,
+        Value::Int(v) => v.map(i64::from),
+        _ => None,
+    }
 }
 
 /// Only rows not deleted.
@@ -182,8 +210,10 @@ pub async fn duplicates<C: ConnectionTrait>(
     key: &str,
     except: Option<i64>,
 ) -> Result<Vec<Candidate>> {
+    // `ORDER BY id + 0`: sorting the few matches, rather than walking the primary key in
+    // order and filtering every row (what PostgreSQL picks for `ORDER BY id LIMIT`).
     let sql = format!(
-        "SELECT id, {name} AS name FROM {table} WHERE {key_column} = $1 AND deleted_at IS NULL AND id <> $2 ORDER BY id LIMIT 5"
+        "SELECT id, {name} AS name FROM {table} WHERE {key_column} = $1 AND deleted_at IS NULL AND id <> $2 ORDER BY id + 0 LIMIT 5"
     );
     let values = vec![key.into(), except.unwrap_or(0).into()];
     let rows =
