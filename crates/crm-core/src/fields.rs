@@ -49,7 +49,8 @@ impl Fields {
         let value = value.as_ref()?;
         let Some(raw) = value else { return Some(None) };
         let v = raw.trim();
-        if v.chars().count() > max {
+        // The length as sent, as the published schema's `maxLength` counts it.
+        if raw.chars().count() > max {
             self.error(field, format!("Ensure this field has no more than {max} characters."));
         }
         Some((!v.is_empty()).then(|| v.to_string()))

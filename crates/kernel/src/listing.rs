@@ -22,7 +22,7 @@ pub enum FilterKind {
     Id,
     /// Text compared exactly.
     Text,
-    /// `true` / `false` (also `1`/`0`, `yes`/`no`).
+    /// `true` or `false`, any case.
     Bool,
     /// One of these values, compared case-insensitively and stored as written here.
     Choice(&'static [&'static str]),
@@ -96,10 +96,11 @@ fn is_date(raw: &str) -> bool {
     NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").is_ok()
 }
 
-fn parse_bool(raw: &str) -> Option<bool> {
+/// `true` or `false`, any case (Python sends `True`).
+pub fn parse_bool(raw: &str) -> Option<bool> {
     match raw.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Some(true),
-        "false" | "0" | "no" | "off" => Some(false),
+        "true" => Some(true),
+        "false" => Some(false),
         _ => None,
     }
 }

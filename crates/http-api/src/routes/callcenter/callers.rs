@@ -134,11 +134,14 @@ pub async fn update(
 pub struct AiContextDto {
     /// The name the caller gave (at most 100 characters).
     pub known_name: Option<String>,
-    /// At most 50 notes of at most 500 characters (absent: none).
+    /// At most 50 notes of at most 500 characters (absent or null: none).
     #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
     pub personality_notes: Vec<String>,
-    /// One line per past conversation, at most 100 of at most 500 characters (absent: none).
+    /// One line per past conversation, at most 100 of at most 500 characters (absent or null:
+    /// none).
     #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
     pub conversation_history: Vec<String>,
 }
 

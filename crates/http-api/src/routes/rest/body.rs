@@ -131,11 +131,10 @@ impl RestBody {
         match self.raw(field)? {
             None => Some(None),
             Some(Value::Bool(b)) => Some(Some(*b)),
-            Some(Value::String(s)) if self.form => match s.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" | "on" => Some(Some(true)),
-                "false" | "0" | "no" | "off" => Some(Some(false)),
-                _ => {
-                    self.bad(field, "Must be a valid boolean.");
+            Some(Value::String(s)) if self.form => match kernel::listing::parse_bool(s) {
+                Some(b) => Some(Some(b)),
+                None => {
+                    self.bad(field, "Must be a valid boolean: true or false.");
                     None
                 }
             },

@@ -23,6 +23,36 @@ const GROUPS: [(&str, &str); 6] = [
     ("crm-rest: products", "Products and product categories"),
 ];
 
+/// The answers every operation of the surface may give beyond the standard ones: a page past
+/// the end of a list (404, as DRF), and a conflict on every write (409: a duplicate with
+/// `details.candidates`, a record in use with `details.count`, or a state that forbids it).
+fn document_errors(paths: &mut Map<String, Value>) {
+    for operations in paths.values_mut() {
+        for (method, op) in operations.as_object_mut().into_iter().flatten() {
+            let responses = op["responses"].as_object_mut().expect("responses");
+            if method == "get" {
+                responses.entry("404").or_insert_with(|| json!({"description": "Not found, or a page past the end"}));
+            } else {
+                responses.entry("409").or_insert_with(
+                    || json!({"description": "Conflict: a duplicate (`details.candidates`), a record in use (`details.count`), or a state that forbids it"}),
+                );
+            }
+        }
+    }
+}
+
+/// Request bodies may carry fields they do not name: they are ignored, as Django REST
+/// framework ignores them (`additionalProperties: true`, said explicitly).
+fn open_bodies(paths: &Map<String, Value>, schemas: &mut Map<String, Value>) {
+    let prefix = "#/components/schemas/";
+    for op in paths.values().filter_map(Value::as_object).flat_map(|ops| ops.values()) {
+        let reference = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str();
+        if let Some(schema) = reference.and_then(|r| r.strip_prefix(prefix)).and_then(|n| schemas.get_mut(n)) {
+            schema["additionalProperties"] = json!(true);
+        }
+    }
+}
+
 /// Mounts every resource of the surface.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     core::configure(cfg);
@@ -44,6 +74,8 @@ pub fn document(doc: &mut Value) {
     activities::document(&mut paths, &mut schemas);
     deals::document(&mut paths, &mut schemas);
     products::document(&mut paths, &mut schemas);
+    document_errors(&mut paths);
+    open_bodies(&paths, &mut schemas);
     let tags = doc["tags"].as_array_mut().expect("tags");
     for (group, about) in GROUPS {
         tags.push(json!({"name": group, "description": about}));

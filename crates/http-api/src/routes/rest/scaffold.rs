@@ -158,17 +158,36 @@ pub fn schema_ref<S: ToSchema>(schemas: &mut Map<String, Value>) -> Value {
     json!({"$ref": format!("#/components/schemas/{}", S::name())})
 }
 
+/// The schema of `S` with no field required (a `PATCH` body), added to `schemas` as
+/// `<S>Patch`; a `$ref` to it.
+pub fn partial_ref<S: ToSchema>(schemas: &mut Map<String, Value>) -> Value {
+    schema_ref::<S>(schemas);
+    let name = format!("{}Patch", S::name());
+    let mut partial = schemas.get(S::name().as_ref()).cloned().unwrap_or_default();
+    if let Some(object) = partial.as_object_mut() {
+        object.remove("required");
+    }
+    schemas.insert(name.clone(), partial);
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+/// A query parameter's schema; a blank value counts as absent, as Django REST framework
+/// treats it.
+fn blank_or(schema: Value) -> Value {
+    json!({"anyOf": [schema, {"type": "string", "maxLength": 0}]})
+}
+
 /// The query parameters of a list as the spec accepts them.
 pub fn list_parameters(spec: &ListSpec) -> Vec<Value> {
     let mut ordering: Vec<String> = spec.ordering.iter().map(|o| o.to_string()).collect();
     ordering.extend(spec.ordering.iter().map(|o| format!("-{o}")));
     let mut params = vec![
         json!({"name": "page", "in": "query", "required": false, "description": "Page number, from 1",
-               "schema": {"type": "integer", "minimum": 1, "maximum": kernel::listing::MAX_PAGE}}),
+               "schema": blank_or(json!({"type": "integer", "minimum": 1, "maximum": kernel::listing::MAX_PAGE}))}),
         json!({"name": "page_size", "in": "query", "required": false, "description": "Items per page (default 20)",
-               "schema": {"type": "integer", "minimum": 1, "maximum": kernel::listing::MAX_PAGE_SIZE}}),
+               "schema": blank_or(json!({"type": "integer", "minimum": 1, "maximum": kernel::listing::MAX_PAGE_SIZE}))}),
         json!({"name": "ordering", "in": "query", "required": false, "description": "A field, `-field` for descending (default newest first)",
-               "schema": {"type": "string", "enum": ordering}}),
+               "schema": blank_or(json!({"type": "string", "enum": ordering}))}),
         json!({"name": "created_after", "in": "query", "required": false, "description": "`YYYY-MM-DD` or ISO 8601: created at or after",
                "schema": {"type": "string"}}),
         json!({"name": "created_before", "in": "query", "required": false, "description": "`YYYY-MM-DD` (that whole day included) or ISO 8601: created before",
@@ -180,9 +199,9 @@ pub fn list_parameters(spec: &ListSpec) -> Vec<Value> {
     }
     for f in spec.filters {
         let schema = match f.kind {
-            FilterKind::Id => json!({"type": "integer", "minimum": 1}),
-            FilterKind::Bool => json!({"type": "boolean"}),
-            FilterKind::Choice(choices) => json!({"type": "string", "enum": choices}),
+            FilterKind::Id => blank_or(json!({"type": "integer", "minimum": 1})),
+            FilterKind::Bool => blank_or(json!({"type": "boolean"})),
+            FilterKind::Choice(choices) => blank_or(json!({"type": "string", "enum": choices})),
             FilterKind::Text | FilterKind::Instant => json!({"type": "string"}),
         };
         params
@@ -260,6 +279,7 @@ pub fn operation(
 pub fn document<T: RestResource>(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
     let record = schema_ref::<T::Dto>(schemas);
     let input = schema_ref::<T::Body>(schemas);
+    let partial = partial_ref::<T::Body>(schemas);
     let page = json!({"type": "object", "required": ["count", "next", "previous", "results"], "properties": {
         "count": {"type": "integer"},
         "next": {"type": ["string", "null"], "description": "Absolute link to the next page"},
@@ -274,20 +294,20 @@ pub fn document<T: RestResource>(paths: &mut Map<String, Value>, schemas: &mut M
             "post": operation(tag, &format!("{id}_create"), &format!("Create a {name}"), vec![], Some(request_body(&input)), ("201", answer("Created", Some(&record)))),
         }),
     );
-    let one = |verb: &str, summary: String, body: bool, ok: (&str, Value)| {
-        operation(tag, &format!("{id}_{verb}"), &summary, vec![id_parameter()], body.then(|| request_body(&input)), ok)
+    let one = |verb: &str, summary: String, body: Option<&Value>, ok: (&str, Value)| {
+        operation(tag, &format!("{id}_{verb}"), &summary, vec![id_parameter()], body.map(request_body), ok)
     };
     paths.insert(
         format!("{}{{id}}/", T::PATH),
         json!({
-            "get": one("get", format!("A {name}"), false, ("200", answer("The record", Some(&record)))),
-            "put": one("replace", format!("Replace a {name} (required fields required)"), true, ("200", answer("Updated", Some(&record)))),
-            "patch": one("change", format!("Change a {name} (only what is sent)"), true, ("200", answer("Updated", Some(&record)))),
-            "delete": one("delete", format!("Delete a {name} (soft: restore brings it back)"), false, ("204", answer("Deleted", None))),
+            "get": one("get", format!("A {name}"), None, ("200", answer("The record", Some(&record)))),
+            "put": one("replace", format!("Replace a {name} (required fields required)"), Some(&input), ("200", answer("Updated", Some(&record)))),
+            "patch": one("change", format!("Change a {name} (only what is sent)"), Some(&partial), ("200", answer("Updated", Some(&record)))),
+            "delete": one("delete", format!("Delete a {name} (soft: restore brings it back)"), None, ("204", answer("Deleted", None))),
         }),
     );
     paths.insert(
         format!("{}{{id}}/restore/", T::PATH),
-        json!({"post": one("restore", format!("Restore a deleted {name} (`crm.delete`)"), false, ("200", answer("Restored", Some(&record))))}),
+        json!({"post": one("restore", format!("Restore a deleted {name} (`crm.delete`)"), None, ("200", answer("Restored", Some(&record))))}),
     );
 }
