@@ -20,9 +20,11 @@ mod m20261129_000015_sales_pipeline;
 mod m20261129_000016_activities_tasks_events;
 mod m20261129_000017_products;
 mod m20261129_000018_conversion_lookups;
+mod m20261129_000019_live_counters;
 mod seed;
 
 pub use m20261123_000004_crm_summaries::rebuild_statements;
+pub use m20261129_000019_live_counters::LIVE_COUNTERS;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -49,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000016_activities_tasks_events::Migration),
             Box::new(m20261129_000017_products::Migration),
             Box::new(m20261129_000018_conversion_lookups::Migration),
+            Box::new(m20261129_000019_live_counters::Migration),
         ]
     }
 }

@@ -153,7 +153,9 @@ async fn contacts_belong_to_accounts_and_are_unique_by_email_and_phone() {
     let path = format!("{CONTACTS}{}/", jane["id"]);
     let put = app.call(Method::PUT, &path, Some(&token), Some(json!({"first_name": "Janet"}))).await;
     assert_eq!(put.body["error"]["details"]["last_name"], json!(["This field is required."]));
+    assert_eq!(count(&app, &token, CONTACTS).await, 2);
     assert_eq!(app.call(Method::DELETE, &path, Some(&token), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(count(&app, &token, CONTACTS).await, 1, "the total follows deletes");
     // Its e-mail is free again once it is deleted; restoring it would then clash.
     created(
         &app,
@@ -191,6 +193,13 @@ async fn leads_are_filtered_and_keep_converted_for_the_convert_action() {
         json!({"first_name": "Cold", "last_name": "Call", "lead_source": "Phone", "status": "Contacted"}),
     )
     .await;
+    assert_eq!(count(&app, &token, LEADS).await, 2);
+    let cold = app.get(&format!("{LEADS}?lead_source=Phone"), Some(&token)).await.body["results"][0]["id"].clone();
+    let gone = app.call(Method::DELETE, &format!("{LEADS}{cold}/"), Some(&token), None).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    assert_eq!(count(&app, &token, LEADS).await, 1);
+    assert_eq!(app.post(&format!("{LEADS}{cold}/restore/"), Some(&token), json!({})).await.status, StatusCode::OK);
+    assert_eq!(count(&app, &token, LEADS).await, 2, "the total follows restores");
     assert_eq!(count(&app, &token, &format!("{LEADS}?lead_source=Website")).await, 1);
     assert_eq!(count(&app, &token, &format!("{LEADS}?status=contacted")).await, 1);
     assert_eq!(count(&app, &token, &format!("{LEADS}?territory={north}")).await, 1);

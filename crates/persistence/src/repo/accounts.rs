@@ -129,11 +129,11 @@ impl Store<Accounts> for SqlAccounts {
     /// Totals of the whole list come from the summary counters.
     async fn list(&self, query: &ListQuery) -> Result<Page<Account>> {
         let select = customers::Entity::find().filter(live::<customers::Entity>());
-        let plain = query.search.is_none()
-            && query.filters.is_empty()
-            && query.created_after.is_none()
-            && query.created_before.is_none();
-        let total = if plain { Some(counter_total(&self.db, "customers:").await.map_err(db)?) } else { None };
+        let total = if listing::unfiltered(query) {
+            Some(counter_total(&self.db, "customers:").await.map_err(db)?)
+        } else {
+            None
+        };
         let page = listing::page(&self.db, select, &LISTING, query, total).await?;
         let (request, total) = (page.request, page.total);
         Ok(Page { items: account_views(&self.db, page.items).await?, total, request })

@@ -84,12 +84,13 @@ pub async fn contact_duplicates<C: ConnectionTrait>(
     duplicates_of(conn, "contacts", "contact", PERSON_NAME, &[("email", email), ("phone", phone)], except).await
 }
 
-/// Stores a checked new contact (its references and uniqueness already checked).
+/// Stores a checked new contact (its references and uniqueness already checked), counted.
 pub async fn insert_contact<C: ConnectionTrait>(
     conn: &C,
     d: ContactDraft,
     now: DateTime<Utc>,
 ) -> Result<contacts::Model> {
+    listing::count_live(conn, "contacts", 1).await?;
     contacts::ActiveModel {
         search_text: Set(search_text(&d.first_name, &d.last_name, d.email.as_deref(), d.phone.as_deref())),
         first_name: Set(d.first_name),
@@ -126,7 +127,8 @@ async fn check<C: ConnectionTrait>(
 impl Store<Contacts> for SqlContacts {
     async fn list(&self, query: &ListQuery) -> Result<Page<Contact>> {
         let select = contacts::Entity::find().filter(live::<contacts::Entity>());
-        let page = listing::page(&self.db, select, &LISTING, query, None).await?;
+        let total = listing::live_total(&self.db, "contacts", query).await?;
+        let page = listing::page(&self.db, select, &LISTING, query, total).await?;
         let (request, total) = (page.request, page.total);
         Ok(Page { items: contact_views(&self.db, page.items).await?, total, request })
     }
@@ -188,10 +190,10 @@ impl Store<Contacts> for SqlContacts {
     }
 
     async fn delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        listing::soft_delete(&self.db, "contacts", id, at).await
+        listing::soft_delete_counted(&self.db, "contacts", id, at).await
     }
 
     async fn restore(&self, id: i64) -> Result<Option<Contact>> {
-        if listing::undelete(&self.db, "contacts", id).await? { self.get(id).await } else { Ok(None) }
+        if listing::undelete_counted(&self.db, "contacts", id).await? { self.get(id).await } else { Ok(None) }
     }
 }

@@ -141,7 +141,8 @@ async fn check<C: ConnectionTrait>(
 impl Store<Leads> for SqlLeads {
     async fn list(&self, query: &ListQuery) -> Result<Page<Lead>> {
         let select = leads::Entity::find().filter(live::<leads::Entity>());
-        let page = listing::page(&self.db, select, &LISTING, query, None).await?;
+        let total = listing::live_total(&self.db, "leads", query).await?;
+        let page = listing::page(&self.db, select, &LISTING, query, total).await?;
         let (request, total) = (page.request, page.total);
         Ok(Page { items: lead_views(&self.db, page.items).await?, total, request })
     }
@@ -153,6 +154,7 @@ impl Store<Leads> for SqlLeads {
     async fn insert(&self, d: LeadDraft) -> Result<Lead> {
         let txn = begin_write(&self.db).await.map_err(db)?;
         check(&txn, d.territory_id, d.owner_id, d.email.as_deref(), d.phone.as_deref(), None).await?;
+        listing::count_live(&txn, "leads", 1).await?;
         let now = Utc::now();
         let stored = leads::ActiveModel {
             search_text: Set(search_text(
@@ -248,11 +250,11 @@ impl Store<Leads> for SqlLeads {
     }
 
     async fn delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        listing::soft_delete(&self.db, "leads", id, at).await
+        listing::soft_delete_counted(&self.db, "leads", id, at).await
     }
 
     async fn restore(&self, id: i64) -> Result<Option<Lead>> {
-        if listing::undelete(&self.db, "leads", id).await? { self.get(id).await } else { Ok(None) }
+        if listing::undelete_counted(&self.db, "leads", id).await? { self.get(id).await } else { Ok(None) }
     }
 }
 

@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use kernel::{Candidate, DomainError, FilterValue, ListQuery, Page, Ref};
 use sea_orm::sea_query::{Condition, IntoCondition};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, Order, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, Value,
 };
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -82,16 +82,17 @@ where
             select = select.filter(created.lt(before));
         }
     }
-    let total = match total {
-        Some(t) => t,
-        None => select.clone().count(conn).await.map_err(db)?,
-    };
+    let counted = select.clone();
     let (field, descending) = query.ordering;
     let order = if descending { Order::Desc } else { Order::Asc };
     if let Some(col) = column::<E>(listing, field) {
         select = select.order_by(col, order.clone());
     }
     let Ok(id) = E::Column::from_str("id") else {
+        let total = match total {
+            Some(t) => t,
+            None => counted.count(conn).await.map_err(db)?,
+        };
         let rows = select.offset(query.page.offset()).limit(query.page.per_page).all(conn).await.map_err(db)?;
         return Ok(Page { items: rows, total, request: query.page });
     };
@@ -107,6 +108,12 @@ where
         .all(conn)
         .await
         .map_err(db)?;
+    // A first page that is not full holds every match: no need to count them.
+    let total = match total {
+        Some(t) => t,
+        None if query.page.offset() == 0 && (ids.len() as u64) < query.page.per_page => ids.len() as u64,
+        None => counted.count(conn).await.map_err(db)?,
+    };
     let mut rows = if ids.is_empty() {
         Vec::new()
     } else {
@@ -124,6 +131,58 @@ fn id_of<E: EntityTrait>(row: &E::Model, id: E::Column) -> Option<i64> {
         Value::Int(v) => v.map(i64::from),
         _ => None,
     }
+}
+
+/// Whether `query` lists every live row (no search, filter or date range), so that its
+/// total can come from a counter.
+pub fn unfiltered(query: &ListQuery) -> bool {
+    query.search.is_none()
+        && query.filters.is_empty()
+        && query.created_after.is_none()
+        && query.created_before.is_none()
+}
+
+/// Counter key of the live rows of `table`, kept for tables whose whole list is paged often
+/// (contacts, leads): an exact total without counting the table.
+pub fn live_key(table: &str) -> String {
+    format!("{table}:live")
+}
+
+/// The live-row counter of `table` when `query` is unfiltered.
+pub async fn live_total<C: ConnectionTrait>(conn: &C, table: &str, query: &ListQuery) -> Result<Option<u64>> {
+    if !unfiltered(query) {
+        return Ok(None);
+    }
+    Ok(Some(crate::repo::summaries::count_of(conn, &live_key(table)).await.map_err(db)?))
+}
+
+/// Adds `n` (negative to remove) to the live-row counter of `table`.
+pub async fn count_live<C: ConnectionTrait>(conn: &C, table: &str, n: i64) -> Result<()> {
+    let mut deltas = crate::repo::summaries::Deltas::default();
+    deltas.count(live_key(table), n);
+    deltas.apply(conn).await.map_err(db)
+}
+
+/// [`soft_delete`] of a table with a live-row counter, in one transaction.
+pub async fn soft_delete_counted(db: &DatabaseConnection, table: &str, id: i64, at: DateTime<Utc>) -> Result<bool> {
+    let txn = crate::repo::begin_write(db).await.map_err(crate::error::db)?;
+    let deleted = soft_delete(&txn, table, id, at).await?;
+    if deleted {
+        count_live(&txn, table, -1).await?;
+    }
+    txn.commit().await.map_err(crate::error::db)?;
+    Ok(deleted)
+}
+
+/// [`undelete`] of a table with a live-row counter, in one transaction.
+pub async fn undelete_counted(db: &DatabaseConnection, table: &str, id: i64) -> Result<bool> {
+    let txn = crate::repo::begin_write(db).await.map_err(crate::error::db)?;
+    let restored = undelete(&txn, table, id).await?;
+    if restored {
+        count_live(&txn, table, 1).await?;
+    }
+    txn.commit().await.map_err(crate::error::db)?;
+    Ok(restored)
 }
 
 /// Only rows not deleted.

@@ -128,6 +128,9 @@ pub async fn rebuild(db: &DatabaseConnection) -> Result<(), DbErr> {
     for sql in migration::rebuild_statements(db.get_database_backend()) {
         txn.execute_unprepared(&sql).await?;
     }
+    for sql in migration::LIVE_COUNTERS {
+        txn.execute_unprepared(sql).await?;
+    }
     txn.commit().await
 }
 
