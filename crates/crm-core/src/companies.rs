@@ -8,7 +8,8 @@ use crate::records::Resource;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{FilterKind, FilterSpec, ListSpec, Ref};
-use management_core::Permission;
+use management_core::{Permission, User};
+use std::future::Future;
 
 /// Longest company name.
 pub const MAX_NAME: usize = 200;
@@ -149,6 +150,31 @@ pub async fn check_new_company(port: &dyn CompanyMemberships, name: &str) -> Res
     Ok(draft.name)
 }
 
+/// A self-registration, with the company it founds when `company_name` is given: the name is
+/// checked first (registering never joins an existing company, so a taken name is refused
+/// before anyone is created), then `create_user` makes the user, then the company is founded
+/// with that user as its admin member.
+pub async fn register_founder<F>(
+    port: &dyn CompanyMemberships,
+    company_name: Option<&str>,
+    create_user: impl FnOnce() -> F,
+) -> Result<(User, Vec<Membership>)>
+where
+    F: Future<Output = Result<User>>,
+{
+    let company = match company_name.filter(|n| !n.trim().is_empty()) {
+        Some(name) => Some(check_new_company(port, name).await?),
+        None => None,
+    };
+    let user = create_user().await?;
+    let mut memberships = Vec::new();
+    if let Some(name) = company {
+        let founded = port.found(&name, user.id).await?;
+        memberships.push(Membership { id: founded.id, name: founded.name, role: ADMIN.into() });
+    }
+    Ok((user, memberships))
+}
+
 fn rename(e: crate::CrmError, field: &str) -> crate::CrmError {
     match e {
         crate::CrmError::Validation { message, fields } => crate::CrmError::Validation {
@@ -175,5 +201,51 @@ mod tests {
             .withf(|n| n == "New Company")
             .returning(|_| Err(CrmError::Duplicate { message: "taken".into(), candidates: vec![] }));
         assert!(matches!(check_new_company(&port, " New Company ").await, Err(CrmError::Duplicate { .. })));
+    }
+
+    fn user() -> User {
+        User {
+            id: 7,
+            email: "a@b.example".into(),
+            name: "A".into(),
+            first_name: "A".into(),
+            last_name: String::new(),
+            role: "pending".into(),
+            is_active: true,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_taken_company_name_creates_nobody_and_a_free_one_makes_the_user_its_admin() {
+        let mut port = MockCompanyMemberships::new();
+        port.expect_check_name_free()
+            .returning(|_| Err(CrmError::Duplicate { message: "taken".into(), candidates: vec![] }));
+        port.expect_found().never();
+        let refused = register_founder(&port, Some("Acme"), || async { panic!("no user may be created") }).await;
+        assert!(matches!(refused, Err(CrmError::Duplicate { .. })));
+
+        let mut port = MockCompanyMemberships::new();
+        port.expect_check_name_free().returning(|_| Ok(()));
+        port.expect_found().withf(|name, admin| name == "Acme" && *admin == 7).returning(|name, admin| {
+            Ok(Company {
+                id: 3,
+                name: name.into(),
+                description: None,
+                industry: None,
+                website: None,
+                phone: None,
+                email: None,
+                is_active: true,
+                owner: Some(Ref { id: admin, name: "A".into() }),
+                members: 1,
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+            })
+        });
+        let (created, memberships) = register_founder(&port, Some("Acme"), || async { Ok(user()) }).await.unwrap();
+        assert_eq!(created.id, 7);
+        assert_eq!(memberships, vec![Membership { id: 3, name: "Acme".into(), role: ADMIN.into() }]);
     }
 }

@@ -6,7 +6,7 @@ use crate::extract::{Auth, JsonOrForm, client_ip};
 use crate::iso;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
-use crm_core::companies::{ADMIN, check_new_company};
+use crm_core::companies::{Membership, register_founder};
 use management_core::{LoginRequest, NewUser, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -203,27 +203,19 @@ pub async fn register(
     if body.password != body.password2 {
         return Err(ApiError::field("password2", "Password fields didn't match."));
     }
-    let memberships = state.rest.memberships.as_ref();
-    let company = match body.company_name.as_deref().filter(|n| !n.trim().is_empty()) {
-        Some(name) => Some(check_new_company(memberships, name).await?),
-        None => None,
+    let new_user = NewUser {
+        email: body.email,
+        password: body.password,
+        name: body.name,
+        first_name: body.first_name,
+        last_name: body.last_name,
+        role: None,
     };
-    let user = state
-        .auth
-        .register(NewUser {
-            email: body.email,
-            password: body.password,
-            name: body.name,
-            first_name: body.first_name,
-            last_name: body.last_name,
-            role: None,
-        })
-        .await?;
-    let mut companies = Vec::new();
-    if let Some(name) = company {
-        let founded = memberships.found(&name, user.id).await?;
-        companies.push(MembershipDto { id: founded.id, name: founded.name, role: ADMIN.into() });
-    }
+    let (user, memberships) = register_founder(state.rest.memberships.as_ref(), body.company_name.as_deref(), || {
+        state.auth.register(new_user)
+    })
+    .await?;
+    let companies = memberships.into_iter().map(MembershipDto::from).collect();
     Ok(HttpResponse::Created().json(Profile { user: user.into(), companies }))
 }
 
@@ -234,6 +226,12 @@ pub struct MembershipDto {
     pub name: String,
     /// `admin` or `member`: grants no data permission by itself (the system role does).
     pub role: String,
+}
+
+impl From<Membership> for MembershipDto {
+    fn from(m: Membership) -> Self {
+        MembershipDto { id: m.id, name: m.name, role: m.role }
+    }
 }
 
 /// The caller's profile.
@@ -250,7 +248,7 @@ pub struct Profile {
 pub async fn profile(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let user = state.auth.profile(&auth.0).await?;
     let companies = state.rest.memberships.memberships_of(user.id).await?;
-    let companies = companies.into_iter().map(|m| MembershipDto { id: m.id, name: m.name, role: m.role }).collect();
+    let companies = companies.into_iter().map(MembershipDto::from).collect();
     Ok(HttpResponse::Ok().json(Profile { user: user.into(), companies }))
 }
 

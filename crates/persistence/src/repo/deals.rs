@@ -577,23 +577,8 @@ impl Store<Stages> for SqlDeals {
 
     /// A stage live deals use stays (409 with their count); it can be deactivated instead.
     async fn delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        let txn = begin_write(&self.db).await.map_err(db)?;
-        let used = deals::Entity::find()
-            .filter(deals::Column::StageId.eq(id))
-            .filter(live::<deals::Entity>())
-            .count(&txn)
-            .await
-            .map_err(db)?;
-        if used > 0 && listing::exists(&txn, "pipeline_stages", id).await? {
-            return Err(CrmError::InUse {
-                message: format!("{used} deal(s) are at this stage; move them or deactivate the stage instead."),
-                field: "count",
-                count: used,
-            });
-        }
-        let deleted = listing::soft_delete(&txn, "pipeline_stages", id, at).await?;
-        txn.commit().await.map_err(db)?;
-        Ok(deleted)
+        let in_use = |n| format!("{n} deal(s) are at this stage; move them or deactivate the stage instead.");
+        listing::soft_delete_unused(&self.db, "pipeline_stages", id, at, &[("deals", "stage_id")], in_use).await
     }
 
     async fn restore(&self, id: i64) -> Result<Option<Stage>> {

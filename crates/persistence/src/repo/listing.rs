@@ -244,6 +244,37 @@ pub async fn soft_delete<C: ConnectionTrait>(conn: &C, table: &str, id: i64, at:
     Ok(done.map_err(db)?.rows_affected() == 1)
 }
 
+#[derive(FromQueryResult)]
+struct Count {
+    n: i64,
+}
+
+/// Marks the live row `id` of `table` deleted unless live rows of `users` (`(table, column)`)
+/// still point at it: then a 409 `InUse` with their count and `in_use(count)` as its message.
+pub async fn soft_delete_unused(
+    db: &DatabaseConnection,
+    table: &str,
+    id: i64,
+    at: DateTime<Utc>,
+    users: &[(&str, &str)],
+    in_use: impl Fn(u64) -> String,
+) -> Result<bool> {
+    let txn = crate::repo::begin_write(db).await.map_err(crate::error::db)?;
+    let mut used = 0;
+    for (user, column) in users {
+        let sql = format!("SELECT COUNT(*) AS n FROM {user} WHERE {column} = $1 AND deleted_at IS NULL");
+        let stmt = statement(txn.get_database_backend(), &sql, vec![id.into()]);
+        used +=
+            Count::find_by_statement(stmt).one(&txn).await.map_err(crate::error::db)?.map_or(0, |c| c.n.max(0) as u64);
+    }
+    if used > 0 && exists(&txn, table, id).await? {
+        return Err(DomainError::InUse { message: in_use(used), field: "count", count: used });
+    }
+    let deleted = soft_delete(&txn, table, id, at).await?;
+    txn.commit().await.map_err(crate::error::db)?;
+    Ok(deleted)
+}
+
 /// Brings the deleted row `id` of `table` back; `false` when there is none. A live row that
 /// took its unique name meanwhile makes it a conflict.
 pub async fn undelete<C: ConnectionTrait>(conn: &C, table: &str, id: i64) -> Result<bool> {

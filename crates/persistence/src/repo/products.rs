@@ -16,10 +16,7 @@ use crm_core::products::{
 use crm_core::records::Store;
 use crm_core::{CrmError, Result};
 use kernel::{ListQuery, Page};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
 
 /// [`Store`] of products and of their categories.
 #[derive(Clone)]
@@ -319,29 +316,9 @@ impl Store<Categories> for SqlProducts {
 
     /// A category that live products or subcategories use stays (409 with their count).
     async fn delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        let txn = begin_write(&self.db).await.map_err(db)?;
-        let used = products::Entity::find()
-            .filter(products::Column::CategoryId.eq(id))
-            .filter(live::<products::Entity>())
-            .count(&txn)
-            .await
-            .map_err(db)?
-            + categories::Entity::find()
-                .filter(categories::Column::ParentId.eq(id))
-                .filter(live::<categories::Entity>())
-                .count(&txn)
-                .await
-                .map_err(db)?;
-        if used > 0 && listing::exists(&txn, "product_categories", id).await? {
-            return Err(CrmError::InUse {
-                message: format!("This category still has {used} product(s) or subcategories; move them first."),
-                field: "count",
-                count: used,
-            });
-        }
-        let deleted = listing::soft_delete(&txn, "product_categories", id, at).await?;
-        txn.commit().await.map_err(db)?;
-        Ok(deleted)
+        let users = [("products", "category_id"), ("product_categories", "parent_id")];
+        let in_use = |n| format!("This category still has {n} product(s) or subcategories; move them first.");
+        listing::soft_delete_unused(&self.db, "product_categories", id, at, &users, in_use).await
     }
 
     async fn restore(&self, id: i64) -> Result<Option<Category>> {
