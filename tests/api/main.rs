@@ -30,4 +30,5 @@ mod rest_deals;
 mod rest_products;
 mod rest_territories;
 mod sales_managers;
+mod scale_out;
 mod users_admin;

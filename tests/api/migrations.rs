@@ -17,7 +17,11 @@ async fn count(db: &persistence::Database, table: &str) -> i64 {
 #[tokio::test]
 async fn optional_caller_phones_keep_existing_calls_and_chats() {
     let url = fresh_database_url().await;
-    let pool = persistence::PoolSettings { max_connections: 2, acquire_timeout: std::time::Duration::from_secs(5) };
+    let pool = persistence::PoolSettings {
+        max_connections: 2,
+        acquire_timeout: std::time::Duration::from_secs(5),
+        ..Default::default()
+    };
     let db = persistence::connect(&url, pool).await.unwrap();
     Migrator::up(&db, Some(8)).await.unwrap();
     let now = if db.get_database_backend() == DbBackend::Postgres { "now()" } else { "CURRENT_TIMESTAMP" };

@@ -16,7 +16,7 @@ pub mod surface;
 
 pub use cors::CorsPolicy;
 pub use error::{ApiError, ApiResult};
-pub use middleware::rate_limit::{RateLimiter, RateLimits};
+pub use middleware::rate_limit::{QuotaCounters, RateLimiter, RateLimits};
 pub use routes::callcenter::ai::StreamTimeouts;
 pub use shutdown::{Shutdown, ShutdownTrigger};
 pub use state::{AppState, HealthProbe};

@@ -8,11 +8,15 @@ use crm_core::rest::CrmRest;
 use management_core::{AssignmentService, AuthService, CatalogService, UserAdminService};
 use std::sync::Arc;
 
-/// Checks the health of the dependencies (the database).
+/// Checks the health of the dependencies.
 #[async_trait]
 pub trait HealthProbe: Send + Sync {
     /// Whether the database answers.
     async fn database_ok(&self) -> bool;
+    /// Whether Redis answers; `None` when none is configured.
+    async fn redis_ok(&self) -> Option<bool> {
+        None
+    }
 }
 
 /// Shared application state, cloned cheaply into every worker.

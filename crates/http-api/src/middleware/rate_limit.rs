@@ -8,8 +8,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, web};
+use async_trait::async_trait;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Requests allowed per window for each class of client.
@@ -22,9 +23,18 @@ pub struct RateLimits {
     pub window: Duration,
 }
 
-/// Fixed-window counters, keyed by client (user id, or address when anonymous).
-pub struct RateLimiter {
-    limits: RateLimits,
+/// Where the fixed-window counters live: this process, or a store every replica shares.
+#[async_trait]
+pub trait QuotaCounters: Send + Sync {
+    /// Counts one request of `key` at unix second `now` in its window of `window`, answering
+    /// the requests counted in that window so far and the unix second it resets; an error
+    /// when the store is out of reach (the limiter then lets the request through).
+    async fn hit(&self, key: &str, window: Duration, now: u64) -> Result<(u64, u64), String>;
+}
+
+/// Counters held by this process (one replica, or limits per replica).
+#[derive(Default)]
+pub struct LocalCounters {
     windows: Mutex<HashMap<String, Window>>,
 }
 
@@ -32,7 +42,30 @@ pub struct RateLimiter {
 struct Window {
     /// Unix second at which the window resets.
     resets_at: u64,
-    used: u32,
+    used: u64,
+}
+
+#[async_trait]
+impl QuotaCounters for LocalCounters {
+    async fn hit(&self, key: &str, window: Duration, now: u64) -> Result<(u64, u64), String> {
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if windows.len() > 100_000 {
+            windows.retain(|_, w| w.resets_at > now);
+        }
+        let fresh = Window { resets_at: now + window.as_secs(), used: 0 };
+        let w = windows.entry(key.to_string()).or_insert(fresh);
+        if w.resets_at <= now {
+            *w = fresh;
+        }
+        w.used += 1;
+        Ok((w.used, w.resets_at))
+    }
+}
+
+/// Per-client request quotas over fixed windows.
+pub struct RateLimiter {
+    pub limits: RateLimits,
+    counters: Arc<dyn QuotaCounters>,
 }
 
 /// What one request may do.
@@ -46,34 +79,27 @@ pub struct Decision {
 }
 
 impl RateLimiter {
+    /// A limiter counting in this process.
     pub fn new(limits: RateLimits) -> Self {
-        RateLimiter { limits, windows: Mutex::new(HashMap::new()) }
+        RateLimiter::with_counters(limits, Arc::new(LocalCounters::default()))
     }
 
-    /// Counts one request of `key` against `limit` at unix second `now`.
-    pub fn check(&self, key: &str, limit: u32, now: u64) -> Decision {
-        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        if windows.len() > 100_000 {
-            windows.retain(|_, w| w.resets_at > now);
-        }
-        let window = windows
-            .entry(key.to_string())
-            .and_modify(|w| {
-                if w.resets_at <= now {
-                    *w = Window { resets_at: now + self.limits.window.as_secs(), used: 0 };
-                }
-            })
-            .or_insert(Window { resets_at: now + self.limits.window.as_secs(), used: 0 });
-        let allowed = window.used < limit;
-        if allowed {
-            window.used += 1;
-        }
+    /// A limiter counting in `counters` (shared by replicas).
+    pub fn with_counters(limits: RateLimits, counters: Arc<dyn QuotaCounters>) -> Self {
+        RateLimiter { limits, counters }
+    }
+
+    /// Counts one request of `key` against `limit` at unix second `now`. When the counters
+    /// are out of reach the request is allowed (fail open) and the store logs why.
+    pub async fn check(&self, key: &str, limit: u32, now: u64) -> Decision {
+        let window = self.limits.window;
+        let (used, resets_at) = self.counters.hit(key, window, now).await.unwrap_or((0, now + window.as_secs()));
         Decision {
-            allowed,
+            allowed: used <= u64::from(limit),
             limit,
-            remaining: limit.saturating_sub(window.used),
-            resets_at: window.resets_at,
-            retry_after: window.resets_at.saturating_sub(now).max(1),
+            remaining: u64::from(limit).saturating_sub(used) as u32,
+            resets_at,
+            retry_after: resets_at.saturating_sub(now).max(1),
         }
     }
 }
@@ -107,7 +133,7 @@ pub async fn rate_limit(
         (None, _) => (format!("ip:{}", client_ip(req.request())), limits.anonymous),
     };
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let decision = state.rate_limiter.check(&key, limit, now);
+    let decision = state.rate_limiter.check(&key, limit, now).await;
     let headers = [
         (LIMIT, decision.limit.to_string()),
         (REMAINING, decision.remaining.to_string()),
@@ -137,22 +163,39 @@ pub async fn rate_limit(
 mod tests {
     use super::*;
 
-    #[test]
-    fn windows_count_and_reset() {
-        let limiter = RateLimiter::new(RateLimits {
-            anonymous: 2,
-            authenticated: 5,
-            admin: 3,
-            window: Duration::from_secs(3600),
-        });
-        let a = limiter.check("ip:1", 2, 1000);
+    struct Unreachable;
+
+    #[async_trait]
+    impl QuotaCounters for Unreachable {
+        async fn hit(&self, _: &str, _: Duration, _: u64) -> Result<(u64, u64), String> {
+            Err("down".into())
+        }
+    }
+
+    const LIMITS: RateLimits =
+        RateLimits { anonymous: 2, authenticated: 5, admin: 3, window: Duration::from_secs(3600) };
+
+    #[tokio::test]
+    async fn windows_count_and_reset() {
+        let limiter = RateLimiter::new(LIMITS);
+        let a = limiter.check("ip:1", 2, 1000).await;
         assert!(a.allowed);
         assert_eq!((a.remaining, a.resets_at), (1, 4600));
-        assert!(limiter.check("ip:1", 2, 1001).allowed);
-        let refused = limiter.check("ip:1", 2, 1002);
+        assert!(limiter.check("ip:1", 2, 1001).await.allowed);
+        let refused = limiter.check("ip:1", 2, 1002).await;
         assert!(!refused.allowed);
-        assert_eq!(refused.retry_after, 3598);
-        assert!(limiter.check("ip:2", 2, 1002).allowed, "keys are independent");
-        assert!(limiter.check("ip:1", 2, 4600).allowed, "a new window starts at reset");
+        assert_eq!((refused.remaining, refused.retry_after), (0, 3598));
+        assert!(limiter.check("ip:2", 2, 1002).await.allowed, "keys are independent");
+        assert!(limiter.check("ip:1", 2, 4600).await.allowed, "a new window starts at reset");
+    }
+
+    #[tokio::test]
+    async fn unreachable_counters_let_requests_through() {
+        let limiter = RateLimiter::with_counters(LIMITS, Arc::new(Unreachable));
+        for _ in 0..5 {
+            let d = limiter.check("ip:1", 2, 1000).await;
+            assert!(d.allowed);
+            assert_eq!(d.remaining, 2);
+        }
     }
 }
