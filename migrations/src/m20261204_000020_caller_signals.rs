@@ -1,7 +1,7 @@
 //! PostgreSQL tells every replica when who a caller is may have changed: triggers on users,
-//! roles, role permissions, sessions and revoked access tokens send a `NOTIFY` on
-//! `crm_callers` (delivered on commit, whatever code or tool made the change), and each
-//! server drops what it cached about that caller. SQLite runs as one process and needs none.
+//! roles, role permissions, sessions and revoked access tokens (and on the customer-status
+//! catalog) send a `NOTIFY` on `crm_callers` (delivered on commit, whatever code or tool made
+//! the change), and each server drops what it cached. SQLite runs as one process and needs none.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
@@ -18,6 +18,8 @@ BEGIN
         PERFORM pg_notify('crm_callers', 'session:' || NEW.id);
     ELSIF TG_TABLE_NAME = 'revoked_tokens' THEN
         PERFORM pg_notify('crm_callers', 'access:' || NEW.jti);
+    ELSIF TG_TABLE_NAME = 'customer_statuses' THEN
+        PERFORM pg_notify('crm_callers', 'statuses');
     ELSE
         PERFORM pg_notify('crm_callers', 'roles');
     END IF;
@@ -25,7 +27,7 @@ BEGIN
 END
 $$"#;
 
-const TRIGGERS: [&str; 5] = [
+const TRIGGERS: [&str; 6] = [
     "CREATE TRIGGER users_notify_callers AFTER UPDATE OR DELETE ON users \
      FOR EACH ROW EXECUTE FUNCTION crm_notify_callers()",
     "CREATE TRIGGER sessions_notify_callers AFTER UPDATE OF revoked_at ON sessions \
@@ -36,9 +38,11 @@ const TRIGGERS: [&str; 5] = [
      FOR EACH STATEMENT EXECUTE FUNCTION crm_notify_callers()",
     "CREATE TRIGGER role_permissions_notify_callers AFTER INSERT OR UPDATE OR DELETE ON role_permissions \
      FOR EACH STATEMENT EXECUTE FUNCTION crm_notify_callers()",
+    "CREATE TRIGGER customer_statuses_notify_callers AFTER INSERT OR UPDATE OR DELETE ON customer_statuses \
+     FOR EACH STATEMENT EXECUTE FUNCTION crm_notify_callers()",
 ];
 
-const TABLES: [&str; 5] = ["users", "sessions", "revoked_tokens", "roles", "role_permissions"];
+const TABLES: [&str; 6] = ["users", "sessions", "revoked_tokens", "roles", "role_permissions", "customer_statuses"];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -108,6 +108,15 @@ impl DateRange {
     }
 }
 
+/// The live counts the dashboard shows, read together.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LiveCounts {
+    /// Live customers per stored status.
+    pub customers_by_status: Vec<(String, u64)>,
+    /// Deals in `new` or `in_progress`.
+    pub open_deals: u64,
+}
+
 /// Completed sales in one bucket.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PeriodSales {

@@ -1,7 +1,7 @@
 //! Ports: what the CRM use cases need from storage.
 
 use crate::Result;
-use crate::analytics::{DateRange, Period, PeriodSales, TopCustomer};
+use crate::analytics::{DateRange, LiveCounts, Period, PeriodSales, TopCustomer};
 use crate::customer::{Customer, CustomerChanges, CustomerDraft, CustomerFilter};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -43,10 +43,8 @@ pub trait StatusCatalog: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait AnalyticsRepository: Send + Sync {
-    /// Live customers per stored status.
-    async fn customers_by_status(&self) -> Result<Vec<(String, u64)>>;
-    /// Deals in `new` or `in_progress`.
-    async fn open_deals(&self) -> Result<u64>;
+    /// Live customers per stored status and the open deals, in one read.
+    async fn live_counts(&self) -> Result<LiveCounts>;
     /// Sum of completed deal values in the range.
     async fn completed_value(&self, range: DateRange) -> Result<Decimal>;
     /// Completed value and count per bucket of `period` in the range; only non-empty buckets.

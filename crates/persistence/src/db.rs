@@ -63,6 +63,7 @@ pub async fn connect(url: &str, pool: PoolSettings) -> Result<Database, DbErr> {
             let sep = if url.contains('?') { '&' } else { '?' };
             format!("{url}{sep}mode=rwc")
         }
+        DatabaseKind::Postgres => plain_on_loopback(url),
         _ => url.to_string(),
     };
     let mut options = ConnectOptions::new(url);
@@ -86,6 +87,25 @@ pub async fn connect(url: &str, pool: PoolSettings) -> Result<Database, DbErr> {
     Ok(db)
 }
 
+/// A PostgreSQL URL on the loopback interface without an `sslmode` gets `sslmode=disable`:
+/// the traffic never leaves the machine, and TLS there only costs both ends CPU on every
+/// statement. Any `sslmode` given is kept.
+fn plain_on_loopback(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    let loopback = matches!(host, "localhost" | "127.0.0.1" | "::1");
+    if !loopback || url.contains("sslmode=") {
+        return url.to_string();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}sslmode=disable")
+}
+
 /// Applies every pending migration.
 pub async fn migrate(db: &Database) -> Result<(), DbErr> {
     Migrator::up(db, None).await
@@ -94,4 +114,22 @@ pub async fn migrate(db: &Database) -> Result<(), DbErr> {
 /// Whether the database answers a trivial query.
 pub async fn ping(db: &Database) -> bool {
     db.ping().await.is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_on_loopback;
+
+    #[test]
+    fn loopback_connections_skip_tls_unless_asked() {
+        assert_eq!(
+            plain_on_loopback("postgres://u:p@127.0.0.1:5432/db"),
+            "postgres://u:p@127.0.0.1:5432/db?sslmode=disable"
+        );
+        assert_eq!(plain_on_loopback("postgres://localhost/db?x=1"), "postgres://localhost/db?x=1&sslmode=disable");
+        assert_eq!(plain_on_loopback("postgres://u@[::1]:5432/db"), "postgres://u@[::1]:5432/db?sslmode=disable");
+        for kept in ["postgres://u:p@127.0.0.1/db?sslmode=require", "postgres://u:p@db.internal:5432/db"] {
+            assert_eq!(plain_on_loopback(kept), kept);
+        }
+    }
 }

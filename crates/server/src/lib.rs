@@ -1,5 +1,6 @@
 //! `crm-server`: configuration, database, migrations, wiring and the HTTP server.
 
+pub mod loadgen;
 pub mod progress;
 pub mod settings;
 pub mod startup;

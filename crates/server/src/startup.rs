@@ -19,7 +19,7 @@ use management_core::auth::AuthPorts;
 use management_core::ports::LoginAttemptRepository;
 use management_core::throttle::ThrottlePolicy;
 use management_core::{AssignmentService, AuthConfig, AuthService, CatalogService, NewUser, UserAdminService};
-use persistence::cache::{CacheSettings, CachedRoles, CachedSessions, CachedUsers, CallerCache};
+use persistence::cache::{CacheSettings, CachedRoles, CachedSessions, CachedStatuses, CachedUsers, ProcessCache};
 use persistence::repo::{
     SqlAccounts, SqlActivities, SqlAnalytics, SqlCallReports, SqlCallers, SqlCalls, SqlChats, SqlCompanies,
     SqlContacts, SqlCustomers, SqlDeals, SqlDocuments, SqlKnowledge, SqlLeads, SqlLoginAttempts, SqlProducts, SqlRoles,
@@ -103,7 +103,7 @@ pub async fn connect_counted(settings: &Settings, statements: StatementCount) ->
 pub struct Services {
     pub db: Database,
     /// Who callers are, cached in the process (kept true by [`persistence::cache::signal`]).
-    pub callers: Arc<CallerCache>,
+    pub callers: Arc<ProcessCache>,
     /// The Redis replicas share (`REDIS_URL`), if any.
     pub redis: Option<Arc<RedisLink>>,
     pub auth: Arc<AuthService>,
@@ -161,7 +161,7 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
     })
     .map_err(|e| StartupError::Other(format!("PASSWORD_HASH_*: {e}")))?;
     let redis = redis_link(settings)?;
-    let callers = CallerCache::new(
+    let callers = ProcessCache::new(
         CacheSettings {
             ttl: Duration::from_secs(raw.auth_cache_ttl_secs),
             unsynced_ttl: Duration::from_millis(raw.auth_cache_unsynced_ttl_ms),
@@ -170,7 +170,7 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         DatabaseKind::of_url(&raw.database_url) == Some(DatabaseKind::Sqlite),
     );
     let roles = Arc::new(CachedRoles::new(Arc::new(SqlRoles::new(db.clone())), callers.clone()));
-    let statuses = Arc::new(SqlStatuses::new(db.clone()));
+    let statuses = Arc::new(CachedStatuses::new(Arc::new(SqlStatuses::new(db.clone())), callers.clone()));
     let ports = AuthPorts {
         users: Arc::new(CachedUsers::new(Arc::new(SqlUsers::new(db.clone())), callers.clone())),
         roles: roles.clone(),

@@ -11,6 +11,7 @@ use chrono::{Months, NaiveDate};
 use futures_util::join;
 use management_core::catalog::{DEFAULT_GROUP, StatusGroup};
 use management_core::{Permission, Principal};
+use rust_decimal::Decimal;
 
 /// Live customers per v1 group: every group, in order; a status missing from the catalog
 /// counts in the default group.
@@ -36,28 +37,26 @@ impl CrmService {
         by.require(Permission::AnalyticsRead)?;
         let this_month = Period::Monthly.default_range(today);
         let month_start = Period::Monthly.bucket_start(today);
-        let month = DateRange { start: month_start, end: month_start + Months::new(1) - chrono::Duration::days(1) };
-        let trend_range = DateRange { start: this_month.start, end: month.end };
+        let month_end = month_start + Months::new(1) - chrono::Duration::days(1);
+        let trend_range = DateRange { start: this_month.start, end: month_end };
         let a = &self.ports.analytics;
-        // Independent aggregates run concurrently, each on its own pooled connection.
-        let (counts, open_deals, monthly_sales, trend, catalog) = join!(
-            a.customers_by_status(),
-            a.open_deals(),
-            a.completed_value(month),
-            a.completed_by_period(trend_range, Period::Monthly),
-            self.ports.statuses.statuses(),
-        );
-        let (counts, catalog) = (counts?, catalog?);
-        let by_group = by_group(&counts, &catalog);
+        // Independent aggregates run concurrently, each on its own pooled connection; this
+        // month's sales are the trend's last month.
+        let (counts, trend, catalog) =
+            join!(a.live_counts(), a.completed_by_period(trend_range, Period::Monthly), self.ports.statuses.statuses());
+        let (counts, catalog, trend) = (counts?, catalog?, trend?);
+        let this_label = Period::Monthly.label(month_start);
+        let monthly_sales = trend.iter().find(|p| p.period == this_label).map_or(Decimal::ZERO, |p| p.sales);
+        let by_group = by_group(&counts.customers_by_status, &catalog);
         let total: u64 = by_group.iter().map(|(_, n)| n).sum();
         let active = by_group.iter().find(|(g, _)| *g == StatusGroup::Active).map_or(0, |(_, n)| *n);
         Ok(Dashboard {
             total_customers: total,
-            monthly_sales: monthly_sales?,
-            active_deals: open_deals?,
+            monthly_sales,
+            active_deals: counts.open_deals,
             conversion_rate: percent(active, total),
             customers_by_group: by_group,
-            sales_trend: fill(Period::Monthly, trend_range, trend?),
+            sales_trend: fill(Period::Monthly, trend_range, trend),
         })
     }
 
@@ -130,18 +129,26 @@ mod tests {
     async fn dashboard_counts_every_v1_group_and_twelve_months() {
         let mut m = Mocks::new();
         m.statuses.expect_statuses().returning(|| Ok(catalog()));
-        m.analytics.expect_customers_by_status().returning(|| {
-            Ok(vec![("active".into(), 1), ("potential".into(), 2), ("contacted".into(), 3), ("gone".into(), 4)])
+        m.analytics.expect_live_counts().returning(|| {
+            Ok(crate::analytics::LiveCounts {
+                customers_by_status: vec![
+                    ("active".into(), 1),
+                    ("potential".into(), 2),
+                    ("contacted".into(), 3),
+                    ("gone".into(), 4),
+                ],
+                open_deals: 4,
+            })
         });
-        m.analytics.expect_open_deals().returning(|| Ok(4));
         let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let november = DateRange { start: day("2026-11-01"), end: day("2026-11-30") };
-        m.analytics.expect_completed_value().with(eq(november)).returning(|_| Ok(Decimal::new(150050, 2)));
+        m.analytics.expect_completed_value().never();
         let year = DateRange { start: day("2025-12-01"), end: day("2026-11-30") };
-        m.analytics
-            .expect_completed_by_period()
-            .with(eq(year), eq(Period::Monthly))
-            .returning(|_, _| Ok(vec![PeriodSales { period: "2026-03".into(), sales: Decimal::TEN, deals: 1 }]));
+        m.analytics.expect_completed_by_period().with(eq(year), eq(Period::Monthly)).returning(|_, _| {
+            Ok(vec![
+                PeriodSales { period: "2026-03".into(), sales: Decimal::TEN, deals: 1 },
+                PeriodSales { period: "2026-11".into(), sales: Decimal::new(150050, 2), deals: 3 },
+            ])
+        });
         let d = m.service().dashboard(&principal(&[Permission::AnalyticsRead]), today()).await.unwrap();
         assert_eq!(d.total_customers, 10);
         assert_eq!(d.conversion_rate, 10.0);

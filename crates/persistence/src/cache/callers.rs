@@ -1,6 +1,7 @@
-//! Who the caller is, without the database on every request: users, role permissions and
-//! unrevoked access tokens cached in the process, dropped the moment they change here and
-//! within milliseconds on every other replica (see [`super::signal`]).
+//! Who the caller is, without the database on every request: users, role permissions,
+//! unrevoked access tokens (and the customer-status catalog most reads consult) cached in the
+//! process, dropped the moment they change here and within milliseconds on every other
+//! replica (see [`super::signal`]).
 //!
 //! The cache sits in front of the management ports as decorators, so the use cases do not
 //! know it exists. Each decorator drops what its own writes change; the database's
@@ -12,7 +13,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{Page, PageRequest};
 use management_core::Result;
-use management_core::catalog::{DeleteOutcome, EntryDraft, EntryPatch};
+use management_core::catalog::{DeleteOutcome, EntryDraft, EntryPatch, Status};
 use management_core::permission::Permission;
 use management_core::ports::{
     NewRefreshToken, RefreshTokenRecord, RoleRepository, Rotation, SessionRepository, UpdateOutcome, UserFilter,
@@ -47,6 +48,8 @@ pub enum Change {
     Access(String),
     /// Sessions whose ids the writer does not know were revoked.
     Sessions,
+    /// The customer-status catalog.
+    Statuses,
     /// Anything (after the signal channel was down).
     Everything,
 }
@@ -59,37 +62,44 @@ impl Change {
             Some(("session", id)) => Some(Change::Session(id.to_string())),
             Some(("access", jti)) => Some(Change::Access(jti.to_string())),
             _ if payload == "roles" => Some(Change::Roles),
+            _ if payload == "statuses" => Some(Change::Statuses),
             _ => None,
         }
     }
 }
 
-/// The cached state of callers, shared by the decorators and the signal listener.
-pub struct CallerCache {
+/// What the process caches, shared by the decorators and the signal listener.
+pub struct ProcessCache {
     settings: CacheSettings,
     /// Whether every change reaches this process (no other writers, or the listener is up).
     synced: AtomicBool,
     users: Fresh<i64, User>,
     permissions: Fresh<String, Vec<Permission>>,
+    /// The role catalog, by display name.
+    roles: Fresh<(), Vec<Role>>,
     /// Access tokens known unrevoked: jti → session id.
     live_tokens: Fresh<String, String>,
+    /// The status catalog, in display order.
+    pub(super) statuses: Fresh<(), Vec<Status>>,
 }
 
-impl CallerCache {
+impl ProcessCache {
     /// A cache that starts synced when this process is the only writer (SQLite), unsynced
     /// until its listener is up otherwise.
-    pub fn new(settings: CacheSettings, synced: bool) -> Arc<CallerCache> {
-        Arc::new(CallerCache {
+    pub fn new(settings: CacheSettings, synced: bool) -> Arc<ProcessCache> {
+        Arc::new(ProcessCache {
             settings,
             synced: AtomicBool::new(synced),
             users: Fresh::default(),
             permissions: Fresh::default(),
+            roles: Fresh::default(),
             live_tokens: Fresh::default(),
+            statuses: Fresh::default(),
         })
     }
 
     /// How old an entry may be served now.
-    fn max_age(&self) -> Duration {
+    pub(super) fn max_age(&self) -> Duration {
         if self.synced.load(Ordering::Acquire) {
             self.settings.ttl
         } else {
@@ -113,14 +123,20 @@ impl CallerCache {
     pub fn apply(&self, change: &Change) {
         match change {
             Change::User(id) => self.users.remove_where(|k, _| k == id),
-            Change::Roles => self.permissions.clear(),
+            Change::Roles => {
+                self.permissions.clear();
+                self.roles.clear();
+            }
             Change::Session(sid) => self.live_tokens.remove_where(|_, s| s == sid),
             Change::Access(jti) => self.live_tokens.remove_where(|k, _| k == jti),
             Change::Sessions => self.live_tokens.clear(),
+            Change::Statuses => self.statuses.clear(),
             Change::Everything => {
                 self.users.clear();
                 self.permissions.clear();
+                self.roles.clear();
                 self.live_tokens.clear();
+                self.statuses.clear();
             }
         }
     }
@@ -129,11 +145,11 @@ impl CallerCache {
 /// [`UserRepository`] serving users by id from the cache.
 pub struct CachedUsers {
     inner: Arc<dyn UserRepository>,
-    cache: Arc<CallerCache>,
+    cache: Arc<ProcessCache>,
 }
 
 impl CachedUsers {
-    pub fn new(inner: Arc<dyn UserRepository>, cache: Arc<CallerCache>) -> Self {
+    pub fn new(inner: Arc<dyn UserRepository>, cache: Arc<ProcessCache>) -> Self {
         CachedUsers { inner, cache }
     }
 }
@@ -179,12 +195,24 @@ impl UserRepository for CachedUsers {
 /// [`RoleRepository`] serving role permissions from the cache.
 pub struct CachedRoles {
     inner: Arc<dyn RoleRepository>,
-    cache: Arc<CallerCache>,
+    cache: Arc<ProcessCache>,
 }
 
 impl CachedRoles {
-    pub fn new(inner: Arc<dyn RoleRepository>, cache: Arc<CallerCache>) -> Self {
+    pub fn new(inner: Arc<dyn RoleRepository>, cache: Arc<ProcessCache>) -> Self {
         CachedRoles { inner, cache }
+    }
+
+    /// Every role, from the cache.
+    async fn all(&self) -> Result<Vec<Role>> {
+        let max_age = self.cache.max_age();
+        if let Some(roles) = self.cache.roles.get(&(), max_age) {
+            return Ok(roles);
+        }
+        let generation = self.cache.roles.generation();
+        let roles = self.inner.list().await?;
+        self.cache.roles.put((), roles.clone(), generation, max_age);
+        Ok(roles)
     }
 
     /// Drops what a role write may have changed, whether or not it succeeded.
@@ -197,7 +225,7 @@ impl CachedRoles {
 #[async_trait]
 impl RoleRepository for CachedRoles {
     async fn find_by_name(&self, name: &str) -> Result<Option<Role>> {
-        self.inner.find_by_name(name).await
+        Ok(self.all().await?.into_iter().find(|r| r.name == name))
     }
 
     async fn permissions_of(&self, role: &str) -> Result<Vec<Permission>> {
@@ -213,11 +241,11 @@ impl RoleRepository for CachedRoles {
     }
 
     async fn list(&self) -> Result<Vec<Role>> {
-        self.inner.list().await
+        self.all().await
     }
 
     async fn get(&self, id: i64) -> Result<Option<Role>> {
-        self.inner.get(id).await
+        Ok(self.all().await?.into_iter().find(|r| r.id == id))
     }
 
     async fn insert(&self, draft: EntryDraft) -> Result<Role> {
@@ -249,11 +277,11 @@ impl RoleRepository for CachedRoles {
 /// [`SessionRepository`] remembering which access tokens are not revoked.
 pub struct CachedSessions {
     inner: Arc<dyn SessionRepository>,
-    cache: Arc<CallerCache>,
+    cache: Arc<ProcessCache>,
 }
 
 impl CachedSessions {
-    pub fn new(inner: Arc<dyn SessionRepository>, cache: Arc<CallerCache>) -> Self {
+    pub fn new(inner: Arc<dyn SessionRepository>, cache: Arc<ProcessCache>) -> Self {
         CachedSessions { inner, cache }
     }
 }
@@ -346,7 +374,7 @@ mod tests {
         let mut inner = MockUserRepository::new();
         inner.expect_find_by_id().times(2).returning(|id| Ok(Some(user(id, "admin"))));
         inner.expect_update().times(1).returning(|id, _, _| Ok(UpdateOutcome::Updated(user(id, "ceo"))));
-        let cache = CallerCache::new(SETTINGS, true);
+        let cache = ProcessCache::new(SETTINGS, true);
         let users = CachedUsers::new(Arc::new(inner), cache.clone());
         users.find_by_id(7).await.unwrap();
         users.find_by_id(7).await.unwrap();
@@ -358,7 +386,7 @@ mod tests {
     async fn a_signalled_change_drops_the_user() {
         let mut inner = MockUserRepository::new();
         inner.expect_find_by_id().times(2).returning(|id| Ok(Some(user(id, "admin"))));
-        let cache = CallerCache::new(SETTINGS, true);
+        let cache = ProcessCache::new(SETTINGS, true);
         let users = CachedUsers::new(Arc::new(inner), cache.clone());
         users.find_by_id(7).await.unwrap();
         cache.apply(&Change::parse("user:8").unwrap());
@@ -372,7 +400,7 @@ mod tests {
         let mut inner = MockRoleRepository::new();
         inner.expect_permissions_of().times(2).returning(|_| Ok(vec![Permission::CrmRead]));
         inner.expect_set_permissions().times(1).returning(|_, _| Ok(()));
-        let cache = CallerCache::new(SETTINGS, true);
+        let cache = ProcessCache::new(SETTINGS, true);
         let roles = CachedRoles::new(Arc::new(inner), cache);
         assert_eq!(roles.permissions_of("admin").await.unwrap(), vec![Permission::CrmRead]);
         roles.permissions_of("admin").await.unwrap();
@@ -385,7 +413,7 @@ mod tests {
         let mut inner = MockSessionRepository::new();
         inner.expect_is_revoked().times(3).returning(|_, _| Ok(false));
         inner.expect_revoke_session().times(1).returning(|_, _| Ok(()));
-        let cache = CallerCache::new(SETTINGS, true);
+        let cache = ProcessCache::new(SETTINGS, true);
         let sessions = CachedSessions::new(Arc::new(inner), cache.clone());
         assert!(!sessions.is_revoked("j1", "s1").await.unwrap());
         assert!(!sessions.is_revoked("j1", "s1").await.unwrap(), "served from the cache");
@@ -399,7 +427,7 @@ mod tests {
     async fn revoked_answers_are_never_cached() {
         let mut inner = MockSessionRepository::new();
         inner.expect_is_revoked().times(2).returning(|_, _| Ok(true));
-        let sessions = CachedSessions::new(Arc::new(inner), CallerCache::new(SETTINGS, true));
+        let sessions = CachedSessions::new(Arc::new(inner), ProcessCache::new(SETTINGS, true));
         assert!(sessions.is_revoked("j1", "s1").await.unwrap());
         assert!(sessions.is_revoked("j1", "s1").await.unwrap());
     }
@@ -408,7 +436,7 @@ mod tests {
     async fn losing_the_signal_drops_everything_and_shortens_the_lifetime() {
         let mut inner = MockRoleRepository::new();
         inner.expect_permissions_of().times(2).returning(|_| Ok(vec![]));
-        let cache = CallerCache::new(SETTINGS, true);
+        let cache = ProcessCache::new(SETTINGS, true);
         let roles = CachedRoles::new(Arc::new(inner), cache.clone());
         roles.permissions_of("admin").await.unwrap();
         cache.set_synced(false);
@@ -421,6 +449,7 @@ mod tests {
     fn payloads_parse() {
         assert_eq!(Change::parse("user:12"), Some(Change::User(12)));
         assert_eq!(Change::parse("roles"), Some(Change::Roles));
+        assert_eq!(Change::parse("statuses"), Some(Change::Statuses));
         assert_eq!(Change::parse("session:ab-c"), Some(Change::Session("ab-c".into())));
         assert_eq!(Change::parse("user:x"), None);
         assert_eq!(Change::parse("other"), None);

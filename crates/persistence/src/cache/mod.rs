@@ -3,5 +3,7 @@
 pub mod callers;
 mod fresh;
 pub mod signal;
+mod statuses;
 
-pub use callers::{CacheSettings, CachedRoles, CachedSessions, CachedUsers, CallerCache, Change};
+pub use callers::{CacheSettings, CachedRoles, CachedSessions, CachedUsers, Change, ProcessCache};
+pub use statuses::CachedStatuses;

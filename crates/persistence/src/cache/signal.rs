@@ -3,7 +3,7 @@
 //! make stale. While the listening connection is down the cache is marked unsynced, so its
 //! entries live only the short fallback lifetime; on reconnection it starts empty.
 
-use super::callers::{CallerCache, Change};
+use super::callers::{Change, ProcessCache};
 use crate::db::Database;
 use sea_orm::sqlx::postgres::PgListener;
 use std::sync::Arc;
@@ -14,7 +14,7 @@ pub const CHANNEL: &str = "crm_callers";
 
 /// Starts listening on a PostgreSQL database (a no-op on SQLite, where this process is the
 /// only writer). The task ends when the pool closes.
-pub fn listen(db: &Database, cache: Arc<CallerCache>) -> Option<tokio::task::JoinHandle<()>> {
+pub fn listen(db: &Database, cache: Arc<ProcessCache>) -> Option<tokio::task::JoinHandle<()>> {
     if db.get_database_backend() != sea_orm::DbBackend::Postgres {
         return None;
     }

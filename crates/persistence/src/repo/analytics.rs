@@ -4,10 +4,10 @@
 use crate::error::db;
 use crate::repo::deals::from_cents;
 use crate::repo::statement;
-use crate::repo::summaries::{counter, counters, deals_key};
+use crate::repo::summaries::{KeyCount, deals_key};
 use async_trait::async_trait;
 use crm_core::Result;
-use crm_core::analytics::{DateRange, Period, PeriodSales, TopCustomer};
+use crm_core::analytics::{DateRange, LiveCounts, Period, PeriodSales, TopCustomer};
 use crm_core::ports::AnalyticsRepository;
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, TransactionTrait, Value};
@@ -147,15 +147,19 @@ struct Ranked {
 
 #[async_trait]
 impl AnalyticsRepository for SqlAnalytics {
-    async fn customers_by_status(&self) -> Result<Vec<(String, u64)>> {
-        let rows = counters(&self.db, "customers:").await.map_err(db)?;
-        Ok(rows.into_iter().filter(|(_, n)| *n > 0).map(|(s, n)| (s, n as u64)).collect())
-    }
-
-    async fn open_deals(&self) -> Result<u64> {
-        let new = counter(&self.db, &deals_key("new")).await.map_err(db)?;
-        let in_progress = counter(&self.db, &deals_key("in_progress")).await.map_err(db)?;
-        Ok((new + in_progress).max(0) as u64)
+    async fn live_counts(&self) -> Result<LiveCounts> {
+        let sql = "SELECT key, n FROM crm_counters WHERE key LIKE $1 OR key IN ($2, $3)";
+        let values = vec!["customers:%".into(), deals_key("new").into(), deals_key("in_progress").into()];
+        let rows =
+            KeyCount::find_by_statement(statement(self.backend(), sql, values)).all(&self.db).await.map_err(db)?;
+        let mut counts = LiveCounts::default();
+        for row in rows.into_iter().filter(|r| r.n > 0) {
+            match row.key.strip_prefix("customers:") {
+                Some(status) => counts.customers_by_status.push((status.to_string(), row.n as u64)),
+                None => counts.open_deals += row.n as u64,
+            }
+        }
+        Ok(counts)
     }
 
     async fn completed_value(&self, range: DateRange) -> Result<Decimal> {

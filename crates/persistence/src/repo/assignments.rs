@@ -2,7 +2,7 @@
 
 use crate::entity::{customers, sales_manager_assignments as assignments, sales_manager_counter as counter, users};
 use crate::error::{db, is_unique_violation};
-use crate::repo::begin_write;
+use crate::repo::{begin_write, statement};
 use async_trait::async_trait;
 use chrono::Utc;
 use management_core::Result;
@@ -12,8 +12,8 @@ use management_core::assignment::{
 use management_core::ports::SalesManagerRepository;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 /// [`SalesManagerRepository`] over `sales_manager_assignments` and `users`.
@@ -93,6 +93,16 @@ pub async fn assign_next<C: ConnectionTrait>(conn: &C, customer_id: i64) -> std:
     Ok(Some(next))
 }
 
+/// A sales manager with their active assignments.
+#[derive(FromQueryResult)]
+struct ManagerRow {
+    id: i64,
+    email: String,
+    first_name: String,
+    last_name: String,
+    n: i64,
+}
+
 async fn manager_with_count<C: ConnectionTrait>(
     conn: &C,
     user: users::Model,
@@ -114,18 +124,25 @@ async fn manager_with_count<C: ConnectionTrait>(
 #[async_trait]
 impl SalesManagerRepository for SqlSalesManagers {
     async fn sales_managers(&self) -> Result<Vec<SalesManager>> {
-        let rows = users::Entity::find()
-            .filter(users::Column::Role.eq(SALES_MANAGER))
-            .filter(users::Column::IsActive.eq(true))
-            .order_by_asc(users::Column::Id)
+        // One statement: each manager with the count of their active assignments.
+        let sql = "SELECT u.id, u.email, u.first_name, u.last_name, \
+                   (SELECT COUNT(*) FROM sales_manager_assignments a WHERE a.sales_manager_id = u.id AND a.is_active = $1) AS n \
+                   FROM users u WHERE u.role = $2 AND u.is_active = $3 ORDER BY u.id";
+        let values = vec![true.into(), SALES_MANAGER.into(), true.into()];
+        let rows = ManagerRow::find_by_statement(statement(self.db.get_database_backend(), sql, values))
             .all(&self.db)
             .await
             .map_err(db)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for user in rows {
-            out.push(manager_with_count(&self.db, user).await.map_err(db)?);
-        }
-        Ok(out)
+        Ok(rows
+            .into_iter()
+            .map(|r| SalesManager {
+                id: r.id,
+                email: r.email,
+                name: r.first_name,
+                surname: r.last_name,
+                assigned_leads_count: r.n.max(0) as u64,
+            })
+            .collect())
     }
 
     async fn assign(&self, customer_id: i64, manager_id: i64, by: i64) -> Result<AssignOutcome> {

@@ -13,10 +13,10 @@ use crm_core::ports::CustomerRepository;
 use crm_core::{CrmError, Result};
 use kernel::{Page, PageRequest};
 use management_core::catalog::DEFAULT_GROUP;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, SimpleExpr, SubQueryStatement};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    Order, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Set,
 };
 
 /// [`CustomerRepository`] over `customers`.
@@ -28,6 +28,47 @@ pub struct SqlCustomers {
 impl SqlCustomers {
     pub fn new(db: DatabaseConnection) -> Self {
         SqlCustomers { db }
+    }
+
+    /// How many customers `query` matches: counted with a search, else from the counters.
+    async fn total(
+        &self,
+        query: Select<customers::Entity>,
+        search: Option<&str>,
+        filter: &CustomerFilter,
+    ) -> Result<u64> {
+        let total = match (search, &filter.status) {
+            (Some(_), _) => query.count(&self.db).await,
+            (None, Some(status)) => {
+                let names: Vec<String> = customer_statuses::Entity::find()
+                    .select_only()
+                    .column(customer_statuses::Column::Name)
+                    .filter(customer_statuses::Column::Name.in_subquery(statuses_named(status)))
+                    .into_tuple()
+                    .all(&self.db)
+                    .await
+                    .map_err(db)?;
+                let keys: Vec<String> = names.iter().map(|n| customers_key(n)).collect();
+                count_sum(&self.db, &keys).await
+            }
+            (None, None) => counter_total(&self.db, "customers:").await,
+        };
+        total.map_err(db)
+    }
+}
+
+/// Every live customer, from the counters (a scalar subquery).
+const LIVE_TOTAL: &str = "(SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM crm_counters WHERE key LIKE 'customers:%')";
+
+/// A customer row with the list's total beside it.
+struct Counted {
+    row: customers::Model,
+    total: i64,
+}
+
+impl FromQueryResult for Counted {
+    fn from_query_result(res: &QueryResult, pre: &str) -> std::result::Result<Self, DbErr> {
+        Ok(Counted { row: customers::Model::from_query_result(res, pre)?, total: res.try_get("", "total")? })
     }
 }
 
@@ -121,44 +162,50 @@ impl CustomerRepository for SqlCustomers {
             CustomerSort::UpdatedAt => customers::Column::UpdatedAt,
         };
         let order = if filter.sort.descending { Order::Desc } else { Order::Asc };
-        let total = match (search, &filter.status) {
-            (Some(_), _) => query.clone().count(&self.db).await.map_err(db)?,
-            (None, Some(status)) => {
-                let names: Vec<String> = customer_statuses::Entity::find()
-                    .select_only()
-                    .column(customer_statuses::Column::Name)
-                    .filter(customer_statuses::Column::Name.in_subquery(statuses_named(status)))
-                    .into_tuple()
-                    .all(&self.db)
-                    .await
-                    .map_err(db)?;
-                let keys: Vec<String> = names.iter().map(|n| customers_key(n)).collect();
-                count_sum(&self.db, &keys).await.map_err(db)?
+        // The total rides along in the page's statement as a scalar subquery (the live
+        // counters without a filter, a count with a search); the status filter sums its
+        // statuses' counters in a statement of its own.
+        let total_expr = match (search, &filter.status) {
+            (Some(_), _) => {
+                let count = query.clone().select_only().column_as(customers::Column::Id.count(), "n").into_query();
+                Some(SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(count))))
             }
-            (None, None) => counter_total(&self.db, "customers:").await.map_err(db)?,
+            (None, None) => Some(Expr::cust(LIVE_TOTAL)),
+            (None, Some(_)) => None,
         };
-        let ids: Vec<i64> = query
+        // The page's ids by an index-only scan (a deferred join: deep pages stay cheap), and
+        // their rows, in one statement.
+        let ids = query
+            .clone()
             .select_only()
             .column(customers::Column::Id)
             .order_by(column, order.clone())
-            .order_by(customers::Column::Id, order)
+            .order_by(customers::Column::Id, order.clone())
             .offset(page.offset())
             .limit(page.per_page)
-            .into_tuple()
-            .all(&self.db)
-            .await
-            .map_err(db)?;
-        let mut rows = if ids.is_empty() {
-            Vec::new()
-        } else {
-            customers::Entity::find()
-                .find_also_related(customer_statuses::Entity)
-                .filter(customers::Column::Id.is_in(ids.clone()))
-                .all(&self.db)
-                .await
-                .map_err(db)?
+            .into_query();
+        let select = customers::Entity::find()
+            .find_also_related(customer_statuses::Entity)
+            .filter(customers::Column::Id.in_subquery(ids))
+            .order_by(column, order.clone())
+            .order_by(customers::Column::Id, order);
+        let (rows, total) = match total_expr {
+            Some(expr) => {
+                let rows = select
+                    .column_as(expr, "total")
+                    .into_model::<Counted, customer_statuses::Model>()
+                    .all(&self.db)
+                    .await
+                    .map_err(db)?;
+                let total = match rows.first() {
+                    Some((first, _)) => first.total.max(0) as u64,
+                    None if page.offset() == 0 => 0,
+                    None => self.total(query, search, filter).await?,
+                };
+                (rows.into_iter().map(|(c, status)| (c.row, status)).collect::<Vec<_>>(), total)
+            }
+            None => (select.all(&self.db).await.map_err(db)?, self.total(query, search, filter).await?),
         };
-        rows.sort_by_key(|(r, _)| ids.iter().position(|id| *id == r.id));
         Ok(Page { items: rows.into_iter().map(to_customer).collect(), total, request: page })
     }
 

@@ -85,10 +85,11 @@ impl Deltas {
     }
 }
 
+/// One counter row.
 #[derive(FromQueryResult)]
-struct KeyCount {
-    key: String,
-    n: i64,
+pub struct KeyCount {
+    pub key: String,
+    pub n: i64,
 }
 
 #[derive(FromQueryResult)]

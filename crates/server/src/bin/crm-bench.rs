@@ -1,14 +1,17 @@
 //! `crm-bench`: seeds a large data set into a fresh database and measures endpoints over real
 //! HTTP: the CRM v1 lists and analytics (`--suite crm`), the CRM REST lists, details and
 //! actions (`--suite rest`, with contacts and leads), or the assistant's `/api/ai/chat` and
-//! live-call transcript over a large knowledge base (`--suite assistant`). Figures and how to
-//! reproduce them: `docs/benchmarks.md`.
+//! live-call transcript over a large knowledge base (`--suite assistant`), or throughput at
+//! 16 keep-alive connections beside `/health` and `pgbench -S` (`--suite http`). Figures and
+//! how to reproduce them: `docs/benchmarks.md`.
 //!
 //! ```text
 //! cargo run --release --bin crm-bench -- --database sqlite
 //! cargo run --release --bin crm-bench -- --database postgres://postgres:postgres@127.0.0.1:5432/postgres
 //! cargo run --release --bin crm-bench -- --suite rest --database sqlite
 //! cargo run --release --bin crm-bench -- --suite assistant --database sqlite
+//! cargo run --release --bin crm-bench -- --suite http --database postgres://postgres:postgres@127.0.0.1:5432/postgres \
+//!     --customers 300 --deals 1000 --activities 500
 //! ```
 
 use clap::Parser;
@@ -50,6 +53,18 @@ struct Args {
     /// Q&A entries of the assistant suite.
     #[arg(long, default_value_t = 10_000)]
     qa: u64,
+    /// Keep-alive connections of the http suite.
+    #[arg(long, default_value_t = 16)]
+    connections: usize,
+    /// Seconds of load per endpoint in the http suite (after one second of warm-up).
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// HTTP workers of the server (0: one per core, as in production).
+    #[arg(long, default_value_t = 2)]
+    workers: usize,
+    /// Database pool size of the server.
+    #[arg(long, default_value_t = 10)]
+    pool: u32,
 }
 
 const EMAIL: &str = "bench@example.com";
@@ -183,21 +198,26 @@ fn stats(mut samples: Vec<Duration>) -> (f64, f64, f64) {
 async fn main() {
     let args = Args::parse();
     let url = fresh_database(&args.database, args.reuse).await;
-    let settings = Settings::load_with(
-        "test",
-        Path::new("config"),
-        false,
-        &[
-            ("database_url", url.as_str()),
-            ("port", "0"),
-            ("workers", "2"),
-            ("database_max_connections", "10"),
-            ("admin_email", EMAIL),
-            ("admin_password", PASSWORD),
-            ("log_level", "error"),
-        ],
-    )
-    .expect("settings");
+    let (workers, pool) = (args.workers.to_string(), args.pool.to_string());
+    let mut overrides = vec![
+        ("database_url", url.as_str()),
+        ("port", "0"),
+        ("workers", workers.as_str()),
+        ("database_max_connections", pool.as_str()),
+        ("admin_email", EMAIL),
+        ("admin_password", PASSWORD),
+        ("log_level", "error"),
+    ];
+    if args.suite == "http" {
+        // Production's password hashing, and quotas the load cannot reach.
+        overrides.extend([
+            ("password_hash_memory_kib", "19456"),
+            ("password_hash_iterations", "2"),
+            ("rate_limit_authenticated_per_hour", "1000000000"),
+            ("rate_limit_anonymous_per_hour", "1000000000"),
+        ]);
+    }
+    let settings = Settings::load_with("test", Path::new("config"), false, &overrides).expect("settings");
     let db = crm_server::startup::connect_and_migrate(&settings).await.expect("migrate");
     let services = crm_server::startup::services(db.clone(), &settings).expect("services");
     crm_server::startup::bootstrap_admin(&services, &settings).await.expect("admin");
@@ -258,6 +278,11 @@ async fn main() {
     let today = chrono::Utc::now().date_naive();
     let year_ago = today - chrono::Duration::days(365);
     let customer_id = args.customers / 2;
+    if args.suite == "http" {
+        http_suite(&client, &base, &token, customer_id, &args, &url).await;
+        running.handle.stop(true).await;
+        return;
+    }
     let sample: Value = client
         .get(format!("{base}/api/v1/customers/{customer_id}"))
         .bearer_auth(&token)
@@ -388,4 +413,72 @@ async fn rest_actions(client: &reqwest::Client, base: &str, token: &str, samples
     })
     .await;
     println!("| deal stage change | {m:.1} | {p:.1} | {x:.1} |");
+}
+
+/// Throughput at `--connections` keep-alive connections: `/health` (the HTTP stack's
+/// ceiling), the single-record reads, the lists and catalogs, and sign-in, then `pgbench -S`
+/// on the same PostgreSQL server.
+async fn http_suite(client: &reqwest::Client, base: &str, token: &str, customer_id: u64, args: &Args, url: &str) {
+    use crm_server::loadgen::{Target, drive};
+    for i in 0..5 {
+        let body = json!({"email": format!("manager{i}@bench.uz"), "password": PASSWORD, "name": format!("Manager {i}"), "role": "sales_manager"});
+        let res = client.post(format!("{base}/api/system-config/users/")).bearer_auth(token).json(&body).send().await;
+        assert!(res.expect("create a sales manager").status().is_success());
+    }
+    let deals = get_json(client, format!("{base}/api/v1/deals?limit=1"), token).await;
+    let deal_id = deals["data"]["deals"][0]["id"].as_i64().expect("a seeded deal");
+    let get = |path: String, auth: bool| Target {
+        method: "GET",
+        url: format!("{base}{path}"),
+        token: auth.then(|| token.to_string()),
+        body: None,
+    };
+    let targets = [
+        ("GET /health", get("/health".into(), false)),
+        ("GET /api/v1/customers/{id}", get(format!("/api/v1/customers/{customer_id}"), true)),
+        ("GET /api/v1/deals/{id}", get(format!("/api/v1/deals/{deal_id}"), true)),
+        ("GET /auth/me", get("/auth/me".into(), true)),
+        ("GET /api/v1/customers?page=1&limit=10", get("/api/v1/customers?page=1&limit=10".into(), true)),
+        ("GET /management/statuses", get("/management/statuses".into(), true)),
+        ("GET /crm/conversion-rate", get("/crm/conversion-rate".into(), true)),
+        ("GET /crm/sales-managers", get("/crm/sales-managers".into(), true)),
+        ("GET /api/v1/analytics/dashboard", get("/api/v1/analytics/dashboard".into(), true)),
+        (
+            "POST /api/auth/login",
+            Target {
+                method: "POST",
+                url: format!("{base}/api/auth/login"),
+                token: None,
+                body: Some(json!({"email": EMAIL, "password": PASSWORD}).to_string()),
+            },
+        ),
+    ];
+    let engine = if url.starts_with("sqlite") { "SQLite" } else { "PostgreSQL" };
+    println!(
+        "{} connections, {} s per endpoint, {} HTTP workers, pool {}, {engine}\n",
+        args.connections, args.seconds, args.workers, args.pool
+    );
+    println!(
+        "| endpoint | req/s | p50 ms | p99 ms | of /health | errors | driver |\n|---|---:|---:|---:|---:|---:|---|"
+    );
+    let mut health = None;
+    for (name, target) in &targets {
+        drive(target, args.connections, Duration::from_secs(1)).await;
+        let (driver, load) = drive(target, args.connections, Duration::from_secs(args.seconds)).await;
+        let ceiling = *health.get_or_insert(load.requests_per_sec);
+        println!(
+            "| {name} | {:.0} | {:.2} | {:.2} | {:.0}% | {} | {driver} |",
+            load.requests_per_sec,
+            load.p50_ms,
+            load.p99_ms,
+            100.0 * load.requests_per_sec / ceiling,
+            load.errors
+        );
+    }
+    if !url.starts_with("sqlite") {
+        match crm_server::loadgen::pgbench(&args.database, args.connections, Duration::from_secs(args.seconds)) {
+            Some(tps) => println!("\npgbench -S -M prepared, {} clients, same server: {tps:.0} TPS", args.connections),
+            None => println!("\npgbench not available: no database ceiling measured"),
+        }
+    }
 }
