@@ -6,16 +6,16 @@ use crate::entity::{customers, deal_stage_changes as changes, deals, pipeline_st
 use crate::error::{conflict_if_unique, db};
 use crate::repo::activities::record_activity;
 use crate::repo::begin_write;
-use crate::repo::customers::customer_refs;
 use crate::repo::listing::{
-    self, Listing, PERSON_NAME, check_references, duplicates, live, lookup, refs, refuse_duplicates, user_refs,
+    self, Found, Listing, PERSON_NAME, RefKind, check_references, duplicates, live, refs_of, refuse_duplicates,
 };
 use crate::repo::summaries::{Deltas, count_sum, counter_total, deals_key};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_core::activity::{ActivityDraft, ActivityType};
 use crm_core::deal::{
-    Deal, DealChanges, DealDraft, DealStatus, DealView, Deals, StageChange, V1_STATUS, closed_at_after, closing_instant,
+    CustomerRef, Deal, DealChanges, DealDraft, DealStatus, DealView, Deals, StageChange, V1_STATUS, closed_at_after,
+    closing_instant,
 };
 use crm_core::pipeline::{DealMoves, Move, Stage, StageChanges, StageDraft, Stages};
 use crm_core::records::Store;
@@ -86,24 +86,32 @@ impl SqlDeals {
 
 /// The views of `rows`, one query per kind of related record.
 pub async fn deal_views<C: ConnectionTrait>(conn: &C, rows: Vec<deals::Model>) -> Result<Vec<DealView>> {
-    let (mut contact_ids, mut stage_ids, mut owner_ids) = (Vec::new(), Vec::new(), Vec::new());
-    for d in &rows {
-        contact_ids.extend(d.contact_id);
-        stage_ids.extend(d.stage_id);
-        owner_ids.extend(d.user_id);
+    let mut kinds = [
+        RefKind {
+            extra: Some("company"),
+            ..RefKind::new("customers", "name", false, rows.iter().map(|d| d.customer_id))
+        },
+        RefKind::new("contacts", PERSON_NAME, true, rows.iter().filter_map(|d| d.contact_id)),
+        RefKind::new("pipeline_stages", "name", false, rows.iter().filter_map(|d| d.stage_id)),
+        RefKind::new("users", "name", false, rows.iter().filter_map(|d| d.user_id)),
+    ];
+    if rows.is_empty() {
+        kinds.iter_mut().for_each(|k| k.ids.clear());
     }
-    let account_ids: Vec<i64> = rows.iter().map(|d| d.customer_id).collect();
-    let customers = customer_refs(conn, account_ids).await?;
-    let contacts = refs(conn, "contacts", PERSON_NAME, true, contact_ids).await?;
-    let stages = refs(conn, "pipeline_stages", "name", false, stage_ids).await?;
-    let owners = user_refs(conn, owner_ids).await?;
+    let [customers, contacts, stages, owners]: [Found; 4] =
+        refs_of(conn, &kinds).await?.try_into().map_err(|_| CrmError::Internal("reference kinds".into()))?;
+    let name = |found: &Found, id: Option<i64>| id.and_then(|id| found.get(&id)).map(|(r, _)| r.clone());
     Ok(rows
         .into_iter()
         .map(|m| DealView {
-            customer: customers.iter().find(|c| c.id == m.customer_id).cloned(),
-            contact: lookup(&contacts, m.contact_id),
-            stage: lookup(&stages, m.stage_id),
-            owner: lookup(&owners, m.user_id),
+            customer: customers.get(&m.customer_id).map(|(r, company)| CustomerRef {
+                id: r.id,
+                name: r.name.clone(),
+                company: company.clone(),
+            }),
+            contact: name(&contacts, m.contact_id),
+            stage: name(&stages, m.stage_id),
+            owner: name(&owners, m.user_id),
             deal: to_deal(m),
             history: None,
         })
@@ -121,21 +129,23 @@ pub async fn deal_detail<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option
         .all(conn)
         .await
         .map_err(db)?;
-    let mut stage_ids = Vec::with_capacity(rows.len() * 2);
-    for r in &rows {
-        stage_ids.extend(r.from_stage_id);
-        stage_ids.push(r.to_stage_id);
-    }
-    let names = refs(conn, "pipeline_stages", "name", false, stage_ids).await?;
-    let people_ids: Vec<i64> = rows.iter().filter_map(|r| r.changed_by).collect();
-    let people = user_refs(conn, people_ids).await?;
+    let stage_ids = rows.iter().flat_map(|r| [r.from_stage_id, Some(r.to_stage_id)]).flatten();
+    let people_ids = rows.iter().filter_map(|r| r.changed_by);
+    let [names, people]: [Found; 2] = refs_of(
+        conn,
+        &[RefKind::new("pipeline_stages", "name", false, stage_ids), RefKind::new("users", "name", false, people_ids)],
+    )
+    .await?
+    .try_into()
+    .map_err(|_| CrmError::Internal("reference kinds".into()))?;
+    let name = |found: &Found, id: Option<i64>| id.and_then(|id| found.get(&id)).map(|(r, _)| r.clone());
     view.history = Some(
         rows.into_iter()
             .map(|r| StageChange {
-                from_stage: lookup(&names, r.from_stage_id),
-                to_stage: lookup(&names, Some(r.to_stage_id)),
+                from_stage: name(&names, r.from_stage_id),
+                to_stage: name(&names, Some(r.to_stage_id)),
                 notes: r.notes,
-                changed_by: lookup(&people, r.changed_by),
+                changed_by: name(&people, r.changed_by),
                 changed_at: r.changed_at,
             })
             .collect(),

@@ -200,6 +200,73 @@ struct Named {
     name: String,
 }
 
+/// A row of [`refs_of`]: the kind's position, the row and its name.
+#[derive(FromQueryResult)]
+struct KindNamed {
+    k: i64,
+    id: i64,
+    name: String,
+    extra: Option<String>,
+}
+
+/// One kind of row a batch points at: `table`'s rows with `ids` (live ones only when `live`),
+/// named by the SQL expression `name`, with an optional `extra` text column.
+pub struct RefKind<'a> {
+    pub table: &'a str,
+    pub name: &'a str,
+    pub extra: Option<&'a str>,
+    pub live: bool,
+    pub ids: Vec<i64>,
+}
+
+impl<'a> RefKind<'a> {
+    /// `{id, name}` of `table`'s rows `ids`.
+    pub fn new(table: &'a str, name: &'a str, live: bool, ids: impl IntoIterator<Item = i64>) -> Self {
+        RefKind { table, name, extra: None, live, ids: ids.into_iter().collect() }
+    }
+}
+
+/// What [`refs_of`] found for one kind: id → (`{id, name}`, extra).
+pub type Found = HashMap<i64, (Ref, Option<String>)>;
+
+/// The references of several kinds in one statement (`UNION ALL` of one indexed lookup per
+/// kind), one map per kind in the order given.
+pub async fn refs_of<C: ConnectionTrait>(conn: &C, kinds: &[RefKind<'_>]) -> Result<Vec<Found>> {
+    let mut parts = Vec::new();
+    let mut values: Vec<Value> = Vec::new();
+    for (k, kind) in kinds.iter().enumerate() {
+        let mut ids = kind.ids.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            continue;
+        }
+        let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", values.len() + i + 1)).collect();
+        values.extend(ids.into_iter().map(Value::from));
+        let alive = if kind.live { " AND deleted_at IS NULL" } else { "" };
+        let extra = kind.extra.unwrap_or("CAST(NULL AS VARCHAR)");
+        parts.push(format!(
+            "SELECT CAST({k} AS BIGINT) AS k, id, {} AS name, {extra} AS extra FROM {} WHERE id IN ({}){alive}",
+            kind.name,
+            kind.table,
+            placeholders.join(", ")
+        ));
+    }
+    let mut found: Vec<Found> = kinds.iter().map(|_| HashMap::new()).collect();
+    if parts.is_empty() {
+        return Ok(found);
+    }
+    let sql = parts.join(" UNION ALL ");
+    let rows =
+        KindNamed::find_by_statement(statement(conn.get_database_backend(), &sql, values)).all(conn).await.map_err(db)?;
+    for r in rows {
+        if let Some(map) = found.get_mut(r.k as usize) {
+            map.insert(r.id, (Ref { id: r.id, name: r.name }, r.extra));
+        }
+    }
+    Ok(found)
+}
+
 /// The `{id, name}` of rows of `table` (live ones only when `live`), in one query; `name` is
 /// an SQL expression over the table's columns.
 pub async fn refs<C: ConnectionTrait>(
@@ -209,19 +276,8 @@ pub async fn refs<C: ConnectionTrait>(
     live: bool,
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<HashMap<i64, Ref>> {
-    let mut ids: Vec<i64> = ids.into_iter().collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-    let alive = if live { " AND deleted_at IS NULL" } else { "" };
-    let sql = format!("SELECT id, {name} AS name FROM {table} WHERE id IN ({}){alive}", placeholders.join(", "));
-    let values = ids.iter().map(|id| (*id).into()).collect();
-    let rows =
-        Named::find_by_statement(statement(conn.get_database_backend(), &sql, values)).all(conn).await.map_err(db)?;
-    Ok(rows.into_iter().map(|r| (r.id, Ref { id: r.id, name: r.name })).collect())
+    let found = refs_of(conn, &[RefKind::new(table, name, live, ids)]).await?;
+    Ok(found.into_iter().next().unwrap_or_default().into_iter().map(|(id, (r, _))| (id, r)).collect())
 }
 
 /// The reference `id` points at, when it is in `refs`.
