@@ -64,15 +64,73 @@ const DEFERRED_JOIN_FROM: u64 = 1_000;
 /// Every live customer, from the counters (a scalar subquery).
 const LIVE_TOTAL: &str = "(SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM crm_counters WHERE key LIKE 'customers:%')";
 
+/// The v1 group of a customer's status, as a column of a customer query.
+const GROUP_OF_STATUS: &str = "(SELECT v1_group FROM customer_statuses s WHERE s.name = customers.status)";
+
+/// The columns a customer is shown with, and its status's v1 group: what reads select
+/// (not the search text, the REST account fields or the custom fields).
+#[derive(FromQueryResult)]
+struct CustomerRow {
+    id: i64,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    company: Option<String>,
+    status: String,
+    value: Option<String>,
+    user_id: Option<i64>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    v1_group: Option<String>,
+}
+
+impl CustomerRow {
+    fn into_customer(self) -> Customer {
+        Customer {
+            id: self.id,
+            name: self.name,
+            email: self.email,
+            phone: self.phone,
+            company: self.company,
+            status_group: self.v1_group.as_deref().map_or(DEFAULT_GROUP, group_of),
+            status: self.status,
+            value: self.value,
+            user_id: self.user_id,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// `select` narrowed to the columns of [`CustomerRow`].
+fn shown(select: Select<customers::Entity>) -> Select<customers::Entity> {
+    use customers::Column as C;
+    select
+        .select_only()
+        .columns([
+            C::Id,
+            C::Name,
+            C::Email,
+            C::Phone,
+            C::Company,
+            C::Status,
+            C::Value,
+            C::UserId,
+            C::CreatedAt,
+            C::UpdatedAt,
+        ])
+        .column_as(Expr::cust(GROUP_OF_STATUS), "v1_group")
+}
+
 /// A customer row with the list's total beside it.
 struct Counted {
-    row: customers::Model,
+    row: CustomerRow,
     total: i64,
 }
 
 impl FromQueryResult for Counted {
     fn from_query_result(res: &QueryResult, pre: &str) -> std::result::Result<Self, DbErr> {
-        Ok(Counted { row: customers::Model::from_query_result(res, pre)?, total: res.try_get("", "total")? })
+        Ok(Counted { row: CustomerRow::from_query_result(res, pre)?, total: res.try_get(pre, "total")? })
     }
 }
 
@@ -180,9 +238,7 @@ impl CustomerRepository for SqlCustomers {
         // A shallow page reads its rows directly; a deep one first picks the page's ids by an
         // index-only scan, then their rows (a deferred join, in the same statement).
         let select = if page.offset() < DEFERRED_JOIN_FROM {
-            query
-                .clone()
-                .find_also_related(customer_statuses::Entity)
+            shown(query.clone())
                 .order_by(column, order.clone())
                 .order_by(customers::Column::Id, order)
                 .offset(page.offset())
@@ -197,40 +253,37 @@ impl CustomerRepository for SqlCustomers {
                 .offset(page.offset())
                 .limit(page.per_page)
                 .into_query();
-            customers::Entity::find()
-                .find_also_related(customer_statuses::Entity)
-                .filter(customers::Column::Id.in_subquery(ids))
+            shown(customers::Entity::find().filter(customers::Column::Id.in_subquery(ids)))
                 .order_by(column, order.clone())
                 .order_by(customers::Column::Id, order)
         };
+        let select =
+            if page.offset() < DEFERRED_JOIN_FROM { select.offset(page.offset()).limit(page.per_page) } else { select };
         let (rows, total) = match total_expr {
             Some(expr) => {
-                let rows = select
-                    .column_as(expr, "total")
-                    .into_model::<Counted, customer_statuses::Model>()
-                    .all(&self.db)
-                    .await
-                    .map_err(db)?;
+                let rows = select.column_as(expr, "total").into_model::<Counted>().all(&self.db).await.map_err(db)?;
                 let total = match rows.first() {
-                    Some((first, _)) => first.total.max(0) as u64,
+                    Some(first) => first.total.max(0) as u64,
                     None if page.offset() == 0 => 0,
                     None => self.total(query, search, filter).await?,
                 };
-                (rows.into_iter().map(|(c, status)| (c.row, status)).collect::<Vec<_>>(), total)
+                (rows.into_iter().map(|c| c.row).collect::<Vec<_>>(), total)
             }
-            None => (select.all(&self.db).await.map_err(db)?, self.total(query, search, filter).await?),
+            None => {
+                let rows = select.into_model::<CustomerRow>().all(&self.db).await.map_err(db)?;
+                (rows, self.total(query, search, filter).await?)
+            }
         };
-        Ok(Page { items: rows.into_iter().map(to_customer).collect(), total, request: page })
+        Ok(Page { items: rows.into_iter().map(CustomerRow::into_customer).collect(), total, request: page })
     }
 
     async fn get(&self, id: i64) -> Result<Option<Customer>> {
-        let found = customers::Entity::find_by_id(id)
-            .find_also_related(customer_statuses::Entity)
-            .filter(live())
+        let found = shown(customers::Entity::find_by_id(id).filter(live()))
+            .into_model::<CustomerRow>()
             .one(&self.db)
             .await
             .map_err(db)?;
-        Ok(found.map(to_customer))
+        Ok(found.map(CustomerRow::into_customer))
     }
 
     async fn insert(&self, d: CustomerDraft) -> Result<Customer> {

@@ -257,8 +257,10 @@ pub async fn refs_of<C: ConnectionTrait>(conn: &C, kinds: &[RefKind<'_>]) -> Res
         return Ok(found);
     }
     let sql = parts.join(" UNION ALL ");
-    let rows =
-        KindNamed::find_by_statement(statement(conn.get_database_backend(), &sql, values)).all(conn).await.map_err(db)?;
+    let rows = KindNamed::find_by_statement(statement(conn.get_database_backend(), &sql, values))
+        .all(conn)
+        .await
+        .map_err(db)?;
     for r in rows {
         if let Some(map) = found.get_mut(r.k as usize) {
             map.insert(r.id, (Ref { id: r.id, name: r.name }, r.extra));

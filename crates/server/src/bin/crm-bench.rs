@@ -62,8 +62,8 @@ struct Args {
     /// HTTP workers of the server (0: one per core, as in production).
     #[arg(long, default_value_t = 2)]
     workers: usize,
-    /// Database pool size of the server.
-    #[arg(long, default_value_t = 10)]
+    /// Database pool size of the server (the configuration's default).
+    #[arg(long, default_value_t = 20)]
     pool: u32,
 }
 
