@@ -205,14 +205,7 @@ impl CachedRoles {
 
     /// Every role, from the cache.
     async fn all(&self) -> Result<Vec<Role>> {
-        let max_age = self.cache.max_age();
-        if let Some(roles) = self.cache.roles.get(&(), max_age) {
-            return Ok(roles);
-        }
-        let generation = self.cache.roles.generation();
-        let roles = self.inner.list().await?;
-        self.cache.roles.put((), roles.clone(), generation, max_age);
-        Ok(roles)
+        self.cache.roles.get_or_load((), self.cache.max_age(), || self.inner.list()).await
     }
 
     /// Drops what a role write may have changed, whether or not it succeeded.
@@ -229,15 +222,10 @@ impl RoleRepository for CachedRoles {
     }
 
     async fn permissions_of(&self, role: &str) -> Result<Vec<Permission>> {
-        let max_age = self.cache.max_age();
-        let key = role.to_string();
-        if let Some(permissions) = self.cache.permissions.get(&key, max_age) {
-            return Ok(permissions);
-        }
-        let generation = self.cache.permissions.generation();
-        let permissions = self.inner.permissions_of(role).await?;
-        self.cache.permissions.put(key, permissions.clone(), generation, max_age);
-        Ok(permissions)
+        self.cache
+            .permissions
+            .get_or_load(role.to_string(), self.cache.max_age(), || self.inner.permissions_of(role))
+            .await
     }
 
     async fn list(&self) -> Result<Vec<Role>> {

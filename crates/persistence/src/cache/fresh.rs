@@ -2,6 +2,7 @@
 //! invalidation wins over a load that started before it.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::Hash;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
@@ -51,6 +52,21 @@ impl<K: Eq + Hash, V: Clone> Fresh<K, V> {
             }
         }
         inner.entries.insert(key, (value, Instant::now()));
+    }
+
+    /// The value of `key`, loaded by `load` (and kept) when it is missing or too old.
+    pub async fn get_or_load<E, F, Fut>(&self, key: K, max_age: Duration, load: F) -> Result<V, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<V, E>>,
+    {
+        if let Some(value) = self.get(&key, max_age) {
+            return Ok(value);
+        }
+        let generation = self.generation();
+        let value = load().await?;
+        self.put(key, value.clone(), generation, max_age);
+        Ok(value)
     }
 
     /// Drops the entries `stale` picks.

@@ -22,14 +22,7 @@ impl CachedStatuses {
     }
 
     async fn all(&self) -> Result<Vec<Status>> {
-        let max_age = self.cache.max_age();
-        if let Some(all) = self.cache.statuses.get(&(), max_age) {
-            return Ok(all);
-        }
-        let generation = self.cache.statuses.generation();
-        let all = self.inner.list().await?;
-        self.cache.statuses.put((), all.clone(), generation, max_age);
-        Ok(all)
+        self.cache.statuses.get_or_load((), self.cache.max_age(), || self.inner.list()).await
     }
 
     fn changed<T>(&self, result: Result<T>) -> Result<T> {
