@@ -20,12 +20,13 @@ use crm_core::deal::{
 use crm_core::pipeline::{DealMoves, Move, Stage, StageChanges, StageDraft, Stages};
 use crm_core::records::Store;
 use crm_core::{CrmError, Result};
-use kernel::{FilterValue, ListQuery, Page};
+use kernel::{FilterValue, ListQuery, Page, Ref};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, Set,
 };
 
 /// Hundredths to a two-place decimal.
@@ -84,7 +85,7 @@ impl SqlDeals {
     }
 }
 
-/// The views of `rows`, one query per kind of related record.
+/// The views of `rows`, with the names of every kind of related record in one statement.
 pub async fn deal_views<C: ConnectionTrait>(conn: &C, rows: Vec<deals::Model>) -> Result<Vec<DealView>> {
     let mut kinds = [
         RefKind {
@@ -118,10 +119,70 @@ pub async fn deal_views<C: ConnectionTrait>(conn: &C, rows: Vec<deals::Model>) -
         .collect())
 }
 
-/// A live deal with its stage history.
+/// The names a deal refers to and the size of its stage history, as scalar subqueries of the
+/// deal's own statement.
+const DETAIL_NAMES: [(&str, &str); 6] = [
+    ("customer_name", "(SELECT name FROM customers c WHERE c.id = deals.customer_id)"),
+    ("customer_company", "(SELECT company FROM customers c WHERE c.id = deals.customer_id)"),
+    (
+        "contact_name",
+        "(SELECT TRIM(first_name || ' ' || last_name) FROM contacts ct WHERE ct.id = deals.contact_id AND ct.deleted_at IS NULL)",
+    ),
+    ("stage_name", "(SELECT name FROM pipeline_stages s WHERE s.id = deals.stage_id)"),
+    ("owner_name", "(SELECT name FROM users u WHERE u.id = deals.user_id)"),
+    ("history_size", "(SELECT COUNT(*) FROM deal_stage_changes h WHERE h.deal_id = deals.id)"),
+];
+
+/// A deal row with the names of [`DETAIL_NAMES`].
+struct NamedDeal {
+    row: deals::Model,
+    customer_name: Option<String>,
+    customer_company: Option<String>,
+    contact_name: Option<String>,
+    stage_name: Option<String>,
+    owner_name: Option<String>,
+    history_size: i64,
+}
+
+impl FromQueryResult for NamedDeal {
+    fn from_query_result(res: &QueryResult, pre: &str) -> std::result::Result<Self, DbErr> {
+        Ok(NamedDeal {
+            row: deals::Model::from_query_result(res, pre)?,
+            customer_name: res.try_get(pre, "customer_name")?,
+            customer_company: res.try_get(pre, "customer_company")?,
+            contact_name: res.try_get(pre, "contact_name")?,
+            stage_name: res.try_get(pre, "stage_name")?,
+            owner_name: res.try_get(pre, "owner_name")?,
+            history_size: res.try_get(pre, "history_size")?,
+        })
+    }
+}
+
+/// A live deal with its stage history: one statement for the deal and the names it refers
+/// to, and, when it has moved between stages, one for the history and one for its names.
 pub async fn deal_detail<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<DealView>> {
-    let found = deals::Entity::find_by_id(id).filter(live::<deals::Entity>()).one(conn).await.map_err(db)?;
-    let Some(mut view) = deal_views(conn, found.into_iter().collect()).await?.pop() else { return Ok(None) };
+    let mut select = deals::Entity::find_by_id(id).filter(live::<deals::Entity>());
+    for (alias, sql) in DETAIL_NAMES {
+        select = select.column_as(Expr::cust(sql), alias);
+    }
+    let Some(found) = select.into_model::<NamedDeal>().one(conn).await.map_err(db)? else { return Ok(None) };
+    let m = found.row;
+    let named = |id: Option<i64>, name: Option<String>| Some(Ref { id: id?, name: name? });
+    let mut view = DealView {
+        customer: found.customer_name.map(|name| CustomerRef {
+            id: m.customer_id,
+            name,
+            company: found.customer_company,
+        }),
+        contact: named(m.contact_id, found.contact_name),
+        stage: named(m.stage_id, found.stage_name),
+        owner: named(m.user_id, found.owner_name),
+        deal: to_deal(m),
+        history: Some(Vec::new()),
+    };
+    if found.history_size == 0 {
+        return Ok(Some(view));
+    }
     let rows = changes::Entity::find()
         .filter(changes::Column::DealId.eq(id))
         .order_by_asc(changes::Column::ChangedAt)
