@@ -119,6 +119,13 @@ impl ProcessCache {
         self.synced.store(synced, Ordering::Release);
     }
 
+    /// Passes on the outcome of a write after dropping what it may have changed (whether or
+    /// not it succeeded).
+    pub fn after<T>(&self, change: Change, outcome: T) -> T {
+        self.apply(&change);
+        outcome
+    }
+
     /// Drops what `change` makes stale.
     pub fn apply(&self, change: &Change) {
         match change {
@@ -182,9 +189,7 @@ impl UserRepository for CachedUsers {
     }
 
     async fn update(&self, id: i64, changes: UserChanges, protected_role: Option<String>) -> Result<UpdateOutcome> {
-        let outcome = self.inner.update(id, changes, protected_role).await;
-        self.cache.apply(&Change::User(id));
-        outcome
+        self.cache.after(Change::User(id), self.inner.update(id, changes, protected_role).await)
     }
 
     async fn count(&self) -> Result<u64> {
@@ -206,12 +211,6 @@ impl CachedRoles {
     /// Every role, from the cache.
     async fn all(&self) -> Result<Vec<Role>> {
         self.cache.roles.get_or_load((), self.cache.max_age(), || self.inner.list()).await
-    }
-
-    /// Drops what a role write may have changed, whether or not it succeeded.
-    fn changed<T>(&self, result: Result<T>, change: Change) -> Result<T> {
-        self.cache.apply(&change);
-        result
     }
 }
 
@@ -237,19 +236,16 @@ impl RoleRepository for CachedRoles {
     }
 
     async fn insert(&self, draft: EntryDraft) -> Result<Role> {
-        let result = self.inner.insert(draft).await;
-        self.changed(result, Change::Roles)
+        self.cache.after(Change::Roles, self.inner.insert(draft).await)
     }
 
     async fn update(&self, id: i64, patch: EntryPatch) -> Result<Option<Role>> {
-        let result = self.inner.update(id, patch).await;
-        self.changed(result, Change::Roles)
+        self.cache.after(Change::Roles, self.inner.update(id, patch).await)
     }
 
     async fn delete(&self, id: i64, reassign_to: Option<String>) -> Result<DeleteOutcome> {
         // Deleting may move users to another role.
-        let result = self.inner.delete(id, reassign_to).await;
-        self.changed(result, Change::Everything)
+        self.cache.after(Change::Everything, self.inner.delete(id, reassign_to).await)
     }
 
     async fn permissions(&self, id: i64) -> Result<Vec<Permission>> {
@@ -257,8 +253,7 @@ impl RoleRepository for CachedRoles {
     }
 
     async fn set_permissions(&self, id: i64, permissions: Vec<Permission>) -> Result<()> {
-        let result = self.inner.set_permissions(id, permissions).await;
-        self.changed(result, Change::Roles)
+        self.cache.after(Change::Roles, self.inner.set_permissions(id, permissions).await)
     }
 }
 
@@ -303,21 +298,15 @@ impl SessionRepository for CachedSessions {
     }
 
     async fn revoke_session(&self, family_id: &str, at: DateTime<Utc>) -> Result<()> {
-        let result = self.inner.revoke_session(family_id, at).await;
-        self.cache.apply(&Change::Session(family_id.to_string()));
-        result
+        self.cache.after(Change::Session(family_id.to_string()), self.inner.revoke_session(family_id, at).await)
     }
 
     async fn revoke_user_sessions(&self, user_id: i64, keep: Option<String>, at: DateTime<Utc>) -> Result<u64> {
-        let result = self.inner.revoke_user_sessions(user_id, keep, at).await;
-        self.cache.apply(&Change::Sessions);
-        result
+        self.cache.after(Change::Sessions, self.inner.revoke_user_sessions(user_id, keep, at).await)
     }
 
     async fn revoke_access(&self, jti: &str, expires_at: DateTime<Utc>) -> Result<()> {
-        let result = self.inner.revoke_access(jti, expires_at).await;
-        self.cache.apply(&Change::Access(jti.to_string()));
-        result
+        self.cache.after(Change::Access(jti.to_string()), self.inner.revoke_access(jti, expires_at).await)
     }
 
     async fn is_revoked(&self, jti: &str, family_id: &str) -> Result<bool> {

@@ -24,11 +24,6 @@ impl CachedStatuses {
     async fn all(&self) -> Result<Vec<Status>> {
         self.cache.statuses.get_or_load((), self.cache.max_age(), || self.inner.list()).await
     }
-
-    fn changed<T>(&self, result: Result<T>) -> Result<T> {
-        self.cache.apply(&Change::Statuses);
-        result
-    }
 }
 
 #[async_trait]
@@ -50,17 +45,14 @@ impl StatusRepository for CachedStatuses {
     }
 
     async fn insert(&self, draft: EntryDraft) -> Result<Status> {
-        let result = self.inner.insert(draft).await;
-        self.changed(result)
+        self.cache.after(Change::Statuses, self.inner.insert(draft).await)
     }
 
     async fn update(&self, id: i64, patch: EntryPatch) -> Result<Option<Status>> {
-        let result = self.inner.update(id, patch).await;
-        self.changed(result)
+        self.cache.after(Change::Statuses, self.inner.update(id, patch).await)
     }
 
     async fn delete(&self, id: i64, reassign_to: Option<String>) -> Result<DeleteOutcome> {
-        let result = self.inner.delete(id, reassign_to).await;
-        self.changed(result)
+        self.cache.after(Change::Statuses, self.inner.delete(id, reassign_to).await)
     }
 }

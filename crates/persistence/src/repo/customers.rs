@@ -136,19 +136,20 @@ impl FromQueryResult for Counted {
 
 /// The domain view of a stored customer with its status's catalog entry.
 pub fn to_customer((m, status): (customers::Model, Option<customer_statuses::Model>)) -> Customer {
-    Customer {
+    CustomerRow {
         id: m.id,
         name: m.name,
         email: m.email,
         phone: m.phone,
         company: m.company,
-        status_group: status.map_or(DEFAULT_GROUP, |s| group_of(&s.v1_group)),
         status: m.status,
         value: m.value,
         user_id: m.user_id,
         created_at: m.created_at,
         updated_at: m.updated_at,
+        v1_group: status.map(|s| s.v1_group),
     }
+    .into_customer()
 }
 
 /// A unique violation of a customer's e-mail is a conflict.
