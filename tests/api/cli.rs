@@ -110,6 +110,7 @@ async fn seed_demo_fills_a_living_dashboard_once() {
 
     // Every list of the REST surface has something to show.
     let counts = [
+        ("/api/core/companies/", 1),
         ("/api/crm/accounts/", 300),
         ("/api/crm/contacts/", 400),
         ("/api/crm/leads/", 150),
@@ -126,6 +127,8 @@ async fn seed_demo_fills_a_living_dashboard_once() {
         let res = app.get(path, Some(&token)).await;
         assert_eq!(res.body["count"], json!(n), "{path}: {}", res.text);
     }
+    let profile = app.get("/api/core/profile/", Some(&token)).await.body;
+    assert_eq!(profile["companies"][0]["role"], json!("admin"), "the administrator runs the demo company: {profile}");
     let placed = app.get("/api/deals/deals/?page_size=100", Some(&token)).await.body;
     let results = placed["results"].as_array().unwrap();
     assert!(results.iter().all(|d| d["stage"]["name"].is_string()), "every seeded deal is on a stage");

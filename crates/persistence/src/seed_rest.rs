@@ -3,7 +3,8 @@
 //! small catalogue of products, categories, tasks and events for the demo.
 
 use crate::entity::{
-    contacts, customers, deals, events, leads, pipeline_stages, product_categories, products, tasks, territories,
+    companies, company_members, contacts, customers, deals, events, leads, pipeline_stages, product_categories,
+    products, tasks, territories,
 };
 use crate::seed::{DEMO_DOMAIN, FIRST, LAST, in_batches, past, weighted};
 use chrono::{Duration, Utc};
@@ -22,7 +23,7 @@ use sea_orm::{
 pub struct RestPlan {
     pub contacts: u64,
     pub leads: u64,
-    /// Also the small demo catalogue (products, categories, tasks, events).
+    /// Also the small demo catalogue (the demo company, products, categories, tasks, events).
     pub catalogue: bool,
     pub days: i64,
     pub batch: u64,
@@ -31,6 +32,7 @@ pub struct RestPlan {
 /// What was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RestReport {
+    pub companies: u64,
     pub territories: u64,
     pub contacts: u64,
     pub leads: u64,
@@ -229,6 +231,7 @@ pub async fn seed_rest(
     if plan.catalogue {
         let (products, tasks, events) = seed_catalogue(db, owner, &account_ids, &mut rng).await?;
         (report.products, report.tasks, report.events) = (products, tasks, events);
+        report.companies = seed_company(db, owner).await?;
     }
     Ok(report)
 }
@@ -321,6 +324,48 @@ async fn seed_catalogue(
     }
     txn.commit().await?;
     Ok((catalogue.len() as u64, tasks_n as u64, events_n as u64))
+}
+
+/// The organisation the demo data belongs to, with the first CEO as its admin (decision 0011).
+async fn seed_company(db: &DatabaseConnection, owner: Option<i64>) -> Result<u64, DbErr> {
+    const NAME: &str = "Demo Savdo MChJ";
+    let taken = companies::Entity::find().filter(companies::Column::NameKey.eq(NAME.to_lowercase())).count(db).await?;
+    if taken > 0 {
+        return Ok(0);
+    }
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let company = companies::Entity::insert(companies::ActiveModel {
+        name: Set(NAME.into()),
+        name_key: Set(NAME.to_lowercase()),
+        description: Set(Some("The demo organisation".into())),
+        industry: Set(Some("Technology".into())),
+        website: Set(None),
+        phone: Set(None),
+        email: Set(Some(format!("info@{DEMO_DOMAIN}"))),
+        is_active: Set(true),
+        owner_id: Set(owner),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?
+    .last_insert_id;
+    if let Some(user) = owner {
+        company_members::Entity::insert(company_members::ActiveModel {
+            company_id: Set(company),
+            user_id: Set(user),
+            role: Set(crm_core::companies::ADMIN.into()),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .exec(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(1)
 }
 
 fn categories_row(name: &str, parent: Option<i64>, now: chrono::DateTime<Utc>) -> product_categories::ActiveModel {

@@ -121,8 +121,8 @@ async fn seed_demo(settings: Settings) -> Result<(), startup::StartupError> {
     Ok(())
 }
 
-/// 300 customers, 2,000 deals and 1,000 activities over the last year; 400 contacts, 150
-/// leads, territories, products, tasks and events around them.
+/// 300 customers, 2,000 deals and 1,000 activities over the last year; the demo company, 400
+/// contacts, 150 leads, territories, products, tasks and events around them.
 async fn seed_crm_demo(db: &persistence::Database) -> Result<(), sea_orm::DbErr> {
     use persistence::seed::{SeedPlan, seed_crm};
     use persistence::seed_rest::{RestPlan, seed_rest};
@@ -135,8 +135,8 @@ async fn seed_crm_demo(db: &persistence::Database) -> Result<(), sea_orm::DbErr>
     progress.finish();
     println!("demo data: {} customers, {} deals, {} activities", report.customers, report.deals, report.activities);
     println!(
-        "demo data: {} contacts, {} leads, {} territories, {} products, {} tasks, {} events",
-        extra.contacts, extra.leads, extra.territories, extra.products, extra.tasks, extra.events
+        "demo data: {} companies, {} contacts, {} leads, {} territories, {} products, {} tasks, {} events",
+        extra.companies, extra.contacts, extra.leads, extra.territories, extra.products, extra.tasks, extra.events
     );
     Ok(())
 }
