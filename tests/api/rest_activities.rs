@@ -43,13 +43,14 @@ async fn an_activity_is_one_record_on_both_surfaces() {
         .post(
             "/api/v1/activities",
             Some(&token),
-            json!({"type": "meeting", "description": "Met", "customerId": account}),
+            json!({"type": "meeting", "description": "Met the CTO\nThey want a pilot", "customerId": account}),
         )
         .await;
     let logged_id = logged.body["data"]["activity"]["id"].as_i64().unwrap();
     let rest = app.get(&format!("{ACTIVITIES}{logged_id}/"), Some(&token)).await;
     assert_eq!(rest.body["activity_type"], json!("Meeting"));
     assert_eq!(rest.body["status"], json!("Completed"));
+    assert_eq!(rest.body["subject"], json!("Met the CTO"), "a v1 activity is headed by its description");
 
     let by_type = app.get(&format!("{ACTIVITIES}?activity_type=meeting"), Some(&token)).await;
     assert_eq!(by_type.body["count"], json!(1));

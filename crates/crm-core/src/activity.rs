@@ -74,6 +74,27 @@ pub struct Activity {
     pub updated_at: DateTime<Utc>,
 }
 
+/// How long a subject made from a description may be, in characters.
+const HEADLINE_CHARS: usize = 80;
+
+impl Activity {
+    /// The subject, or for an activity logged without one (the v1 surface has none) the first
+    /// line of its description, cut to 80 characters, else the type's name.
+    pub fn headline(&self) -> String {
+        if let Some(subject) = self.subject.as_deref().filter(|s| !s.trim().is_empty()) {
+            return subject.to_string();
+        }
+        let line = self.description.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default();
+        if line.is_empty() {
+            return self.kind.label().to_string();
+        }
+        match line.char_indices().nth(HEADLINE_CHARS) {
+            Some((cut, _)) => format!("{}…", line[..cut].trim_end()),
+            None => line.to_string(),
+        }
+    }
+}
+
 /// The fields a REST caller sends.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ActivityInput {
@@ -347,5 +368,30 @@ mod tests {
         assert!(
             fields.contains_key("subject") && fields.contains_key("activity_type") && fields.contains_key("status")
         );
+    }
+
+    #[test]
+    fn an_activity_without_a_subject_is_headed_by_its_description() {
+        let at = chrono::Utc::now();
+        let activity = |subject: Option<&str>, description: &str| Activity {
+            id: 1,
+            kind: ActivityType::Meeting,
+            subject: subject.map(str::to_string),
+            description: description.into(),
+            status: DONE.into(),
+            due_date: None,
+            account: None,
+            contact: None,
+            lead: None,
+            deal: None,
+            owner: None,
+            created_at: at,
+            updated_at: at,
+        };
+        assert_eq!(activity(Some("Kick-off"), "Met the team").headline(), "Kick-off");
+        assert_eq!(activity(None, "\n  Met the team \nthen lunch").headline(), "Met the team");
+        assert_eq!(activity(Some("  "), "").headline(), "Meeting");
+        let long = "ü".repeat(100);
+        assert_eq!(activity(None, &long).headline(), format!("{}…", "ü".repeat(80)));
     }
 }

@@ -39,7 +39,9 @@ pub fn related(r: Option<Ref>) -> Option<RefDto> {
 #[derive(Serialize, ToSchema)]
 pub struct ActivityDto {
     pub id: i64,
-    pub subject: Option<String>,
+    /// The subject; for an activity logged without one (on the v1 surface), the first line of
+    /// its description.
+    pub subject: String,
     /// `Call`, `Email`, `Meeting` or `Deal`.
     pub activity_type: &'static str,
     pub description: String,
@@ -97,7 +99,7 @@ impl RestResource for ActivityResource {
     fn dto(a: Activity) -> ActivityDto {
         ActivityDto {
             id: a.id,
-            subject: a.subject,
+            subject: a.headline(),
             activity_type: a.kind.label(),
             description: a.description,
             due_date: a.due_date.map(iso),
