@@ -76,7 +76,7 @@ pub async fn account_views<C: ConnectionTrait>(conn: &C, rows: Vec<customers::Mo
 
 /// A live account.
 pub async fn account_view<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<Account>> {
-    let found = customers::Entity::find_by_id(id).filter(live::<customers::Entity>()).one(conn).await.map_err(db)?;
+    let found = listing::live_row::<customers::Entity, _>(conn, id).await?;
     Ok(account_views(conn, found.into_iter().collect()).await?.pop())
 }
 
@@ -154,9 +154,7 @@ impl Store<Accounts> for SqlAccounts {
 
     async fn update(&self, id: i64, c: AccountChanges) -> Result<Option<Account>> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let current =
-            customers::Entity::find_by_id(id).filter(live::<customers::Entity>()).lock_exclusive().one(&txn).await;
-        let Some(current) = current.map_err(db)? else { return Ok(None) };
+        let Some(current) = listing::live_row_locked::<customers::Entity, _>(&txn, id).await? else { return Ok(None) };
         check_references_of(&txn, c.territory_id.flatten(), c.owner_id.flatten()).await?;
         if let Some(status) = &c.status {
             check_status(&txn, status).await?;

@@ -102,8 +102,8 @@ impl SqlActivities {
     }
 
     async fn one(&self, id: i64) -> Result<Option<Activity>> {
-        let found = activities::Entity::find_by_id(id).filter(live::<activities::Entity>()).one(&self.db).await;
-        Ok(self.records(found.map_err(db)?.into_iter().collect()).await?.pop())
+        let found = listing::live_row::<activities::Entity, _>(&self.db, id).await?;
+        Ok(self.records(found.into_iter().collect()).await?.pop())
     }
 }
 

@@ -11,9 +11,7 @@ use crm_core::Result;
 use crm_core::companies::{ADMIN, Companies, Company, CompanyChanges, CompanyDraft, CompanyMemberships, Membership};
 use crm_core::records::Store;
 use kernel::{ListQuery, Page};
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, Set};
 use std::collections::HashMap;
 
 /// [`Store`] of companies; who belongs to them.
@@ -131,8 +129,8 @@ impl Store<Companies> for SqlCompanies {
     }
 
     async fn get(&self, id: i64) -> Result<Option<Company>> {
-        let found = companies::Entity::find_by_id(id).filter(live::<companies::Entity>()).one(&self.db).await;
-        Ok(company_views(&self.db, found.map_err(db)?.into_iter().collect()).await?.pop())
+        let found = listing::live_row::<companies::Entity, _>(&self.db, id).await?;
+        Ok(company_views(&self.db, found.into_iter().collect()).await?.pop())
     }
 
     async fn insert(&self, d: CompanyDraft) -> Result<Company> {
@@ -145,9 +143,7 @@ impl Store<Companies> for SqlCompanies {
 
     async fn update(&self, id: i64, c: CompanyChanges) -> Result<Option<Company>> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let current =
-            companies::Entity::find_by_id(id).filter(live::<companies::Entity>()).lock_exclusive().one(&txn).await;
-        let Some(current) = current.map_err(db)? else { return Ok(None) };
+        let Some(current) = listing::live_row_locked::<companies::Entity, _>(&txn, id).await? else { return Ok(None) };
         let mut model: companies::ActiveModel = current.into();
         if let Some(v) = c.name {
             check_name(&txn, &v, Some(id)).await?;

@@ -13,7 +13,7 @@ use crm_core::contacts::{Contact, ContactChanges, ContactDraft, Contacts, search
 use crm_core::fields::custom_fields_value;
 use crm_core::records::Store;
 use kernel::{Candidate, ListQuery, Page};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 /// [`Store`] of contacts over `contacts`.
 #[derive(Clone)]
@@ -70,7 +70,7 @@ pub async fn contact_views<C: ConnectionTrait>(conn: &C, rows: Vec<contacts::Mod
 
 /// A live contact.
 pub async fn contact_view<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<Contact>> {
-    let found = contacts::Entity::find_by_id(id).filter(live::<contacts::Entity>()).one(conn).await.map_err(db)?;
+    let found = listing::live_row::<contacts::Entity, _>(conn, id).await?;
     Ok(contact_views(conn, found.into_iter().collect()).await?.pop())
 }
 
@@ -147,9 +147,7 @@ impl Store<Contacts> for SqlContacts {
 
     async fn update(&self, id: i64, c: ContactChanges) -> Result<Option<Contact>> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let current =
-            contacts::Entity::find_by_id(id).filter(live::<contacts::Entity>()).lock_exclusive().one(&txn).await;
-        let Some(mut next) = current.map_err(db)? else { return Ok(None) };
+        let Some(mut next) = listing::live_row_locked::<contacts::Entity, _>(&txn, id).await? else { return Ok(None) };
         let email = c.email.clone().flatten();
         let phone = c.phone.clone().flatten();
         check(&txn, c.account_id.flatten(), c.owner_id.flatten(), email.as_deref(), phone.as_deref(), Some(id)).await?;

@@ -216,7 +216,7 @@ pub async fn deal_detail<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option
 
 /// Locks a live deal for a change.
 async fn lock<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<deals::Model>> {
-    deals::Entity::find_by_id(id).filter(live::<deals::Entity>()).lock_exclusive().one(conn).await.map_err(db)
+    listing::live_row_locked::<deals::Entity, _>(conn, id).await
 }
 
 /// A live, active stage.
@@ -591,8 +591,8 @@ impl Store<Stages> for SqlDeals {
     }
 
     async fn get(&self, id: i64) -> Result<Option<Stage>> {
-        let found = stages::Entity::find_by_id(id).filter(live::<stages::Entity>()).one(&self.db).await;
-        Ok(found.map_err(db)?.map(to_stage))
+        let found = listing::live_row::<stages::Entity, _>(&self.db, id).await?;
+        Ok(found.map(to_stage))
     }
 
     async fn insert(&self, d: StageDraft) -> Result<Stage> {
@@ -620,8 +620,7 @@ impl Store<Stages> for SqlDeals {
 
     async fn update(&self, id: i64, c: StageChanges) -> Result<Option<Stage>> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let current = stages::Entity::find_by_id(id).filter(live::<stages::Entity>()).lock_exclusive().one(&txn).await;
-        let Some(current) = current.map_err(db)? else { return Ok(None) };
+        let Some(current) = listing::live_row_locked::<stages::Entity, _>(&txn, id).await? else { return Ok(None) };
         let mut model: stages::ActiveModel = current.into();
         if let Some(v) = c.name {
             check_stage_name(&txn, &v, Some(id)).await?;

@@ -25,7 +25,7 @@ use crm_core::leads::{
 use crm_core::records::Store;
 use crm_core::{CrmError, Result};
 use kernel::{Candidate, DomainError, ListQuery, Page};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 /// [`Store`] of leads over `leads`; converts them.
 #[derive(Clone)]
@@ -95,12 +95,12 @@ async fn lead_views<C: ConnectionTrait>(conn: &C, rows: Vec<leads::Model>) -> Re
 }
 
 async fn lead_view<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<Lead>> {
-    let found = leads::Entity::find_by_id(id).filter(live::<leads::Entity>()).one(conn).await.map_err(db)?;
+    let found = listing::live_row::<leads::Entity, _>(conn, id).await?;
     Ok(lead_views(conn, found.into_iter().collect()).await?.pop())
 }
 
 async fn lock<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<leads::Model>> {
-    leads::Entity::find_by_id(id).filter(live::<leads::Entity>()).lock_exclusive().one(conn).await.map_err(db)
+    listing::live_row_locked::<leads::Entity, _>(conn, id).await
 }
 
 /// Live leads other than `except` with this e-mail or phone.

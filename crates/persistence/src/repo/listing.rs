@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use kernel::{Candidate, DomainError, FilterValue, ListQuery, Page, Ref};
 use sea_orm::sea_query::{Condition, IntoCondition};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Order, PaginatorTrait,
+    PrimaryKeyTrait, QueryFilter, QueryOrder, QuerySelect, Select, Value,
 };
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -192,6 +192,26 @@ pub fn live<E: EntityTrait>() -> impl IntoCondition {
         Some(col) => Condition::all().add(col.is_null()),
         None => Condition::all(),
     }
+}
+
+/// The live row `id` of `E`, if there is one.
+pub async fn live_row<E, C>(conn: &C, id: i64) -> Result<Option<E::Model>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    E::find_by_id(id).filter(live::<E>()).one(conn).await.map_err(db)
+}
+
+/// [`live_row`], locked against other writers until the transaction ends (on PostgreSQL).
+pub async fn live_row_locked<E, C>(conn: &C, id: i64) -> Result<Option<E::Model>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    E::find_by_id(id).filter(live::<E>()).lock_exclusive().one(conn).await.map_err(db)
 }
 
 #[derive(FromQueryResult)]

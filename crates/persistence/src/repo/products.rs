@@ -16,7 +16,7 @@ use crm_core::products::{
 use crm_core::records::Store;
 use crm_core::{CrmError, Result};
 use kernel::{ListQuery, Page};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 /// [`Store`] of products and of their categories.
 #[derive(Clone)]
@@ -80,8 +80,8 @@ impl SqlProducts {
     }
 
     async fn product(&self, id: i64) -> Result<Option<Product>> {
-        let found = products::Entity::find_by_id(id).filter(live::<products::Entity>()).one(&self.db).await;
-        Ok(self.products(found.map_err(db)?.into_iter().collect()).await?.pop())
+        let found = listing::live_row::<products::Entity, _>(&self.db, id).await?;
+        Ok(self.products(found.into_iter().collect()).await?.pop())
     }
 
     async fn categories(&self, rows: Vec<categories::Model>) -> Result<Vec<Category>> {
@@ -102,8 +102,8 @@ impl SqlProducts {
     }
 
     async fn category(&self, id: i64) -> Result<Option<Category>> {
-        let found = categories::Entity::find_by_id(id).filter(live::<categories::Entity>()).one(&self.db).await;
-        Ok(self.categories(found.map_err(db)?.into_iter().collect()).await?.pop())
+        let found = listing::live_row::<categories::Entity, _>(&self.db, id).await?;
+        Ok(self.categories(found.into_iter().collect()).await?.pop())
     }
 }
 
@@ -161,9 +161,7 @@ impl Store<Products> for SqlProducts {
 
     async fn update(&self, id: i64, c: ProductChanges) -> Result<Option<Product>> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let current =
-            products::Entity::find_by_id(id).filter(live::<products::Entity>()).lock_exclusive().one(&txn).await;
-        let Some(current) = current.map_err(db)? else { return Ok(None) };
+        let Some(current) = listing::live_row_locked::<products::Entity, _>(&txn, id).await? else { return Ok(None) };
         check_references(
             &txn,
             &[
@@ -283,9 +281,7 @@ impl Store<Categories> for SqlProducts {
 
     async fn update(&self, id: i64, c: CategoryChanges) -> Result<Option<Category>> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let current =
-            categories::Entity::find_by_id(id).filter(live::<categories::Entity>()).lock_exclusive().one(&txn).await;
-        let Some(current) = current.map_err(db)? else { return Ok(None) };
+        let Some(current) = listing::live_row_locked::<categories::Entity, _>(&txn, id).await? else { return Ok(None) };
         if let Some(Some(parent)) = c.parent_id {
             check_references(&txn, &[("parent_category", "product_categories", true, Some(parent))]).await?;
             check_parent(&txn, id, parent).await?;

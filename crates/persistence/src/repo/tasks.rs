@@ -12,9 +12,7 @@ use crm_core::tasks::{COMPLETED, Completion, Task, TaskChanges, TaskCompletion, 
 use crm_core::{CrmError, Result};
 use kernel::{FilterValue, ListQuery, Page};
 use sea_orm::sea_query::Condition;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 /// [`Store`] of tasks and events.
 #[derive(Clone)]
@@ -55,8 +53,8 @@ impl SqlTasks {
     }
 
     async fn task(&self, id: i64) -> Result<Option<Task>> {
-        let found = tasks::Entity::find_by_id(id).filter(live::<tasks::Entity>()).one(&self.db).await;
-        Ok(self.tasks(found.map_err(db)?.into_iter().collect()).await?.pop())
+        let found = listing::live_row::<tasks::Entity, _>(&self.db, id).await?;
+        Ok(self.tasks(found.into_iter().collect()).await?.pop())
     }
 
     async fn events(&self, rows: Vec<events::Model>) -> Result<Vec<Event>> {
@@ -78,8 +76,8 @@ impl SqlTasks {
     }
 
     async fn event(&self, id: i64) -> Result<Option<Event>> {
-        let found = events::Entity::find_by_id(id).filter(live::<events::Entity>()).one(&self.db).await;
-        Ok(self.events(found.map_err(db)?.into_iter().collect()).await?.pop())
+        let found = listing::live_row::<events::Entity, _>(&self.db, id).await?;
+        Ok(self.events(found.into_iter().collect()).await?.pop())
     }
 }
 
@@ -168,8 +166,7 @@ impl Store<Tasks> for SqlTasks {
 
     async fn update(&self, id: i64, c: TaskChanges) -> Result<Option<Task>> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let current = tasks::Entity::find_by_id(id).filter(live::<tasks::Entity>()).lock_exclusive().one(&txn).await;
-        let Some(current) = current.map_err(db)? else { return Ok(None) };
+        let Some(current) = listing::live_row_locked::<tasks::Entity, _>(&txn, id).await? else { return Ok(None) };
         let flat = |v: Option<Option<i64>>| v.flatten();
         check_task_refs(&txn, flat(c.owner_id), flat(c.account_id), flat(c.contact_id), flat(c.deal_id)).await?;
         let was_done = current.status == COMPLETED;
@@ -226,8 +223,9 @@ impl Store<Tasks> for SqlTasks {
 impl TaskCompletion for SqlTasks {
     async fn complete(&self, id: i64, notes: Option<String>, at: DateTime<Utc>) -> Result<Completion> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let current = tasks::Entity::find_by_id(id).filter(live::<tasks::Entity>()).lock_exclusive().one(&txn).await;
-        let Some(current) = current.map_err(db)? else { return Ok(Completion::NotFound) };
+        let Some(current) = listing::live_row_locked::<tasks::Entity, _>(&txn, id).await? else {
+            return Ok(Completion::NotFound);
+        };
         if current.status == COMPLETED {
             return Ok(Completion::AlreadyCompleted);
         }
@@ -301,8 +299,7 @@ impl Store<Events> for SqlTasks {
 
     async fn update(&self, id: i64, c: EventChanges) -> Result<Option<Event>> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let current = events::Entity::find_by_id(id).filter(live::<events::Entity>()).lock_exclusive().one(&txn).await;
-        let Some(current) = current.map_err(db)? else { return Ok(None) };
+        let Some(current) = listing::live_row_locked::<events::Entity, _>(&txn, id).await? else { return Ok(None) };
         check_references(&txn, &[("owner", "users", false, c.owner_id.flatten())]).await?;
         let (start, end) = (c.start_date.unwrap_or(current.start_date), c.end_date.unwrap_or(current.end_date));
         if end <= start {

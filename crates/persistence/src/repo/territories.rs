@@ -64,8 +64,8 @@ impl Store<Territories> for SqlTerritories {
     }
 
     async fn get(&self, id: i64) -> Result<Option<Territory>> {
-        let found = territories::Entity::find_by_id(id).filter(live::<territories::Entity>()).one(&self.db).await;
-        Ok(found.map_err(db)?.map(to_territory))
+        let found = listing::live_row::<territories::Entity, _>(&self.db, id).await?;
+        Ok(found.map(to_territory))
     }
 
     async fn insert(&self, d: TerritoryDraft) -> Result<Territory> {
