@@ -329,7 +329,7 @@ impl ActivityFilter {
 
 /// Refuses a missing activity.
 pub fn activity_not_found(id: i64) -> CrmError {
-    CrmError::NotFound(format!("Activity {id} not found"))
+    CrmError::NotFound(format!("Activity {id} not found."))
 }
 
 #[cfg(test)]

@@ -453,7 +453,7 @@ impl Resource for Deals {
 
 /// Refuses a missing deal.
 pub fn deal_not_found(id: i64) -> CrmError {
-    CrmError::NotFound(format!("Deal {id} not found"))
+    CrmError::NotFound(format!("Deal {id} not found."))
 }
 
 #[cfg(test)]

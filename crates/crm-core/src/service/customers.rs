@@ -61,7 +61,7 @@ impl CrmService {
 }
 
 pub(crate) fn customer_not_found(id: i64) -> CrmError {
-    CrmError::NotFound(format!("Customer {id} not found"))
+    CrmError::NotFound(format!("Customer {id} not found."))
 }
 
 #[cfg(test)]
@@ -139,6 +139,6 @@ mod tests {
         let mut m = Mocks::new();
         m.customers.expect_soft_delete().returning(|_, _| Ok(false));
         let err = m.service().delete_customer(&principal(&[Permission::CrmDelete]), 9).await.unwrap_err();
-        assert_eq!(err, CrmError::NotFound("Customer 9 not found".into()));
+        assert_eq!(err, CrmError::NotFound("Customer 9 not found.".into()));
     }
 }
