@@ -8,11 +8,11 @@ use serde_json::{Map, Value, json};
 
 /// Every documented operation: method, path template, the property names of its JSON body
 /// (when it takes one) and the names of its query parameters.
-struct Operation {
-    method: Method,
-    path: String,
-    body_fields: Option<Vec<String>>,
-    query: Vec<String>,
+pub struct Operation {
+    pub method: Method,
+    pub path: String,
+    pub body_fields: Option<Vec<String>>,
+    pub query: Vec<String>,
 }
 
 fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
@@ -22,7 +22,7 @@ fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
     }
 }
 
-fn operations(spec: &Value) -> Vec<Operation> {
+pub fn operations(spec: &Value) -> Vec<Operation> {
     let mut out = Vec::new();
     for (path, ops) in spec["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {
@@ -50,7 +50,7 @@ fn operations(spec: &Value) -> Vec<Operation> {
 }
 
 /// The path with every `{param}` replaced.
-fn concrete(path: &str, value: &str) -> String {
+pub fn concrete(path: &str, value: &str) -> String {
     let mut out = String::new();
     let mut rest = path;
     while let Some(start) = rest.find('{') {

@@ -181,3 +181,23 @@ async fn answers_carry_security_headers() {
     let res = production.get("/health", None).await;
     assert_eq!(res.header("strict-transport-security"), Some("max-age=31536000; includeSubDomains"));
 }
+
+#[tokio::test]
+async fn every_readable_route_answers_head_like_get_without_a_body() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let spec = app.get("/openapi.json", None).await.body;
+    let mut checked = 0;
+    for op in crate::bad_input::operations(&spec).into_iter().filter(|op| op.method == Method::GET) {
+        let path = crate::bad_input::concrete(&op.path, "1");
+        let get = app.get(&path, Some(&token)).await;
+        let head = app.call(Method::HEAD, &path, Some(&token), None).await;
+        assert_eq!(head.status, get.status, "HEAD {path}: {}", get.text);
+        assert!(head.text.is_empty(), "HEAD {path} sent a body: {}", head.text);
+        assert_eq!(head.header("content-type"), get.header("content-type"), "HEAD {path}");
+        checked += 1;
+    }
+    assert!(checked > 40, "only {checked} GET routes documented");
+    let signed_out = app.call(Method::HEAD, "/api/crm/accounts/", None, None).await;
+    assert_eq!(signed_out.status, StatusCode::UNAUTHORIZED);
+}

@@ -1,7 +1,8 @@
 //! Cross-cutting request handling: error envelopes, request ids, security headers, rate
-//! limits, input guard.
+//! limits, input guard, `HEAD` as `GET`.
 
 pub mod errors;
+pub mod head;
 pub mod input;
 pub mod rate_limit;
 pub mod request_id;
