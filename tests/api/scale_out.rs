@@ -26,19 +26,55 @@ async fn asking_who_the_caller_is_costs_no_statement_so_a_customer_read_is_one()
     let app = TestApp::spawn().await;
     let ceo = app.admin_token().await;
     let customer = app.v1_customer(&ceo, json!({"name": "Statement Count"})).await;
-    let account = app.post("/api/crm/accounts/", Some(&ceo), json!({"name": "Statement Count LLC"})).await;
+    let territory = app.post("/api/territories/territories/", Some(&ceo), json!({"name": "North"})).await.body;
+    let account = app
+        .post("/api/crm/accounts/", Some(&ceo), json!({"name": "Statement Count LLC", "territory": territory["id"]}))
+        .await;
     assert_eq!(account.status, StatusCode::CREATED, "{}", account.text);
+    let contact = app
+        .post(
+            "/api/crm/contacts/",
+            Some(&ceo),
+            json!({"first_name": "Ada", "last_name": "Count", "account": account.body["id"]}),
+        )
+        .await
+        .body;
+    let lead = app
+        .post(
+            "/api/crm/leads/",
+            Some(&ceo),
+            json!({"first_name": "Lee", "last_name": "Count", "territory": territory["id"]}),
+        )
+        .await
+        .body;
     let qa = app.post("/api/qa", Some(&ceo), json!({"title": "Savol?", "answer": "Javob."})).await;
     assert_eq!(qa.status, StatusCode::CREATED, "{}", qa.text);
     let deal = app.v1_deal(&ceo, json!({"customerId": customer["id"], "title": "Deal", "value": 100})).await;
+    let related = json!({"account": account.body["id"], "contact": contact["id"], "lead": lead["id"]});
+    let mut activity = json!({"subject": "Call", "activity_type": "Call"});
+    activity.as_object_mut().unwrap().extend(related.as_object().unwrap().clone());
+    let activity = app.post("/api/activities/activities/", Some(&ceo), activity).await.body;
+    let task = app
+        .post(
+            "/api/activities/tasks/",
+            Some(&ceo),
+            json!({"title": "Call back", "account": account.body["id"], "contact": contact["id"]}),
+        )
+        .await
+        .body;
     let uncached = TestApp::spawn_on(&app.database_url, &[("auth_cache_ttl_secs", "0")]).await;
     // Each read's own statements: the row (a deal with the names it refers to; its stage
-    // history only once it has moved); a REST account its row and its owner's name. Asking who the caller is costs none
+    // history only once it has moved); a REST record its row, then the names of every record
+    // it refers to in one statement, however many kinds. Asking who the caller is costs none
     // (without the cache: the revocation check, the user and the role's permissions).
     for (path, own) in [
         (format!("/api/v1/customers/{}", customer["id"]), 1),
         (format!("/api/qa/{}", qa.body["id"]), 1),
         (format!("/api/crm/accounts/{}/", account.body["id"]), 2),
+        (format!("/api/crm/contacts/{}/", contact["id"]), 2),
+        (format!("/api/crm/leads/{}/", lead["id"]), 2),
+        (format!("/api/activities/activities/{}/", activity["id"]), 2),
+        (format!("/api/activities/tasks/{}/", task["id"]), 2),
         (format!("/api/v1/deals/{}", deal["id"]), 1),
     ] {
         assert_eq!(statements_of(&app, &path, &ceo).await, own, "{path}");

@@ -5,7 +5,7 @@ use crate::entity::{customer_statuses, customers};
 use crate::error::db;
 use crate::repo::begin_write;
 use crate::repo::customers::{add_customer, remove_customer, restore_customer, unique_email};
-use crate::repo::listing::{self, Listing, check_references, live, lookup, refs, user_refs};
+use crate::repo::listing::{self, Listing, RefKind, check_references, live, lookup, names_of};
 use crate::repo::summaries::{Deltas, counter_total, customers_key};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -45,15 +45,16 @@ const LISTING: Listing = Listing {
     search: &["search_text"],
 };
 
-/// The accounts of `rows`, territories and owners embedded (one query per kind).
+/// The accounts of `rows`, territories and owners embedded (one statement for both).
 pub async fn account_views<C: ConnectionTrait>(conn: &C, rows: Vec<customers::Model>) -> Result<Vec<Account>> {
-    let (mut territory_ids, mut owner_ids) = (Vec::new(), Vec::new());
-    for r in &rows {
-        territory_ids.extend(r.territory_id);
-        owner_ids.extend(r.user_id);
-    }
-    let territories = refs(conn, "territories", "name", true, territory_ids).await?;
-    let owners = user_refs(conn, owner_ids).await?;
+    let [territories, owners] = names_of(
+        conn,
+        [
+            RefKind::territories(rows.iter().filter_map(|r| r.territory_id)),
+            RefKind::users(rows.iter().filter_map(|r| r.user_id)),
+        ],
+    )
+    .await?;
     Ok(rows
         .into_iter()
         .map(|m| Account {

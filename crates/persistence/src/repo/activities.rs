@@ -4,7 +4,7 @@
 use crate::entity::activities;
 use crate::error::db;
 use crate::repo::begin_write;
-use crate::repo::listing::{self, Listing, PERSON_NAME, check_references, live, lookup, refs, user_refs};
+use crate::repo::listing::{self, Listing, RefKind, check_references, live, lookup, names_of};
 use crate::repo::summaries::{Deltas, activities_key, count_of, counter_total};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -76,11 +76,17 @@ impl SqlActivities {
     /// The records of `rows`, their relations read with one query per kind.
     async fn records(&self, rows: Vec<activities::Model>) -> Result<Vec<Activity>> {
         let ids = |f: fn(&activities::Model) -> Option<i64>| rows.iter().filter_map(f).collect::<Vec<_>>();
-        let accounts = refs(&self.db, "customers", "name", true, ids(|r| r.customer_id)).await?;
-        let contacts = refs(&self.db, "contacts", PERSON_NAME, true, ids(|r| r.contact_id)).await?;
-        let leads = refs(&self.db, "leads", PERSON_NAME, true, ids(|r| r.lead_id)).await?;
-        let deals = refs(&self.db, "deals", "title", true, ids(|r| r.deal_id)).await?;
-        let owners = user_refs(&self.db, ids(|r| r.user_id)).await?;
+        let [accounts, contacts, leads, deals, owners] = names_of(
+            &self.db,
+            [
+                RefKind::accounts(ids(|r| r.customer_id)),
+                RefKind::contacts(ids(|r| r.contact_id)),
+                RefKind::leads(ids(|r| r.lead_id)),
+                RefKind::deals(ids(|r| r.deal_id)),
+                RefKind::users(ids(|r| r.user_id)),
+            ],
+        )
+        .await?;
         Ok(rows
             .into_iter()
             .map(|m| Activity {

@@ -3,7 +3,7 @@
 use crate::entity::{companies, company_members as members};
 use crate::error::{conflict_if_unique, db};
 use crate::repo::begin_write;
-use crate::repo::listing::{self, Listing, duplicates, live, lookup, refuse_duplicates, user_refs};
+use crate::repo::listing::{self, Listing, RefKind, duplicates, live, lookup, names_of, refuse_duplicates};
 use crate::repo::statement;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -43,7 +43,7 @@ struct MemberCount {
 }
 
 async fn company_views<C: ConnectionTrait>(conn: &C, rows: Vec<companies::Model>) -> Result<Vec<Company>> {
-    let owners = user_refs(conn, rows.iter().filter_map(|r| r.owner_id).collect::<Vec<_>>()).await?;
+    let [owners] = names_of(conn, [RefKind::users(rows.iter().filter_map(|r| r.owner_id))]).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut counts = HashMap::new();
     if !ids.is_empty() {

@@ -4,7 +4,7 @@ use crate::entity::contacts;
 use crate::error::{conflict_if_unique, db};
 use crate::repo::begin_write;
 use crate::repo::listing::{
-    self, Listing, PERSON_NAME, check_references, duplicates_of, live, lookup, refs, refuse_duplicates, user_refs,
+    self, Listing, PERSON_NAME, RefKind, check_references, duplicates_of, live, lookup, names_of, refuse_duplicates,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -41,15 +41,16 @@ const LISTING: Listing = Listing {
     search: &["search_text"],
 };
 
-/// The contacts of `rows`, their accounts and owners embedded (one query per kind).
+/// The contacts of `rows`, their accounts and owners embedded (one statement for both).
 pub async fn contact_views<C: ConnectionTrait>(conn: &C, rows: Vec<contacts::Model>) -> Result<Vec<Contact>> {
-    let (mut account_ids, mut owner_ids) = (Vec::new(), Vec::new());
-    for r in &rows {
-        account_ids.extend(r.account_id);
-        owner_ids.extend(r.owner_id);
-    }
-    let accounts = refs(conn, "customers", "name", true, account_ids).await?;
-    let owners = user_refs(conn, owner_ids).await?;
+    let [accounts, owners] = names_of(
+        conn,
+        [
+            RefKind::accounts(rows.iter().filter_map(|r| r.account_id)),
+            RefKind::users(rows.iter().filter_map(|r| r.owner_id)),
+        ],
+    )
+    .await?;
     Ok(rows
         .into_iter()
         .map(|m| Contact {

@@ -7,7 +7,7 @@ use crate::error::{conflict_if_unique, db};
 use crate::repo::activities::record_activity;
 use crate::repo::begin_write;
 use crate::repo::listing::{
-    self, Found, Listing, PERSON_NAME, RefKind, check_references, duplicates, live, refs_of, refuse_duplicates,
+    self, Found, Listing, RefKind, check_references, duplicates, live, refs_of, refuse_duplicates,
 };
 use crate::repo::summaries::{Deltas, count_sum, counter_total, deals_key};
 use async_trait::async_trait;
@@ -92,9 +92,9 @@ pub async fn deal_views<C: ConnectionTrait>(conn: &C, rows: Vec<deals::Model>) -
             extra: Some("company"),
             ..RefKind::new("customers", "name", false, rows.iter().map(|d| d.customer_id))
         },
-        RefKind::new("contacts", PERSON_NAME, true, rows.iter().filter_map(|d| d.contact_id)),
-        RefKind::new("pipeline_stages", "name", false, rows.iter().filter_map(|d| d.stage_id)),
-        RefKind::new("users", "name", false, rows.iter().filter_map(|d| d.user_id)),
+        RefKind::contacts(rows.iter().filter_map(|d| d.contact_id)),
+        RefKind::stages(rows.iter().filter_map(|d| d.stage_id)),
+        RefKind::users(rows.iter().filter_map(|d| d.user_id)),
     ];
     if rows.is_empty() {
         kinds.iter_mut().for_each(|k| k.ids.clear());
@@ -192,13 +192,10 @@ pub async fn deal_detail<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option
         .map_err(db)?;
     let stage_ids = rows.iter().flat_map(|r| [r.from_stage_id, Some(r.to_stage_id)]).flatten();
     let people_ids = rows.iter().filter_map(|r| r.changed_by);
-    let [names, people]: [Found; 2] = refs_of(
-        conn,
-        &[RefKind::new("pipeline_stages", "name", false, stage_ids), RefKind::new("users", "name", false, people_ids)],
-    )
-    .await?
-    .try_into()
-    .map_err(|_| CrmError::Internal("reference kinds".into()))?;
+    let [names, people]: [Found; 2] = refs_of(conn, &[RefKind::stages(stage_ids), RefKind::users(people_ids)])
+        .await?
+        .try_into()
+        .map_err(|_| CrmError::Internal("reference kinds".into()))?;
     let name = |found: &Found, id: Option<i64>| id.and_then(|id| found.get(&id)).map(|(r, _)| r.clone());
     view.history = Some(
         rows.into_iter()

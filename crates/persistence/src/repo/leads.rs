@@ -9,7 +9,7 @@ use crate::repo::contacts::{contact_duplicates, contact_view, insert_contact};
 use crate::repo::customers::add_customer;
 use crate::repo::deals::{deal_detail, insert_deal};
 use crate::repo::listing::{
-    self, Listing, PERSON_NAME, check_references, duplicates_of, live, lookup, refs, refuse_duplicates, user_refs,
+    self, Listing, PERSON_NAME, RefKind, check_references, duplicates_of, live, lookup, names_of, refuse_duplicates,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -54,22 +54,20 @@ const LISTING: Listing = Listing {
     search: &["search_text"],
 };
 
-/// The leads of `rows`, related records embedded (one query per kind).
+/// The leads of `rows`, related records embedded (one statement for every kind).
 async fn lead_views<C: ConnectionTrait>(conn: &C, rows: Vec<leads::Model>) -> Result<Vec<Lead>> {
-    let (mut territories, mut owners, mut accounts, mut contacts, mut deals) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for r in &rows {
-        territories.extend(r.territory_id);
-        owners.extend(r.owner_id);
-        accounts.extend(r.converted_account_id);
-        contacts.extend(r.converted_contact_id);
-        deals.extend(r.converted_deal_id);
-    }
-    let territories = refs(conn, "territories", "name", true, territories).await?;
-    let owners = user_refs(conn, owners).await?;
-    let accounts = refs(conn, "customers", "name", true, accounts).await?;
-    let contacts = refs(conn, "contacts", PERSON_NAME, true, contacts).await?;
-    let deals = refs(conn, "deals", "title", true, deals).await?;
+    let ids = |f: fn(&leads::Model) -> Option<i64>| rows.iter().filter_map(f).collect::<Vec<_>>();
+    let [territories, owners, accounts, contacts, deals] = names_of(
+        conn,
+        [
+            RefKind::territories(ids(|r| r.territory_id)),
+            RefKind::users(ids(|r| r.owner_id)),
+            RefKind::accounts(ids(|r| r.converted_account_id)),
+            RefKind::contacts(ids(|r| r.converted_contact_id)),
+            RefKind::deals(ids(|r| r.converted_deal_id)),
+        ],
+    )
+    .await?;
     Ok(rows
         .into_iter()
         .map(|m| Lead {

@@ -246,6 +246,59 @@ impl<'a> RefKind<'a> {
     }
 }
 
+impl RefKind<'static> {
+    /// Live accounts (customers), named by their name.
+    pub fn accounts(ids: impl IntoIterator<Item = i64>) -> Self {
+        RefKind::new("customers", "name", true, ids)
+    }
+
+    /// Live contacts, named by first and last name.
+    pub fn contacts(ids: impl IntoIterator<Item = i64>) -> Self {
+        RefKind::new("contacts", PERSON_NAME, true, ids)
+    }
+
+    /// Live leads, named by first and last name.
+    pub fn leads(ids: impl IntoIterator<Item = i64>) -> Self {
+        RefKind::new("leads", PERSON_NAME, true, ids)
+    }
+
+    /// Live deals, named by their title.
+    pub fn deals(ids: impl IntoIterator<Item = i64>) -> Self {
+        RefKind::new("deals", "title", true, ids)
+    }
+
+    /// Live territories.
+    pub fn territories(ids: impl IntoIterator<Item = i64>) -> Self {
+        RefKind::new("territories", "name", true, ids)
+    }
+
+    /// Live product categories.
+    pub fn categories(ids: impl IntoIterator<Item = i64>) -> Self {
+        RefKind::new("product_categories", "name", true, ids)
+    }
+
+    /// Pipeline stages, deleted ones included (a deal's history keeps naming them).
+    pub fn stages(ids: impl IntoIterator<Item = i64>) -> Self {
+        RefKind::new("pipeline_stages", "name", false, ids)
+    }
+
+    /// Users (owners, authors), inactive ones included.
+    pub fn users(ids: impl IntoIterator<Item = i64>) -> Self {
+        RefKind::new("users", "name", false, ids)
+    }
+}
+
+/// `{id, name}` by id, for one kind of record.
+pub type Names = HashMap<i64, Ref>;
+
+/// The `{id, name}` of every kind in one statement ([`refs_of`]), a map per kind in the order
+/// given: a batch of rows embeds all its relations with one round trip.
+pub async fn names_of<C: ConnectionTrait, const N: usize>(conn: &C, kinds: [RefKind<'_>; N]) -> Result<[Names; N]> {
+    let found = refs_of(conn, &kinds).await?;
+    let names: Vec<Names> = found.into_iter().map(|f| f.into_iter().map(|(id, (r, _))| (id, r)).collect()).collect();
+    names.try_into().map_err(|_| DomainError::Internal("reference kinds".into()))
+}
+
 /// What [`refs_of`] found for one kind: id → (`{id, name}`, extra).
 pub type Found = HashMap<i64, (Ref, Option<String>)>;
 
@@ -289,21 +342,8 @@ pub async fn refs_of<C: ConnectionTrait>(conn: &C, kinds: &[RefKind<'_>]) -> Res
     Ok(found)
 }
 
-/// The `{id, name}` of rows of `table` (live ones only when `live`), in one query; `name` is
-/// an SQL expression over the table's columns.
-pub async fn refs<C: ConnectionTrait>(
-    conn: &C,
-    table: &str,
-    name: &str,
-    live: bool,
-    ids: impl IntoIterator<Item = i64>,
-) -> Result<HashMap<i64, Ref>> {
-    let found = refs_of(conn, &[RefKind::new(table, name, live, ids)]).await?;
-    Ok(found.into_iter().next().unwrap_or_default().into_iter().map(|(id, (r, _))| (id, r)).collect())
-}
-
 /// The reference `id` points at, when it is in `refs`.
-pub fn lookup(refs: &HashMap<i64, Ref>, id: Option<i64>) -> Option<Ref> {
+pub fn lookup(refs: &Names, id: Option<i64>) -> Option<Ref> {
     id.and_then(|id| refs.get(&id).cloned())
 }
 
@@ -312,7 +352,8 @@ pub const PERSON_NAME: &str = "TRIM(first_name || ' ' || last_name)";
 
 /// Whether `id` names a live row of `table`.
 pub async fn exists<C: ConnectionTrait>(conn: &C, table: &str, id: i64) -> Result<bool> {
-    Ok(!refs(conn, table, "''", true, [id]).await?.is_empty())
+    let [found] = names_of(conn, [RefKind::new(table, "''", true, [id])]).await?;
+    Ok(!found.is_empty())
 }
 
 /// Marks the live row `id` of `table` deleted; `false` when there is none.
@@ -424,20 +465,19 @@ pub fn refuse_duplicates(what: &str, candidates: Vec<Candidate>) -> Result<()> {
 /// A related record a write names: the field, the table, whether only live rows count, the id.
 pub type Reference<'a> = (&'a str, &'a str, bool, Option<i64>);
 
-/// Fails with a validation error naming every field whose id names no (live) record.
+/// Fails with a validation error naming every field whose id names no (live) record; all the
+/// references are looked up in one statement.
 pub async fn check_references<C: ConnectionTrait>(conn: &C, references: &[Reference<'_>]) -> Result<()> {
+    let kinds: Vec<RefKind> =
+        references.iter().map(|(_, table, live, id)| RefKind::new(table, "''", *live, *id)).collect();
+    let found = refs_of(conn, &kinds).await?;
     let mut errors = kernel::FieldErrors::new();
-    for (field, table, live, id) in references {
+    for ((field, _, _, id), found) in references.iter().zip(&found) {
         if let Some(id) = id
-            && refs(conn, table, "''", *live, [*id]).await?.is_empty()
+            && !found.contains_key(id)
         {
             kernel::push_error(&mut errors, field, format!("Invalid pk \"{id}\" - object does not exist."));
         }
     }
     DomainError::check(errors)
-}
-
-/// Owners are users: `{id, name}`.
-pub async fn user_refs<C: ConnectionTrait>(conn: &C, ids: impl IntoIterator<Item = i64>) -> Result<HashMap<i64, Ref>> {
-    refs(conn, "users", "name", false, ids).await
 }

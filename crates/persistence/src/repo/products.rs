@@ -5,7 +5,7 @@ use crate::error::{conflict_if_unique, db};
 use crate::repo::begin_write;
 use crate::repo::deals::{from_cents, to_cents};
 use crate::repo::listing::{
-    self, Listing, check_references, duplicates, live, lookup, refs, refuse_duplicates, user_refs,
+    self, Listing, RefKind, check_references, duplicates, live, lookup, names_of, refuse_duplicates,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -58,9 +58,9 @@ impl SqlProducts {
     }
 
     async fn products(&self, rows: Vec<products::Model>) -> Result<Vec<Product>> {
-        let categories =
-            refs(&self.db, "product_categories", "name", true, rows.iter().filter_map(|r| r.category_id)).await?;
-        let owners = user_refs(&self.db, rows.iter().filter_map(|r| r.owner_id)).await?;
+        let categories = RefKind::categories(rows.iter().filter_map(|r| r.category_id));
+        let owners = RefKind::users(rows.iter().filter_map(|r| r.owner_id));
+        let [categories, owners] = names_of(&self.db, [categories, owners]).await?;
         Ok(rows
             .into_iter()
             .map(|m| Product {
@@ -85,8 +85,7 @@ impl SqlProducts {
     }
 
     async fn categories(&self, rows: Vec<categories::Model>) -> Result<Vec<Category>> {
-        let parents =
-            refs(&self.db, "product_categories", "name", true, rows.iter().filter_map(|r| r.parent_id)).await?;
+        let [parents] = names_of(&self.db, [RefKind::categories(rows.iter().filter_map(|r| r.parent_id))]).await?;
         Ok(rows
             .into_iter()
             .map(|m| Category {

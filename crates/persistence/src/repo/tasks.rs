@@ -3,7 +3,7 @@
 use crate::entity::{events, tasks};
 use crate::error::db;
 use crate::repo::begin_write;
-use crate::repo::listing::{self, Listing, PERSON_NAME, check_references, live, lookup, refs, user_refs};
+use crate::repo::listing::{self, Listing, RefKind, check_references, live, lookup, names_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_core::events::{END_AFTER_START, Event, EventChanges, EventDraft, Events};
@@ -27,10 +27,16 @@ impl SqlTasks {
 
     async fn tasks(&self, rows: Vec<tasks::Model>) -> Result<Vec<Task>> {
         let ids = |f: fn(&tasks::Model) -> Option<i64>| rows.iter().filter_map(f).collect::<Vec<_>>();
-        let owners = user_refs(&self.db, ids(|r| r.owner_id)).await?;
-        let accounts = refs(&self.db, "customers", "name", true, ids(|r| r.account_id)).await?;
-        let contacts = refs(&self.db, "contacts", PERSON_NAME, true, ids(|r| r.contact_id)).await?;
-        let deals = refs(&self.db, "deals", "title", true, ids(|r| r.deal_id)).await?;
+        let [owners, accounts, contacts, deals] = names_of(
+            &self.db,
+            [
+                RefKind::users(ids(|r| r.owner_id)),
+                RefKind::accounts(ids(|r| r.account_id)),
+                RefKind::contacts(ids(|r| r.contact_id)),
+                RefKind::deals(ids(|r| r.deal_id)),
+            ],
+        )
+        .await?;
         Ok(rows
             .into_iter()
             .map(|m| Task {
@@ -58,7 +64,7 @@ impl SqlTasks {
     }
 
     async fn events(&self, rows: Vec<events::Model>) -> Result<Vec<Event>> {
-        let owners = user_refs(&self.db, rows.iter().filter_map(|r| r.owner_id)).await?;
+        let [owners] = names_of(&self.db, [RefKind::users(rows.iter().filter_map(|r| r.owner_id))]).await?;
         Ok(rows
             .into_iter()
             .map(|m| Event {
