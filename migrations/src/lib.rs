@@ -22,6 +22,7 @@ mod m20261129_000017_products;
 mod m20261129_000018_conversion_lookups;
 mod m20261129_000019_live_counters;
 mod m20261204_000020_caller_signals;
+mod m20261204_000021_lead_filter_index;
 mod seed;
 
 pub use m20261123_000004_crm_summaries::rebuild_statements;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000018_conversion_lookups::Migration),
             Box::new(m20261129_000019_live_counters::Migration),
             Box::new(m20261204_000020_caller_signals::Migration),
+            Box::new(m20261204_000021_lead_filter_index::Migration),
         ]
     }
 }
