@@ -16,7 +16,7 @@ fn help_lists_the_subcommands() {
     let out = crm_server().arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for sub in ["serve", "migrate", "create-user"] {
+    for sub in ["serve", "migrate", "create-user", "seed-demo", "reindex"] {
         assert!(text.contains(sub), "{sub} missing from --help: {text}");
     }
     let out = crm_server().args(["create-user", "--help"]).output().unwrap();
@@ -156,4 +156,25 @@ async fn seed_demo_fills_a_living_dashboard_once() {
     assert_eq!(callers.as_array().unwrap().len(), 60);
     assert!(callers.as_array().unwrap().iter().any(|c| c["customerId"].is_i64()), "some callers are CRM customers");
     assert!(app.get("/api/qa", Some(&token)).await.body.as_array().unwrap().len() >= 6);
+}
+
+#[tokio::test]
+async fn reindex_rebuilds_every_search_index_and_the_searches_still_answer() {
+    let url = fresh_database_url().await;
+    let app = TestApp::spawn_on(&url, &[]).await;
+    let token = app.admin_token().await;
+    app.post("/api/crm/accounts/", Some(&token), json!({"name": "Reindexed Ltd", "email": "find.me@example.uz"})).await;
+
+    let out = crm_server().arg("reindex").env("DATABASE_URL", &url).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    if url.starts_with("postgres") {
+        for index in ["ix_customers_search_trgm", "ix_contacts_search_text_trgm", "ix_leads_search_text_trgm"] {
+            assert!(text.contains(&format!("rebuilt {index}")), "{index} not rebuilt: {text}");
+        }
+    } else {
+        assert!(text.contains("no search indexes"), "{text}");
+    }
+    let found = app.get("/api/crm/accounts/?search=find.me@", Some(&token)).await;
+    assert_eq!(found.body["count"], json!(1), "{}", found.text);
 }

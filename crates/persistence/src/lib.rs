@@ -5,6 +5,7 @@ pub mod cache;
 pub mod db;
 pub mod entity;
 pub mod error;
+pub mod maintenance;
 pub mod repo;
 pub mod seed;
 pub mod seed_callcenter;

@@ -340,14 +340,12 @@ async fn seed_company(db: &DatabaseConnection, owner: Option<i64>) -> Result<u64
         name_key: Set(NAME.to_lowercase()),
         description: Set(Some("The demo organisation".into())),
         industry: Set(Some("Technology".into())),
-        website: Set(None),
-        phone: Set(None),
         email: Set(Some(format!("info@{DEMO_DOMAIN}"))),
         is_active: Set(true),
         owner_id: Set(owner),
         created_at: Set(now),
         updated_at: Set(now),
-        deleted_at: Set(None),
+        // website, phone and deleted_at are left to their NULL defaults
         ..Default::default()
     })
     .exec(&txn)

@@ -22,6 +22,9 @@ enum Command {
     Migrate,
     /// Fill the database with demo customers, deals and activities (idempotent).
     SeedDemo,
+    /// Rebuild the search indexes (PostgreSQL; safe while the server runs): after bulk imports,
+    /// or monthly on a busy database.
+    Reindex,
     /// Create a staff user and exit.
     CreateUser {
         #[arg(long)]
@@ -53,6 +56,7 @@ async fn main() -> ExitCode {
             tracing::info!("migrations applied");
         }),
         Command::SeedDemo => seed_demo(settings).await,
+        Command::Reindex => reindex(settings).await,
         Command::CreateUser { email, password, name, role } => create_user(settings, email, password, name, role).await,
     };
     match result {
@@ -93,6 +97,20 @@ async fn create_user(
         .await
         .map_err(|e| startup::StartupError::Other(format!("create-user: {e}")))?;
     println!("created user {} <{}> with role {}", user.id, user.email, user.role);
+    Ok(())
+}
+
+async fn reindex(settings: Settings) -> Result<(), startup::StartupError> {
+    let db = startup::connect_and_migrate(&settings).await?;
+    let rebuilt = persistence::maintenance::rebuild_search_indexes(&db)
+        .await
+        .map_err(|e| startup::StartupError::Other(format!("reindex: {e}")))?;
+    if rebuilt.is_empty() {
+        println!("no search indexes to rebuild (SQLite searches without them)");
+    }
+    for name in rebuilt {
+        println!("rebuilt {name}");
+    }
     Ok(())
 }
 

@@ -255,6 +255,8 @@ async fn main() {
         }
         progress.finish();
         if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            // As after any bulk import: the trigram indexes packed, then statistics.
+            persistence::maintenance::rebuild_search_indexes(&db).await.expect("reindex");
             db.execute_unprepared("VACUUM ANALYZE").await.expect("analyze");
         } else {
             db.execute_unprepared("ANALYZE").await.expect("analyze");
