@@ -7,6 +7,7 @@ pub mod assignments;
 pub mod callcenter_reports;
 pub mod callers;
 pub mod calls;
+pub mod catalog;
 pub mod chats;
 pub mod companies;
 pub mod contacts;

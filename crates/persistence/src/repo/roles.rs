@@ -1,8 +1,9 @@
 //! The role catalog over sea-orm.
 
-use crate::entity::{role_permissions, roles, users};
+use crate::entity::{role_permissions, roles};
 use crate::error::{db, is_unique_violation};
 use crate::repo::begin_write;
+use crate::repo::catalog::{Held, Prepared};
 use crate::repo::statement;
 use async_trait::async_trait;
 use chrono::Utc;
@@ -12,16 +13,17 @@ use management_core::catalog::{DeleteOutcome, EntryDraft, EntryPatch};
 use management_core::permission::Permission;
 use management_core::ports::RoleRepository;
 use management_core::role::Role;
-use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Set,
 };
 
 #[derive(FromQueryResult)]
 struct PermissionRow {
     permission: String,
 }
+
+/// Users hold a role by name.
+const HOLDERS: Held = Held { catalog: "roles", holders: "users", column: "role", live_only: false };
 
 /// [`RoleRepository`] over `roles` and `role_permissions`.
 #[derive(Clone)]
@@ -111,41 +113,16 @@ impl RoleRepository for SqlRoles {
     }
 
     async fn delete(&self, id: i64, reassign_to: Option<String>) -> Result<DeleteOutcome> {
-        let txn = begin_write(&self.db).await.map_err(db)?;
-        let Some(role) = roles::Entity::find_by_id(id).lock_exclusive().one(&txn).await.map_err(db)? else {
-            return Ok(DeleteOutcome::NotFound);
+        let removal = match HOLDERS.prepare(&self.db, id, reassign_to.as_deref()).await? {
+            Prepared::Refused(outcome) => return Ok(outcome),
+            Prepared::Ready(removal) => removal,
         };
-        let holders =
-            users::Entity::find().filter(users::Column::Role.eq(role.name.as_str())).count(&txn).await.map_err(db)?;
-        if let Some(target) = &reassign_to {
-            let target_ok = roles::Entity::find()
-                .filter(roles::Column::Name.eq(target.as_str()))
-                .filter(roles::Column::IsActive.eq(true))
-                .one(&txn)
-                .await
-                .map_err(db)?
-                .is_some_and(|t| t.id != id);
-            if !target_ok {
-                return Ok(DeleteOutcome::BadTarget);
-            }
-            users::Entity::update_many()
-                .col_expr(users::Column::Role, Expr::value(target.clone()))
-                .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
-                .filter(users::Column::Role.eq(role.name.as_str()))
-                .exec(&txn)
-                .await
-                .map_err(db)?;
-        } else if holders > 0 {
-            return Ok(DeleteOutcome::InUse(holders));
-        }
         role_permissions::Entity::delete_many()
             .filter(role_permissions::Column::RoleId.eq(id))
-            .exec(&txn)
+            .exec(&removal.txn)
             .await
             .map_err(db)?;
-        roles::Entity::delete_by_id(id).exec(&txn).await.map_err(db)?;
-        txn.commit().await.map_err(db)?;
-        Ok(DeleteOutcome::Deleted)
+        HOLDERS.finish(removal, id).await
     }
 
     async fn permissions(&self, id: i64) -> Result<Vec<Permission>> {

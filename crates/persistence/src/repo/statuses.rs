@@ -1,8 +1,8 @@
 //! The customer-status catalog over sea-orm (read by the CRM, managed by the CEO).
 
-use crate::entity::{customer_statuses, customers};
+use crate::entity::customer_statuses;
 use crate::error::{db, is_unique_violation};
-use crate::repo::begin_write;
+use crate::repo::catalog::{Held, Prepared};
 use crate::repo::summaries::{Deltas, customers_key};
 use async_trait::async_trait;
 use chrono::Utc;
@@ -11,11 +11,10 @@ use crm_core::ports::{StatusCatalog, StatusEntry};
 use management_core::catalog::{DEFAULT_GROUP, DeleteOutcome, EntryDraft, EntryPatch, Status, StatusGroup};
 use management_core::ports::StatusRepository;
 use management_core::{ManagementError, Result as MgmtResult};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder, Set};
+
+/// Live customers hold a status by name.
+const HOLDERS: Held = Held { catalog: "customer_statuses", holders: "customers", column: "status", live_only: true };
 
 /// [`StatusCatalog`] over `customer_statuses`.
 #[derive(Clone)]
@@ -131,44 +130,16 @@ impl StatusRepository for SqlStatuses {
     }
 
     async fn delete(&self, id: i64, reassign_to: Option<String>) -> MgmtResult<DeleteOutcome> {
-        let txn = begin_write(&self.db).await.map_err(db)?;
-        let Some(status) = customer_statuses::Entity::find_by_id(id).lock_exclusive().one(&txn).await.map_err(db)?
-        else {
-            return Ok(DeleteOutcome::NotFound);
+        let removal = match HOLDERS.prepare(&self.db, id, reassign_to.as_deref()).await? {
+            Prepared::Refused(outcome) => return Ok(outcome),
+            Prepared::Ready(removal) => removal,
         };
-        let live = customers::Entity::find()
-            .filter(customers::Column::Status.eq(status.name.as_str()))
-            .filter(customers::Column::DeletedAt.is_null())
-            .count(&txn)
-            .await
-            .map_err(db)?;
-        if let Some(target) = &reassign_to {
-            let target_ok = customer_statuses::Entity::find()
-                .filter(customer_statuses::Column::Name.eq(target.as_str()))
-                .filter(customer_statuses::Column::IsActive.eq(true))
-                .one(&txn)
-                .await
-                .map_err(db)?
-                .is_some_and(|t| t.id != id);
-            if !target_ok {
-                return Ok(DeleteOutcome::BadTarget);
-            }
-            customers::Entity::update_many()
-                .col_expr(customers::Column::Status, Expr::value(target.clone()))
-                .col_expr(customers::Column::UpdatedAt, Expr::value(Utc::now()))
-                .filter(customers::Column::Status.eq(status.name.as_str()))
-                .exec(&txn)
-                .await
-                .map_err(db)?;
+        if let Some((target, moved)) = &removal.moved {
             let mut deltas = Deltas::default();
-            deltas.count(customers_key(&status.name), -(live as i64));
-            deltas.count(customers_key(target), live as i64);
-            deltas.apply(&txn).await.map_err(db)?;
-        } else if live > 0 {
-            return Ok(DeleteOutcome::InUse(live));
+            deltas.count(customers_key(&removal.name), -(*moved as i64));
+            deltas.count(customers_key(target), *moved as i64);
+            deltas.apply(&removal.txn).await.map_err(db)?;
         }
-        customer_statuses::Entity::delete_by_id(id).exec(&txn).await.map_err(db)?;
-        txn.commit().await.map_err(db)?;
-        Ok(DeleteOutcome::Deleted)
+        HOLDERS.finish(removal, id).await
     }
 }
