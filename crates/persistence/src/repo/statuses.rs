@@ -26,18 +26,24 @@ impl SqlStatuses {
     pub fn new(db: DatabaseConnection) -> Self {
         SqlStatuses { db }
     }
+
+    /// Every status, in the catalog's order.
+    async fn rows(&self) -> Result<Vec<customer_statuses::Model>> {
+        customer_statuses::Entity::find()
+            .order_by_asc(customer_statuses::Column::SortOrder)
+            .order_by_asc(customer_statuses::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(db)
+    }
 }
 
 #[async_trait]
 impl StatusCatalog for SqlStatuses {
     async fn statuses(&self) -> Result<Vec<StatusEntry>> {
-        let rows = customer_statuses::Entity::find()
-            .order_by_asc(customer_statuses::Column::SortOrder)
-            .order_by_asc(customer_statuses::Column::Id)
-            .all(&self.db)
-            .await
-            .map_err(db)?;
-        Ok(rows
+        Ok(self
+            .rows()
+            .await?
             .into_iter()
             .map(|r| StatusEntry { group: group_of(&r.v1_group), name: r.name, is_active: r.is_active })
             .collect())
@@ -69,13 +75,7 @@ fn to_status(m: customer_statuses::Model) -> Status {
 #[async_trait]
 impl StatusRepository for SqlStatuses {
     async fn list(&self) -> MgmtResult<Vec<Status>> {
-        let rows = customer_statuses::Entity::find()
-            .order_by_asc(customer_statuses::Column::SortOrder)
-            .order_by_asc(customer_statuses::Column::Id)
-            .all(&self.db)
-            .await
-            .map_err(db)?;
-        Ok(rows.into_iter().map(to_status).collect())
+        Ok(self.rows().await?.into_iter().map(to_status).collect())
     }
 
     async fn get(&self, id: i64) -> MgmtResult<Option<Status>> {
