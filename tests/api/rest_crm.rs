@@ -306,3 +306,23 @@ async fn converting_a_lead_makes_account_contact_and_deal_at_once() {
     assert_eq!(clash.body["error"]["details"]["candidates"][0]["type"], json!("contact"));
     assert_eq!(count(&app, &token, ACCOUNTS).await, 1, "no orphan account");
 }
+
+#[tokio::test]
+async fn concurrent_creates_of_one_person_store_one_and_name_it_to_the_others() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    for (path, body) in [
+        (CONTACTS, json!({"first_name": "Ada", "last_name": "Race", "email": "ada.race@example.uz"})),
+        (LEADS, json!({"first_name": "Ada", "last_name": "Race", "phone": "+998 90 555 11 22"})),
+    ] {
+        let answers = futures_util::future::join_all((0..40).map(|_| app.post(path, Some(&token), body.clone()))).await;
+        let winners: Vec<&Resp> = answers.iter().filter(|r| r.status == StatusCode::CREATED).collect();
+        assert_eq!(winners.len(), 1, "{path}: {:?}", answers.iter().map(|r| r.status).collect::<Vec<_>>());
+        let winner = &winners[0].body["id"];
+        for lost in answers.iter().filter(|r| r.status != StatusCode::CREATED) {
+            assert_rest_error(lost, StatusCode::CONFLICT, "Conflict");
+            assert_eq!(lost.body["error"]["details"]["candidates"][0]["id"], *winner, "{path}: {}", lost.text);
+        }
+        assert_eq!(count(&app, &token, path).await, 1, "{path}");
+    }
+}

@@ -419,6 +419,10 @@ pub async fn duplicates<C: ConnectionTrait>(
     key: &str,
     except: Option<i64>,
 ) -> Result<Vec<Candidate>> {
+    // Writers checking the same table take turns until they commit (PostgreSQL; SQLite has
+    // one writer at a time): the second of two concurrent creates of one e-mail then finds the
+    // first and answers its candidates, rather than a bare unique violation.
+    crate::repo::lock_for_update(conn, duplicate_lock(table)).await.map_err(db)?;
     // `ORDER BY id + 0`: sorting the few matches, rather than walking the primary key in
     // order and filtering every row (what PostgreSQL picks for `ORDER BY id LIMIT`).
     let sql = format!(
@@ -428,6 +432,13 @@ pub async fn duplicates<C: ConnectionTrait>(
     let rows =
         Named::find_by_statement(statement(conn.get_database_backend(), &sql, values)).all(conn).await.map_err(db)?;
     Ok(rows.into_iter().map(|r| Candidate { kind, id: r.id, name: r.name }).collect())
+}
+
+/// The advisory-lock key of the duplicate checks on `table` (FNV-1a of its name, in a range
+/// of its own).
+fn duplicate_lock(table: &str) -> i64 {
+    let hash = table.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    0x4455_5000_0000_0000 | (hash & 0xffff_ffff) as i64
 }
 
 /// The live rows of `table` (other than `except`) that share any of `keys`
