@@ -13,7 +13,8 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
     /// The database is out of reach: connection refused or lost, pool exhausted or closed,
-    /// the server shutting down, the file locked for too long. Worth retrying.
+    /// the server shutting down, the file locked for too long; or it aborted the transaction
+    /// to break a deadlock or a serialization conflict. Worth retrying.
     Unavailable,
     /// The database refused a value (too long for its column, an invalid byte, out of range).
     BadValue,
@@ -41,6 +42,8 @@ pub fn failure(err: &DbErr) -> Failure {
             match code.as_ref() {
                 // PostgreSQL: connection exceptions, shutdown, too many connections.
                 c if c.starts_with("08") || c.starts_with("57P") || c == "53300" => Failure::Unavailable,
+                // PostgreSQL: deadlock detected, serialization failure (the transaction was rolled back).
+                "40P01" | "40001" => Failure::Unavailable,
                 // PostgreSQL: data exceptions (22001 too long, 22021 bad byte, 22003 out of range, ...).
                 c if c.starts_with("22") => Failure::BadValue,
                 // SQLite: busy, locked, I/O error, cannot open; too big.
@@ -71,5 +74,63 @@ pub fn db(err: DbErr) -> DomainError {
             fields: Default::default(),
         },
         Failure::Other => DomainError::Internal(format!("database: {err}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::sqlx::error::{DatabaseError, ErrorKind};
+    use std::borrow::Cow;
+    use std::error::Error as StdError;
+    use std::sync::Arc;
+
+    /// A database error carrying only an SQLSTATE.
+    #[derive(Debug)]
+    struct Coded(&'static str);
+
+    impl std::fmt::Display for Coded {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "error {}", self.0)
+        }
+    }
+
+    impl StdError for Coded {}
+
+    impl DatabaseError for Coded {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(Cow::Borrowed(self.0))
+        }
+        fn as_error(&self) -> &(dyn StdError + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn StdError + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn StdError + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> ErrorKind {
+            ErrorKind::Other
+        }
+    }
+
+    fn coded(code: &'static str) -> DbErr {
+        DbErr::Exec(RuntimeErr::SqlxError(Arc::new(sqlx::Error::Database(Box::new(Coded(code))))))
+    }
+
+    #[test]
+    fn transient_failures_are_worth_retrying_and_bugs_are_not() {
+        for code in ["08006", "57P01", "53300", "40P01", "40001", "5"] {
+            assert_eq!(failure(&coded(code)), Failure::Unavailable, "{code}");
+        }
+        for code in ["22001", "22021", "18"] {
+            assert_eq!(failure(&coded(code)), Failure::BadValue, "{code}");
+        }
+        assert_eq!(failure(&coded("42P01")), Failure::Other, "an undefined table is a bug");
+        assert!(matches!(db(coded("40P01")), DomainError::Unavailable(_)));
     }
 }
