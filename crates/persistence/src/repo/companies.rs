@@ -3,7 +3,7 @@
 use crate::entity::{companies, company_members as members};
 use crate::error::{conflict_if_unique, db};
 use crate::repo::begin_write;
-use crate::repo::listing::{self, Listing, RefKind, duplicates, live, lookup, names_of, refuse_duplicates};
+use crate::repo::listing::{self, Listing, RefKind, live, lookup, names_of};
 use crate::repo::statement;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -78,10 +78,7 @@ async fn company_views<C: ConnectionTrait>(conn: &C, rows: Vec<companies::Model>
 }
 
 async fn check_name<C: ConnectionTrait>(conn: &C, name: &str, except: Option<i64>) -> Result<()> {
-    refuse_duplicates(
-        "name",
-        duplicates(conn, "companies", "company", "name", "name_key", &name.to_lowercase(), except).await?,
-    )
+    listing::refuse_taken_name(conn, "companies", "company", name, except).await
 }
 
 /// Stores a company and makes its owner its admin member.

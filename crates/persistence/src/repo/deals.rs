@@ -6,9 +6,7 @@ use crate::entity::{customers, deal_stage_changes as changes, deals, pipeline_st
 use crate::error::{conflict_if_unique, db};
 use crate::repo::activities::record_activity;
 use crate::repo::begin_write;
-use crate::repo::listing::{
-    self, Found, Listing, RefKind, check_references, duplicates, live, refs_of, refuse_duplicates,
-};
+use crate::repo::listing::{self, Found, Listing, RefKind, check_references, live, refs_of};
 use crate::repo::summaries::{Deltas, count_sum, counter_total, deals_key};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -574,10 +572,7 @@ fn to_stage(m: stages::Model) -> Stage {
 }
 
 async fn check_stage_name<C: ConnectionTrait>(conn: &C, name: &str, except: Option<i64>) -> Result<()> {
-    refuse_duplicates(
-        "name",
-        duplicates(conn, "pipeline_stages", "stage", "name", "name_key", &name.to_lowercase(), except).await?,
-    )
+    listing::refuse_taken_name(conn, "pipeline_stages", "stage", name, except).await
 }
 
 #[async_trait]

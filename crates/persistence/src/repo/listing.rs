@@ -464,6 +464,18 @@ pub async fn duplicates_of<C: ConnectionTrait>(
     Ok(found)
 }
 
+/// Refuses `name` when another live row of `table` has it, whatever the case (`name_key` holds
+/// it lower-cased): a 409 naming the row as a candidate of `kind`.
+pub async fn refuse_taken_name<C: ConnectionTrait>(
+    conn: &C,
+    table: &str,
+    kind: &'static str,
+    name: &str,
+    except: Option<i64>,
+) -> Result<()> {
+    refuse_duplicates("name", duplicates(conn, table, kind, "name", "name_key", &name.to_lowercase(), except).await?)
+}
+
 /// Fails with [`DomainError::Duplicate`] when there are candidates.
 pub fn refuse_duplicates(what: &str, candidates: Vec<Candidate>) -> Result<()> {
     if candidates.is_empty() {

@@ -220,9 +220,7 @@ impl Store<Products> for SqlProducts {
 }
 
 async fn check_category_name<C: ConnectionTrait>(conn: &C, name: &str, except: Option<i64>) -> Result<()> {
-    let found =
-        duplicates(conn, "product_categories", "category", "name", "name_key", &name.to_lowercase(), except).await?;
-    refuse_duplicates("name", found)
+    listing::refuse_taken_name(conn, "product_categories", "category", name, except).await
 }
 
 /// Refuses `parent` for category `id` when `id` is `parent` or one of its ancestors.

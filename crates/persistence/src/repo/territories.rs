@@ -3,7 +3,7 @@
 use crate::entity::{customers, territories};
 use crate::error::{conflict_if_unique, db};
 use crate::repo::begin_write;
-use crate::repo::listing::{self, Listing, duplicates, live, refuse_duplicates};
+use crate::repo::listing::{self, Listing, live};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_core::Result;
@@ -52,8 +52,7 @@ fn to_territory(m: territories::Model) -> Territory {
 
 /// Refuses a name another live territory has (case-insensitive).
 async fn check_name<C: ConnectionTrait>(conn: &C, name: &str, except: Option<i64>) -> Result<()> {
-    let found = duplicates(conn, "territories", "territory", "name", "name_key", &name.to_lowercase(), except).await?;
-    refuse_duplicates("name", found)
+    listing::refuse_taken_name(conn, "territories", "territory", name, except).await
 }
 
 #[async_trait]
@@ -91,13 +90,9 @@ impl Store<Territories> for SqlTerritories {
 
     async fn update(&self, id: i64, c: TerritoryChanges) -> Result<Option<Territory>> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let current = territories::Entity::find_by_id(id)
-            .filter(live::<territories::Entity>())
-            .lock_exclusive()
-            .one(&txn)
-            .await
-            .map_err(db)?;
-        let Some(current) = current else { return Ok(None) };
+        let Some(current) = listing::live_row_locked::<territories::Entity, _>(&txn, id).await? else {
+            return Ok(None);
+        };
         let mut model: territories::ActiveModel = current.into();
         if let Some(name) = c.name {
             check_name(&txn, &name, Some(id)).await?;
