@@ -419,10 +419,27 @@ pub async fn duplicates<C: ConnectionTrait>(
     key: &str,
     except: Option<i64>,
 ) -> Result<Vec<Candidate>> {
-    // Writers checking the same table take turns until they commit (PostgreSQL; SQLite has
-    // one writer at a time): the second of two concurrent creates of one e-mail then finds the
-    // first and answers its candidates, rather than a bare unique violation.
-    crate::repo::lock_for_update(conn, duplicate_lock(table)).await.map_err(db)?;
+    take_turn(conn, table).await?;
+    matches(conn, table, kind, name, key_column, key, except).await
+}
+
+/// Writers checking `table` for duplicates take turns until they commit (PostgreSQL; SQLite
+/// has one writer at a time): the second of two concurrent creates of one e-mail then finds
+/// the first and answers its candidates, rather than a bare unique violation.
+async fn take_turn<C: ConnectionTrait>(conn: &C, table: &str) -> Result<()> {
+    crate::repo::lock_for_update(conn, duplicate_lock(table)).await.map_err(db)
+}
+
+/// [`duplicates`] without taking a turn.
+async fn matches<C: ConnectionTrait>(
+    conn: &C,
+    table: &str,
+    kind: &'static str,
+    name: &str,
+    key_column: &str,
+    key: &str,
+    except: Option<i64>,
+) -> Result<Vec<Candidate>> {
     // `ORDER BY id + 0`: sorting the few matches, rather than walking the primary key in
     // order and filtering every row (what PostgreSQL picks for `ORDER BY id LIMIT`).
     let sql = format!(
@@ -451,10 +468,11 @@ pub async fn duplicates_of<C: ConnectionTrait>(
     keys: &[(&str, Option<&str>)],
     except: Option<i64>,
 ) -> Result<Vec<Candidate>> {
+    take_turn(conn, table).await?;
     let mut found = Vec::new();
     for (column, key) in keys {
         if let Some(key) = key {
-            for c in duplicates(conn, table, kind, name, column, key, except).await? {
+            for c in matches(conn, table, kind, name, column, key, except).await? {
                 if !found.contains(&c) {
                     found.push(c);
                 }
