@@ -419,36 +419,7 @@ pub async fn duplicates<C: ConnectionTrait>(
     key: &str,
     except: Option<i64>,
 ) -> Result<Vec<Candidate>> {
-    take_turn(conn, table).await?;
-    matches(conn, table, kind, name, key_column, key, except).await
-}
-
-/// Writers checking `table` for duplicates take turns until they commit (PostgreSQL; SQLite
-/// has one writer at a time): the second of two concurrent creates of one e-mail then finds
-/// the first and answers its candidates, rather than a bare unique violation.
-async fn take_turn<C: ConnectionTrait>(conn: &C, table: &str) -> Result<()> {
-    crate::repo::lock_for_update(conn, duplicate_lock(table)).await.map_err(db)
-}
-
-/// [`duplicates`] without taking a turn.
-async fn matches<C: ConnectionTrait>(
-    conn: &C,
-    table: &str,
-    kind: &'static str,
-    name: &str,
-    key_column: &str,
-    key: &str,
-    except: Option<i64>,
-) -> Result<Vec<Candidate>> {
-    // `ORDER BY id + 0`: sorting the few matches, rather than walking the primary key in
-    // order and filtering every row (what PostgreSQL picks for `ORDER BY id LIMIT`).
-    let sql = format!(
-        "SELECT id, {name} AS name FROM {table} WHERE {key_column} = $1 AND deleted_at IS NULL AND id <> $2 ORDER BY id + 0 LIMIT 5"
-    );
-    let values = vec![key.into(), except.unwrap_or(0).into()];
-    let rows =
-        Named::find_by_statement(statement(conn.get_database_backend(), &sql, values)).all(conn).await.map_err(db)?;
-    Ok(rows.into_iter().map(|r| Candidate { kind, id: r.id, name: r.name }).collect())
+    duplicates_of(conn, table, kind, name, &[(key_column, Some(key))], except).await
 }
 
 /// The advisory-lock key of the duplicate checks on `table` (FNV-1a of its name, in a range
@@ -460,6 +431,10 @@ fn duplicate_lock(table: &str) -> i64 {
 
 /// The live rows of `table` (other than `except`) that share any of `keys`
 /// (`(key_column, value)`; absent values are skipped), each once.
+///
+/// Writers checking `table` take turns until they commit (an advisory lock on PostgreSQL;
+/// SQLite has one writer at a time): the second of two concurrent creates of one e-mail then
+/// finds the first and answers its candidates, rather than a bare unique violation.
 pub async fn duplicates_of<C: ConnectionTrait>(
     conn: &C,
     table: &str,
@@ -468,14 +443,21 @@ pub async fn duplicates_of<C: ConnectionTrait>(
     keys: &[(&str, Option<&str>)],
     except: Option<i64>,
 ) -> Result<Vec<Candidate>> {
-    take_turn(conn, table).await?;
+    crate::repo::lock_for_update(conn, duplicate_lock(table)).await.map_err(db)?;
+    let backend = conn.get_database_backend();
     let mut found = Vec::new();
     for (column, key) in keys {
-        if let Some(key) = key {
-            for c in matches(conn, table, kind, name, column, key, except).await? {
-                if !found.contains(&c) {
-                    found.push(c);
-                }
+        let Some(key) = key else { continue };
+        // `ORDER BY id + 0`: sorting the few matches, rather than walking the primary key in
+        // order and filtering every row (what PostgreSQL picks for `ORDER BY id LIMIT`).
+        let sql = format!(
+            "SELECT id, {name} AS name FROM {table} WHERE {column} = $1 AND deleted_at IS NULL AND id <> $2 ORDER BY id + 0 LIMIT 5"
+        );
+        let values = vec![(*key).into(), except.unwrap_or(0).into()];
+        for r in Named::find_by_statement(statement(backend, &sql, values)).all(conn).await.map_err(db)? {
+            let c = Candidate { kind, id: r.id, name: r.name };
+            if !found.contains(&c) {
+                found.push(c);
             }
         }
     }
