@@ -295,3 +295,42 @@ async fn failed_logins_are_throttled_per_address() {
     let res = app.post("/api/auth/login", None, json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})).await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}", res.text);
 }
+
+#[tokio::test]
+async fn a_sign_in_burst_waits_its_turn_and_past_the_deadline_gets_503_with_retry_after() {
+    // One hash at a time, each slow enough (64 MiB, 6 passes) that twelve at once cannot all
+    // get their turn within the one-second line.
+    let app = TestApp::spawn_with(&[
+        ("password_hash_memory_kib", "65536"),
+        ("password_hash_iterations", "6"),
+        ("password_hash_concurrency", "1"),
+        ("password_hash_queue_timeout", "1s"),
+    ])
+    .await;
+    let burst: Vec<_> = (0..12)
+        .map(|_| {
+            let (client, url) = (app.client.clone(), format!("{}/api/auth/login", app.base));
+            tokio::spawn(async move {
+                let res = client.post(url).json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})).send();
+                Resp::from(res.await.expect("sent")).await
+            })
+        })
+        .collect();
+    let (mut signed_in, mut refused) = (0, 0);
+    for answer in burst {
+        let res = answer.await.unwrap();
+        match res.status {
+            StatusCode::OK => signed_in += 1,
+            StatusCode::SERVICE_UNAVAILABLE => {
+                refused += 1;
+                let message = res.body["message"].as_str().unwrap_or_default();
+                assert!(message.starts_with("Too many sign-ins at once"), "{}", res.text);
+                assert!(res.header("retry-after").is_some_and(|s| s.parse::<u64>().is_ok()), "{:?}", res.headers);
+            }
+            other => panic!("{other}: {}", res.text),
+        }
+    }
+    assert!(signed_in >= 1 && refused >= 1, "{signed_in} signed in, {refused} refused");
+    let later = app.post("/api/auth/login", None, json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})).await;
+    assert_eq!(later.status, StatusCode::OK, "the line drains: {}", later.text);
+}

@@ -5,4 +5,4 @@ pub mod jwt;
 pub mod password;
 
 pub use jwt::JwtCodec;
-pub use password::{Argon2Hasher, HashCost};
+pub use password::{Argon2Hasher, HashCost, HashPool};

@@ -164,6 +164,21 @@ pub fn pgbench(server_url: &str, clients: usize, duration: Duration) -> Option<f
     text.lines().find_map(|l| l.strip_prefix("tps = ")).and_then(|rest| rest.split_whitespace().next()?.parse().ok())
 }
 
+/// Resident memory of this process in KiB: `(now, peak since the last [`reset_peak_rss`])`,
+/// from `/proc/self/status` (Linux; `None` elsewhere).
+pub fn rss_kib() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| {
+        status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.split_whitespace().next()?.parse().ok())
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// Starts a new peak for [`rss_kib`] (Linux: `5` into `/proc/self/clear_refs`).
+pub fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,6 +38,8 @@ pub struct RawSettings {
     pub login_max_delay: String,
     pub password_hash_memory_kib: u32,
     pub password_hash_iterations: u32,
+    pub password_hash_concurrency: usize,
+    pub password_hash_queue_timeout: String,
     pub admin_email: String,
     pub admin_password: String,
     pub admin_name: String,
@@ -87,6 +89,7 @@ pub struct Settings {
     pub login_max_delay: Duration,
     pub twilio_token_ttl: Duration,
     pub database_acquire_timeout: Duration,
+    pub password_hash_queue_timeout: Duration,
 }
 
 /// A configuration problem, naming the key.
@@ -153,6 +156,7 @@ impl Settings {
         let login_max_delay = duration("LOGIN_MAX_DELAY", &raw.login_max_delay)?;
         let twilio_token_ttl = duration("TWILIO_TOKEN_TTL", &raw.twilio_token_ttl)?;
         let database_acquire_timeout = duration("DATABASE_ACQUIRE_TIMEOUT", &raw.database_acquire_timeout)?;
+        let password_hash_queue_timeout = duration("PASSWORD_HASH_QUEUE_TIMEOUT", &raw.password_hash_queue_timeout)?;
         if !matches!(raw.log_format.as_str(), "pretty" | "json") {
             return Err(SettingsError(format!("LOG_FORMAT must be 'pretty' or 'json', not '{}'", raw.log_format)));
         }
@@ -210,6 +214,7 @@ impl Settings {
             login_max_delay,
             twilio_token_ttl,
             database_acquire_timeout,
+            password_hash_queue_timeout,
         })
     }
 

@@ -27,7 +27,7 @@ use persistence::repo::{
 };
 use persistence::{Database, DatabaseKind, PoolSettings, StatementCount};
 use redis_store::{RedisLink, RedisLoginAttempts};
-use security::{Argon2Hasher, HashCost, JwtCodec};
+use security::{Argon2Hasher, HashCost, HashPool, JwtCodec};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -154,12 +154,15 @@ impl QuotaCounters for RedisQuota {
 /// Wires the ports of every core crate to the database and security adapters.
 pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupError> {
     let raw = &settings.raw;
-    let hasher = Argon2Hasher::new(HashCost {
-        memory_kib: raw.password_hash_memory_kib,
-        iterations: raw.password_hash_iterations,
-        parallelism: 1,
-    })
-    .map_err(|e| StartupError::Other(format!("PASSWORD_HASH_*: {e}")))?;
+    let queue_timeout = settings.password_hash_queue_timeout.to_std().unwrap_or(Duration::from_secs(10));
+    let pool = match raw.password_hash_concurrency {
+        0 => HashPool { queue_timeout, ..HashPool::default() },
+        concurrency => HashPool { concurrency, queue_timeout },
+    };
+    let cost =
+        HashCost { memory_kib: raw.password_hash_memory_kib, iterations: raw.password_hash_iterations, parallelism: 1 };
+    let hasher =
+        Argon2Hasher::with_pool(cost, pool).map_err(|e| StartupError::Other(format!("PASSWORD_HASH_*: {e}")))?;
     let redis = redis_link(settings)?;
     let callers = ProcessCache::new(
         CacheSettings {

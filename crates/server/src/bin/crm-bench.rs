@@ -43,8 +43,9 @@ struct Args {
     /// Measure the data set left by a previous run instead of seeding a new one.
     #[arg(long)]
     reuse: bool,
-    /// `crm` (customers, deals, analytics), `rest` (the CRM REST surface) or `assistant`
-    /// (`/api/ai/chat` over Q&A entries).
+    /// `crm` (customers, deals, analytics), `rest` (the CRM REST surface), `assistant`
+    /// (`/api/ai/chat` over Q&A entries), `http` (throughput, then a sign-in burst) or
+    /// `signin` (the sign-in burst alone).
     #[arg(long, default_value = "crm")]
     suite: String,
     /// Contacts and leads (each) of the rest suite.
@@ -65,6 +66,12 @@ struct Args {
     /// Database pool size of the server (the configuration's default).
     #[arg(long, default_value_t = 20)]
     pool: u32,
+    /// Concurrent sign-ins of the http suite's sign-in burst.
+    #[arg(long, default_value_t = 64)]
+    burst_connections: usize,
+    /// Seconds the sign-in burst lasts.
+    #[arg(long, default_value_t = 15)]
+    burst_seconds: u64,
 }
 
 const EMAIL: &str = "bench@example.com";
@@ -208,7 +215,7 @@ async fn main() {
         ("admin_password", PASSWORD),
         ("log_level", "error"),
     ];
-    if args.suite == "http" {
+    if args.suite == "http" || args.suite == "signin" {
         // Production's password hashing, and quotas the load cannot reach.
         overrides.extend([
             ("password_hash_memory_kib", "19456"),
@@ -280,6 +287,11 @@ async fn main() {
     let today = chrono::Utc::now().date_naive();
     let year_ago = today - chrono::Duration::days(365);
     let customer_id = args.customers / 2;
+    if args.suite == "signin" {
+        signin_burst(&base, args.burst_connections, Duration::from_secs(args.burst_seconds)).await;
+        running.handle.stop(true).await;
+        return;
+    }
     if args.suite == "http" {
         http_suite(&client, &base, &token, customer_id, &args, &url).await;
         running.handle.stop(true).await;
@@ -417,6 +429,40 @@ async fn rest_actions(client: &reqwest::Client, base: &str, token: &str, samples
     println!("| deal stage change | {m:.1} | {p:.1} | {x:.1} |");
 }
 
+/// A burst of `connections` concurrent sign-ins for `duration`: resident memory before, at
+/// its peak, and 60 s after (the server runs in this process), and the sign-ins per second.
+async fn signin_burst(base: &str, connections: usize, duration: Duration) {
+    use crm_server::loadgen::{Target, closed_loop, reset_peak_rss, rss_kib};
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    let target = Target {
+        method: "POST",
+        url: format!("{base}/api/auth/login"),
+        token: None,
+        body: Some(json!({"email": EMAIL, "password": PASSWORD}).to_string()),
+    };
+    let Some((before, _)) = rss_kib() else {
+        println!("\nsign-in burst: resident memory is only measured on Linux");
+        return;
+    };
+    reset_peak_rss();
+    let load = closed_loop(&target, connections, duration).await;
+    let (_, peak) = rss_kib().unwrap_or_default();
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let (after, _) = rss_kib().unwrap_or_default();
+    println!(
+        "\nsign-in burst, {connections} concurrent for {} s: {:.0} sign-ins/s (p50 {:.0} ms, p99 {:.0} ms, {} errors); \
+         RSS before {:.0} MiB, peak {:.0} MiB, 60 s after {:.0} MiB",
+        duration.as_secs(),
+        load.requests_per_sec,
+        load.p50_ms,
+        load.p99_ms,
+        load.errors,
+        mib(before),
+        mib(peak),
+        mib(after)
+    );
+}
+
 /// Throughput at `--connections` keep-alive connections: `/health` (the HTTP stack's
 /// ceiling), the single-record reads, the lists and catalogs, and sign-in, then `pgbench -S`
 /// on the same PostgreSQL server.
@@ -477,6 +523,7 @@ async fn http_suite(client: &reqwest::Client, base: &str, token: &str, customer_
             load.errors
         );
     }
+    signin_burst(base, args.burst_connections, Duration::from_secs(args.burst_seconds)).await;
     if !url.starts_with("sqlite") {
         match crm_server::loadgen::pgbench(&args.database, args.connections, Duration::from_secs(args.seconds)) {
             Some(tps) => println!("\npgbench -S -M prepared, {} clients, same server: {tps:.0} TPS", args.connections),
