@@ -23,10 +23,14 @@ mod m20261129_000018_conversion_lookups;
 mod m20261129_000019_live_counters;
 mod m20261204_000020_caller_signals;
 mod m20261204_000021_lead_filter_index;
+mod m20261205_000022_deal_summaries;
+mod m20261205_000023_match_keys;
 mod seed;
 
 pub use m20261123_000004_crm_summaries::rebuild_statements;
 pub use m20261129_000019_live_counters::LIVE_COUNTERS;
+pub use m20261205_000022_deal_summaries::deal_summary_statements;
+pub use m20261205_000023_match_keys::backfill_match_keys;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -56,6 +60,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000019_live_counters::Migration),
             Box::new(m20261204_000020_caller_signals::Migration),
             Box::new(m20261204_000021_lead_filter_index::Migration),
+            Box::new(m20261205_000022_deal_summaries::Migration),
+            Box::new(m20261205_000023_match_keys::Migration),
         ]
     }
 }

@@ -14,6 +14,11 @@ async fn snapshot(app: &TestApp) -> Vec<String> {
         "SELECT key || '=' || CAST(n AS TEXT) AS v FROM crm_counters WHERE n <> 0 ORDER BY 1",
         "SELECT day || '=' || CAST(value_cents AS TEXT) || '/' || CAST(deals AS TEXT) AS v FROM sales_daily WHERE deals <> 0 OR value_cents <> 0 ORDER BY 1",
         "SELECT CAST(id AS TEXT) || '=' || CAST(completed_cents AS TEXT) AS v FROM customers WHERE completed_cents <> 0 ORDER BY 1",
+        "SELECT day || '/' || CAST(owner_id AS TEXT) || '=' || CAST(value_cents AS TEXT) || '/' || CAST(deals AS TEXT) AS v \
+         FROM won_daily WHERE deals <> 0 OR value_cents <> 0 ORDER BY 1",
+        "SELECT day || '/' || CAST(stage_id AS TEXT) || '=' || CAST(deals AS TEXT) || '/' || CAST(value_cents AS TEXT) || '/' \
+         || CAST(weighted AS TEXT) || '/' || CAST(created_secs AS TEXT) AS v FROM open_daily \
+         WHERE deals <> 0 OR value_cents <> 0 OR weighted <> 0 OR created_secs <> 0 ORDER BY 1",
     ] {
         for row in db.query_all_raw(Statement::from_string(backend, sql)).await.unwrap() {
             out.push(row.try_get::<String>("", "v").unwrap());
@@ -84,5 +89,40 @@ async fn concurrent_writes_keep_summaries_exact() {
     });
     let results = futures_util::future::join_all(requests).await;
     assert!(results.iter().all(|r| r.status.is_success()), "{:?}", results.iter().map(|r| &r.text).collect::<Vec<_>>());
+    assert_matches_rebuild(&app).await;
+}
+
+#[tokio::test]
+async fn the_rest_pipeline_summaries_follow_stage_moves_wins_losses_and_account_deletes() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let stages = app.get("/api/deals/pipeline-stages/", Some(&token)).await.body["results"].clone();
+    let (lead, proposal) = (stages[0]["id"].clone(), stages[2]["id"].clone());
+    let a = app.v1_customer(&token, json!({"name": "Pipeline A"})).await;
+    let b = app.v1_customer(&token, json!({"name": "Pipeline B"})).await;
+    let mut ids = Vec::new();
+    for (i, account) in [&a, &a, &b, &b].iter().enumerate() {
+        let body = json!({"name": format!("Deal {i}"), "account": account["id"], "amount": 1000 + i, "stage": lead});
+        let res = app.post("/api/deals/deals/", Some(&token), body).await;
+        assert_eq!(res.status, reqwest::StatusCode::CREATED, "{}", res.text);
+        ids.push(res.body["id"].clone());
+    }
+    let action = |id: &serde_json::Value, what: &str, body: serde_json::Value| {
+        let path = format!("/api/deals/deals/{id}/{what}/");
+        let (app, token) = (&app, token.clone());
+        async move { app.post(&path, Some(&token), body).await }
+    };
+    assert!(action(&ids[0], "change-stage", json!({"stage": proposal})).await.status.is_success());
+    assert!(action(&ids[1], "mark-won", json!({})).await.status.is_success());
+    assert!(action(&ids[2], "mark-lost", json!({})).await.status.is_success());
+    app.call(Method::PATCH, &format!("/api/deals/deals/{}/", ids[3]), Some(&token), Some(json!({"probability": 35})))
+        .await;
+    assert_matches_rebuild(&app).await;
+    app.call(Method::DELETE, &format!("/api/crm/accounts/{}/", a["id"]), Some(&token), None).await;
+    assert_matches_rebuild(&app).await;
+    app.post(&format!("/api/crm/accounts/{}/restore/", a["id"]), Some(&token), json!({})).await;
+    assert_matches_rebuild(&app).await;
+    app.call(Method::PATCH, &format!("/api/deals/deals/{}/", ids[1]), Some(&token), Some(json!({"status": "Open"})))
+        .await;
     assert_matches_rebuild(&app).await;
 }

@@ -14,6 +14,7 @@ pub mod deal;
 pub mod error;
 pub mod events;
 pub mod fields;
+pub mod insights;
 pub mod leads;
 pub mod pipeline;
 pub mod ports;

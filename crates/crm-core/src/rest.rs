@@ -6,6 +6,7 @@ use crate::companies::{Companies, CompanyMemberships};
 use crate::contacts::Contacts;
 use crate::deal::Deals;
 use crate::events::Events;
+use crate::insights::Insights;
 use crate::leads::{LeadConversion, Leads};
 use crate::pipeline::{DealMoves, Stages};
 use crate::products::{Categories, Products};
@@ -33,4 +34,6 @@ pub struct CrmRest {
     pub stages: Records<Stages>,
     pub products: Records<Products>,
     pub categories: Records<Categories>,
+    /// The dashboard and reports.
+    pub insights: Insights,
 }

@@ -4,6 +4,7 @@
 pub mod cors;
 pub mod error;
 pub mod extract;
+pub mod files;
 pub mod lenient;
 pub mod middleware;
 pub mod multipart;

@@ -4,6 +4,7 @@
 pub mod contact;
 pub mod error;
 pub mod listing;
+pub mod names;
 pub mod page;
 
 pub use contact::{is_blank, normalize_email, normalize_phone};

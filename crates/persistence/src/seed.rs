@@ -199,6 +199,15 @@ pub async fn seed_crm(
         .all(db)
         .await?;
 
+    // Every deal at a stage of the pipeline; an open one with the stage's probability.
+    let stages: Vec<(i64, i32)> = crate::entity::pipeline_stages::Entity::find()
+        .select_only()
+        .columns([crate::entity::pipeline_stages::Column::Id, crate::entity::pipeline_stages::Column::Probability])
+        .filter(crate::entity::pipeline_stages::Column::DeletedAt.is_null())
+        .filter(crate::entity::pipeline_stages::Column::IsActive.eq(true))
+        .into_tuple()
+        .all(db)
+        .await?;
     let deals_n = if customer_ids.is_empty() { 0 } else { plan.deals };
     in_batches(db, "deals", deals_n, batch, progress, |_, n| {
         (0..n)
@@ -210,6 +219,12 @@ pub async fn seed_crm(
                     let after = created + Duration::seconds(rng.random_range(0..30 * 86_400));
                     after.min(now)
                 });
+                let stage = (!stages.is_empty()).then(|| stages[rng.random_range(0..stages.len())]);
+                let probability = match status {
+                    "completed" => Some(100),
+                    "cancelled" => Some(0),
+                    _ => stage.map(|(_, p)| p),
+                };
                 deals::ActiveModel {
                     title: Set(DEAL_TITLES[rng.random_range(0..DEAL_TITLES.len())].to_string()),
                     description: Set(None),
@@ -221,6 +236,8 @@ pub async fn seed_crm(
                     created_at: Set(created),
                     updated_at: Set(closed.unwrap_or(created)),
                     deleted_at: Set(None),
+                    stage_id: Set(stage.map(|(id, _)| id)),
+                    probability: Set(probability),
                     ..Default::default()
                 }
             })

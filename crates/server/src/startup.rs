@@ -6,6 +6,7 @@ use actix_web::dev::ServerHandle;
 use async_trait::async_trait;
 use callcenter_core::ports::LanguageModel;
 use callcenter_core::{CallcenterPorts, CallcenterService};
+use crm_core::insights::Insights;
 use crm_core::records::Records;
 use crm_core::rest::CrmRest;
 use crm_core::{CrmPorts, CrmService};
@@ -22,8 +23,8 @@ use management_core::{AssignmentService, AuthConfig, AuthService, CatalogService
 use persistence::cache::{CacheSettings, CachedRoles, CachedSessions, CachedStatuses, CachedUsers, ProcessCache};
 use persistence::repo::{
     SqlAccounts, SqlActivities, SqlAnalytics, SqlCallReports, SqlCallers, SqlCalls, SqlChats, SqlCompanies,
-    SqlContacts, SqlCustomers, SqlDeals, SqlDocuments, SqlKnowledge, SqlLeads, SqlLoginAttempts, SqlProducts, SqlRoles,
-    SqlSalesManagers, SqlSessions, SqlStatuses, SqlTasks, SqlTerritories, SqlUsers,
+    SqlContacts, SqlCustomers, SqlDeals, SqlDocuments, SqlInsights, SqlKnowledge, SqlLeads, SqlLoginAttempts,
+    SqlProducts, SqlRoles, SqlSalesManagers, SqlSessions, SqlStatuses, SqlTasks, SqlTerritories, SqlUsers,
 };
 use persistence::{Database, DatabaseKind, PoolSettings, StatementCount};
 use redis_store::{RedisLink, RedisLoginAttempts};
@@ -227,6 +228,7 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         stages: Records::new(deals),
         products: Records::new(products.clone()),
         categories: Records::new(products),
+        insights: Insights::new(Arc::new(SqlInsights::new(db.clone()))),
     });
     let assignments = Arc::new(AssignmentService::new(Arc::new(SqlSalesManagers::new(db.clone()))));
     let knowledge = Arc::new(SqlKnowledge::new(db.clone()));

@@ -1,5 +1,6 @@
 //! `contacts`: people at an account, soft-deleted; e-mail and phone unique among live rows.
 
+use sea_orm::Set;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -21,9 +22,27 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,
+    /// The person's name as a duplicate key (`kernel::names::person_key`), kept by [`ActiveModelBehavior`].
+    pub dedupe_name: Option<String>,
+    /// The e-mail's company domain (none for public providers), kept likewise.
+    pub email_domain: Option<String>,
+    /// The contact this one was merged into (it is then deleted).
+    pub merged_into_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
-impl ActiveModelBehavior for ActiveModel {}
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    /// Keeps the duplicate keys in step with the name and e-mail.
+    async fn before_save<C: ConnectionTrait>(mut self, _db: &C, _insert: bool) -> Result<Self, DbErr> {
+        if let Some((first, last)) = super::keys::changed_pair(&self.first_name, &self.last_name) {
+            self.dedupe_name = Set(Some(kernel::names::person_key(first, last)));
+        }
+        if let Some(email) = super::keys::changed(&self.email) {
+            self.email_domain = Set(email.as_deref().and_then(kernel::names::company_domain));
+        }
+        Ok(self)
+    }
+}

@@ -1,5 +1,6 @@
 //! `customers`: customers / accounts / leads, soft-deleted.
 
+use sea_orm::Set;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -28,6 +29,12 @@ pub struct Model {
     /// JSON object, as given.
     pub custom_fields: String,
     pub territory_id: Option<i64>,
+    /// The name as a duplicate key (`kernel::names::company_key`), kept by [`ActiveModelBehavior`].
+    pub dedupe_name: Option<String>,
+    /// The e-mail's company domain (none for public providers), kept likewise.
+    pub email_domain: Option<String>,
+    /// The account this one was merged into (it is then deleted).
+    pub merged_into_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -47,4 +54,16 @@ impl Related<super::customer_statuses::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    /// Keeps the duplicate keys in step with the name and e-mail.
+    async fn before_save<C: ConnectionTrait>(mut self, _db: &C, _insert: bool) -> Result<Self, DbErr> {
+        if let Some(name) = super::keys::changed(&self.name) {
+            self.dedupe_name = Set(Some(kernel::names::company_key(name)));
+        }
+        if let Some(email) = super::keys::changed(&self.email) {
+            self.email_domain = Set(email.as_deref().and_then(kernel::names::company_domain));
+        }
+        Ok(self)
+    }
+}

@@ -14,6 +14,7 @@ pub mod deal_stage_changes;
 pub mod deals;
 pub mod documents;
 pub mod events;
+mod keys;
 pub mod leads;
 pub mod login_attempts;
 pub mod pipeline_stages;

@@ -6,6 +6,7 @@ pub mod body;
 pub mod core;
 pub mod crm;
 pub mod deals;
+pub mod insights;
 pub mod products;
 pub mod scaffold;
 pub mod territories;
@@ -14,13 +15,14 @@ use actix_web::web;
 use serde_json::{Map, Value, json};
 
 /// The resource groups, one OpenAPI tag each.
-const GROUPS: [(&str, &str); 6] = [
+const GROUPS: [(&str, &str); 7] = [
     ("crm-rest: core", "Companies: the organisations users belong to"),
     ("crm-rest: crm", "Accounts (the one customer record), contacts, leads and converting them"),
     ("crm-rest: territories", "Territories and assigning accounts to them"),
     ("crm-rest: activities", "Activities, tasks (and completing them) and events"),
     ("crm-rest: deals", "Deals, moving them along the pipeline, and the pipeline stages"),
     ("crm-rest: products", "Products and product categories"),
+    ("crm-rest: analytics", "The dashboard and the reports (JSON, CSV, PDF)"),
 ];
 
 /// The answers every operation of the surface may give beyond the standard ones: a page past
@@ -61,6 +63,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     activities::configure(cfg);
     deals::configure(cfg);
     products::configure(cfg);
+    insights::configure(cfg);
 }
 
 /// Adds every resource's operations and schemas to the OpenAPI document.
@@ -74,6 +77,7 @@ pub fn document(doc: &mut Value) {
     activities::document(&mut paths, &mut schemas);
     deals::document(&mut paths, &mut schemas);
     products::document(&mut paths, &mut schemas);
+    insights::document(&mut paths, &mut schemas);
     document_errors(&mut paths);
     open_bodies(&paths, &mut schemas);
     let tags = doc["tags"].as_array_mut().expect("tags");
