@@ -27,6 +27,7 @@ mod rest_activities;
 mod rest_core;
 mod rest_crm;
 mod rest_deals;
+mod rest_exchange;
 mod rest_insights;
 mod rest_products;
 mod rest_territories;

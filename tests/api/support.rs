@@ -249,3 +249,44 @@ impl TestApp {
         db.close().await.ok();
     }
 }
+
+impl TestApp {
+    /// Posts `multipart/form-data`: the text fields, then the file `file` (field name, file
+    /// name, bytes) when given.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        texts: &[(&str, &str)],
+        file: Option<(&str, &str, &[u8])>,
+    ) -> Resp {
+        let boundary = "----crmtestboundary7e3";
+        let mut body = Vec::new();
+        for (name, value) in texts {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        if let Some((field, file_name, data)) = file {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let mut req = self
+            .client
+            .post(format!("{}{}", self.base, path))
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        Resp::from(req.send().await.expect("request sent")).await
+    }
+}

@@ -13,6 +13,7 @@ pub mod customer;
 pub mod deal;
 pub mod error;
 pub mod events;
+pub mod exchange;
 pub mod fields;
 pub mod insights;
 pub mod leads;

@@ -6,6 +6,7 @@ use crate::companies::{Companies, CompanyMemberships};
 use crate::contacts::Contacts;
 use crate::deal::Deals;
 use crate::events::Events;
+use crate::exchange::{Dedupe, Imports};
 use crate::insights::Insights;
 use crate::leads::{LeadConversion, Leads};
 use crate::pipeline::{DealMoves, Stages};
@@ -36,4 +37,10 @@ pub struct CrmRest {
     pub categories: Records<Categories>,
     /// The dashboard and reports.
     pub insights: Insights,
+    pub account_imports: Imports<Accounts>,
+    pub contact_imports: Imports<Contacts>,
+    pub lead_imports: Imports<Leads>,
+    pub account_dedupe: Dedupe<Accounts>,
+    pub contact_dedupe: Dedupe<Contacts>,
+    pub lead_dedupe: Dedupe<Leads>,
 }

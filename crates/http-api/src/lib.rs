@@ -48,6 +48,8 @@ pub struct HttpSettings {
     pub json_limit: usize,
     /// Largest uploaded document, in bytes.
     pub upload_limit: usize,
+    /// Largest imported CSV file, in bytes and in rows.
+    pub import_limits: routes::rest::exchange::ImportLimits,
     /// Ping interval and idle timeout of the assistant's WebSocket streams.
     pub streams: StreamTimeouts,
     /// Whether to send `Strict-Transport-Security` (production).
@@ -75,6 +77,7 @@ pub fn app(
         .app_data(web::Data::new(state))
         .app_data(extract::json_config(settings.json_limit))
         .app_data(web::Data::new(extract::UploadLimit(settings.upload_limit)))
+        .app_data(web::Data::new(settings.import_limits))
         .app_data(web::Data::new(middleware::input::BodyLimit(settings.json_limit)))
         .app_data(web::Data::new(middleware::security_headers::Hsts(settings.hsts)))
         .app_data(web::Data::new(settings.streams))

@@ -223,16 +223,15 @@ pub async fn seed_rest(
     })
     .await?;
 
-    let mut counted = crate::repo::summaries::Deltas::default();
-    counted.count(crate::repo::listing::live_key("contacts"), report.contacts as i64);
-    counted.count(crate::repo::listing::live_key("leads"), report.leads as i64);
-    counted.apply(db).await?;
-
     if plan.catalogue {
         let (products, tasks, events) = seed_catalogue(db, owner, &account_ids, &mut rng).await?;
         (report.products, report.tasks, report.events) = (products, tasks, events);
         report.companies = seed_company(db, owner).await?;
     }
+    // Bulk rows bypass the per-write summaries and duplicate keys: recompute them.
+    progress("summaries", 0, 1);
+    crate::repo::summaries::rebuild(db).await?;
+    progress("summaries", 1, 1);
     Ok(report)
 }
 

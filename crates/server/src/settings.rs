@@ -61,6 +61,8 @@ pub struct RawSettings {
     pub twilio_api_base: String,
     pub public_base_url: String,
     pub upload_max_bytes: usize,
+    pub import_max_bytes: usize,
+    pub import_max_rows: u64,
     pub llm_base_url: String,
     pub llm_api_key: String,
     pub llm_model: String,
@@ -160,8 +162,10 @@ impl Settings {
         if !matches!(raw.log_format.as_str(), "pretty" | "json") {
             return Err(SettingsError(format!("LOG_FORMAT must be 'pretty' or 'json', not '{}'", raw.log_format)));
         }
-        if raw.upload_max_bytes == 0 {
-            return Err(SettingsError("UPLOAD_MAX_BYTES must be at least 1".into()));
+        if raw.upload_max_bytes == 0 || raw.import_max_bytes == 0 || raw.import_max_rows == 0 {
+            return Err(SettingsError(
+                "UPLOAD_MAX_BYTES, IMPORT_MAX_BYTES and IMPORT_MAX_ROWS must be at least 1".into(),
+            ));
         }
         if raw.llm_timeout_secs == 0 || raw.llm_connect_timeout_secs == 0 || raw.voice_budget_ms == 0 {
             return Err(SettingsError(

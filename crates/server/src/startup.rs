@@ -6,6 +6,7 @@ use actix_web::dev::ServerHandle;
 use async_trait::async_trait;
 use callcenter_core::ports::LanguageModel;
 use callcenter_core::{CallcenterPorts, CallcenterService};
+use crm_core::exchange::{Dedupe, Imports};
 use crm_core::insights::Insights;
 use crm_core::records::Records;
 use crm_core::rest::CrmRest;
@@ -21,6 +22,8 @@ use management_core::ports::LoginAttemptRepository;
 use management_core::throttle::ThrottlePolicy;
 use management_core::{AssignmentService, AuthConfig, AuthService, CatalogService, NewUser, UserAdminService};
 use persistence::cache::{CacheSettings, CachedRoles, CachedSessions, CachedStatuses, CachedUsers, ProcessCache};
+use persistence::repo::duplicates::{SqlDuplicates, SqlMerger};
+use persistence::repo::imports::{AccountRows, ContactRows, LeadRows, SqlImports};
 use persistence::repo::{
     SqlAccounts, SqlActivities, SqlAnalytics, SqlCallReports, SqlCallers, SqlCalls, SqlChats, SqlCompanies,
     SqlContacts, SqlCustomers, SqlDeals, SqlDocuments, SqlInsights, SqlKnowledge, SqlLeads, SqlLoginAttempts,
@@ -229,6 +232,18 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         products: Records::new(products.clone()),
         categories: Records::new(products),
         insights: Insights::new(Arc::new(SqlInsights::new(db.clone()))),
+        account_imports: Imports::new(Arc::new(SqlImports::<AccountRows>::new(db.clone()))),
+        contact_imports: Imports::new(Arc::new(SqlImports::<ContactRows>::new(db.clone()))),
+        lead_imports: Imports::new(Arc::new(SqlImports::<LeadRows>::new(db.clone()))),
+        account_dedupe: Dedupe::new(
+            Arc::new(SqlDuplicates::accounts(db.clone())),
+            Some(Arc::new(SqlMerger::accounts(db.clone()))),
+        ),
+        contact_dedupe: Dedupe::new(
+            Arc::new(SqlDuplicates::contacts(db.clone())),
+            Some(Arc::new(SqlMerger::contacts(db.clone()))),
+        ),
+        lead_dedupe: Dedupe::new(Arc::new(SqlDuplicates::leads(db.clone())), None),
     });
     let assignments = Arc::new(AssignmentService::new(Arc::new(SqlSalesManagers::new(db.clone()))));
     let knowledge = Arc::new(SqlKnowledge::new(db.clone()));
@@ -433,6 +448,10 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
         cors: CorsPolicy { origins: settings.cors_origins(), allow_localhost: settings.env != "production" },
         json_limit: raw.json_body_limit,
         upload_limit: raw.upload_max_bytes,
+        import_limits: http_api::routes::rest::exchange::ImportLimits {
+            max_bytes: raw.import_max_bytes,
+            max_rows: raw.import_max_rows,
+        },
         streams: StreamTimeouts {
             ping_every: Duration::from_secs(raw.ws_ping_secs),
             idle_timeout: Duration::from_secs(raw.ws_idle_timeout_secs),

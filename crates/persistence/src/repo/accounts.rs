@@ -4,7 +4,8 @@
 use crate::entity::{customer_statuses, customers};
 use crate::error::db;
 use crate::repo::begin_write;
-use crate::repo::customers::{add_customer, remove_customer, restore_customer, unique_email};
+use crate::repo::customers::{add_customer, refuse_taken_email, remove_customer, restore_customer, unique_email};
+use crate::repo::duplicates::refuse_merged_restore;
 use crate::repo::listing::{self, Listing, RefKind, check_references, live, lookup, names_of};
 use crate::repo::summaries::{Deltas, counter_total, customers_key};
 use async_trait::async_trait;
@@ -125,6 +126,74 @@ pub fn account_row(d: AccountDraft, now: DateTime<Utc>) -> customers::ActiveMode
     }
 }
 
+/// Stores a checked new account (references, status and e-mail checked; a sales manager
+/// assigned), within the caller's transaction.
+pub async fn insert_account<C: ConnectionTrait>(conn: &C, d: AccountDraft) -> Result<customers::Model> {
+    check_references_of(conn, d.territory_id, d.owner_id).await?;
+    check_status(conn, &d.status).await?;
+    add_customer(conn, account_row(d, Utc::now())).await
+}
+
+/// Applies a checked change to the live account `id` (locked), within the caller's
+/// transaction; `None` when there is no such account.
+pub async fn update_account<C: ConnectionTrait>(
+    conn: &C,
+    id: i64,
+    c: AccountChanges,
+) -> Result<Option<customers::Model>> {
+    let Some(current) = listing::live_row_locked::<customers::Entity, _>(conn, id).await? else { return Ok(None) };
+    check_references_of(conn, c.territory_id.flatten(), c.owner_id.flatten()).await?;
+    if let Some(status) = &c.status {
+        check_status(conn, status).await?;
+    }
+    if let Some(Some(email)) = &c.email
+        && current.email.as_ref() != Some(email)
+    {
+        refuse_taken_email(conn, email, Some(id)).await?;
+    }
+    let mut next = current.clone();
+    if let Some(v) = c.name {
+        next.name = v;
+    }
+    if let Some(v) = c.account_type {
+        next.account_type = v;
+    }
+    if let Some(v) = c.industry {
+        next.industry = v;
+    }
+    if let Some(v) = c.phone {
+        next.phone = v;
+    }
+    if let Some(v) = c.email {
+        next.email = v;
+    }
+    if let Some(v) = c.website {
+        next.website = v;
+    }
+    if let Some(v) = c.territory_id {
+        next.territory_id = v;
+    }
+    if let Some(v) = c.custom_fields {
+        next.custom_fields = v;
+    }
+    if let Some(v) = c.owner_id {
+        next.user_id = v;
+    }
+    if let Some(v) = c.status {
+        next.status = v;
+    }
+    next.search_text = search_text(&next.name, next.email.as_deref(), next.phone.as_deref(), next.company.as_deref());
+    next.updated_at = Utc::now();
+    if next.status != current.status {
+        let mut deltas = Deltas::default();
+        deltas.count(customers_key(&current.status), -1);
+        deltas.count(customers_key(&next.status), 1);
+        deltas.apply(conn).await.map_err(db)?;
+    }
+    let model: customers::ActiveModel = next.into();
+    Ok(Some(model.reset_all().update(conn).await.map_err(unique_email)?))
+}
+
 #[async_trait]
 impl Store<Accounts> for SqlAccounts {
     /// Totals of the whole list come from the summary counters.
@@ -146,62 +215,14 @@ impl Store<Accounts> for SqlAccounts {
 
     async fn insert(&self, d: AccountDraft) -> Result<Account> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        check_references_of(&txn, d.territory_id, d.owner_id).await?;
-        check_status(&txn, &d.status).await?;
-        let stored = add_customer(&txn, account_row(d, Utc::now())).await?;
+        let stored = insert_account(&txn, d).await?;
         txn.commit().await.map_err(db)?;
         Ok(account_views(&self.db, vec![stored]).await?.remove(0))
     }
 
     async fn update(&self, id: i64, c: AccountChanges) -> Result<Option<Account>> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let Some(current) = listing::live_row_locked::<customers::Entity, _>(&txn, id).await? else { return Ok(None) };
-        check_references_of(&txn, c.territory_id.flatten(), c.owner_id.flatten()).await?;
-        if let Some(status) = &c.status {
-            check_status(&txn, status).await?;
-        }
-        let mut next = current.clone();
-        if let Some(v) = c.name {
-            next.name = v;
-        }
-        if let Some(v) = c.account_type {
-            next.account_type = v;
-        }
-        if let Some(v) = c.industry {
-            next.industry = v;
-        }
-        if let Some(v) = c.phone {
-            next.phone = v;
-        }
-        if let Some(v) = c.email {
-            next.email = v;
-        }
-        if let Some(v) = c.website {
-            next.website = v;
-        }
-        if let Some(v) = c.territory_id {
-            next.territory_id = v;
-        }
-        if let Some(v) = c.custom_fields {
-            next.custom_fields = v;
-        }
-        if let Some(v) = c.owner_id {
-            next.user_id = v;
-        }
-        if let Some(v) = c.status {
-            next.status = v;
-        }
-        next.search_text =
-            search_text(&next.name, next.email.as_deref(), next.phone.as_deref(), next.company.as_deref());
-        next.updated_at = Utc::now();
-        if next.status != current.status {
-            let mut deltas = Deltas::default();
-            deltas.count(customers_key(&current.status), -1);
-            deltas.count(customers_key(&next.status), 1);
-            deltas.apply(&txn).await.map_err(db)?;
-        }
-        let model: customers::ActiveModel = next.into();
-        let stored = model.reset_all().update(&txn).await.map_err(unique_email)?;
+        let Some(stored) = update_account(&txn, id, c).await? else { return Ok(None) };
         txn.commit().await.map_err(db)?;
         Ok(account_views(&self.db, vec![stored]).await?.pop())
     }
@@ -217,6 +238,7 @@ impl Store<Accounts> for SqlAccounts {
     /// Its deals and activities deleted with it come back with it.
     async fn restore(&self, id: i64) -> Result<Option<Account>> {
         let txn = begin_write(&self.db).await.map_err(db)?;
+        refuse_merged_restore(&txn, "customers", "Account", id).await?;
         let restored = restore_customer(&txn, id).await?;
         txn.commit().await.map_err(db)?;
         if restored { self.get(id).await } else { Ok(None) }

@@ -3,6 +3,7 @@
 use crate::entity::contacts;
 use crate::error::{conflict_if_unique, db};
 use crate::repo::begin_write;
+use crate::repo::duplicates::refuse_merged_restore;
 use crate::repo::listing::{
     self, Listing, PERSON_NAME, RefKind, check_references, duplicates_of, live, lookup, names_of, refuse_duplicates,
 };
@@ -124,6 +125,58 @@ async fn check<C: ConnectionTrait>(
     refuse_duplicates("e-mail or phone", contact_duplicates(conn, email, phone, except).await?)
 }
 
+/// Checks (references, duplicates) and stores a new contact within the caller's transaction.
+pub async fn add_contact<C: ConnectionTrait>(conn: &C, d: ContactDraft) -> Result<contacts::Model> {
+    check(conn, d.account_id, d.owner_id, d.email.as_deref(), d.phone.as_deref(), None).await?;
+    insert_contact(conn, d, Utc::now()).await
+}
+
+/// Applies a checked change to the live contact `id` (locked) within the caller's
+/// transaction; `None` when there is no such contact.
+pub async fn update_contact<C: ConnectionTrait>(
+    conn: &C,
+    id: i64,
+    c: ContactChanges,
+) -> Result<Option<contacts::Model>> {
+    let Some(mut next) = listing::live_row_locked::<contacts::Entity, _>(conn, id).await? else { return Ok(None) };
+    let email = c.email.clone().flatten();
+    let phone = c.phone.clone().flatten();
+    check(conn, c.account_id.flatten(), c.owner_id.flatten(), email.as_deref(), phone.as_deref(), Some(id)).await?;
+    if let Some(v) = c.first_name {
+        next.first_name = v;
+    }
+    if let Some(v) = c.last_name {
+        next.last_name = v;
+    }
+    if let Some(v) = c.email {
+        next.email = v;
+    }
+    if let Some(v) = c.phone {
+        next.phone = v;
+    }
+    if let Some(v) = c.title {
+        next.title = v;
+    }
+    if let Some(v) = c.account_id {
+        next.account_id = v;
+    }
+    if let Some(v) = c.owner_id {
+        next.owner_id = v;
+    }
+    if let Some(v) = c.custom_fields {
+        next.custom_fields = v;
+    }
+    next.search_text = search_text(&next.first_name, &next.last_name, next.email.as_deref(), next.phone.as_deref());
+    next.updated_at = Utc::now();
+    let model: contacts::ActiveModel = next.into();
+    let stored = model
+        .reset_all()
+        .update(conn)
+        .await
+        .map_err(conflict_if_unique("A contact with this e-mail or phone already exists."))?;
+    Ok(Some(stored))
+}
+
 #[async_trait]
 impl Store<Contacts> for SqlContacts {
     async fn list(&self, query: &ListQuery) -> Result<Page<Contact>> {
@@ -140,50 +193,14 @@ impl Store<Contacts> for SqlContacts {
 
     async fn insert(&self, d: ContactDraft) -> Result<Contact> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        check(&txn, d.account_id, d.owner_id, d.email.as_deref(), d.phone.as_deref(), None).await?;
-        let stored = insert_contact(&txn, d, Utc::now()).await?;
+        let stored = add_contact(&txn, d).await?;
         txn.commit().await.map_err(db)?;
         Ok(contact_views(&self.db, vec![stored]).await?.remove(0))
     }
 
     async fn update(&self, id: i64, c: ContactChanges) -> Result<Option<Contact>> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let Some(mut next) = listing::live_row_locked::<contacts::Entity, _>(&txn, id).await? else { return Ok(None) };
-        let email = c.email.clone().flatten();
-        let phone = c.phone.clone().flatten();
-        check(&txn, c.account_id.flatten(), c.owner_id.flatten(), email.as_deref(), phone.as_deref(), Some(id)).await?;
-        if let Some(v) = c.first_name {
-            next.first_name = v;
-        }
-        if let Some(v) = c.last_name {
-            next.last_name = v;
-        }
-        if let Some(v) = c.email {
-            next.email = v;
-        }
-        if let Some(v) = c.phone {
-            next.phone = v;
-        }
-        if let Some(v) = c.title {
-            next.title = v;
-        }
-        if let Some(v) = c.account_id {
-            next.account_id = v;
-        }
-        if let Some(v) = c.owner_id {
-            next.owner_id = v;
-        }
-        if let Some(v) = c.custom_fields {
-            next.custom_fields = v;
-        }
-        next.search_text = search_text(&next.first_name, &next.last_name, next.email.as_deref(), next.phone.as_deref());
-        next.updated_at = Utc::now();
-        let model: contacts::ActiveModel = next.into();
-        let stored = model
-            .reset_all()
-            .update(&txn)
-            .await
-            .map_err(conflict_if_unique("A contact with this e-mail or phone already exists."))?;
+        let Some(stored) = update_contact(&txn, id, c).await? else { return Ok(None) };
         txn.commit().await.map_err(db)?;
         Ok(contact_views(&self.db, vec![stored]).await?.pop())
     }
@@ -193,6 +210,7 @@ impl Store<Contacts> for SqlContacts {
     }
 
     async fn restore(&self, id: i64) -> Result<Option<Contact>> {
+        refuse_merged_restore(&self.db, "contacts", "Contact", id).await?;
         if listing::undelete_counted(&self.db, "contacts", id).await? { self.get(id).await } else { Ok(None) }
     }
 }

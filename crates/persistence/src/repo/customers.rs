@@ -2,6 +2,7 @@
 
 use crate::entity::{activities, customer_statuses, customers, deals};
 use crate::error::{conflict_if_unique, db};
+use crate::repo::listing::{duplicates_of, refuse_duplicates};
 use crate::repo::statuses::group_of;
 use crate::repo::summaries::{Deltas, count_sum, counter_total, customer_contribution, customers_key};
 use crate::repo::{begin_write, contains};
@@ -150,6 +151,12 @@ pub fn to_customer((m, status): (customers::Model, Option<customer_statuses::Mod
         v1_group: status.map(|s| s.v1_group),
     }
     .into_customer()
+}
+
+/// Refuses an e-mail another live customer (account) has: a 409 naming it.
+pub async fn refuse_taken_email<C: ConnectionTrait>(conn: &C, email: &str, except: Option<i64>) -> Result<()> {
+    let found = duplicates_of(conn, "customers", "account", "name", &[("email", Some(email))], except).await?;
+    refuse_duplicates("e-mail", found)
 }
 
 /// A unique violation of a customer's e-mail is a conflict.
@@ -319,6 +326,11 @@ impl CustomerRepository for SqlCustomers {
             return Ok(None);
         };
         let old_status = current.status.clone();
+        if let Some(Some(email)) = &c.email
+            && current.email.as_ref() != Some(email)
+        {
+            refuse_taken_email(&txn, email, Some(id)).await?;
+        }
         let mut next = current.clone();
         if let Some(v) = c.name {
             next.name = v;
@@ -371,6 +383,9 @@ impl CustomerRepository for SqlCustomers {
 /// Adds a customer on any surface: counted in the summaries, and given to the next sales
 /// manager of the rotation (if there is one).
 pub async fn add_customer<C: ConnectionTrait>(conn: &C, model: customers::ActiveModel) -> Result<customers::Model> {
+    if let sea_orm::ActiveValue::Set(Some(email)) = &model.email {
+        refuse_taken_email(conn, email, None).await?;
+    }
     let stored = model.insert(conn).await.map_err(unique_email)?;
     crate::repo::assignments::assign_next(conn, stored.id).await.map_err(db)?;
     let mut deltas = Deltas::default();

@@ -135,6 +135,101 @@ async fn check<C: ConnectionTrait>(
     refuse_duplicates("e-mail or phone", lead_duplicates(conn, email, phone, except).await?)
 }
 
+/// Checks (references, duplicates) and stores a new lead within the caller's transaction.
+pub async fn add_lead<C: ConnectionTrait>(conn: &C, d: LeadDraft) -> Result<leads::Model> {
+    check(conn, d.territory_id, d.owner_id, d.email.as_deref(), d.phone.as_deref(), None).await?;
+    listing::count_live(conn, "leads", 1).await?;
+    let now = Utc::now();
+    let stored = leads::ActiveModel {
+        search_text: Set(search_text(
+            &d.first_name,
+            &d.last_name,
+            d.email.as_deref(),
+            d.phone.as_deref(),
+            d.company_name.as_deref(),
+        )),
+        first_name: Set(d.first_name),
+        last_name: Set(d.last_name),
+        email: Set(d.email),
+        phone: Set(d.phone),
+        company_name: Set(d.company_name),
+        lead_source: Set(d.lead_source),
+        status: Set(d.status.to_string()),
+        territory_id: Set(d.territory_id),
+        owner_id: Set(d.owner_id),
+        custom_fields: Set(d.custom_fields),
+        converted_account_id: Set(None),
+        converted_contact_id: Set(None),
+        converted_deal_id: Set(None),
+        converted_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .map_err(conflict_if_unique("A lead with this e-mail or phone already exists."))?;
+    Ok(stored)
+}
+
+/// Applies a checked change to the live lead `id` (locked) within the caller's transaction;
+/// `None` when there is no such lead. A converted lead keeps its status.
+pub async fn update_lead<C: ConnectionTrait>(conn: &C, id: i64, c: LeadChanges) -> Result<Option<leads::Model>> {
+    let Some(mut next) = lock(conn, id).await? else { return Ok(None) };
+    if next.status == CONVERTED && c.status.is_some() {
+        return Err(CrmError::Conflict(format!("Lead {id} is converted; its status stays Converted.")));
+    }
+    let email = c.email.clone().flatten();
+    let phone = c.phone.clone().flatten();
+    check(conn, c.territory_id.flatten(), c.owner_id.flatten(), email.as_deref(), phone.as_deref(), Some(id)).await?;
+    if let Some(v) = c.first_name {
+        next.first_name = v;
+    }
+    if let Some(v) = c.last_name {
+        next.last_name = v;
+    }
+    if let Some(v) = c.email {
+        next.email = v;
+    }
+    if let Some(v) = c.phone {
+        next.phone = v;
+    }
+    if let Some(v) = c.company_name {
+        next.company_name = v;
+    }
+    if let Some(v) = c.lead_source {
+        next.lead_source = v;
+    }
+    if let Some(v) = c.status {
+        next.status = v.to_string();
+    }
+    if let Some(v) = c.territory_id {
+        next.territory_id = v;
+    }
+    if let Some(v) = c.owner_id {
+        next.owner_id = v;
+    }
+    if let Some(v) = c.custom_fields {
+        next.custom_fields = v;
+    }
+    next.search_text = search_text(
+        &next.first_name,
+        &next.last_name,
+        next.email.as_deref(),
+        next.phone.as_deref(),
+        next.company_name.as_deref(),
+    );
+    next.updated_at = Utc::now();
+    let model: leads::ActiveModel = next.into();
+    let stored = model
+        .reset_all()
+        .update(conn)
+        .await
+        .map_err(conflict_if_unique("A lead with this e-mail or phone already exists."))?;
+    Ok(Some(stored))
+}
+
 #[async_trait]
 impl Store<Leads> for SqlLeads {
     async fn list(&self, query: &ListQuery) -> Result<Page<Lead>> {
@@ -151,39 +246,7 @@ impl Store<Leads> for SqlLeads {
 
     async fn insert(&self, d: LeadDraft) -> Result<Lead> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        check(&txn, d.territory_id, d.owner_id, d.email.as_deref(), d.phone.as_deref(), None).await?;
-        listing::count_live(&txn, "leads", 1).await?;
-        let now = Utc::now();
-        let stored = leads::ActiveModel {
-            search_text: Set(search_text(
-                &d.first_name,
-                &d.last_name,
-                d.email.as_deref(),
-                d.phone.as_deref(),
-                d.company_name.as_deref(),
-            )),
-            first_name: Set(d.first_name),
-            last_name: Set(d.last_name),
-            email: Set(d.email),
-            phone: Set(d.phone),
-            company_name: Set(d.company_name),
-            lead_source: Set(d.lead_source),
-            status: Set(d.status.to_string()),
-            territory_id: Set(d.territory_id),
-            owner_id: Set(d.owner_id),
-            custom_fields: Set(d.custom_fields),
-            converted_account_id: Set(None),
-            converted_contact_id: Set(None),
-            converted_deal_id: Set(None),
-            converted_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            deleted_at: Set(None),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .map_err(conflict_if_unique("A lead with this e-mail or phone already exists."))?;
+        let stored = add_lead(&txn, d).await?;
         txn.commit().await.map_err(db)?;
         Ok(lead_views(&self.db, vec![stored]).await?.remove(0))
     }
@@ -191,58 +254,7 @@ impl Store<Leads> for SqlLeads {
     /// A converted lead keeps its status.
     async fn update(&self, id: i64, c: LeadChanges) -> Result<Option<Lead>> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let Some(mut next) = lock(&txn, id).await? else { return Ok(None) };
-        if next.status == CONVERTED && c.status.is_some() {
-            return Err(CrmError::Conflict(format!("Lead {id} is converted; its status stays Converted.")));
-        }
-        let email = c.email.clone().flatten();
-        let phone = c.phone.clone().flatten();
-        check(&txn, c.territory_id.flatten(), c.owner_id.flatten(), email.as_deref(), phone.as_deref(), Some(id))
-            .await?;
-        if let Some(v) = c.first_name {
-            next.first_name = v;
-        }
-        if let Some(v) = c.last_name {
-            next.last_name = v;
-        }
-        if let Some(v) = c.email {
-            next.email = v;
-        }
-        if let Some(v) = c.phone {
-            next.phone = v;
-        }
-        if let Some(v) = c.company_name {
-            next.company_name = v;
-        }
-        if let Some(v) = c.lead_source {
-            next.lead_source = v;
-        }
-        if let Some(v) = c.status {
-            next.status = v.to_string();
-        }
-        if let Some(v) = c.territory_id {
-            next.territory_id = v;
-        }
-        if let Some(v) = c.owner_id {
-            next.owner_id = v;
-        }
-        if let Some(v) = c.custom_fields {
-            next.custom_fields = v;
-        }
-        next.search_text = search_text(
-            &next.first_name,
-            &next.last_name,
-            next.email.as_deref(),
-            next.phone.as_deref(),
-            next.company_name.as_deref(),
-        );
-        next.updated_at = Utc::now();
-        let model: leads::ActiveModel = next.into();
-        let stored = model
-            .reset_all()
-            .update(&txn)
-            .await
-            .map_err(conflict_if_unique("A lead with this e-mail or phone already exists."))?;
+        let Some(stored) = update_lead(&txn, id, c).await? else { return Ok(None) };
         txn.commit().await.map_err(db)?;
         Ok(lead_views(&self.db, vec![stored]).await?.pop())
     }

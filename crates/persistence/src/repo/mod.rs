@@ -14,6 +14,8 @@ pub mod contacts;
 pub mod customers;
 pub mod deals;
 pub mod documents;
+pub mod duplicates;
+pub mod imports;
 pub mod insights;
 pub mod knowledge;
 pub mod leads;

@@ -54,6 +54,16 @@ impl RestBody {
         RestBody { fields, form: false, errors: RefCell::default() }
     }
 
+    /// A body of text values read like a form's (a row of an imported file).
+    pub fn from_texts(fields: Map<String, Value>) -> Self {
+        RestBody { fields, form: true, errors: RefCell::default() }
+    }
+
+    /// The type problems met while reading, by field.
+    pub fn into_problems(self) -> FieldErrors {
+        self.errors.into_inner()
+    }
+
     fn bad(&self, field: &str, message: &str) {
         push_error(&mut self.errors.borrow_mut(), field, message);
     }

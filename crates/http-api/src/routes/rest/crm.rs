@@ -3,6 +3,7 @@
 use super::activities::{RefDto, related};
 use super::body::RestBody;
 use super::deals::{DealDto, DealResource};
+use super::exchange::{self, Exchanged};
 use super::scaffold::{RestResource, action_path, both, document_action, mount};
 use crate::error::ApiResult;
 use crate::extract::Auth;
@@ -11,6 +12,7 @@ use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use crm_core::accounts::{Account, AccountInput, Accounts};
 use crm_core::contacts::{Contact, ContactInput, Contacts};
+use crm_core::exchange::{Dedupe, Imports};
 use crm_core::leads::{ConversionInput, DealSpecInput, Lead, LeadInput, Leads, convert_lead};
 use crm_core::records::Records;
 use serde::Serialize;
@@ -305,7 +307,92 @@ impl RestResource for LeadResource {
     }
 }
 
+impl Exchanged for AccountResource {
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "name",
+        "account_type",
+        "industry",
+        "phone",
+        "email",
+        "website",
+        "territory",
+        "custom_fields",
+        "owner",
+        "status",
+        "created_at",
+        "updated_at",
+    ];
+    const READ_ONLY: &'static [&'static str] = &["id", "created_at", "updated_at"];
+    const MERGES: bool = true;
+    fn imports(state: &AppState) -> &Imports<Accounts> {
+        &state.rest.account_imports
+    }
+    fn dedupe(state: &AppState) -> &Dedupe<Accounts> {
+        &state.rest.account_dedupe
+    }
+}
+
+impl Exchanged for ContactResource {
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "title",
+        "account",
+        "owner",
+        "custom_fields",
+        "created_at",
+        "updated_at",
+    ];
+    const READ_ONLY: &'static [&'static str] = &["id", "created_at", "updated_at"];
+    const MERGES: bool = true;
+    fn imports(state: &AppState) -> &Imports<Contacts> {
+        &state.rest.contact_imports
+    }
+    fn dedupe(state: &AppState) -> &Dedupe<Contacts> {
+        &state.rest.contact_dedupe
+    }
+}
+
+impl Exchanged for LeadResource {
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "company_name",
+        "lead_source",
+        "status",
+        "territory",
+        "owner",
+        "custom_fields",
+        "converted_account",
+        "converted_contact",
+        "converted_deal",
+        "converted_at",
+        "created_at",
+        "updated_at",
+    ];
+    const READ_ONLY: &'static [&'static str] =
+        &["id", "converted_account", "converted_contact", "converted_deal", "converted_at", "created_at", "updated_at"];
+    const MERGES: bool = false;
+    fn imports(state: &AppState) -> &Imports<Leads> {
+        &state.rest.lead_imports
+    }
+    fn dedupe(state: &AppState) -> &Dedupe<Leads> {
+        &state.rest.lead_dedupe
+    }
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // Collection actions first: the record routes' `{id}` would take `export`.
+    exchange::mount::<AccountResource>(cfg);
+    exchange::mount::<ContactResource>(cfg);
+    exchange::mount::<LeadResource>(cfg);
     mount::<AccountResource>(cfg);
     mount::<ContactResource>(cfg);
     mount::<LeadResource>(cfg);
@@ -386,6 +473,9 @@ pub fn document(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>
     super::scaffold::document::<AccountResource>(paths, schemas);
     super::scaffold::document::<ContactResource>(paths, schemas);
     super::scaffold::document::<LeadResource>(paths, schemas);
+    exchange::document::<AccountResource>(paths, schemas);
+    exchange::document::<ContactResource>(paths, schemas);
+    exchange::document::<LeadResource>(paths, schemas);
     let answer = super::scaffold::schema_ref::<ConversionDto>(schemas);
     let ok =
         json!({"description": "`{lead, account, contact, deal}`", "content": {"application/json": {"schema": answer}}});

@@ -6,6 +6,7 @@ pub mod body;
 pub mod core;
 pub mod crm;
 pub mod deals;
+pub mod exchange;
 pub mod insights;
 pub mod products;
 pub mod scaffold;
