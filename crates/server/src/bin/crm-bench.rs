@@ -66,6 +66,9 @@ struct Args {
     /// Database pool size of the server (the configuration's default).
     #[arg(long, default_value_t = 20)]
     pool: u32,
+    /// Rows of the rest suite's CSV import.
+    #[arg(long, default_value_t = 100_000)]
+    import_rows: u64,
     /// Concurrent sign-ins of the http suite's sign-in burst.
     #[arg(long, default_value_t = 64)]
     burst_connections: usize,
@@ -334,6 +337,7 @@ async fn main() {
     }
     if args.suite == "rest" {
         rest_actions(&client, &base, &token, args.samples).await;
+        rest_exchange(&client, &base, &token, args.import_rows).await;
     }
     running.handle.stop(true).await;
 }
@@ -402,7 +406,77 @@ async fn rest_scenarios(
         ("tasks, overdue", "/api/activities/tasks/?overdue=true".into()),
         ("products", "/api/products/products/".into()),
         ("territories", "/api/territories/territories/".into()),
+        ("analytics dashboard", "/api/analytics/dashboard/".into()),
+        ("report: sales (12 months, JSON)", "/api/analytics/reports/?report_type=sales".into()),
+        ("report: pipeline (JSON)", "/api/analytics/reports/?report_type=pipeline".into()),
+        ("report: activities (JSON)", "/api/analytics/reports/?report_type=activities".into()),
+        ("report: leads (JSON)", "/api/analytics/reports/?report_type=leads".into()),
+        ("report: accounts (JSON)", "/api/analytics/reports/?report_type=accounts".into()),
+        ("report: sales (PDF)", "/api/analytics/reports/?report_type=sales&format=pdf".into()),
+        ("likely duplicates: accounts, page 1", "/api/crm/accounts/duplicates/".into()),
+        ("likely duplicates: contacts, page 1", "/api/crm/contacts/duplicates/".into()),
+        ("likely duplicates: leads, page 1", "/api/crm/leads/duplicates/".into()),
     ]
+}
+
+/// Exports every account as CSV (streamed), with the process's memory before and at its
+/// peak, then imports `rows` new contacts from one CSV file: rows per second.
+async fn rest_exchange(client: &reqwest::Client, base: &str, token: &str, rows: u64) {
+    use crm_server::loadgen::{reset_peak_rss, rss_kib};
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    let (before, _) = rss_kib().unwrap_or_default();
+    reset_peak_rss();
+    let started = Instant::now();
+    let mut res = client.get(format!("{base}/api/crm/accounts/export/")).bearer_auth(token).send().await.expect("export");
+    assert!(res.status().is_success(), "export: {}", res.status());
+    let (mut bytes, mut lines) = (0usize, 0usize);
+    while let Some(chunk) = res.chunk().await.expect("export chunk") {
+        bytes += chunk.len();
+        lines += chunk.iter().filter(|b| **b == b'\n').count();
+    }
+    let (_, peak) = rss_kib().unwrap_or_default();
+    println!(
+        "\nCSV export of every account: {} rows, {:.1} MB in {:.2} s; RSS {:.0} MiB before, peak {:.0} MiB",
+        lines.saturating_sub(1),
+        bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64(),
+        mib(before),
+        mib(peak)
+    );
+    let mut csv = String::from("first_name,last_name,email,phone,title\n");
+    for i in 0..rows {
+        csv.push_str(&format!("Import{i},Bench,import{i}@bench-import.uz,+99833{i:07},Buyer\n"));
+    }
+    let boundary = "----crmbenchboundary";
+    let mut form = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"contacts.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+    )
+    .into_bytes();
+    form.extend_from_slice(csv.as_bytes());
+    form.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    reset_peak_rss();
+    let started = Instant::now();
+    let res = client
+        .post(format!("{base}/api/crm/contacts/import/"))
+        .bearer_auth(token)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(form)
+        .timeout(Duration::from_secs(3600))
+        .send()
+        .await
+        .expect("import");
+    let status = res.status();
+    let report: Value = res.json().await.expect("import report");
+    assert!(status.is_success(), "import: {status} {report}");
+    let seconds = started.elapsed().as_secs_f64();
+    let (_, peak) = rss_kib().unwrap_or_default();
+    println!(
+        "CSV import of {rows} new contacts: {} created, {} failed in {seconds:.1} s = {:.0} rows/s; RSS peak {:.0} MiB",
+        report["created"],
+        report["failed"],
+        rows as f64 / seconds,
+        mib(peak)
+    );
 }
 
 /// The CRM REST actions: lead conversion (a different lead each time, with a deal) and

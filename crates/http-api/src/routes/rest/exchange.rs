@@ -336,7 +336,7 @@ where
     export_params.retain(|p| !matches!(p["name"].as_str(), Some("page" | "page_size")));
     export_params
         .push(json!({"name": "format", "in": "query", "required": false, "description": "csv (the only format)",
-        "schema": {"type": "string", "enum": ["csv"]}}));
+        "schema": super::scaffold::blank_or(json!({"type": "string", "enum": ["csv"]}))}));
     let csv_answer = json!({"description": format!("Every matching {name} as CSV (columns: {})", T::COLUMNS.join(", ")),
         "content": {"text/csv": {"schema": {"type": "string"}}}});
     paths.insert(

@@ -1,6 +1,6 @@
 //! `/api/analytics/`: the CRM REST dashboard and the reports, as JSON, CSV or PDF.
 
-use super::scaffold::{both, operation, query_pairs};
+use super::scaffold::{blank_or, both, operation, query_pairs};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
 use crate::files::csv::{CsvChunks, attachment, text_cell};
@@ -268,20 +268,20 @@ pub fn document(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>
     );
     let date = |name: &str, about: &str| {
         json!({"name": name, "in": "query", "required": false, "description": about,
-               "schema": {"type": "string", "format": "date"}})
+               "schema": blank_or(json!({"type": "string", "format": "date"}))})
     };
     let kinds: Vec<&str> = ReportKind::ALL.iter().map(|k| k.as_str()).collect();
     let params = vec![
         json!({"name": "report_type", "in": "query", "required": false,
                "description": "The report; without it the answer lists every type with its columns",
-               "schema": {"type": "string", "enum": kinds}}),
+               "schema": blank_or(json!({"type": "string", "enum": kinds}))}),
         date(
             "start_date",
             "First day (`YYYY-MM-DD`, inclusive); default: the first day of the month 11 months before end_date",
         ),
         date("end_date", "Last day (`YYYY-MM-DD`, inclusive); default today. At most 5 years after start_date"),
         json!({"name": "format", "in": "query", "required": false, "description": "json (default), csv or pdf",
-               "schema": {"type": "string", "enum": FORMATS}}),
+               "schema": blank_or(json!({"type": "string", "enum": FORMATS}))}),
     ];
     let report = json!({"type": "object", "required": ["report_type", "start_date", "end_date", "generated_at", "columns", "rows", "totals"],
         "properties": {
@@ -295,7 +295,7 @@ pub fn document(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>
             "totals": {"type": "object", "description": "Totals by column key"}}});
     let ok = json!({"description": "The report (JSON), or the list of report types without `report_type`; `text/csv` or `application/pdf` attachments with `format`",
         "content": {
-            "application/json": {"schema": {"oneOf": [report, {"type": "object", "properties": {"report_types": {"type": "array"}}}]}},
+            "application/json": {"schema": {"anyOf": [report, {"type": "object", "required": ["report_types", "formats"], "properties": {"report_types": {"type": "array"}, "formats": {"type": "array"}}}]}},
             "text/csv": {"schema": {"type": "string"}},
             "application/pdf": {"schema": {"type": "string", "format": "binary"}}}});
     paths.insert(

@@ -173,7 +173,7 @@ pub fn partial_ref<S: ToSchema>(schemas: &mut Map<String, Value>) -> Value {
 
 /// A query parameter's schema; a blank value counts as absent, as Django REST framework
 /// treats it.
-fn blank_or(schema: Value) -> Value {
+pub fn blank_or(schema: Value) -> Value {
     json!({"anyOf": [schema, {"type": "string", "maxLength": 0}]})
 }
 
