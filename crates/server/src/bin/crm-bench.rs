@@ -427,7 +427,8 @@ async fn rest_exchange(client: &reqwest::Client, base: &str, token: &str, rows: 
     let (before, _) = rss_kib().unwrap_or_default();
     reset_peak_rss();
     let started = Instant::now();
-    let mut res = client.get(format!("{base}/api/crm/accounts/export/")).bearer_auth(token).send().await.expect("export");
+    let mut res =
+        client.get(format!("{base}/api/crm/accounts/export/")).bearer_auth(token).send().await.expect("export");
     assert!(res.status().is_success(), "export: {}", res.status());
     let (mut bytes, mut lines) = (0usize, 0usize);
     while let Some(chunk) = res.chunk().await.expect("export chunk") {
