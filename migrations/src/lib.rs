@@ -25,6 +25,7 @@ mod m20261204_000020_caller_signals;
 mod m20261204_000021_lead_filter_index;
 mod m20261205_000022_deal_summaries;
 mod m20261205_000023_match_keys;
+mod m20261205_000024_system_settings;
 mod seed;
 
 pub use m20261123_000004_crm_summaries::rebuild_statements;
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000021_lead_filter_index::Migration),
             Box::new(m20261205_000022_deal_summaries::Migration),
             Box::new(m20261205_000023_match_keys::Migration),
+            Box::new(m20261205_000024_system_settings::Migration),
         ]
     }
 }

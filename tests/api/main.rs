@@ -30,6 +30,7 @@ mod rest_deals;
 mod rest_exchange;
 mod rest_insights;
 mod rest_products;
+mod rest_settings;
 mod rest_territories;
 mod sales_managers;
 mod scale_out;

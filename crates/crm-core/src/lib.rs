@@ -23,6 +23,7 @@ pub mod products;
 pub mod records;
 pub mod rest;
 pub mod service;
+pub mod settings;
 pub mod tasks;
 pub mod territories;
 

@@ -9,7 +9,7 @@
 use crate::error::{CrmError, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use kernel::{ListQuery, ListSpec, Page};
+use kernel::{FilterValue, ListQuery, ListSpec, Page};
 use management_core::{Permission, Principal};
 use std::sync::Arc;
 
@@ -33,6 +33,16 @@ pub trait Resource: Send + Sync + 'static {
     const WRITE: Permission = Permission::CrmWrite;
     /// The permission deleting and restoring need.
     const DELETE: Permission = Permission::CrmDelete;
+    /// What `by` may read: `Ok(None)` everything, `Ok(Some(filter))` only what the filter
+    /// keeps (added to every list), `Err` nothing. By default [`Resource::READ`] reads all.
+    fn read_scope(by: &Principal) -> Result<Option<(&'static str, FilterValue)>> {
+        by.require(Self::READ)?;
+        Ok(None)
+    }
+    /// Whether `by` may see `record` read by id (one outside [`Resource::read_scope`] is a 404).
+    fn visible(_record: &Self::Record, _by: &Principal) -> bool {
+        true
+    }
     /// Checks a new record's fields; `owner` is the caller, the default owner.
     fn draft(input: Self::Input, owner: i64) -> Result<Self::Draft>;
     /// Checks a change; with `replace` (PUT) the required fields are required.
@@ -71,13 +81,20 @@ impl<R: Resource> Records<R> {
     }
 
     pub async fn list(&self, by: &Principal, query: &ListQuery) -> Result<Page<R::Record>> {
-        by.require(R::READ)?;
-        self.store.list(query).await
+        match R::read_scope(by)? {
+            None => self.store.list(query).await,
+            Some(scope) => {
+                // Added to the caller's filters (all must hold): a filter never widens the scope.
+                let mut scoped = query.clone();
+                scoped.filters.push(scope);
+                self.store.list(&scoped).await
+            }
+        }
     }
 
     pub async fn get(&self, by: &Principal, id: i64) -> Result<R::Record> {
-        by.require(R::READ)?;
-        self.store.get(id).await?.ok_or_else(|| not_found::<R>(id))
+        R::read_scope(by)?;
+        self.store.get(id).await?.filter(|r| R::visible(r, by)).ok_or_else(|| not_found::<R>(id))
     }
 
     pub async fn create(&self, by: &Principal, input: R::Input) -> Result<R::Record> {

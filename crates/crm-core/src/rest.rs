@@ -12,6 +12,7 @@ use crate::leads::{LeadConversion, Leads};
 use crate::pipeline::{DealMoves, Stages};
 use crate::products::{Categories, Products};
 use crate::records::Records;
+use crate::settings::Settings;
 use crate::tasks::{TaskCompletion, Tasks};
 use crate::territories::{Territories, TerritoryAssignments};
 use std::sync::Arc;
@@ -43,4 +44,6 @@ pub struct CrmRest {
     pub account_dedupe: Dedupe<Accounts>,
     pub contact_dedupe: Dedupe<Contacts>,
     pub lead_dedupe: Dedupe<Leads>,
+    /// System settings.
+    pub settings: Records<Settings>,
 }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod listing;
 pub mod names;
 pub mod page;
+pub mod runtime;
 
 pub use contact::{is_blank, normalize_email, normalize_phone};
 pub use error::{Candidate, DomainError};

@@ -35,11 +35,17 @@ pub enum Permission {
     /// Change the status and role catalogs.
     #[serde(rename = "catalog.manage")]
     CatalogManage,
+    /// Change the system settings and read the private ones.
+    #[serde(rename = "settings.manage")]
+    SettingsManage,
+    /// Manage integrations and webhooks.
+    #[serde(rename = "integrations.manage")]
+    IntegrationsManage,
 }
 
 impl Permission {
     /// Every permission, in a stable order.
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 12] = [
         Permission::CrmRead,
         Permission::CrmWrite,
         Permission::CrmDelete,
@@ -50,6 +56,8 @@ impl Permission {
         Permission::AssignmentsManage,
         Permission::UsersManage,
         Permission::CatalogManage,
+        Permission::SettingsManage,
+        Permission::IntegrationsManage,
     ];
 
     /// The stored and published name, e.g. `crm.read`.
@@ -65,6 +73,8 @@ impl Permission {
             Permission::AssignmentsManage => "assignments.manage",
             Permission::UsersManage => "users.manage",
             Permission::CatalogManage => "catalog.manage",
+            Permission::SettingsManage => "settings.manage",
+            Permission::IntegrationsManage => "integrations.manage",
         }
     }
 

@@ -59,6 +59,8 @@ pub const SYSTEM_ROLES: [SystemRole; 10] = [
             CallcenterDelete,
             AssignmentsManage,
             UsersManage,
+            SettingsManage,
+            IntegrationsManage,
         ],
     },
     SystemRole {

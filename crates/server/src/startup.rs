@@ -24,6 +24,7 @@ use management_core::{AssignmentService, AuthConfig, AuthService, CatalogService
 use persistence::cache::{CacheSettings, CachedRoles, CachedSessions, CachedStatuses, CachedUsers, ProcessCache};
 use persistence::repo::duplicates::{SqlDuplicates, SqlMerger};
 use persistence::repo::imports::{AccountRows, ContactRows, LeadRows, SqlImports};
+use persistence::repo::settings::{RuntimeSettings, SqlSettings};
 use persistence::repo::{
     SqlAccounts, SqlActivities, SqlAnalytics, SqlCallReports, SqlCallers, SqlCalls, SqlChats, SqlCompanies,
     SqlContacts, SqlCustomers, SqlDeals, SqlDocuments, SqlInsights, SqlKnowledge, SqlLeads, SqlLoginAttempts,
@@ -106,6 +107,8 @@ pub async fn connect_counted(settings: &Settings, statements: StatementCount) ->
 #[derive(Clone)]
 pub struct Services {
     pub db: Database,
+    /// The system settings that override configured values while the server runs.
+    pub runtime: Arc<RuntimeSettings>,
     /// Who callers are, cached in the process (kept true by [`persistence::cache::signal`]).
     pub callers: Arc<ProcessCache>,
     /// The Redis replicas share (`REDIS_URL`), if any.
@@ -158,6 +161,7 @@ impl QuotaCounters for RedisQuota {
 /// Wires the ports of every core crate to the database and security adapters.
 pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupError> {
     let raw = &settings.raw;
+    let runtime = RuntimeSettings::new();
     let queue_timeout = settings.password_hash_queue_timeout.to_std().unwrap_or(Duration::from_secs(10));
     let pool = match raw.password_hash_concurrency {
         0 => HashPool { queue_timeout, ..HashPool::default() },
@@ -244,6 +248,7 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
             Some(Arc::new(SqlMerger::contacts(db.clone()))),
         ),
         lead_dedupe: Dedupe::new(Arc::new(SqlDuplicates::leads(db.clone())), None),
+        settings: Records::new(Arc::new(SqlSettings::new(db.clone()))),
     });
     let assignments = Arc::new(AssignmentService::new(Arc::new(SqlSalesManagers::new(db.clone()))));
     let knowledge = Arc::new(SqlKnowledge::new(db.clone()));
@@ -278,6 +283,7 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         )),
         model: language_model(raw)?,
         voice_budget: Duration::from_millis(raw.voice_budget_ms),
+        overrides: runtime.clone(),
     }));
     Ok(Services {
         db,
@@ -290,6 +296,7 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         catalog: Arc::new(CatalogService::new(statuses, roles)),
         assignments,
         callcenter,
+        runtime,
     })
 }
 
@@ -418,6 +425,7 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
     let db = connect_counted(&settings, statements.clone()).await?;
     let services = services(db, &settings)?;
     persistence::cache::signal::listen(&services.db, services.callers.clone());
+    services.runtime.watch(services.db.clone(), Duration::from_secs(1)).await;
     bootstrap_admin(&services, &settings).await?;
     let raw = &settings.raw;
     let (stopping, shutdown) = Shutdown::channel();
@@ -437,10 +445,13 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
         assignments: services.assignments.clone(),
         callcenter: services.callcenter.clone(),
         health: Arc::new(Dependencies { db: services.db.clone(), redis: redis.clone() }),
-        rate_limiter: Arc::new(match redis {
-            Some(link) => RateLimiter::with_counters(limits, Arc::new(RedisQuota(link))),
-            None => RateLimiter::new(limits),
-        }),
+        rate_limiter: Arc::new(
+            match redis {
+                Some(link) => RateLimiter::with_counters(limits, Arc::new(RedisQuota(link))),
+                None => RateLimiter::new(limits),
+            }
+            .with_overrides(services.runtime.clone()),
+        ),
         trust_forwarded_for: raw.trust_forwarded_for,
         shutdown,
     };

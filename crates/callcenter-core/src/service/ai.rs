@@ -174,6 +174,15 @@ fn day(at: DateTime<Utc>) -> String {
 }
 
 impl CallcenterService {
+    /// How long a live call waits for the model: the `voice.budget_ms` setting, else the
+    /// configured budget.
+    fn voice_budget(&self) -> std::time::Duration {
+        match self.ports.overrides.int("voice.budget_ms") {
+            Some(ms) if ms > 0 => std::time::Duration::from_millis(ms as u64),
+            _ => self.ports.voice_budget,
+        }
+    }
+
     /// Whether the caller may open the assistant's stream (it writes chats).
     pub fn may_stream(&self, by: &Principal) -> Result<()> {
         by.require(Permission::CallcenterWrite)
@@ -405,7 +414,7 @@ impl CallcenterService {
             offline.suggested_actions.insert(0, "Operatorga ulash".into());
         }
         let history = transcript_turns(&call.transcript);
-        let budget = Some(self.ports.voice_budget);
+        let budget = Some(self.voice_budget());
         let response = self.answer(&ask, &memory, &best, history, budget, None, &offline).await;
         self.ports
             .calls
@@ -458,7 +467,7 @@ impl CallcenterService {
             let prompt = Prompt {
                 system: summary_prompt(&topics),
                 messages: vec![(Role::User, conversation_text(turns))],
-                budget: Some(self.ports.voice_budget),
+                budget: Some(self.voice_budget()),
             };
             if let Ok(answer) = model.complete(prompt, None).await {
                 analysis = merge_model_analysis(&answer, analysis.clone(), &topics).unwrap_or(analysis);
@@ -548,6 +557,19 @@ mod tests {
 
     fn operator() -> Principal {
         principal(&[Permission::CallcenterRead, Permission::CallcenterWrite])
+    }
+
+    #[test]
+    fn the_voice_budget_setting_overrides_the_configured_budget() {
+        struct Budget;
+        impl kernel::runtime::Overrides for Budget {
+            fn int(&self, key: &str) -> Option<i64> {
+                (key == "voice.budget_ms").then_some(250)
+            }
+        }
+        let ports = CallcenterPorts { overrides: Arc::new(Budget), ..mocks() };
+        assert_eq!(CallcenterService::new(ports).voice_budget(), std::time::Duration::from_millis(250));
+        assert_eq!(CallcenterService::new(mocks()).voice_budget(), std::time::Duration::from_secs(3));
     }
 
     fn caller(id: &str) -> Caller {

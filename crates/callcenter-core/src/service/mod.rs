@@ -37,8 +37,11 @@ pub struct CallcenterPorts {
     pub telephony: Arc<dyn Telephony>,
     /// The language model; `None` answers with the offline assistant.
     pub model: Option<Arc<dyn LanguageModel>>,
-    /// How long a live call waits for the model before answering offline.
+    /// How long a live call waits for the model before answering offline (the configured
+    /// value; the `voice.budget_ms` setting overrides it).
     pub voice_budget: Duration,
+    /// Operators' run-time overrides (system settings).
+    pub overrides: Arc<dyn kernel::runtime::Overrides>,
 }
 
 pub use ai::{AiCallInput, AiCallStarted, AiChatInput, AiChatReply, TranscriptReply, UserContextInput};
@@ -223,6 +226,7 @@ pub(crate) mod tests {
             telephony: Arc::new(MockTelephony::new()),
             model: None,
             voice_budget: Duration::from_secs(3),
+            overrides: Arc::new(kernel::runtime::NoOverrides),
         }
     }
 

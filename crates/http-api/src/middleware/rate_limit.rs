@@ -64,8 +64,11 @@ impl QuotaCounters for LocalCounters {
 
 /// Per-client request quotas over fixed windows.
 pub struct RateLimiter {
+    /// The configured quotas.
     pub limits: RateLimits,
     counters: Arc<dyn QuotaCounters>,
+    /// Quotas an operator set at run time (`rate_limit.*` settings).
+    overrides: Arc<dyn kernel::runtime::Overrides>,
 }
 
 /// What one request may do.
@@ -86,7 +89,26 @@ impl RateLimiter {
 
     /// A limiter counting in `counters` (shared by replicas).
     pub fn with_counters(limits: RateLimits, counters: Arc<dyn QuotaCounters>) -> Self {
-        RateLimiter { limits, counters }
+        RateLimiter { limits, counters, overrides: Arc::new(kernel::runtime::NoOverrides) }
+    }
+
+    /// Takes run-time overrides of the quotas into account.
+    pub fn with_overrides(mut self, overrides: Arc<dyn kernel::runtime::Overrides>) -> Self {
+        self.overrides = overrides;
+        self
+    }
+
+    /// The quotas in force: the `rate_limit.*` settings over the configured ones.
+    pub fn current(&self) -> RateLimits {
+        let quota = |key: &str, configured: u32| {
+            self.overrides.int(key).and_then(|n| u32::try_from(n).ok()).filter(|n| *n > 0).unwrap_or(configured)
+        };
+        RateLimits {
+            anonymous: quota("rate_limit.anonymous_per_hour", self.limits.anonymous),
+            authenticated: quota("rate_limit.authenticated_per_hour", self.limits.authenticated),
+            admin: quota("rate_limit.admin_per_hour", self.limits.admin),
+            window: self.limits.window,
+        }
     }
 
     /// Counts one request of `key` against `limit` at unix second `now`. When the counters
@@ -124,7 +146,7 @@ pub async fn rate_limit(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return next.call(req).await.map(ServiceResponse::map_into_left_body);
     };
-    let limits = state.rate_limiter.limits;
+    let limits = state.rate_limiter.current();
     let client = bearer_token(req.request()).and_then(|t| state.auth.peek_subject(&t)).map(|id| format!("user:{id}"));
     let is_admin = req.path().starts_with("/api/system-config/");
     let (key, limit) = match (&client, is_admin) {

@@ -28,6 +28,7 @@ pub mod roles;
 pub mod sales_manager_assignments;
 pub mod sales_manager_counter;
 pub mod sessions;
+pub mod system_settings;
 pub mod tasks;
 pub mod territories;
 pub mod topics;

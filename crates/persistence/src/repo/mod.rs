@@ -24,6 +24,7 @@ pub mod login_attempts;
 pub mod products;
 pub mod roles;
 pub mod sessions;
+pub mod settings;
 pub mod statuses;
 pub mod summaries;
 pub mod tasks;

@@ -10,13 +10,14 @@ pub mod exchange;
 pub mod insights;
 pub mod products;
 pub mod scaffold;
+pub mod system_config;
 pub mod territories;
 
 use actix_web::web;
 use serde_json::{Map, Value, json};
 
 /// The resource groups, one OpenAPI tag each.
-const GROUPS: [(&str, &str); 7] = [
+const GROUPS: [(&str, &str); 8] = [
     ("crm-rest: core", "Companies: the organisations users belong to"),
     ("crm-rest: crm", "Accounts (the one customer record), contacts, leads and converting them"),
     ("crm-rest: territories", "Territories and assigning accounts to them"),
@@ -24,6 +25,7 @@ const GROUPS: [(&str, &str); 7] = [
     ("crm-rest: deals", "Deals, moving them along the pipeline, and the pipeline stages"),
     ("crm-rest: products", "Products and product categories"),
     ("crm-rest: analytics", "The dashboard and the reports (JSON, CSV, PDF)"),
+    ("crm-rest: system-config", "System settings"),
 ];
 
 /// The answers every operation of the surface may give beyond the standard ones: a page past
@@ -65,6 +67,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     deals::configure(cfg);
     products::configure(cfg);
     insights::configure(cfg);
+    system_config::configure(cfg);
 }
 
 /// Adds every resource's operations and schemas to the OpenAPI document.
@@ -79,6 +82,7 @@ pub fn document(doc: &mut Value) {
     deals::document(&mut paths, &mut schemas);
     products::document(&mut paths, &mut schemas);
     insights::document(&mut paths, &mut schemas);
+    system_config::document(&mut paths, &mut schemas);
     document_errors(&mut paths);
     open_bodies(&paths, &mut schemas);
     let tags = doc["tags"].as_array_mut().expect("tags");
