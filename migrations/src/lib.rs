@@ -26,6 +26,7 @@ mod m20261204_000021_lead_filter_index;
 mod m20261205_000022_deal_summaries;
 mod m20261205_000023_match_keys;
 mod m20261205_000024_system_settings;
+mod m20261205_000025_audit_and_webhooks;
 mod seed;
 
 pub use m20261123_000004_crm_summaries::rebuild_statements;
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000022_deal_summaries::Migration),
             Box::new(m20261205_000023_match_keys::Migration),
             Box::new(m20261205_000024_system_settings::Migration),
+            Box::new(m20261205_000025_audit_and_webhooks::Migration),
         ]
     }
 }

@@ -43,7 +43,11 @@ impl FromRequest for Auth {
             let token = token.ok_or_else(|| {
                 ApiError::unauthorized("Authentication required: send 'Authorization: Bearer <token>'")
             })?;
-            state.auth.authenticate(&token).await.map(Auth).map_err(ApiError::from)
+            let principal = state.auth.authenticate(&token).await.map_err(ApiError::from)?;
+            if let Some(context) = kernel::context::current() {
+                context.set_actor(principal.user_id, kernel::context::ActorType::User);
+            }
+            Ok(Auth(principal))
         })
     }
 }

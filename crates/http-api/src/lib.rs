@@ -10,6 +10,7 @@ pub mod middleware;
 pub mod multipart;
 pub mod openapi;
 pub mod pagination;
+pub mod projection;
 pub mod routes;
 pub mod shutdown;
 pub mod state;

@@ -2,6 +2,7 @@
 //! E.164 phone numbers, per-field validation messages and the domain error.
 
 pub mod contact;
+pub mod context;
 pub mod error;
 pub mod listing;
 pub mod names;

@@ -126,7 +126,9 @@ impl AuthService {
         };
         let user = match found {
             Some(creds) if valid && creds.user.is_active => creds.user,
-            _ => {
+            other => {
+                let account = other.map(|c| c.user.id);
+                self.ports.sessions.sign_in_failed(account, &email, &req.client_ip).await?;
                 let locked = throttle.record_failure(self.ports.attempts.as_ref(), &email, &req.client_ip, now).await?;
                 if locked {
                     tracing::warn!(account = %email, address = %req.client_ip, "sign-in locked after repeated failures");

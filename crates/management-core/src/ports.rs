@@ -119,6 +119,9 @@ pub enum Rotation {
 pub trait SessionRepository: Send + Sync {
     /// Opens a session for `user_id`, signed in from `client_ip`, with its first refresh token.
     async fn open(&self, user_id: i64, family_id: &str, client_ip: &str, first: NewRefreshToken) -> Result<()>;
+    /// Records a refused sign-in (wrong password, unknown or inactive account) in the audit
+    /// trail: the account when it exists, the e-mail tried and the address.
+    async fn sign_in_failed(&self, user_id: Option<i64>, email: &str, client_ip: &str) -> Result<()>;
     /// Whether the user opened a session from `client_ip` since `since` (a known address).
     async fn known_address(&self, user_id: i64, client_ip: &str, since: DateTime<Utc>) -> Result<bool>;
     async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshTokenRecord>>;

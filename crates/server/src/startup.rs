@@ -158,9 +158,40 @@ impl QuotaCounters for RedisQuota {
     }
 }
 
+/// The journal's projections: the HTTP adapter's JSON of each record.
+struct Render;
+
+impl persistence::repo::journal::Render for Render {
+    fn account(&self, a: &crm_core::accounts::Account) -> serde_json::Value {
+        http_api::projection::Projections::account(a)
+    }
+    fn contact(&self, c: &crm_core::contacts::Contact) -> serde_json::Value {
+        http_api::projection::Projections::contact(c)
+    }
+    fn lead(&self, l: &crm_core::leads::Lead) -> serde_json::Value {
+        http_api::projection::Projections::lead(l)
+    }
+    fn deal(&self, d: &crm_core::deal::DealView) -> serde_json::Value {
+        http_api::projection::Projections::deal(d)
+    }
+    fn task(&self, t: &crm_core::tasks::Task) -> serde_json::Value {
+        http_api::projection::Projections::task(t)
+    }
+    fn event(&self, e: &crm_core::events::Event) -> serde_json::Value {
+        http_api::projection::Projections::event(e)
+    }
+    fn call(&self, c: &callcenter_core::call::Call) -> serde_json::Value {
+        http_api::projection::Projections::call(c)
+    }
+    fn chat(&self, c: &callcenter_core::chat::Chat) -> serde_json::Value {
+        http_api::projection::Projections::chat(c)
+    }
+}
+
 /// Wires the ports of every core crate to the database and security adapters.
 pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupError> {
     let raw = &settings.raw;
+    persistence::repo::journal::set_render(Arc::new(Render));
     let runtime = RuntimeSettings::new();
     let queue_timeout = settings.password_hash_queue_timeout.to_std().unwrap_or(Duration::from_secs(10));
     let pool = match raw.password_hash_concurrency {

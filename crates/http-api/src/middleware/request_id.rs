@@ -42,7 +42,10 @@ pub async fn request_id(
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
     let started = Instant::now();
-    let result = next.call(req).instrument(span.clone()).await;
+    // Who acts and from where, for the audit trail of whatever the request writes.
+    let context =
+        std::sync::Arc::new(kernel::context::RequestContext::new(id.clone(), crate::extract::client_ip(req.request())));
+    let result = kernel::context::within(context, next.call(req)).instrument(span.clone()).await;
     let _enter = span.enter();
     match result {
         Ok(mut res) => {

@@ -125,6 +125,12 @@ async fn wrong_password_and_inactive_user_are_the_same_refusal_and_count_as_fail
             .expect_find_credentials()
             .returning(move |_| Ok(Some(UserCredentials { user: user(active), password_hash: "H".into() })));
         m.hasher.expect_verify().returning(move |_, _| Ok(password_ok));
+        let account = user(active).id;
+        m.sessions
+            .expect_sign_in_failed()
+            .withf(move |id, _, _| *id == Some(account))
+            .times(1)
+            .returning(|_, _, _| Ok(()));
         let err = m.service().login(login_request("x")).await.unwrap_err();
         assert_eq!(err, ManagementError::Unauthorized("Invalid credentials".into()));
     }
@@ -137,6 +143,7 @@ async fn unknown_email_still_pays_for_a_hash() {
     m.attempts.expect_record_failure().times(3).returning(|_, _| Ok(()));
     m.users.expect_find_credentials().returning(|_| Ok(None));
     m.hasher.expect_hash().times(1).returning(|_| Ok("H".into()));
+    m.sessions.expect_sign_in_failed().withf(|id, _, _| id.is_none()).times(1).returning(|_, _, _| Ok(()));
     assert!(matches!(m.service().login(login_request("x")).await, Err(ManagementError::Unauthorized(_))));
 }
 

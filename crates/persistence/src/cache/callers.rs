@@ -275,6 +275,10 @@ impl SessionRepository for CachedSessions {
         self.inner.open(user_id, family_id, client_ip, first).await
     }
 
+    async fn sign_in_failed(&self, user_id: Option<i64>, email: &str, client_ip: &str) -> Result<()> {
+        self.inner.sign_in_failed(user_id, email, client_ip).await
+    }
+
     async fn known_address(&self, user_id: i64, client_ip: &str, since: DateTime<Utc>) -> Result<bool> {
         self.inner.known_address(user_id, client_ip, since).await
     }

@@ -6,6 +6,7 @@ use crate::error::db;
 use crate::repo::begin_write;
 use crate::repo::customers::{add_customer, refuse_taken_email, remove_customer, restore_customer, unique_email};
 use crate::repo::duplicates::refuse_merged_restore;
+use crate::repo::journal;
 use crate::repo::listing::{self, Listing, RefKind, check_references, live, lookup, names_of};
 use crate::repo::summaries::{Deltas, counter_total, customers_key};
 use async_trait::async_trait;
@@ -74,6 +75,37 @@ pub async fn account_views<C: ConnectionTrait>(conn: &C, rows: Vec<customers::Mo
             updated_at: m.updated_at,
         })
         .collect())
+}
+
+/// Account rows as integrators see them (the REST JSON), in one statement for all.
+pub async fn account_json<C: ConnectionTrait>(conn: &C, rows: Vec<customers::Model>) -> Result<Vec<serde_json::Value>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let views = account_views(conn, rows).await?;
+    Ok(match journal::render() {
+        Some(render) => views.iter().map(|a| render.account(a)).collect(),
+        None => ids.into_iter().map(|id| serde_json::json!({"id": id})).collect(),
+    })
+}
+
+#[async_trait]
+impl journal::Journaled for customers::Entity {
+    const KIND: &'static str = "account";
+    async fn shown<C: ConnectionTrait>(conn: &C, rows: Vec<customers::Model>) -> Result<Vec<serde_json::Value>> {
+        account_json(conn, rows).await
+    }
+    fn id_of(row: &customers::Model) -> i64 {
+        row.id
+    }
+}
+
+/// Journals an account's change (`before` and `after` as stored).
+pub async fn journal_account<C: ConnectionTrait>(
+    conn: &C,
+    action: &'static str,
+    before: Option<customers::Model>,
+    after: Option<customers::Model>,
+) -> Result<()> {
+    journal::write::<customers::Entity, _>(conn, action, before, after).await
 }
 
 /// A live account.
@@ -191,7 +223,9 @@ pub async fn update_account<C: ConnectionTrait>(
         deltas.apply(conn).await.map_err(db)?;
     }
     let model: customers::ActiveModel = next.into();
-    Ok(Some(model.reset_all().update(conn).await.map_err(unique_email)?))
+    let stored = model.reset_all().update(conn).await.map_err(unique_email)?;
+    journal_account(conn, "updated", Some(current), Some(stored.clone())).await?;
+    Ok(Some(stored))
 }
 
 #[async_trait]

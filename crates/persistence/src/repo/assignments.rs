@@ -63,7 +63,7 @@ async fn insert_active<C: ConnectionTrait>(
         .filter(assignments::Column::IsActive.eq(true))
         .exec(conn)
         .await?;
-    assignments::ActiveModel {
+    let stored = assignments::ActiveModel {
         customer_id: Set(customer_id),
         sales_manager_id: Set(manager_id),
         assigned_at: Set(Utc::now()),
@@ -72,7 +72,18 @@ async fn insert_active<C: ConnectionTrait>(
         ..Default::default()
     }
     .insert(conn)
-    .await
+    .await?;
+    let data = serde_json::json!({
+        "account": customer_id,
+        "sales_manager": manager_id,
+        "assigned_by": by,
+        "assigned_at": stored.assigned_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    });
+    let change = crate::repo::journal::Change::audit("account", customer_id, "assigned")
+        .with_values(None, Some(data.clone()))
+        .with_event("customer.assigned", data);
+    crate::repo::journal::record(conn, change).await.map_err(|e| DbErr::Custom(e.to_string()))?;
+    Ok(stored)
 }
 
 /// Gives a new customer to the next active sales manager in the rotation, inside the

@@ -210,6 +210,16 @@ impl CallRepository for SqlCalls {
                 db(e)
             }
         })?);
+        if finished {
+            let data = crate::repo::journal::render()
+                .map_or_else(|| serde_json::json!({"id": stored.id}), |r| r.call(&stored));
+            let mut change = crate::repo::journal::Change::audit("call", &stored.id, "finished")
+                .with_values(None, Some(data.clone()));
+            if stored.status == CallStatus::Completed {
+                change = change.with_event("call.completed", data);
+            }
+            crate::repo::journal::record(&txn, change).await?;
+        }
         if finished && stored.status != CallStatus::Failed {
             let customer: Option<Option<i64>> = callers::Entity::find_by_id(stored.caller_id.clone())
                 .select_only()

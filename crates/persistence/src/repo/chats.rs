@@ -181,8 +181,14 @@ impl ChatRepository for SqlChats {
         chat.search_text = chat_search_text(&txn, &chat).await?;
         chat.updated_at = chrono::Utc::now();
         let active: chats::ActiveModel = chat.into();
-        let stored = active.reset_all().update(&txn).await.map_err(db)?;
+        let stored = to_chat(active.reset_all().update(&txn).await.map_err(db)?, vec![]);
+        let data =
+            crate::repo::journal::render().map_or_else(|| serde_json::json!({"id": stored.id}), |r| r.chat(&stored));
+        let change = crate::repo::journal::Change::audit("chat", &stored.id, "closed")
+            .with_values(None, Some(data.clone()))
+            .with_event("chat.closed", data);
+        crate::repo::journal::record(&txn, change).await?;
         txn.commit().await.map_err(db)?;
-        Ok(Some(to_chat(stored, vec![])))
+        Ok(Some(stored))
     }
 }

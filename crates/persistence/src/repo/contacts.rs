@@ -4,6 +4,7 @@ use crate::entity::contacts;
 use crate::error::{conflict_if_unique, db};
 use crate::repo::begin_write;
 use crate::repo::duplicates::refuse_merged_restore;
+use crate::repo::journal;
 use crate::repo::listing::{
     self, Listing, PERSON_NAME, RefKind, check_references, duplicates_of, live, lookup, names_of, refuse_duplicates,
 };
@@ -70,6 +71,22 @@ pub async fn contact_views<C: ConnectionTrait>(conn: &C, rows: Vec<contacts::Mod
         .collect())
 }
 
+#[async_trait]
+impl journal::Journaled for contacts::Entity {
+    const KIND: &'static str = "contact";
+    async fn shown<C: ConnectionTrait>(conn: &C, rows: Vec<contacts::Model>) -> Result<Vec<serde_json::Value>> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let views = contact_views(conn, rows).await?;
+        Ok(match journal::render() {
+            Some(render) => views.iter().map(|c| render.contact(c)).collect(),
+            None => ids.into_iter().map(|id| serde_json::json!({"id": id})).collect(),
+        })
+    }
+    fn id_of(row: &contacts::Model) -> i64 {
+        row.id
+    }
+}
+
 /// A live contact.
 pub async fn contact_view<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<Contact>> {
     let found = listing::live_row::<contacts::Entity, _>(conn, id).await?;
@@ -93,7 +110,7 @@ pub async fn insert_contact<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<contacts::Model> {
     listing::count_live(conn, "contacts", 1).await?;
-    contacts::ActiveModel {
+    let stored = contacts::ActiveModel {
         search_text: Set(search_text(&d.first_name, &d.last_name, d.email.as_deref(), d.phone.as_deref())),
         first_name: Set(d.first_name),
         last_name: Set(d.last_name),
@@ -110,7 +127,9 @@ pub async fn insert_contact<C: ConnectionTrait>(
     }
     .insert(conn)
     .await
-    .map_err(conflict_if_unique("A contact with this e-mail or phone already exists."))
+    .map_err(conflict_if_unique("A contact with this e-mail or phone already exists."))?;
+    journal::write::<contacts::Entity, _>(conn, "created", None, Some(stored.clone())).await?;
+    Ok(stored)
 }
 
 async fn check<C: ConnectionTrait>(
@@ -139,6 +158,7 @@ pub async fn update_contact<C: ConnectionTrait>(
     c: ContactChanges,
 ) -> Result<Option<contacts::Model>> {
     let Some(mut next) = listing::live_row_locked::<contacts::Entity, _>(conn, id).await? else { return Ok(None) };
+    let current = next.clone();
     let email = c.email.clone().flatten();
     let phone = c.phone.clone().flatten();
     check(conn, c.account_id.flatten(), c.owner_id.flatten(), email.as_deref(), phone.as_deref(), Some(id)).await?;
@@ -174,6 +194,7 @@ pub async fn update_contact<C: ConnectionTrait>(
         .update(conn)
         .await
         .map_err(conflict_if_unique("A contact with this e-mail or phone already exists."))?;
+    journal::write::<contacts::Entity, _>(conn, "updated", Some(current), Some(stored.clone())).await?;
     Ok(Some(stored))
 }
 
@@ -206,11 +227,15 @@ impl Store<Contacts> for SqlContacts {
     }
 
     async fn delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        listing::soft_delete_counted(&self.db, "contacts", id, at).await
+        listing::delete_journaled::<contacts::Entity>(&self.db, id, at, true).await
     }
 
     async fn restore(&self, id: i64) -> Result<Option<Contact>> {
         refuse_merged_restore(&self.db, "contacts", "Contact", id).await?;
-        if listing::undelete_counted(&self.db, "contacts", id).await? { self.get(id).await } else { Ok(None) }
+        if listing::restore_journaled::<contacts::Entity>(&self.db, id, true).await? {
+            self.get(id).await
+        } else {
+            Ok(None)
+        }
     }
 }

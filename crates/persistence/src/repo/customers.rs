@@ -2,6 +2,7 @@
 
 use crate::entity::{activities, customer_statuses, customers, deals};
 use crate::error::{conflict_if_unique, db};
+use crate::repo::accounts::journal_account;
 use crate::repo::listing::{duplicates_of, refuse_duplicates};
 use crate::repo::statuses::group_of;
 use crate::repo::summaries::{Deltas, count_sum, counter_total, customer_contribution, customers_key};
@@ -326,6 +327,7 @@ impl CustomerRepository for SqlCustomers {
             return Ok(None);
         };
         let old_status = current.status.clone();
+        let current_row = current.clone();
         if let Some(Some(email)) = &c.email
             && current.email.as_ref() != Some(email)
         {
@@ -361,6 +363,7 @@ impl CustomerRepository for SqlCustomers {
         model.value = Set(next.value);
         model.updated_at = Set(Utc::now());
         let stored = model.update(&txn).await.map_err(unique_email)?;
+        journal_account(&txn, "updated", Some(current_row), Some(stored.clone())).await?;
         if stored.status != old_status {
             let mut deltas = Deltas::default();
             deltas.count(customers_key(&old_status), -1);
@@ -387,6 +390,7 @@ pub async fn add_customer<C: ConnectionTrait>(conn: &C, model: customers::Active
         refuse_taken_email(conn, email, None).await?;
     }
     let stored = model.insert(conn).await.map_err(unique_email)?;
+    journal_account(conn, "created", None, Some(stored.clone())).await?;
     crate::repo::assignments::assign_next(conn, stored.id).await.map_err(db)?;
     let mut deltas = Deltas::default();
     deltas.count(customers_key(&stored.status), 1);
@@ -404,6 +408,7 @@ pub async fn remove_customer<C: ConnectionTrait>(conn: &C, id: i64, at: DateTime
     };
     let mut deltas = customer_contribution(conn, id).await.map_err(db)?;
     deltas.count(customers_key(&current.status), -1);
+    journal_account(conn, "deleted", Some(current), None).await?;
     set_deleted(conn, id, None, Some(at)).await?;
     deltas.apply(conn).await.map_err(db)?;
     Ok(true)
@@ -423,6 +428,8 @@ pub async fn restore_customer<C: ConnectionTrait>(conn: &C, id: i64) -> Result<b
     let mut deltas = customer_contribution(conn, id).await.map_err(db)?.negated();
     deltas.count(customers_key(&found.status), 1);
     deltas.apply(conn).await.map_err(db)?;
+    let restored = customers::Model { deleted_at: None, ..found };
+    journal_account(conn, "restored", None, Some(restored)).await?;
     Ok(true)
 }
 

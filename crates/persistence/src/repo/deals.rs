@@ -6,6 +6,7 @@ use crate::entity::{customers, deal_stage_changes as changes, deals, pipeline_st
 use crate::error::{conflict_if_unique, db};
 use crate::repo::activities::record_activity;
 use crate::repo::begin_write;
+use crate::repo::journal;
 use crate::repo::listing::{self, Found, Listing, RefKind, check_references, live, refs_of};
 use crate::repo::summaries::{Deltas, count_sum, counter_total, deals_key};
 use async_trait::async_trait;
@@ -288,7 +289,53 @@ async fn record_move<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Writes `next` over the locked `current`, keeping the summaries exact.
+#[async_trait]
+impl journal::Journaled for deals::Entity {
+    const KIND: &'static str = "deal";
+    async fn shown<C: ConnectionTrait>(conn: &C, rows: Vec<deals::Model>) -> Result<Vec<serde_json::Value>> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let views = deal_views(conn, rows).await?;
+        Ok(match journal::render() {
+            Some(render) => views.iter().map(|d| render.deal(d)).collect(),
+            None => ids.into_iter().map(|id| serde_json::json!({"id": id})).collect(),
+        })
+    }
+    fn id_of(row: &deals::Model) -> i64 {
+        row.id
+    }
+}
+
+/// Journals a change of a deal: `deal.updated`, and `deal.stage_changed` (with
+/// `previous_stage`), `deal.won` or `deal.lost` when that is what changed.
+async fn journal_change<C: ConnectionTrait>(conn: &C, current: deals::Model, stored: deals::Model) -> Result<()> {
+    let moved = current.stage_id != stored.stage_id;
+    let closed = (current.status != stored.status).then_some(stored.status.as_str());
+    let mut shown =
+        <deals::Entity as journal::Journaled>::shown(conn, vec![current, stored.clone()]).await?.into_iter();
+    let (before, after) = (shown.next().unwrap_or_default(), shown.next().unwrap_or_default());
+    let action = match closed {
+        Some("completed") => "won",
+        Some("cancelled") => "lost",
+        _ if moved => "stage_changed",
+        _ => "updated",
+    };
+    let mut change = journal::Change::audit("deal", stored.id, action)
+        .with_values(Some(before.clone()), Some(after.clone()))
+        .with_event("deal.updated", after.clone());
+    if moved {
+        let mut data = after.clone();
+        data["previous_stage"] = before.get("stage").cloned().unwrap_or_default();
+        change = change.with_event("deal.stage_changed", data);
+    }
+    match closed {
+        Some("completed") => change = change.with_event("deal.won", after),
+        Some("cancelled") => change = change.with_event("deal.lost", after),
+        _ => {}
+    }
+    journal::record(conn, change).await
+}
+
+/// Writes `next` over the locked `current`, keeping the summaries exact, journaled.
 async fn save<C: ConnectionTrait>(conn: &C, current: deals::Model, next: deals::Model) -> Result<deals::Model> {
     let mut deltas = Deltas::default();
     deltas.deal(&current, -1);
@@ -296,6 +343,7 @@ async fn save<C: ConnectionTrait>(conn: &C, current: deals::Model, next: deals::
     let stored = model.reset_all().update(conn).await.map_err(db)?;
     deltas.deal(&stored, 1);
     deltas.apply(conn).await.map_err(db)?;
+    journal_change(conn, current, stored.clone()).await?;
     Ok(stored)
 }
 
@@ -332,6 +380,7 @@ pub async fn insert_deal<C: ConnectionTrait>(conn: &C, d: DealDraft, now: DateTi
     let mut deltas = Deltas::default();
     deltas.deal(&stored, 1);
     deltas.apply(conn).await.map_err(db)?;
+    journal::write::<deals::Entity, _>(conn, "created", None, Some(stored.clone())).await?;
     Ok(stored)
 }
 
@@ -446,6 +495,7 @@ impl Store<Deals> for SqlDeals {
         let Some(current) = lock(&txn, id).await? else { return Ok(false) };
         let mut deltas = Deltas::default();
         deltas.deal(&current, -1);
+        journal::write::<deals::Entity, _>(&txn, "deleted", Some(current), None).await?;
         listing::soft_delete(&txn, "deals", id, at).await?;
         deltas.apply(&txn).await.map_err(db)?;
         txn.commit().await.map_err(db)?;
@@ -474,6 +524,8 @@ impl Store<Deals> for SqlDeals {
         let mut deltas = Deltas::default();
         deltas.deal(&found, 1);
         deltas.apply(&txn).await.map_err(db)?;
+        let restored = deals::Model { deleted_at: None, ..found };
+        journal::write::<deals::Entity, _>(&txn, "restored", None, Some(restored)).await?;
         let view = deal_detail(&txn, id).await?;
         txn.commit().await.map_err(db)?;
         Ok(view)

@@ -8,6 +8,7 @@ use crate::repo::begin_write;
 use crate::repo::contacts::{contact_duplicates, contact_view, insert_contact};
 use crate::repo::customers::add_customer;
 use crate::repo::deals::{deal_detail, insert_deal};
+use crate::repo::journal;
 use crate::repo::listing::{
     self, Listing, PERSON_NAME, RefKind, check_references, duplicates_of, live, lookup, names_of, refuse_duplicates,
 };
@@ -92,6 +93,22 @@ async fn lead_views<C: ConnectionTrait>(conn: &C, rows: Vec<leads::Model>) -> Re
         .collect())
 }
 
+#[async_trait]
+impl journal::Journaled for leads::Entity {
+    const KIND: &'static str = "lead";
+    async fn shown<C: ConnectionTrait>(conn: &C, rows: Vec<leads::Model>) -> Result<Vec<serde_json::Value>> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let views = lead_views(conn, rows).await?;
+        Ok(match journal::render() {
+            Some(render) => views.iter().map(|l| render.lead(l)).collect(),
+            None => ids.into_iter().map(|id| serde_json::json!({"id": id})).collect(),
+        })
+    }
+    fn id_of(row: &leads::Model) -> i64 {
+        row.id
+    }
+}
+
 async fn lead_view<C: ConnectionTrait>(conn: &C, id: i64) -> Result<Option<Lead>> {
     let found = listing::live_row::<leads::Entity, _>(conn, id).await?;
     Ok(lead_views(conn, found.into_iter().collect()).await?.pop())
@@ -170,6 +187,7 @@ pub async fn add_lead<C: ConnectionTrait>(conn: &C, d: LeadDraft) -> Result<lead
     .insert(conn)
     .await
     .map_err(conflict_if_unique("A lead with this e-mail or phone already exists."))?;
+    journal::write::<leads::Entity, _>(conn, "created", None, Some(stored.clone())).await?;
     Ok(stored)
 }
 
@@ -177,6 +195,7 @@ pub async fn add_lead<C: ConnectionTrait>(conn: &C, d: LeadDraft) -> Result<lead
 /// `None` when there is no such lead. A converted lead keeps its status.
 pub async fn update_lead<C: ConnectionTrait>(conn: &C, id: i64, c: LeadChanges) -> Result<Option<leads::Model>> {
     let Some(mut next) = lock(conn, id).await? else { return Ok(None) };
+    let current = next.clone();
     if next.status == CONVERTED && c.status.is_some() {
         return Err(CrmError::Conflict(format!("Lead {id} is converted; its status stays Converted.")));
     }
@@ -227,6 +246,7 @@ pub async fn update_lead<C: ConnectionTrait>(conn: &C, id: i64, c: LeadChanges) 
         .update(conn)
         .await
         .map_err(conflict_if_unique("A lead with this e-mail or phone already exists."))?;
+    journal::write::<leads::Entity, _>(conn, "updated", Some(current), Some(stored.clone())).await?;
     Ok(Some(stored))
 }
 
@@ -260,11 +280,15 @@ impl Store<Leads> for SqlLeads {
     }
 
     async fn delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        listing::soft_delete_counted(&self.db, "leads", id, at).await
+        listing::delete_journaled::<leads::Entity>(&self.db, id, at, true).await
     }
 
     async fn restore(&self, id: i64) -> Result<Option<Lead>> {
-        if listing::undelete_counted(&self.db, "leads", id).await? { self.get(id).await } else { Ok(None) }
+        if listing::restore_journaled::<leads::Entity>(&self.db, id, true).await? {
+            self.get(id).await
+        } else {
+            Ok(None)
+        }
     }
 }
 
@@ -387,6 +411,7 @@ impl LeadConversion for SqlLeads {
             }
             (None, None) => None,
         };
+        let before = lead.clone();
         let mut model: leads::ActiveModel = lead.into();
         model.status = Set(CONVERTED.into());
         model.converted_account_id = Set(Some(account_id));
@@ -394,7 +419,15 @@ impl LeadConversion for SqlLeads {
         model.converted_deal_id = Set(deal_id);
         model.converted_at = Set(Some(at));
         model.updated_at = Set(at);
-        model.update(&txn).await.map_err(db)?;
+        let converted = model.update(&txn).await.map_err(db)?;
+        let mut shown = <leads::Entity as journal::Journaled>::shown(&txn, vec![before, converted]).await?.into_iter();
+        let (before, after) = (shown.next(), shown.next());
+        let data = after.clone().unwrap_or_default();
+        let change = journal::Change::audit("lead", id, "converted")
+            .with_values(before, after)
+            .with_event("lead.updated", data.clone())
+            .with_event("lead.converted", data);
+        journal::record(&txn, change).await?;
         let missing = || CrmError::Internal("a converted record vanished".into());
         let conversion = Conversion {
             lead: lead_view(&txn, id).await?.ok_or_else(missing)?,

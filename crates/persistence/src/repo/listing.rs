@@ -163,23 +163,43 @@ pub async fn count_live<C: ConnectionTrait>(conn: &C, table: &str, n: i64) -> Re
     deltas.apply(conn).await.map_err(db)
 }
 
-/// [`soft_delete`] of a table with a live-row counter, in one transaction.
-pub async fn soft_delete_counted(db: &DatabaseConnection, table: &str, id: i64, at: DateTime<Utc>) -> Result<bool> {
+/// Soft-deletes the live record `id` of `E`'s table in one transaction, journaled, with its
+/// live-row counter kept when `counted`; `false` when there is none.
+pub async fn delete_journaled<E>(db: &DatabaseConnection, id: i64, at: DateTime<Utc>, counted: bool) -> Result<bool>
+where
+    E: crate::repo::journal::Journaled,
+    E::Model: Clone + Send + Sync,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    let table = E::default().table_name().to_string();
     let txn = crate::repo::begin_write(db).await.map_err(crate::error::db)?;
-    let deleted = soft_delete(&txn, table, id, at).await?;
-    if deleted {
-        count_live(&txn, table, -1).await?;
+    let Some(current) = live_row_locked::<E, _>(&txn, id).await? else { return Ok(false) };
+    crate::repo::journal::write::<E, _>(&txn, "deleted", Some(current), None).await?;
+    let deleted = soft_delete(&txn, &table, id, at).await?;
+    if deleted && counted {
+        count_live(&txn, &table, -1).await?;
     }
     txn.commit().await.map_err(crate::error::db)?;
     Ok(deleted)
 }
 
-/// [`undelete`] of a table with a live-row counter, in one transaction.
-pub async fn undelete_counted(db: &DatabaseConnection, table: &str, id: i64) -> Result<bool> {
+/// Brings the deleted record `id` of `E`'s table back in one transaction, journaled, with its
+/// live-row counter kept when `counted`; `false` when there is no such deleted record.
+pub async fn restore_journaled<E>(db: &DatabaseConnection, id: i64, counted: bool) -> Result<bool>
+where
+    E: crate::repo::journal::Journaled,
+    E::Model: Clone + Send + Sync,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    let table = E::default().table_name().to_string();
     let txn = crate::repo::begin_write(db).await.map_err(crate::error::db)?;
-    let restored = undelete(&txn, table, id).await?;
+    let restored = undelete(&txn, &table, id).await?;
     if restored {
-        count_live(&txn, table, 1).await?;
+        if counted {
+            count_live(&txn, &table, 1).await?;
+        }
+        let row = live_row::<E, _>(&txn, id).await?;
+        crate::repo::journal::write::<E, _>(&txn, "restored", None, row).await?;
     }
     txn.commit().await.map_err(crate::error::db)?;
     Ok(restored)

@@ -17,6 +17,7 @@ pub mod documents;
 pub mod duplicates;
 pub mod imports;
 pub mod insights;
+pub mod journal;
 pub mod knowledge;
 pub mod leads;
 pub mod listing;

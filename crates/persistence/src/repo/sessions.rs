@@ -2,6 +2,7 @@
 
 use crate::entity::{refresh_tokens, revoked_tokens, sessions};
 use crate::error::db;
+use crate::repo::journal;
 use crate::repo::{begin_write, statement};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -61,7 +62,22 @@ impl SessionRepository for SqlSessions {
         .await
         .map_err(db)?;
         insert_token(&txn, user_id, family_id, first, now).await?;
+        let change = journal::Change::audit("user", user_id, "signed_in")
+            .by(Some(user_id), kernel::context::ActorType::User)
+            .with_values(None, Some(serde_json::json!({"session": family_id, "address": client_ip})));
+        journal::record(&txn, change).await?;
         txn.commit().await.map_err(db)
+    }
+
+    async fn sign_in_failed(&self, user_id: Option<i64>, email: &str, client_ip: &str) -> Result<()> {
+        let change = journal::Change::audit(
+            "user",
+            user_id.map_or_else(|| email.to_string(), |id| id.to_string()),
+            "sign_in_failed",
+        )
+        .by(user_id, kernel::context::ActorType::User)
+        .with_values(None, Some(serde_json::json!({"email": email, "address": client_ip})));
+        journal::record(&self.db, change).await
     }
 
     async fn known_address(&self, user_id: i64, client_ip: &str, since: DateTime<Utc>) -> Result<bool> {

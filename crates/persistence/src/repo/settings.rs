@@ -3,6 +3,7 @@
 use crate::entity::system_settings;
 use crate::error::{conflict_if_unique, db};
 use crate::repo::begin_write;
+use crate::repo::journal;
 use crate::repo::listing::{self, Listing, live};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -47,6 +48,23 @@ fn to_setting(m: system_settings::Model) -> Setting {
     }
 }
 
+#[async_trait]
+impl journal::Journaled for system_settings::Entity {
+    const KIND: &'static str = "setting";
+    async fn shown<C: ConnectionTrait>(_conn: &C, rows: Vec<system_settings::Model>) -> Result<Vec<serde_json::Value>> {
+        Ok(rows
+            .into_iter()
+            .map(|m| {
+                let s = to_setting(m);
+                serde_json::json!({"id": s.id, "key": s.key, "value": s.value, "description": s.description, "is_public": s.is_public})
+            })
+            .collect())
+    }
+    fn id_of(row: &system_settings::Model) -> i64 {
+        row.id
+    }
+}
+
 const TAKEN: &str = "A setting with this key already exists.";
 
 /// Refuses a key another live setting has: a 409 naming it.
@@ -83,6 +101,7 @@ impl Store<Settings> for SqlSettings {
         .insert(&txn)
         .await
         .map_err(conflict_if_unique(TAKEN))?;
+        journal::write::<system_settings::Entity, _>(&txn, "created", None, Some(stored.clone())).await?;
         txn.commit().await.map_err(db)?;
         Ok(to_setting(stored))
     }
@@ -98,6 +117,7 @@ impl Store<Settings> for SqlSettings {
         }
         // The value the setting will have, checked for the key it will have.
         check_runtime_value(&key, c.value.as_deref().unwrap_or(&current.value))?;
+        let before = current.clone();
         let mut model: system_settings::ActiveModel = current.into();
         model.key = Set(key);
         if let Some(v) = c.value {
@@ -111,16 +131,21 @@ impl Store<Settings> for SqlSettings {
         }
         model.updated_at = Set(Utc::now());
         let stored = model.update(&txn).await.map_err(conflict_if_unique(TAKEN))?;
+        journal::write::<system_settings::Entity, _>(&txn, "updated", Some(before), Some(stored.clone())).await?;
         txn.commit().await.map_err(db)?;
         Ok(Some(to_setting(stored)))
     }
 
     async fn delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        listing::soft_delete(&self.db, "system_settings", id, at).await
+        listing::delete_journaled::<system_settings::Entity>(&self.db, id, at, false).await
     }
 
     async fn restore(&self, id: i64) -> Result<Option<Setting>> {
-        if listing::undelete(&self.db, "system_settings", id).await? { self.get(id).await } else { Ok(None) }
+        if listing::restore_journaled::<system_settings::Entity>(&self.db, id, false).await? {
+            self.get(id).await
+        } else {
+            Ok(None)
+        }
     }
 }
 

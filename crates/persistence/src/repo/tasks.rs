@@ -3,6 +3,7 @@
 use crate::entity::{events, tasks};
 use crate::error::db;
 use crate::repo::begin_write;
+use crate::repo::journal;
 use crate::repo::listing::{self, Listing, RefKind, check_references, live, lookup, names_of};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -26,36 +27,7 @@ impl SqlTasks {
     }
 
     async fn tasks(&self, rows: Vec<tasks::Model>) -> Result<Vec<Task>> {
-        let ids = |f: fn(&tasks::Model) -> Option<i64>| rows.iter().filter_map(f).collect::<Vec<_>>();
-        let [owners, accounts, contacts, deals] = names_of(
-            &self.db,
-            [
-                RefKind::users(ids(|r| r.owner_id)),
-                RefKind::accounts(ids(|r| r.account_id)),
-                RefKind::contacts(ids(|r| r.contact_id)),
-                RefKind::deals(ids(|r| r.deal_id)),
-            ],
-        )
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|m| Task {
-                id: m.id,
-                title: m.title,
-                description: m.description,
-                due_date: m.due_date,
-                status: m.status,
-                priority: m.priority,
-                owner: lookup(&owners, m.owner_id),
-                account: lookup(&accounts, m.account_id),
-                contact: lookup(&contacts, m.contact_id),
-                deal: lookup(&deals, m.deal_id),
-                completed_at: m.completed_at,
-                completion_notes: m.completion_notes,
-                created_at: m.created_at,
-                updated_at: m.updated_at,
-            })
-            .collect())
+        task_views(&self.db, rows).await
     }
 
     async fn task(&self, id: i64) -> Result<Option<Task>> {
@@ -64,26 +36,97 @@ impl SqlTasks {
     }
 
     async fn events(&self, rows: Vec<events::Model>) -> Result<Vec<Event>> {
-        let [owners] = names_of(&self.db, [RefKind::users(rows.iter().filter_map(|r| r.owner_id))]).await?;
-        Ok(rows
-            .into_iter()
-            .map(|m| Event {
-                id: m.id,
-                title: m.title,
-                description: m.description,
-                start_date: m.start_date,
-                end_date: m.end_date,
-                location: m.location,
-                owner: lookup(&owners, m.owner_id),
-                created_at: m.created_at,
-                updated_at: m.updated_at,
-            })
-            .collect())
+        event_views(&self.db, rows).await
     }
 
     async fn event(&self, id: i64) -> Result<Option<Event>> {
         let found = listing::live_row::<events::Entity, _>(&self.db, id).await?;
         Ok(self.events(found.into_iter().collect()).await?.pop())
+    }
+}
+
+/// The tasks of `rows`, related records embedded (one statement for every kind).
+async fn task_views<C: ConnectionTrait>(conn: &C, rows: Vec<tasks::Model>) -> Result<Vec<Task>> {
+    let ids = |f: fn(&tasks::Model) -> Option<i64>| rows.iter().filter_map(f).collect::<Vec<_>>();
+    let [owners, accounts, contacts, deals] = names_of(
+        conn,
+        [
+            RefKind::users(ids(|r| r.owner_id)),
+            RefKind::accounts(ids(|r| r.account_id)),
+            RefKind::contacts(ids(|r| r.contact_id)),
+            RefKind::deals(ids(|r| r.deal_id)),
+        ],
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| Task {
+            id: m.id,
+            title: m.title,
+            description: m.description,
+            due_date: m.due_date,
+            status: m.status,
+            priority: m.priority,
+            owner: lookup(&owners, m.owner_id),
+            account: lookup(&accounts, m.account_id),
+            contact: lookup(&contacts, m.contact_id),
+            deal: lookup(&deals, m.deal_id),
+            completed_at: m.completed_at,
+            completion_notes: m.completion_notes,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+        .collect())
+}
+
+/// The events of `rows`, their owners embedded.
+async fn event_views<C: ConnectionTrait>(conn: &C, rows: Vec<events::Model>) -> Result<Vec<Event>> {
+    let [owners] = names_of(conn, [RefKind::users(rows.iter().filter_map(|r| r.owner_id))]).await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| Event {
+            id: m.id,
+            title: m.title,
+            description: m.description,
+            start_date: m.start_date,
+            end_date: m.end_date,
+            location: m.location,
+            owner: lookup(&owners, m.owner_id),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+        .collect())
+}
+
+#[async_trait]
+impl journal::Journaled for tasks::Entity {
+    const KIND: &'static str = "task";
+    async fn shown<C: ConnectionTrait>(conn: &C, rows: Vec<tasks::Model>) -> Result<Vec<serde_json::Value>> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let views = task_views(conn, rows).await?;
+        Ok(match journal::render() {
+            Some(render) => views.iter().map(|t| render.task(t)).collect(),
+            None => ids.into_iter().map(|id| serde_json::json!({"id": id})).collect(),
+        })
+    }
+    fn id_of(row: &tasks::Model) -> i64 {
+        row.id
+    }
+}
+
+#[async_trait]
+impl journal::Journaled for events::Entity {
+    const KIND: &'static str = "event";
+    async fn shown<C: ConnectionTrait>(conn: &C, rows: Vec<events::Model>) -> Result<Vec<serde_json::Value>> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let views = event_views(conn, rows).await?;
+        Ok(match journal::render() {
+            Some(render) => views.iter().map(|e| render.event(e)).collect(),
+            None => ids.into_iter().map(|id| serde_json::json!({"id": id})).collect(),
+        })
+    }
+    fn id_of(row: &events::Model) -> i64 {
+        row.id
     }
 }
 
@@ -166,6 +209,7 @@ impl Store<Tasks> for SqlTasks {
         .insert(&txn)
         .await
         .map_err(db)?;
+        journal::write::<tasks::Entity, _>(&txn, "created", None, Some(stored.clone())).await?;
         txn.commit().await.map_err(db)?;
         Ok(self.tasks(vec![stored]).await?.remove(0))
     }
@@ -176,6 +220,7 @@ impl Store<Tasks> for SqlTasks {
         let flat = |v: Option<Option<i64>>| v.flatten();
         check_task_refs(&txn, flat(c.owner_id), flat(c.account_id), flat(c.contact_id), flat(c.deal_id)).await?;
         let was_done = current.status == COMPLETED;
+        let before = current.clone();
         let mut model: tasks::ActiveModel = current.into();
         if let Some(v) = c.title {
             model.title = Set(v);
@@ -212,16 +257,21 @@ impl Store<Tasks> for SqlTasks {
         }
         model.updated_at = Set(Utc::now());
         let stored = model.update(&txn).await.map_err(db)?;
+        journal::write::<tasks::Entity, _>(&txn, "updated", Some(before), Some(stored.clone())).await?;
         txn.commit().await.map_err(db)?;
         Ok(self.tasks(vec![stored]).await?.pop())
     }
 
     async fn delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        listing::soft_delete(&self.db, "tasks", id, at).await
+        listing::delete_journaled::<tasks::Entity>(&self.db, id, at, false).await
     }
 
     async fn restore(&self, id: i64) -> Result<Option<Task>> {
-        if listing::undelete(&self.db, "tasks", id).await? { self.task(id).await } else { Ok(None) }
+        if listing::restore_journaled::<tasks::Entity>(&self.db, id, false).await? {
+            self.task(id).await
+        } else {
+            Ok(None)
+        }
     }
 }
 
@@ -235,12 +285,14 @@ impl TaskCompletion for SqlTasks {
         if current.status == COMPLETED {
             return Ok(Completion::AlreadyCompleted);
         }
+        let before = current.clone();
         let mut model: tasks::ActiveModel = current.into();
         model.status = Set(COMPLETED.to_string());
         model.completed_at = Set(Some(at));
         model.completion_notes = Set(notes);
         model.updated_at = Set(at);
         let stored = model.update(&txn).await.map_err(db)?;
+        journal::write::<tasks::Entity, _>(&txn, "updated", Some(before), Some(stored.clone())).await?;
         txn.commit().await.map_err(db)?;
         Ok(Completion::Completed(Box::new(self.tasks(vec![stored]).await?.remove(0))))
     }
@@ -299,6 +351,7 @@ impl Store<Events> for SqlTasks {
         .insert(&txn)
         .await
         .map_err(db)?;
+        journal::write::<events::Entity, _>(&txn, "created", None, Some(stored.clone())).await?;
         txn.commit().await.map_err(db)?;
         Ok(self.events(vec![stored]).await?.remove(0))
     }
@@ -311,6 +364,7 @@ impl Store<Events> for SqlTasks {
         if end <= start {
             return Err(CrmError::field("end_date", END_AFTER_START));
         }
+        let before = current.clone();
         let mut model: events::ActiveModel = current.into();
         if let Some(v) = c.title {
             model.title = Set(v);
@@ -328,15 +382,20 @@ impl Store<Events> for SqlTasks {
         }
         model.updated_at = Set(Utc::now());
         let stored = model.update(&txn).await.map_err(db)?;
+        journal::write::<events::Entity, _>(&txn, "updated", Some(before), Some(stored.clone())).await?;
         txn.commit().await.map_err(db)?;
         Ok(self.events(vec![stored]).await?.pop())
     }
 
     async fn delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        listing::soft_delete(&self.db, "events", id, at).await
+        listing::delete_journaled::<events::Entity>(&self.db, id, at, false).await
     }
 
     async fn restore(&self, id: i64) -> Result<Option<Event>> {
-        if listing::undelete(&self.db, "events", id).await? { self.event(id).await } else { Ok(None) }
+        if listing::restore_journaled::<events::Entity>(&self.db, id, false).await? {
+            self.event(id).await
+        } else {
+            Ok(None)
+        }
     }
 }
