@@ -35,3 +35,4 @@ mod rest_territories;
 mod sales_managers;
 mod scale_out;
 mod users_admin;
+mod webhooks;

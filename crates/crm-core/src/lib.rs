@@ -26,6 +26,7 @@ pub mod service;
 pub mod settings;
 pub mod tasks;
 pub mod territories;
+pub mod webhooks;
 
 pub use error::{CrmError, Result};
 pub use service::{CrmPorts, CrmService};

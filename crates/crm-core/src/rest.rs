@@ -15,6 +15,7 @@ use crate::records::Records;
 use crate::settings::Settings;
 use crate::tasks::{TaskCompletion, Tasks};
 use crate::territories::{Territories, TerritoryAssignments};
+use crate::webhooks::{Deliveries, Webhooks};
 use std::sync::Arc;
 
 /// Everything the CRM REST surface calls.
@@ -46,4 +47,7 @@ pub struct CrmRest {
     pub lead_dedupe: Dedupe<Leads>,
     /// System settings.
     pub settings: Records<Settings>,
+    /// Outgoing webhooks and their deliveries.
+    pub webhooks: Records<Webhooks>,
+    pub deliveries: Deliveries,
 }

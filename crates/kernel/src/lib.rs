@@ -6,6 +6,7 @@ pub mod context;
 pub mod error;
 pub mod listing;
 pub mod names;
+pub mod net;
 pub mod page;
 pub mod runtime;
 

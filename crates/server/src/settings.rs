@@ -63,6 +63,9 @@ pub struct RawSettings {
     pub upload_max_bytes: usize,
     pub import_max_bytes: usize,
     pub import_max_rows: u64,
+    pub webhook_allow_private_targets: bool,
+    pub webhook_timeout_secs: u64,
+    pub webhook_retry_delays: String,
     pub llm_base_url: String,
     pub llm_api_key: String,
     pub llm_model: String,
@@ -92,6 +95,8 @@ pub struct Settings {
     pub twilio_token_ttl: Duration,
     pub database_acquire_timeout: Duration,
     pub password_hash_queue_timeout: Duration,
+    /// Waits between webhook delivery attempts.
+    pub webhook_retry_delays: Vec<std::time::Duration>,
 }
 
 /// A configuration problem, naming the key.
@@ -195,8 +200,18 @@ impl Settings {
         {
             return Err(SettingsError(format!("REDIS_URL must be a redis:// URL, not '{}'", redact(&raw.redis_url))));
         }
+        let webhook_retry_delays = retry_delays(&raw.webhook_retry_delays)?;
+        if raw.webhook_timeout_secs == 0 || raw.webhook_timeout_secs > 300 {
+            return Err(SettingsError("WEBHOOK_TIMEOUT_SECS must be from 1 to 300".into()));
+        }
         if raw.database_max_connections == 0 {
             return Err(SettingsError("DATABASE_MAX_CONNECTIONS must be at least 1".into()));
+        }
+        if env == "production" && raw.webhook_allow_private_targets {
+            return Err(SettingsError(
+                "WEBHOOK_ALLOW_PRIVATE_TARGETS lets webhooks reach internal addresses; it is refused in production"
+                    .into(),
+            ));
         }
         if env == "production" {
             for (key, value) in [("JWT_SECRET", &raw.jwt_secret), ("REFRESH_TOKEN_SECRET", &raw.refresh_token_secret)] {
@@ -219,6 +234,7 @@ impl Settings {
             twilio_token_ttl,
             database_acquire_timeout,
             password_hash_queue_timeout,
+            webhook_retry_delays,
         })
     }
 
@@ -240,6 +256,21 @@ pub fn redact(url: &str) -> String {
         }
         _ => url.to_string(),
     }
+}
+
+/// Parses `WEBHOOK_RETRY_DELAYS`: seconds, comma-separated (at most 20, each at most a week).
+fn retry_delays(raw: &str) -> Result<Vec<std::time::Duration>, SettingsError> {
+    let bad =
+        || SettingsError(format!("WEBHOOK_RETRY_DELAYS '{raw}' must be seconds, comma-separated, e.g. 60,300,1800"));
+    if raw.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let delays: Vec<u64> =
+        raw.split(',').map(|p| p.trim().parse::<u64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
+    if delays.len() > 20 || delays.iter().any(|d| *d == 0 || *d > 604_800) {
+        return Err(bad());
+    }
+    Ok(delays.into_iter().map(std::time::Duration::from_secs).collect())
 }
 
 /// Parses `30s`, `15m`, `24h`, `7d`, `2w` or plain seconds; the error names `key`.
@@ -301,6 +332,14 @@ mod tests {
         assert!(err.to_string().contains("JWT_SECRET"), "{err}");
         let strong = "x".repeat(40);
         assert!(load("production", &[("jwt_secret", &strong), ("refresh_token_secret", &strong)]).is_ok());
+        let private = [
+            ("jwt_secret", strong.as_str()),
+            ("refresh_token_secret", &strong),
+            ("webhook_allow_private_targets", "true"),
+        ];
+        assert!(load("production", &private).unwrap_err().to_string().contains("WEBHOOK_ALLOW_PRIVATE_TARGETS"));
+        let err = load("development", &[("webhook_retry_delays", "1,soon")]).unwrap_err();
+        assert!(err.to_string().contains("WEBHOOK_RETRY_DELAYS"), "{err}");
     }
 
     #[test]

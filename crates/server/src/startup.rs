@@ -10,6 +10,7 @@ use crm_core::exchange::{Dedupe, Imports};
 use crm_core::insights::Insights;
 use crm_core::records::Records;
 use crm_core::rest::CrmRest;
+use crm_core::webhooks::{Deliverer, Deliveries, RetryPolicy};
 use crm_core::{CrmPorts, CrmService};
 use doctext::DocumentText;
 use http_api::{
@@ -25,6 +26,7 @@ use persistence::cache::{CacheSettings, CachedRoles, CachedSessions, CachedStatu
 use persistence::repo::duplicates::{SqlDuplicates, SqlMerger};
 use persistence::repo::imports::{AccountRows, ContactRows, LeadRows, SqlImports};
 use persistence::repo::settings::{RuntimeSettings, SqlSettings};
+use persistence::repo::webhooks::{SqlDeliveries, SqlWebhooks, TargetPolicy};
 use persistence::repo::{
     SqlAccounts, SqlActivities, SqlAnalytics, SqlCallReports, SqlCallers, SqlCalls, SqlChats, SqlCompanies,
     SqlContacts, SqlCustomers, SqlDeals, SqlDocuments, SqlInsights, SqlKnowledge, SqlLeads, SqlLoginAttempts,
@@ -188,6 +190,39 @@ impl persistence::repo::journal::Render for Render {
     }
 }
 
+/// The webhook delivery worker of this replica.
+fn webhook_deliverer(db: &Database, settings: &Settings) -> Deliverer {
+    let raw = &settings.raw;
+    let sender = webhook_sender::HttpSender::new(
+        Duration::from_secs(raw.webhook_timeout_secs),
+        raw.webhook_allow_private_targets,
+    );
+    let policy = RetryPolicy { delays: settings.webhook_retry_delays.clone(), jitter: 0.1 };
+    // A claimed delivery is this replica's until its attempt could have timed out twice.
+    let lease = Duration::from_secs(raw.webhook_timeout_secs * 2 + 5);
+    Deliverer::new(Arc::new(SqlDeliveries::new(db.clone())), Arc::new(sender), policy, lease)
+}
+
+/// Drains the outbox until the server stops: at once while there is work, else every 200 ms.
+async fn deliver_webhooks(deliverer: Deliverer, mut stopping: Shutdown) {
+    loop {
+        let idle = match deliverer.run_once(chrono::Utc::now()).await {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(e) => {
+                tracing::warn!(error = %e, "webhook deliveries not processed; retrying shortly");
+                true
+            }
+        };
+        if idle {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                _ = stopping.wait() => return,
+            }
+        }
+    }
+}
+
 /// Wires the ports of every core crate to the database and security adapters.
 pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupError> {
     let raw = &settings.raw;
@@ -280,6 +315,11 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         ),
         lead_dedupe: Dedupe::new(Arc::new(SqlDuplicates::leads(db.clone())), None),
         settings: Records::new(Arc::new(SqlSettings::new(db.clone()))),
+        webhooks: Records::new(Arc::new(SqlWebhooks::new(
+            db.clone(),
+            TargetPolicy { https_only: settings.env == "production", allow_private: raw.webhook_allow_private_targets },
+        ))),
+        deliveries: Deliveries::new(Arc::new(SqlDeliveries::new(db.clone()))),
     });
     let assignments = Arc::new(AssignmentService::new(Arc::new(SqlSalesManagers::new(db.clone()))));
     let knowledge = Arc::new(SqlKnowledge::new(db.clone()));
@@ -457,9 +497,11 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
     let services = services(db, &settings)?;
     persistence::cache::signal::listen(&services.db, services.callers.clone());
     services.runtime.watch(services.db.clone(), Duration::from_secs(1)).await;
+    let deliverer = webhook_deliverer(&services.db, &settings);
     bootstrap_admin(&services, &settings).await?;
     let raw = &settings.raw;
     let (stopping, shutdown) = Shutdown::channel();
+    tokio::spawn(deliver_webhooks(deliverer, shutdown.clone()));
     let redis = services.redis.clone();
     let limits = RateLimits {
         anonymous: raw.rate_limit_anonymous_per_hour,

@@ -33,3 +33,4 @@ pub mod tasks;
 pub mod territories;
 pub mod topics;
 pub mod users;
+pub mod webhooks;

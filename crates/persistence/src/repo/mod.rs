@@ -31,6 +31,7 @@ pub mod summaries;
 pub mod tasks;
 pub mod territories;
 pub mod users;
+pub mod webhooks;
 
 pub use accounts::SqlAccounts;
 pub use activities::SqlActivities;

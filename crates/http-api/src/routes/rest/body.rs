@@ -136,6 +136,27 @@ impl RestBody {
         }
     }
 
+    /// A list of strings (a form sends them comma-separated).
+    pub fn strings(&self, field: &str) -> Sent<Vec<String>> {
+        match self.raw(field)? {
+            None => Some(None),
+            Some(Value::Array(items)) => {
+                let texts: Option<Vec<String>> = items.iter().map(|v| v.as_str().map(str::to_string)).collect();
+                if texts.is_none() {
+                    self.bad(field, "Every item must be a string.");
+                }
+                texts.map(Some)
+            }
+            Some(Value::String(s)) if self.form => {
+                Some(Some(s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()))
+            }
+            Some(_) => {
+                self.bad(field, "Expected a list of items.");
+                None
+            }
+        }
+    }
+
     /// A boolean (JSON `true`/`false`, or the words from a form).
     pub fn bool(&self, field: &str) -> Sent<bool> {
         match self.raw(field)? {

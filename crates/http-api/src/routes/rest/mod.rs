@@ -8,6 +8,7 @@ pub mod crm;
 pub mod deals;
 pub mod exchange;
 pub mod insights;
+pub mod integrations;
 pub mod products;
 pub mod scaffold;
 pub mod system_config;
@@ -17,7 +18,7 @@ use actix_web::web;
 use serde_json::{Map, Value, json};
 
 /// The resource groups, one OpenAPI tag each.
-const GROUPS: [(&str, &str); 8] = [
+const GROUPS: [(&str, &str); 9] = [
     ("crm-rest: core", "Companies: the organisations users belong to"),
     ("crm-rest: crm", "Accounts (the one customer record), contacts, leads and converting them"),
     ("crm-rest: territories", "Territories and assigning accounts to them"),
@@ -26,6 +27,7 @@ const GROUPS: [(&str, &str); 8] = [
     ("crm-rest: products", "Products and product categories"),
     ("crm-rest: analytics", "The dashboard and the reports (JSON, CSV, PDF)"),
     ("crm-rest: system-config", "System settings"),
+    ("crm-rest: integrations", "Outgoing webhooks: subscriptions, deliveries, redelivery, ping"),
 ];
 
 /// The answers every operation of the surface may give beyond the standard ones: a page past
@@ -68,6 +70,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     products::configure(cfg);
     insights::configure(cfg);
     system_config::configure(cfg);
+    integrations::configure(cfg);
 }
 
 /// Adds every resource's operations and schemas to the OpenAPI document.
@@ -83,6 +86,7 @@ pub fn document(doc: &mut Value) {
     products::document(&mut paths, &mut schemas);
     insights::document(&mut paths, &mut schemas);
     system_config::document(&mut paths, &mut schemas);
+    integrations::document(&mut paths, &mut schemas);
     document_errors(&mut paths);
     open_bodies(&paths, &mut schemas);
     let tags = doc["tags"].as_array_mut().expect("tags");

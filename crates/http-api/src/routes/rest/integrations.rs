@@ -1,0 +1,201 @@
+//! `/api/integrations/`: outgoing webhooks (subscriptions, their delivery history, manual
+//! redelivery and pings).
+
+use super::body::RestBody;
+use super::scaffold::{RestResource, action_path, both, mount, operation, rest_page};
+use crate::error::ApiResult;
+use crate::extract::Auth;
+use crate::iso;
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, web};
+use crm_core::records::Records;
+use crm_core::webhooks::{Delivery, Webhook, WebhookInput, Webhooks};
+use kernel::ListSpec;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+
+const TAG: &str = "crm-rest: integrations";
+
+/// A webhook.
+#[derive(Serialize, ToSchema)]
+pub struct WebhookDto {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    /// Events subscribed to: `account.created`, `deal.*`, `*`, ...
+    pub events: Vec<String>,
+    pub is_active: bool,
+    /// Signs every delivery; whole only in the answer that created the webhook, then
+    /// `••••` and its last four characters.
+    pub secret: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub last_delivery_at: Option<String>,
+    /// The HTTP status of the last attempt.
+    pub last_status: Option<i32>,
+    /// Dead deliveries in a row (20 deactivate the webhook).
+    pub failure_count: i64,
+}
+
+/// Fields of a webhook (`integrations.manage`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct WebhookBody {
+    #[schema(example = "ERP sync", max_length = 200)]
+    pub name: String,
+    /// `https://` (in production only https; never a loopback, private, link-local or metadata address).
+    #[schema(example = "https://hooks.example.com/crm")]
+    pub url: String,
+    /// Event names, `<kind>.*`, or `*`.
+    #[schema(example = json!(["account.created", "deal.*"]))]
+    pub events: Vec<String>,
+    /// Default true.
+    pub is_active: Option<bool>,
+    /// 16 to 200 characters; drawn when left out.
+    pub secret: Option<String>,
+}
+
+/// The webhook resource.
+pub struct WebhookResource;
+
+impl RestResource for WebhookResource {
+    type R = Webhooks;
+    type Dto = WebhookDto;
+    type Body = WebhookBody;
+    const PATH: &'static str = "/api/integrations/webhooks/";
+    const TAG: &'static str = TAG;
+    const ID: &'static str = "rest_webhooks";
+
+    fn records(state: &AppState) -> &Records<Webhooks> {
+        &state.rest.webhooks
+    }
+
+    fn dto(w: Webhook) -> WebhookDto {
+        WebhookDto {
+            id: w.id,
+            secret: w.secret.shown(),
+            name: w.name,
+            url: w.url,
+            events: w.events,
+            is_active: w.is_active,
+            created_at: iso(w.created_at),
+            updated_at: iso(w.updated_at),
+            last_delivery_at: w.last_delivery_at.map(iso),
+            last_status: w.last_status,
+            failure_count: w.failure_count,
+        }
+    }
+
+    fn input(b: &RestBody) -> WebhookInput {
+        WebhookInput {
+            name: b.text("name"),
+            url: b.text("url"),
+            events: b.strings("events"),
+            is_active: b.bool("is_active"),
+            secret: b.text("secret"),
+        }
+    }
+}
+
+/// A delivery of a webhook.
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryDto {
+    pub id: i64,
+    /// The event's id in the outbox (one per change; `X-Webhook-Id` is `whd_<delivery id>`).
+    pub event_id: i64,
+    pub event: String,
+    /// `pending`, `sending`, `retrying`, `succeeded` or `dead`.
+    pub status: String,
+    pub attempts: i64,
+    pub response_code: Option<i32>,
+    pub response_ms: Option<i64>,
+    pub last_error: Option<String>,
+    /// When it is tried next (pending and retrying ones).
+    pub next_attempt_at: Option<String>,
+    pub created_at: String,
+    pub delivered_at: Option<String>,
+}
+
+fn delivery_dto(d: Delivery) -> DeliveryDto {
+    DeliveryDto {
+        id: d.id,
+        event_id: d.event_id,
+        event: d.event,
+        status: d.status.as_str().to_string(),
+        attempts: d.attempts,
+        response_code: d.response_code,
+        response_ms: d.response_ms,
+        last_error: d.last_error,
+        next_attempt_at: d.next_attempt_at.map(iso),
+        created_at: iso(d.created_at),
+        delivered_at: d.delivered_at.map(iso),
+    }
+}
+
+/// Only pages.
+const PAGES: ListSpec = ListSpec { filters: &[], ordering: &["id"], default_ordering: ("id", true), search: "" };
+
+async fn deliveries(
+    req: HttpRequest,
+    auth: Auth,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let page = PAGES.parse(&super::scaffold::query_pairs(&req)?)?.page;
+    let found = state.rest.deliveries.list(&auth.0, id.into_inner(), page).await?;
+    rest_page(&req, found, delivery_dto)
+}
+
+async fn redeliver(auth: Auth, state: web::Data<AppState>, ids: web::Path<(i64, i64)>) -> ApiResult<HttpResponse> {
+    let (webhook, delivery) = ids.into_inner();
+    let queued = state.rest.deliveries.redeliver(&auth.0, webhook, delivery).await?;
+    Ok(HttpResponse::Accepted().json(delivery_dto(queued)))
+}
+
+async fn ping(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+    let queued = state.rest.deliveries.ping(&auth.0, id.into_inner()).await?;
+    Ok(HttpResponse::Accepted().json(delivery_dto(queued)))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    mount::<WebhookResource>(cfg);
+    let base = WebhookResource::PATH;
+    cfg.service(web::resource(both(&format!("{base}{{id}}/deliveries/"))).route(web::get().to(deliveries)))
+        .service(
+            web::resource(both(&format!("{base}{{id}}/deliveries/{{delivery_id}}/redeliver/")))
+                .route(web::post().to(redeliver)),
+        )
+        .service(web::resource(both(&action_path::<WebhookResource>("ping"))).route(web::post().to(ping)));
+}
+
+pub fn document(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
+    super::scaffold::document::<WebhookResource>(paths, schemas);
+    let delivery = super::scaffold::schema_ref::<DeliveryDto>(schemas);
+    let id = |name: &str| json!({"name": name, "in": "path", "required": true, "schema": {"type": "integer", "format": "int64"}});
+    let mut params = vec![id("id")];
+    params.extend(
+        super::scaffold::list_parameters(&PAGES)
+            .into_iter()
+            .filter(|p| matches!(p["name"].as_str(), Some("page" | "page_size"))),
+    );
+    let page = json!({"type": "object", "properties": {"count": {"type": "integer"}, "next": {"type": ["string", "null"]},
+        "previous": {"type": ["string", "null"]}, "results": {"type": "array", "items": delivery}}});
+    let base = WebhookResource::PATH;
+    paths.insert(
+        format!("{base}{{id}}/deliveries/"),
+        json!({"get": operation(TAG, "rest_webhooks_deliveries", "The webhook's deliveries, newest first (`integrations.manage`)", params, None,
+            ("200", json!({"description": "A page", "content": {"application/json": {"schema": page}}})))}),
+    );
+    let accepted = json!({"description": "Queued", "content": {"application/json": {"schema": delivery}}});
+    paths.insert(
+        format!("{base}{{id}}/deliveries/{{delivery_id}}/redeliver/"),
+        json!({"post": operation(TAG, "rest_webhooks_redeliver", "Send a delivery's event again, as a new delivery (`integrations.manage`)",
+            vec![id("id"), id("delivery_id")], None, ("202", accepted.clone()))}),
+    );
+    paths.insert(
+        action_path::<WebhookResource>("ping"),
+        json!({"post": operation(TAG, "rest_webhooks_ping", "Send a `ping` event to the webhook now (`integrations.manage`; 409 when inactive)",
+            vec![id("id")], None, ("202", accepted))}),
+    );
+}
