@@ -4,6 +4,7 @@
 mod support;
 
 mod assistant;
+mod audit;
 mod auth_api;
 mod auth_v1;
 mod bad_input;

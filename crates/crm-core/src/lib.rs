@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod activity;
 pub mod analytics;
+pub mod audit;
 pub mod companies;
 pub mod contacts;
 pub mod customer;

@@ -2,6 +2,7 @@
 
 use crate::accounts::Accounts;
 use crate::activity::Activities;
+use crate::audit::Audit;
 use crate::companies::{Companies, CompanyMemberships};
 use crate::contacts::Contacts;
 use crate::deal::Deals;
@@ -50,4 +51,6 @@ pub struct CrmRest {
     /// Outgoing webhooks and their deliveries.
     pub webhooks: Records<Webhooks>,
     pub deliveries: Deliveries,
+    /// The audit trail and the records' timelines.
+    pub audit: Audit,
 }

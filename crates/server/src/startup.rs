@@ -320,6 +320,7 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
             TargetPolicy { https_only: settings.env == "production", allow_private: raw.webhook_allow_private_targets },
         ))),
         deliveries: Deliveries::new(Arc::new(SqlDeliveries::new(db.clone()))),
+        audit: crm_core::audit::Audit::new(Arc::new(persistence::repo::audit::SqlAudit::new(db.clone()))),
     });
     let assignments = Arc::new(AssignmentService::new(Arc::new(SqlSalesManagers::new(db.clone()))));
     let knowledge = Arc::new(SqlKnowledge::new(db.clone()));

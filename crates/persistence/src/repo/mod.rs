@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod activities;
 pub mod analytics;
 pub mod assignments;
+pub mod audit;
 pub mod callcenter_reports;
 pub mod callers;
 pub mod calls;

@@ -56,7 +56,9 @@ impl journal::Journaled for system_settings::Entity {
             .into_iter()
             .map(|m| {
                 let s = to_setting(m);
-                serde_json::json!({"id": s.id, "key": s.key, "value": s.value, "description": s.description, "is_public": s.is_public})
+                // A setting named like a secret keeps its value out of the trail.
+                let value = if journal::is_secret(&s.key) { serde_json::json!("[redacted]") } else { s.value };
+                serde_json::json!({"id": s.id, "key": s.key, "value": value, "description": s.description, "is_public": s.is_public})
             })
             .collect())
     }

@@ -2,6 +2,7 @@
 //! ([`scaffold`]), bodies as JSON or forms ([`body`]), one module per resource group.
 
 pub mod activities;
+pub mod audit;
 pub mod body;
 pub mod core;
 pub mod crm;
@@ -71,6 +72,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     insights::configure(cfg);
     system_config::configure(cfg);
     integrations::configure(cfg);
+    audit::configure(cfg);
 }
 
 /// Adds every resource's operations and schemas to the OpenAPI document.
@@ -87,6 +89,7 @@ pub fn document(doc: &mut Value) {
     insights::document(&mut paths, &mut schemas);
     system_config::document(&mut paths, &mut schemas);
     integrations::document(&mut paths, &mut schemas);
+    audit::document(&mut paths, &mut schemas);
     document_errors(&mut paths);
     open_bodies(&paths, &mut schemas);
     let tags = doc["tags"].as_array_mut().expect("tags");
