@@ -19,6 +19,7 @@ mod crm_deals;
 mod crm_summaries;
 mod health;
 mod http;
+mod idempotency;
 mod management;
 mod migrations;
 mod openapi;

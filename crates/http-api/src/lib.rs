@@ -97,6 +97,7 @@ pub fn app(
         .wrap(from_fn(middleware::rate_limit::rate_limit))
         .wrap(settings.cors.middleware())
         .wrap(from_fn(middleware::errors::render_errors))
+        .wrap(from_fn(middleware::idempotency::idempotency))
         .wrap(from_fn(middleware::security_headers::security_headers))
         .wrap(from_fn(middleware::request_id::request_id))
         .wrap(from_fn(middleware::head::head_as_get))

@@ -132,12 +132,32 @@ const STANDARD: [(&str, &str); 8] = [
     ("503", "The database (or another dependency) is unavailable; retry after `Retry-After` seconds"),
 ];
 
+/// Documents the `Idempotency-Key` every `POST` takes (`middleware::idempotency`): its header,
+/// and the 409 and 422 it may answer.
+fn document_idempotency(op: &mut Value) {
+    let header = json!({"name": "Idempotency-Key", "in": "header", "required": false,
+        "description": "1-255 printable characters: the first answer is kept 24 h per caller and key and replayed to repeats with the same body (`Idempotent-Replayed: true`); another body is a 422, a repeat while the first runs a 409",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7E]+$"}});
+    match op.get_mut("parameters").and_then(Value::as_array_mut) {
+        Some(params) => params.push(header),
+        None => op["parameters"] = json!([header]),
+    }
+    let responses = op["responses"].as_object_mut().expect("responses");
+    responses.entry("409").or_insert_with(
+        || json!({"description": "Conflict (also: a request with this Idempotency-Key still running)"}),
+    );
+    responses
+        .entry("422")
+        .or_insert_with(|| json!({"description": "The Idempotency-Key was used for a different request"}));
+}
+
 /// Completes every operation so the document is the truth:
 /// - every status code a route can answer is listed: 400, 429 and 503 everywhere, 401 and
 ///   403 where a token is needed, 404 where the path names a record, 413 and 415 where a
 ///   body is read; the health checks answer only 200 and 503;
 /// - every error answer carries its surface's envelope schema;
 /// - CRM v1 success bodies are wrapped in `{success: true, data}` (or `{success, message}`).
+/// - every `POST` documents its `Idempotency-Key`.
 pub fn complete(doc: &mut Value) {
     let schemas = doc["components"]["schemas"].as_object_mut().expect("components.schemas");
     for (_, name, schema) in envelopes() {
@@ -147,7 +167,10 @@ pub fn complete(doc: &mut Value) {
     for (path, operations) in paths.iter_mut() {
         let surface = Surface::of_path(path);
         let envelope = envelopes().into_iter().find(|(s, _, _)| *s == surface).map(|(_, n, _)| n).unwrap_or_default();
-        for (_, op) in operations.as_object_mut().into_iter().flatten() {
+        for (method, op) in operations.as_object_mut().into_iter().flatten() {
+            if method == "post" {
+                document_idempotency(op);
+            }
             let health = op["tags"][0] == json!("health");
             let secured = op.get("security").is_some_and(|s| s.as_array().is_some_and(|a| !a.is_empty()));
             let has_body = op.get("requestBody").is_some();

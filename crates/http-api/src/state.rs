@@ -36,4 +36,6 @@ pub struct AppState {
     pub trust_forwarded_for: bool,
     /// Fires when the server begins to stop.
     pub shutdown: crate::shutdown::Shutdown,
+    /// Where `Idempotency-Key` answers are kept (none: the header is ignored).
+    pub idempotency: Option<Arc<dyn crate::middleware::idempotency::IdempotencyStore>>,
 }

@@ -82,9 +82,21 @@ pub async fn connect(url: &str, pool: PoolSettings) -> Result<Database, DbErr> {
     let mut db = sea_orm::Database::connect(options).await?;
     let statements = pool.statements.0;
     db.set_metric_callback(move |_| {
-        statements.fetch_add(1, Ordering::Relaxed);
+        if BACKGROUND.try_with(|_| ()).is_err() {
+            statements.fetch_add(1, Ordering::Relaxed);
+        }
     });
     Ok(db)
+}
+
+tokio::task_local! {
+    static BACKGROUND: ();
+}
+
+/// Runs background work (the webhook worker, refreshing settings) without counting its
+/// statements as the requests': [`StatementCount`] counts what requests cost.
+pub async fn background<F: std::future::Future>(work: F) -> F::Output {
+    BACKGROUND.scope((), work).await
 }
 
 /// A PostgreSQL URL on the loopback interface without an `sslmode` gets `sslmode=disable`:

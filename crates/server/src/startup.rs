@@ -160,6 +160,44 @@ impl QuotaCounters for RedisQuota {
     }
 }
 
+/// Idempotency keys kept in the database, for the HTTP middleware.
+struct Keys(persistence::repo::idempotency::SqlIdempotency);
+
+#[async_trait]
+impl http_api::middleware::idempotency::IdempotencyStore for Keys {
+    async fn claim(
+        &self,
+        scope: &str,
+        key: &str,
+        hash: &str,
+    ) -> Result<http_api::middleware::idempotency::Claim, String> {
+        use http_api::middleware::idempotency::{Claim, Kept};
+        use persistence::repo::idempotency::Held;
+        Ok(match self.0.claim(scope, key, hash).await.map_err(|e| e.to_string())? {
+            Held::Taken => Claim::Fresh,
+            Held::Running => Claim::Running,
+            Held::Other => Claim::Mismatch,
+            Held::Answer(status, content_type, body) => Claim::Done(Kept { status, content_type, body }),
+        })
+    }
+
+    async fn complete(
+        &self,
+        scope: &str,
+        key: &str,
+        kept: &http_api::middleware::idempotency::Kept,
+    ) -> Result<(), String> {
+        self.0
+            .complete(scope, key, kept.status, kept.content_type.as_deref(), &kept.body)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn release(&self, scope: &str, key: &str) -> Result<(), String> {
+        self.0.release(scope, key).await.map_err(|e| e.to_string())
+    }
+}
+
 /// The journal's projections: the HTTP adapter's JSON of each record.
 struct Render;
 
@@ -502,7 +540,7 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
     bootstrap_admin(&services, &settings).await?;
     let raw = &settings.raw;
     let (stopping, shutdown) = Shutdown::channel();
-    tokio::spawn(deliver_webhooks(deliverer, shutdown.clone()));
+    tokio::spawn(persistence::db::background(deliver_webhooks(deliverer, shutdown.clone())));
     let redis = services.redis.clone();
     let limits = RateLimits {
         anonymous: raw.rate_limit_anonymous_per_hour,
@@ -528,6 +566,7 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
         ),
         trust_forwarded_for: raw.trust_forwarded_for,
         shutdown,
+        idempotency: Some(Arc::new(Keys(persistence::repo::idempotency::SqlIdempotency::new(services.db.clone())))),
     };
     let http = HttpSettings {
         cors: CorsPolicy { origins: settings.cors_origins(), allow_localhost: settings.env != "production" },

@@ -3,6 +3,7 @@
 
 pub mod errors;
 pub mod head;
+pub mod idempotency;
 pub mod input;
 pub mod rate_limit;
 pub mod request_id;

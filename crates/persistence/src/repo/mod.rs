@@ -16,6 +16,7 @@ pub mod customers;
 pub mod deals;
 pub mod documents;
 pub mod duplicates;
+pub mod idempotency;
 pub mod imports;
 pub mod insights;
 pub mod journal;

@@ -165,15 +165,15 @@ impl RuntimeSettings {
 
     /// Loads the values now, then every `refresh` while this lives.
     pub async fn watch(self: &Arc<Self>, db: DatabaseConnection, refresh: Duration) {
-        self.reload(&db).await;
+        crate::db::background(self.reload(&db)).await;
         let weak = Arc::downgrade(self);
-        tokio::spawn(async move {
+        tokio::spawn(crate::db::background(async move {
             loop {
                 tokio::time::sleep(refresh).await;
                 let Some(settings) = weak.upgrade() else { return };
                 settings.reload(&db).await;
             }
-        });
+        }));
     }
 
     async fn reload(&self, db: &DatabaseConnection) {

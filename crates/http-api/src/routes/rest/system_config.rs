@@ -86,4 +86,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 pub fn document(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
     super::scaffold::document::<SettingResource>(paths, schemas);
+    // `value` is any JSON value: object, array, string, number, boolean or null.
+    for name in ["SettingDto", "SettingBody", "SettingBodyPatch"] {
+        if let Some(properties) = schemas.get_mut(name).and_then(|s| s.get_mut("properties")) {
+            properties["value"] = serde_json::json!({"description": "Any JSON value (at most 64 KB as JSON)"});
+        }
+    }
 }
