@@ -28,6 +28,7 @@ mod m20261205_000023_match_keys;
 mod m20261205_000024_system_settings;
 mod m20261205_000025_audit_and_webhooks;
 mod m20261205_000026_idempotency_keys;
+mod m20261205_000027_integrations;
 mod seed;
 
 pub use m20261123_000004_crm_summaries::rebuild_statements;
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000024_system_settings::Migration),
             Box::new(m20261205_000025_audit_and_webhooks::Migration),
             Box::new(m20261205_000026_idempotency_keys::Migration),
+            Box::new(m20261205_000027_integrations::Migration),
         ]
     }
 }

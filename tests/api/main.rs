@@ -20,6 +20,7 @@ mod crm_summaries;
 mod health;
 mod http;
 mod idempotency;
+mod integrations;
 mod management;
 mod migrations;
 mod openapi;

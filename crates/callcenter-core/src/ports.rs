@@ -13,6 +13,7 @@ use crate::search::KnowledgeVersion;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{Page, PageRequest};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One exchange of a chat: the caller's message and the assistant's reply.
@@ -46,6 +47,19 @@ pub type DeltaSink = Box<dyn FnMut(String) + Send>;
 pub trait LanguageModel: Send + Sync {
     /// The whole answer; `deltas`, when given, gets the pieces as they arrive.
     async fn complete(&self, prompt: Prompt, deltas: Option<DeltaSink>) -> Result<String>;
+}
+
+/// Which language model answers now (an operator may switch it while the server runs).
+pub trait ModelChoice: Send + Sync {
+    /// The model, or `None` for the offline assistant.
+    fn current(&self) -> Option<Arc<dyn LanguageModel>>;
+}
+
+/// A fixed choice.
+impl ModelChoice for Option<Arc<dyn LanguageModel>> {
+    fn current(&self) -> Option<Arc<dyn LanguageModel>> {
+        self.clone()
+    }
 }
 
 /// A short-lived token for the browser's telephony SDK.

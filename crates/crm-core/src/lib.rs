@@ -17,6 +17,7 @@ pub mod events;
 pub mod exchange;
 pub mod fields;
 pub mod insights;
+pub mod integrations;
 pub mod leads;
 pub mod pipeline;
 pub mod ports;

@@ -9,6 +9,7 @@ use crate::deal::Deals;
 use crate::events::Events;
 use crate::exchange::{Dedupe, Imports};
 use crate::insights::Insights;
+use crate::integrations::{IntegrationTests, Integrations};
 use crate::leads::{LeadConversion, Leads};
 use crate::pipeline::{DealMoves, Stages};
 use crate::products::{Categories, Products};
@@ -48,6 +49,9 @@ pub struct CrmRest {
     pub lead_dedupe: Dedupe<Leads>,
     /// System settings.
     pub settings: Records<Settings>,
+    /// Integrations with outside services, and testing them.
+    pub integrations: Records<Integrations>,
+    pub integration_tests: IntegrationTests,
     /// Outgoing webhooks and their deliveries.
     pub webhooks: Records<Webhooks>,
     pub deliveries: Deliveries,

@@ -3,6 +3,8 @@
 
 pub mod jwt;
 pub mod password;
+pub mod sealing;
 
 pub use jwt::JwtCodec;
 pub use password::{Argon2Hasher, HashCost, HashPool};
+pub use sealing::AesSecretBox;

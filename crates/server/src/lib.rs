@@ -1,6 +1,7 @@
 //! `crm-server`: configuration, database, migrations, wiring and the HTTP server.
 
 pub mod loadgen;
+pub mod probe;
 pub mod progress;
 pub mod settings;
 pub mod startup;

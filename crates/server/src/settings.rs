@@ -64,6 +64,7 @@ pub struct RawSettings {
     pub import_max_bytes: usize,
     pub import_max_rows: u64,
     pub webhook_allow_private_targets: bool,
+    pub data_encryption_key: String,
     pub webhook_timeout_secs: u64,
     pub webhook_retry_delays: String,
     pub llm_base_url: String,
@@ -201,6 +202,10 @@ impl Settings {
             return Err(SettingsError(format!("REDIS_URL must be a redis:// URL, not '{}'", redact(&raw.redis_url))));
         }
         let webhook_retry_delays = retry_delays(&raw.webhook_retry_delays)?;
+        if !raw.data_encryption_key.trim().is_empty() {
+            security::AesSecretBox::from_key(&raw.data_encryption_key)
+                .map_err(|e| SettingsError(format!("DATA_ENCRYPTION_KEY: {e} (use `openssl rand -base64 32`)")))?;
+        }
         if raw.webhook_timeout_secs == 0 || raw.webhook_timeout_secs > 300 {
             return Err(SettingsError("WEBHOOK_TIMEOUT_SECS must be from 1 to 300".into()));
         }

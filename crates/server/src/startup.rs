@@ -25,6 +25,7 @@ use management_core::{AssignmentService, AuthConfig, AuthService, CatalogService
 use persistence::cache::{CacheSettings, CachedRoles, CachedSessions, CachedStatuses, CachedUsers, ProcessCache};
 use persistence::repo::duplicates::{SqlDuplicates, SqlMerger};
 use persistence::repo::imports::{AccountRows, ContactRows, LeadRows, SqlImports};
+use persistence::repo::integrations::{ActiveIntegrations, SqlIntegrations};
 use persistence::repo::settings::{RuntimeSettings, SqlSettings};
 use persistence::repo::webhooks::{SqlDeliveries, SqlWebhooks, TargetPolicy};
 use persistence::repo::{
@@ -45,18 +46,171 @@ fn language_model(raw: &RawSettings) -> Result<Option<Arc<dyn LanguageModel>>, S
     if raw.llm_base_url.trim().is_empty() {
         return Ok(None);
     }
+    model_client(raw, raw.llm_base_url.trim(), Some(raw.llm_api_key.as_str()), &raw.llm_model)
+        .map(Some)
+        .map_err(StartupError::Other)
+}
+
+/// A model client with the configured limits.
+fn model_client(
+    raw: &RawSettings,
+    base_url: &str,
+    api_key: Option<&str>,
+    model: &str,
+) -> Result<Arc<dyn LanguageModel>, String> {
     let client = OpenAiCompatible::new(LlmSettings {
-        base_url: raw.llm_base_url.trim().to_string(),
-        api_key: Some(raw.llm_api_key.clone()).filter(|k| !k.is_empty()),
-        model: raw.llm_model.clone(),
+        base_url: base_url.to_string(),
+        api_key: api_key.map(str::to_string).filter(|k| !k.is_empty()),
+        model: model.to_string(),
         connect_timeout: Duration::from_secs(raw.llm_connect_timeout_secs),
         timeout: Duration::from_secs(raw.llm_timeout_secs),
         retries: raw.llm_retries,
         backoff: Duration::from_millis(raw.llm_retry_backoff_ms),
         max_tokens: raw.llm_max_tokens,
     })
-    .map_err(|e| StartupError::Other(e.to_string()))?;
-    Ok(Some(Arc::new(client)))
+    .map_err(|e| e.to_string())?;
+    Ok(Arc::new(client))
+}
+
+/// What was built from an integration (its id and when it changed), reused until it changes.
+type Built<T> = std::sync::Mutex<Option<(i64, chrono::DateTime<chrono::Utc>, T)>>;
+
+/// Twilio from the environment.
+fn twilio_settings(raw: &RawSettings) -> TwilioVoiceSettings {
+    TwilioVoiceSettings {
+        account_sid: raw.twilio_account_sid.clone(),
+        auth_token: raw.twilio_auth_token.clone(),
+        api_key_sid: raw.twilio_api_key_sid.clone(),
+        api_key_secret: raw.twilio_api_key_secret.clone(),
+        from_number: raw.twilio_from_number.clone(),
+        twiml_app_sid: raw.twilio_twiml_app_sid.clone(),
+        voice_url: raw.twilio_voice_url.clone(),
+        public_base_url: raw.public_base_url.clone(),
+        api_base: raw.twilio_api_base.clone(),
+    }
+}
+
+/// Twilio calls and Voice SDK tokens with the active `twilio` integration's account when there
+/// is one (its values over the environment's), else the environment's.
+struct IntegrationTwilio {
+    active: Arc<ActiveIntegrations>,
+    env: TwilioVoiceSettings,
+    token_ttl: i64,
+    built: Built<(Arc<TwilioCalls>, Arc<TwilioVoiceTokens>)>,
+    env_calls: Arc<TwilioCalls>,
+    env_tokens: Arc<TwilioVoiceTokens>,
+}
+
+impl IntegrationTwilio {
+    fn new(active: Arc<ActiveIntegrations>, env: TwilioVoiceSettings, token_ttl: i64) -> Self {
+        let env_calls = Arc::new(TwilioCalls::new(env.clone()));
+        let env_tokens = Arc::new(TwilioVoiceTokens::new(credentials(&env), token_ttl));
+        IntegrationTwilio { active, env, token_ttl, built: std::sync::Mutex::new(None), env_calls, env_tokens }
+    }
+
+    fn current(&self) -> (Arc<TwilioCalls>, Arc<TwilioVoiceTokens>) {
+        let Some((id, changed, config)) = self.active.get("twilio") else {
+            return (self.env_calls.clone(), self.env_tokens.clone());
+        };
+        let Ok(mut built) = self.built.lock() else { return (self.env_calls.clone(), self.env_tokens.clone()) };
+        if let Some((bid, bchanged, (calls, tokens))) = built.as_ref()
+            && *bid == id
+            && *bchanged == changed
+        {
+            return (calls.clone(), tokens.clone());
+        }
+        let pick = |key: &str, env: &str| {
+            config.get(key).and_then(|v| v.as_str()).map(str::trim).filter(|v| !v.is_empty()).unwrap_or(env).to_string()
+        };
+        let e = &self.env;
+        let settings = TwilioVoiceSettings {
+            account_sid: pick("account_sid", &e.account_sid),
+            auth_token: pick("auth_token", &e.auth_token),
+            api_key_sid: pick("api_key_sid", &e.api_key_sid),
+            api_key_secret: pick("api_key_secret", &e.api_key_secret),
+            from_number: pick("from_number", &e.from_number),
+            twiml_app_sid: pick("twiml_app_sid", &e.twiml_app_sid),
+            voice_url: pick("voice_url", &e.voice_url),
+            public_base_url: e.public_base_url.clone(),
+            api_base: pick("api_base", &e.api_base),
+        };
+        let calls = Arc::new(TwilioCalls::new(settings.clone()));
+        let tokens = Arc::new(TwilioVoiceTokens::new(credentials(&settings), self.token_ttl));
+        *built = Some((id, changed, (calls.clone(), tokens.clone())));
+        (calls, tokens)
+    }
+}
+
+fn credentials(s: &TwilioVoiceSettings) -> TwilioCredentials {
+    TwilioCredentials {
+        account_sid: s.account_sid.clone(),
+        api_key_sid: s.api_key_sid.clone(),
+        api_key_secret: s.api_key_secret.clone(),
+        twiml_app_sid: s.twiml_app_sid.clone(),
+    }
+}
+
+#[async_trait]
+impl callcenter_core::ports::Telephony for IntegrationTwilio {
+    fn ensure_configured(&self) -> Result<(), kernel::DomainError> {
+        self.current().0.ensure_configured()
+    }
+    async fn place_call(
+        &self,
+        call_id: &str,
+        call: &callcenter_core::call::VoipCall,
+    ) -> Result<String, kernel::DomainError> {
+        let calls = self.current().0;
+        calls.place_call(call_id, call).await
+    }
+    fn verify_callback(
+        &self,
+        path_and_query: &str,
+        params: &[(String, String)],
+        signature: &str,
+    ) -> Result<(), kernel::DomainError> {
+        self.current().0.verify_callback(path_and_query, params, signature)
+    }
+}
+
+impl callcenter_core::ports::VoiceTokenIssuer for IntegrationTwilio {
+    fn issue(&self, identity: &str) -> Result<callcenter_core::ports::VoiceToken, kernel::DomainError> {
+        self.current().1.issue(identity)
+    }
+}
+
+/// The model of the active `llm` integration when there is one, else the environment's
+/// (`LLM_BASE_URL`), else none (the offline assistant). A client is built once per change of
+/// the integration.
+struct IntegrationModels {
+    active: Arc<ActiveIntegrations>,
+    fallback: Option<Arc<dyn LanguageModel>>,
+    raw: RawSettings,
+    built: Built<Arc<dyn LanguageModel>>,
+}
+
+impl callcenter_core::ports::ModelChoice for IntegrationModels {
+    fn current(&self) -> Option<Arc<dyn LanguageModel>> {
+        let Some((id, changed, config)) = self.active.get("llm") else { return self.fallback.clone() };
+        let mut built = self.built.lock().ok()?;
+        if let Some((bid, bchanged, client)) = built.as_ref()
+            && *bid == id
+            && *bchanged == changed
+        {
+            return Some(client.clone());
+        }
+        let text = |k: &str| config.get(k).and_then(|v| v.as_str()).unwrap_or_default().trim().to_string();
+        match model_client(&self.raw, &text("base_url"), Some(&text("api_key")), &text("model")) {
+            Ok(client) => {
+                *built = Some((id, changed, client.clone()));
+                Some(client)
+            }
+            Err(e) => {
+                tracing::warn!(integration = id, error = %e, "the llm integration cannot be used; falling back");
+                self.fallback.clone()
+            }
+        }
+    }
 }
 
 /// Start-up failures, each with a message for the operator.
@@ -111,6 +265,9 @@ pub struct Services {
     pub db: Database,
     /// The system settings that override configured values while the server runs.
     pub runtime: Arc<RuntimeSettings>,
+    /// The active integrations the call center and the assistant use, and their store.
+    pub active: Arc<ActiveIntegrations>,
+    pub integrations: Arc<SqlIntegrations>,
     /// Who callers are, cached in the process (kept true by [`persistence::cache::signal`]).
     pub callers: Arc<ProcessCache>,
     /// The Redis replicas share (`REDIS_URL`), if any.
@@ -158,6 +315,35 @@ impl QuotaCounters for RedisQuota {
         let (used, resets_in) = self.0.hit(key, window).await.map_err(|e| e.to_string())?;
         Ok((used, now + resets_in))
     }
+}
+
+/// Refuses to store secrets (production without `DATA_ENCRYPTION_KEY`).
+struct NoKey;
+
+impl crm_core::integrations::SecretBox for NoKey {
+    fn seal(&self, _plain: &str) -> Result<String, kernel::DomainError> {
+        Err(kernel::DomainError::Unavailable(
+            "DATA_ENCRYPTION_KEY is not set: secrets cannot be stored until it is.".into(),
+        ))
+    }
+    fn open(&self, _sealed: &str) -> Result<String, kernel::DomainError> {
+        Err(kernel::DomainError::Unavailable("DATA_ENCRYPTION_KEY is not set.".into()))
+    }
+}
+
+/// The box that seals secrets at rest: `DATA_ENCRYPTION_KEY`, else (outside production) a key
+/// derived from `JWT_SECRET`.
+fn sealing(settings: &Settings) -> Result<Arc<dyn crm_core::integrations::SecretBox>, StartupError> {
+    let raw = &settings.raw;
+    if !raw.data_encryption_key.trim().is_empty() {
+        let sealed = security::AesSecretBox::from_key(&raw.data_encryption_key)
+            .map_err(|e| StartupError::Other(format!("DATA_ENCRYPTION_KEY: {e}")))?;
+        return Ok(Arc::new(sealed));
+    }
+    if settings.env == "production" {
+        return Ok(Arc::new(NoKey));
+    }
+    Ok(Arc::new(security::AesSecretBox::derived_from(&raw.jwt_secret)))
 }
 
 /// Idempotency keys kept in the database, for the HTTP middleware.
@@ -228,6 +414,11 @@ impl persistence::repo::journal::Render for Render {
     }
 }
 
+/// The probes of `POST …/integrations/{id}/test/`.
+fn crm_server_probe(settings: &Settings) -> crate::probe::Probes {
+    crate::probe::Probes::new(Duration::from_secs(5), settings.raw.twilio_api_base.clone())
+}
+
 /// The webhook delivery worker of this replica.
 fn webhook_deliverer(db: &Database, settings: &Settings) -> Deliverer {
     let raw = &settings.raw;
@@ -266,6 +457,8 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
     let raw = &settings.raw;
     persistence::repo::journal::set_render(Arc::new(Render));
     let runtime = RuntimeSettings::new();
+    let integrations = Arc::new(SqlIntegrations::new(db.clone(), sealing(settings)?));
+    let active = ActiveIntegrations::new();
     let queue_timeout = settings.password_hash_queue_timeout.to_std().unwrap_or(Duration::from_secs(10));
     let pool = match raw.password_hash_concurrency {
         0 => HashPool { queue_timeout, ..HashPool::default() },
@@ -353,6 +546,11 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         ),
         lead_dedupe: Dedupe::new(Arc::new(SqlDuplicates::leads(db.clone())), None),
         settings: Records::new(Arc::new(SqlSettings::new(db.clone()))),
+        integrations: Records::new(integrations.clone()),
+        integration_tests: crm_core::integrations::IntegrationTests::new(
+            integrations.clone(),
+            Arc::new(crm_server_probe(settings)),
+        ),
         webhooks: Records::new(Arc::new(SqlWebhooks::new(
             db.clone(),
             TargetPolicy { https_only: settings.env == "production", allow_private: raw.webhook_allow_private_targets },
@@ -371,27 +569,22 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         reports: Arc::new(SqlCallReports::new(db.clone())),
         documents: Arc::new(SqlDocuments::new(db.clone())),
         extractor: Arc::new(DocumentText),
-        telephony: Arc::new(TwilioCalls::new(TwilioVoiceSettings {
-            account_sid: raw.twilio_account_sid.clone(),
-            auth_token: raw.twilio_auth_token.clone(),
-            api_key_sid: raw.twilio_api_key_sid.clone(),
-            api_key_secret: raw.twilio_api_key_secret.clone(),
-            from_number: raw.twilio_from_number.clone(),
-            twiml_app_sid: raw.twilio_twiml_app_sid.clone(),
-            voice_url: raw.twilio_voice_url.clone(),
-            public_base_url: raw.public_base_url.clone(),
-            api_base: raw.twilio_api_base.clone(),
-        })),
-        voice_tokens: Arc::new(TwilioVoiceTokens::new(
-            TwilioCredentials {
-                account_sid: raw.twilio_account_sid.clone(),
-                api_key_sid: raw.twilio_api_key_sid.clone(),
-                api_key_secret: raw.twilio_api_key_secret.clone(),
-                twiml_app_sid: raw.twilio_twiml_app_sid.clone(),
-            },
+        telephony: Arc::new(IntegrationTwilio::new(
+            active.clone(),
+            twilio_settings(raw),
             settings.twilio_token_ttl.num_seconds(),
         )),
-        model: language_model(raw)?,
+        voice_tokens: Arc::new(IntegrationTwilio::new(
+            active.clone(),
+            twilio_settings(raw),
+            settings.twilio_token_ttl.num_seconds(),
+        )),
+        model: Arc::new(IntegrationModels {
+            active: active.clone(),
+            fallback: language_model(raw)?,
+            raw: raw.clone(),
+            built: std::sync::Mutex::new(None),
+        }),
         voice_budget: Duration::from_millis(raw.voice_budget_ms),
         overrides: runtime.clone(),
     }));
@@ -407,6 +600,8 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         assignments,
         callcenter,
         runtime,
+        active,
+        integrations,
     })
 }
 
@@ -533,9 +728,18 @@ async fn stop_signal() -> bool {
 pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
     let statements = StatementCount::default();
     let db = connect_counted(&settings, statements.clone()).await?;
+    if settings.env == "production"
+        && settings.raw.data_encryption_key.trim().is_empty()
+        && persistence::repo::integrations::sealed_data_exists(&db).await.unwrap_or(false)
+    {
+        return Err(StartupError::Other(
+            "DATA_ENCRYPTION_KEY must be set in production: the database holds secrets sealed with it".into(),
+        ));
+    }
     let services = services(db, &settings)?;
     persistence::cache::signal::listen(&services.db, services.callers.clone());
     services.runtime.watch(services.db.clone(), Duration::from_secs(1)).await;
+    services.active.watch((*services.integrations).clone(), Duration::from_secs(1)).await;
     let deliverer = webhook_deliverer(&services.db, &settings);
     bootstrap_admin(&services, &settings).await?;
     let raw = &settings.raw;

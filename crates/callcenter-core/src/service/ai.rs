@@ -463,7 +463,7 @@ impl CallcenterService {
     async fn analysis(&self, turns: &[(Role, String)], escalated: bool) -> Result<Analysis> {
         let topics: Vec<String> = self.ports.topics.list().await?.into_iter().map(|t| t.name).collect();
         let mut analysis = analyse(turns, &topics, escalated);
-        if let Some(model) = &self.ports.model {
+        if let Some(model) = &self.ports.model.current() {
             let prompt = Prompt {
                 system: summary_prompt(&topics),
                 messages: vec![(Role::User, conversation_text(turns))],
@@ -523,7 +523,7 @@ impl CallcenterService {
         deltas: Option<DeltaSink>,
         offline: &Reply,
     ) -> String {
-        let Some(model) = self.ports.model.as_ref().filter(|_| !offline.transfer) else {
+        let Some(model) = self.ports.model.current().filter(|_| !offline.transfer) else {
             if let Some(mut sink) = deltas {
                 sink(offline.text.clone());
             }
@@ -671,7 +671,7 @@ mod tests {
             .withf(|p, _| p.system.contains("Pasport va ariza kerak.") && p.system.contains("name is Aziz"))
             .times(1)
             .returning(|_, _| Err(CallcenterError::Unavailable("down".into())));
-        ports.model = Some(Arc::new(model));
+        ports.model = Arc::new(Some(Arc::new(model) as Arc<dyn crate::ports::LanguageModel>));
         let svc = CallcenterService::new(ports);
         let reply = svc.ai_chat(&operator(), message("Grant uchun hujjatlar?"), None).await.unwrap();
         assert_eq!(reply.response, "Aziz, Pasport va ariza kerak.");
@@ -687,7 +687,7 @@ mod tests {
             sink("Salom".into());
             Ok("Salom".into())
         });
-        ports.model = Some(Arc::new(model));
+        ports.model = Arc::new(Some(Arc::new(model) as Arc<dyn crate::ports::LanguageModel>));
         let pieces = Arc::new(Mutex::new(Vec::new()));
         let seen = pieces.clone();
         let svc = CallcenterService::new(ports);

@@ -6,8 +6,8 @@ use crate::error::{CallcenterError, Result};
 use crate::knowledge::{Qa, QaInput, Topic, topic_name};
 use crate::memory::AiContext;
 use crate::ports::{
-    CallRepository, CallerRepository, ChatRepository, DocumentRepository, LanguageModel, QaRepository,
-    ReportRepository, Telephony, TextExtractor, TopicRepository, VoiceToken, VoiceTokenIssuer,
+    CallRepository, CallerRepository, ChatRepository, DocumentRepository, QaRepository, ReportRepository, Telephony,
+    TextExtractor, TopicRepository, VoiceToken, VoiceTokenIssuer,
 };
 use crate::search::{KnowledgeIndex, KnowledgeVersion};
 use kernel::{Page, PageRequest};
@@ -35,8 +35,8 @@ pub struct CallcenterPorts {
     pub extractor: Arc<dyn TextExtractor>,
     pub voice_tokens: Arc<dyn VoiceTokenIssuer>,
     pub telephony: Arc<dyn Telephony>,
-    /// The language model; `None` answers with the offline assistant.
-    pub model: Option<Arc<dyn LanguageModel>>,
+    /// The language model answering now; `None` answers with the offline assistant.
+    pub model: Arc<dyn crate::ports::ModelChoice>,
     /// How long a live call waits for the model before answering offline (the configured
     /// value; the `voice.budget_ms` setting overrides it).
     pub voice_budget: Duration,
@@ -224,7 +224,7 @@ pub(crate) mod tests {
             extractor: Arc::new(MockTextExtractor::new()),
             voice_tokens: Arc::new(MockVoiceTokenIssuer::new()),
             telephony: Arc::new(MockTelephony::new()),
-            model: None,
+            model: Arc::new(None::<Arc<dyn crate::ports::LanguageModel>>),
             voice_budget: Duration::from_secs(3),
             overrides: Arc::new(kernel::runtime::NoOverrides),
         }

@@ -14,6 +14,7 @@ pub mod deal_stage_changes;
 pub mod deals;
 pub mod documents;
 pub mod events;
+pub mod integrations;
 mod keys;
 pub mod leads;
 pub mod login_attempts;

@@ -19,6 +19,7 @@ pub mod duplicates;
 pub mod idempotency;
 pub mod imports;
 pub mod insights;
+pub mod integrations;
 pub mod journal;
 pub mod knowledge;
 pub mod leads;

@@ -1,5 +1,5 @@
-//! `/api/integrations/`: outgoing webhooks (subscriptions, their delivery history, manual
-//! redelivery and pings).
+//! `/api/integrations/`: integrations with outside services (and testing them), and outgoing
+//! webhooks (subscriptions, their delivery history, manual redelivery and pings).
 
 use super::body::RestBody;
 use super::scaffold::{RestResource, action_path, both, mount, operation, rest_page};
@@ -8,6 +8,7 @@ use crate::extract::Auth;
 use crate::iso;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
+use crm_core::integrations::{Integration, IntegrationInput, Integrations};
 use crm_core::records::Records;
 use crm_core::webhooks::{Delivery, Webhook, WebhookInput, Webhooks};
 use kernel::ListSpec;
@@ -16,6 +17,84 @@ use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
 const TAG: &str = "crm-rest: integrations";
+
+/// An integration (secret values masked).
+#[derive(Serialize, ToSchema)]
+pub struct IntegrationDto {
+    pub id: i64,
+    pub name: String,
+    /// `twilio`, `llm`, `smtp`, `slack` or `custom`.
+    pub integration_type: String,
+    /// The configuration; values under keys named like `*secret*`, `*token*`, `*password*` or
+    /// `*api_key*` are shown as `••••` and their last four characters.
+    #[schema(value_type = Object)]
+    pub config: Value,
+    pub is_active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Fields of an integration (`integrations.manage`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct IntegrationBody {
+    #[schema(example = "Production Twilio", max_length = 200)]
+    pub name: String,
+    /// `twilio` (`account_sid`, `auth_token`, optional `from_number`, `api_key_sid`, `api_key_secret`,
+    /// `twiml_app_sid`), `llm` (`base_url`, `model`, optional `api_key`), `smtp` (`host`, `port`,
+    /// optional `username`, `password`, `from_email`), `slack` (`webhook_url`) or `custom` (any).
+    #[schema(example = "llm")]
+    pub integration_type: String,
+    /// Checked per type. Secrets are write-only: send them in clear; a masked value sent back
+    /// keeps the stored secret.
+    #[schema(value_type = Object, example = json!({"base_url": "https://api.openai.com/v1", "model": "gpt-4o-mini", "api_key": "sk-..."}))]
+    pub config: Value,
+    /// Default true. The active `twilio` and `llm` integrations are what the call center and the
+    /// assistant use (the environment's settings otherwise).
+    pub is_active: Option<bool>,
+}
+
+/// The integration resource.
+pub struct IntegrationResource;
+
+impl RestResource for IntegrationResource {
+    type R = Integrations;
+    type Dto = IntegrationDto;
+    type Body = IntegrationBody;
+    const PATH: &'static str = "/api/integrations/integrations/";
+    const TAG: &'static str = TAG;
+    const ID: &'static str = "rest_integrations";
+
+    fn records(state: &AppState) -> &Records<Integrations> {
+        &state.rest.integrations
+    }
+
+    fn dto(i: Integration) -> IntegrationDto {
+        IntegrationDto {
+            id: i.id,
+            name: i.name,
+            integration_type: i.integration_type,
+            config: i.config,
+            is_active: i.is_active,
+            created_at: iso(i.created_at),
+            updated_at: iso(i.updated_at),
+        }
+    }
+
+    fn input(b: &RestBody) -> IntegrationInput {
+        IntegrationInput {
+            name: b.text("name"),
+            integration_type: b.text("integration_type"),
+            config: b.json("config"),
+            is_active: b.bool("is_active"),
+        }
+    }
+}
+
+async fn test_integration(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> ApiResult<HttpResponse> {
+    let probe = state.rest.integration_tests.test(&auth.0, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(json!({"ok": probe.ok, "detail": probe.detail})))
+}
 
 /// A webhook.
 #[derive(Serialize, ToSchema)]
@@ -159,6 +238,10 @@ async fn ping(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> Api
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    mount::<IntegrationResource>(cfg);
+    cfg.service(
+        web::resource(both(&action_path::<IntegrationResource>("test"))).route(web::post().to(test_integration)),
+    );
     mount::<WebhookResource>(cfg);
     let base = WebhookResource::PATH;
     cfg.service(web::resource(both(&format!("{base}{{id}}/deliveries/"))).route(web::get().to(deliveries)))
@@ -170,6 +253,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 pub fn document(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
+    super::scaffold::document::<IntegrationResource>(paths, schemas);
+    let probe = json!({"description": "`{ok, detail}`: what was checked and what came back (never a secret)",
+        "content": {"application/json": {"schema": {"type": "object", "required": ["ok", "detail"],
+            "properties": {"ok": {"type": "boolean"}, "detail": {"type": "string"}}}}}});
+    paths.insert(
+        action_path::<IntegrationResource>("test"),
+        json!({"post": operation(TAG, "rest_integrations_test", "Check the integration against the real service (`integrations.manage`)",
+            vec![json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64"}})], None, ("200", probe))}),
+    );
     super::scaffold::document::<WebhookResource>(paths, schemas);
     let delivery = super::scaffold::schema_ref::<DeliveryDto>(schemas);
     let id = |name: &str| json!({"name": name, "in": "path", "required": true, "schema": {"type": "integer", "format": "int64"}});
