@@ -332,9 +332,10 @@ pub trait DeliveryQueue: Send + Sync {
     /// each only when no earlier delivery of the same record to the same webhook is still
     /// undelivered (events of one record arrive in order). Counts the attempt.
     async fn claim(&self, limit: usize, now: DateTime<Utc>, lease: Duration) -> Result<Vec<Due>>;
-    /// Records an attempt's outcome (and, for the webhook, its last status, its dead deliveries
-    /// in a row, and its deactivation after 20 of them or when `deactivate`).
-    async fn record(&self, id: i64, attempt: &Attempt, verdict: &Verdict, at: DateTime<Utc>) -> Result<()>;
+    /// Records the outcomes of a round's attempts, `(delivery, attempt, verdict)`, in one
+    /// transaction (and, for each webhook, its last status, its dead deliveries in a row, and its
+    /// deactivation after 20 of them or when a verdict says so).
+    async fn record(&self, outcomes: Vec<(i64, Attempt, Verdict)>, at: DateTime<Utc>) -> Result<()>;
 }
 
 /// How deliveries are retried.
@@ -392,12 +393,12 @@ impl Deliverer {
         let attempts = due.into_iter().map(|d| async move {
             let body = d.body();
             let attempt = self.sender.send(&d, &body).await;
-            let done = Utc::now();
-            let verdict = self.policy.verdict(d.attempts, &attempt, done, rand_unit(d.id, d.attempts));
-            self.queue.record(d.id, &attempt, &verdict, done).await
+            let verdict = self.policy.verdict(d.attempts, &attempt, Utc::now(), rand_unit(d.id, d.attempts));
+            (d.id, attempt, verdict)
         });
-        for result in futures_util::future::join_all(attempts).await {
-            result?;
+        let outcomes = futures_util::future::join_all(attempts).await;
+        if !outcomes.is_empty() {
+            self.queue.record(outcomes, Utc::now()).await?;
         }
         Ok(n)
     }
@@ -460,7 +461,6 @@ impl Deliveries {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mockall::predicate::*;
 
     fn policy() -> RetryPolicy {
         RetryPolicy { delays: vec![Duration::from_secs(60), Duration::from_secs(300)], jitter: 0.1 }
@@ -507,14 +507,13 @@ mod tests {
         queue.expect_claim().times(1).returning(|_, _, _| Ok(vec![due(1), due(2)]));
         queue
             .expect_record()
-            .with(eq(1), always(), eq(Verdict::Succeeded), always())
+            .withf(|outcomes, _| {
+                outcomes.len() == 2
+                    && outcomes.iter().any(|(id, _, v)| *id == 1 && *v == Verdict::Succeeded)
+                    && outcomes.iter().any(|(id, _, v)| *id == 2 && matches!(v, Verdict::Retry(_)))
+            })
             .times(1)
-            .returning(|_, _, _, _| Ok(()));
-        queue
-            .expect_record()
-            .withf(|id, _, v, _| *id == 2 && matches!(v, Verdict::Retry(_)))
-            .times(1)
-            .returning(|_, _, _, _| Ok(()));
+            .returning(|_, _| Ok(()));
         let mut sender = MockWebhookSender::new();
         sender.expect_send().returning(|d, body| {
             let parsed: Value = serde_json::from_str(body).unwrap();

@@ -10,6 +10,7 @@ use crm_core::webhooks::{Attempt, Due, WebhookSender};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The signature header's value for `body` sent at unix second `timestamp`.
@@ -19,45 +20,71 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// Sends deliveries with reqwest.
+/// Resolves names for the sender's client, refusing any name that resolves to a non-public
+/// address (unless private targets are allowed): the connection goes to the addresses checked.
+struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow_private = self.allow_private;
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if addrs.is_empty() {
+                return Err(format!("{host} resolves to no address").into());
+            }
+            if !allow_private && addrs.iter().any(|a| !kernel::net::is_public(a.ip())) {
+                return Err(format!("{host} resolves to a non-public address; refused").into());
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(addrs.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// Sends deliveries with one reqwest client (connections reused across deliveries).
 pub struct HttpSender {
+    client: reqwest::Client,
     timeout: Duration,
-    connect_timeout: Duration,
     allow_private: bool,
 }
 
 impl HttpSender {
     /// A sender with a total `timeout` per attempt (and 5 s to connect).
     pub fn new(timeout: Duration, allow_private: bool) -> Self {
-        HttpSender { timeout, connect_timeout: Duration::from_secs(5).min(timeout), allow_private }
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5).min(timeout))
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(GuardedResolver { allow_private }))
+            .build()
+            .unwrap_or_default();
+        HttpSender { client, timeout, allow_private }
     }
 
-    /// The addresses of `url`'s host, refused when one of them is not public (and private
-    /// targets are not allowed).
-    async fn resolve(&self, url: &str) -> Result<(String, Vec<SocketAddr>), String> {
+    /// Refuses a URL whose host is a literal address that is not public (names are checked
+    /// by the resolver as they are looked up).
+    fn check_literal(&self, url: &str) -> Result<(), String> {
         let host = kernel::net::url_host(url).ok_or("The URL has no host.")?;
-        let https = url.to_ascii_lowercase().starts_with("https://");
-        let port = url
-            .split_once("://")
-            .and_then(|(_, rest)| rest.split(['/', '?', '#']).next())
-            .and_then(|authority| authority.rsplit_once(':'))
-            .and_then(|(_, p)| p.trim_end_matches(']').parse::<u16>().ok())
-            .unwrap_or(if https { 443 } else { 80 });
-        let lookup = host.trim_start_matches('[').trim_end_matches(']').to_string();
-        let addrs: Vec<SocketAddr> =
-            tokio::time::timeout(self.connect_timeout, tokio::net::lookup_host((lookup.as_str(), port)))
-                .await
-                .map_err(|_| format!("Resolving {host} timed out."))?
-                .map_err(|e| format!("Cannot resolve {host}: {e}"))?
-                .collect();
-        if addrs.is_empty() {
-            return Err(format!("{host} resolves to no address."));
+        if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>()
+            && !self.allow_private
+            && !kernel::net::is_public(ip)
+        {
+            return Err(format!("{host} is a non-public address; refused."));
         }
-        if !self.allow_private && addrs.iter().any(|a| !kernel::net::is_public(a.ip())) {
-            return Err(format!("{host} resolves to a non-public address; refused."));
-        }
-        Ok((host, addrs))
+        Ok(())
     }
+}
+
+/// The innermost cause of a failure (the resolver's refusal, a refused connection).
+fn root_cause(e: &reqwest::Error) -> String {
+    let mut source: &dyn std::error::Error = e;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    source.to_string()
 }
 
 #[async_trait]
@@ -65,22 +92,12 @@ impl WebhookSender for HttpSender {
     async fn send(&self, due: &Due, body: &str) -> Attempt {
         let started = Instant::now();
         let failed = |error: String| Attempt { status: None, error: Some(error), elapsed: started.elapsed() };
-        let (host, addrs) = match self.resolve(&due.url).await {
-            Ok(found) => found,
-            Err(e) => return failed(e),
-        };
-        let client = match reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .resolve_to_addrs(&host, &addrs)
-            .build()
-        {
-            Ok(c) => c,
-            Err(e) => return failed(format!("HTTP client: {e}")),
-        };
+        if let Err(e) = self.check_literal(&due.url) {
+            return failed(e);
+        }
         let timestamp = chrono::Utc::now().timestamp();
-        let sent = client
+        let sent = self
+            .client
             .post(&due.url)
             .header("content-type", "application/json")
             .header("user-agent", "crm-webhooks/1")
@@ -94,13 +111,13 @@ impl WebhookSender for HttpSender {
         match sent {
             Ok(res) => {
                 let status = res.status().as_u16();
-                // Read (and drop) the answer so the connection closes cleanly.
+                // Read (and drop) the answer so the connection can be reused.
                 let _ = res.bytes().await;
                 Attempt { status: Some(status), error: None, elapsed: started.elapsed() }
             }
             Err(e) if e.is_timeout() => failed(format!("No answer within {} s.", self.timeout.as_secs())),
-            Err(e) if e.is_connect() => failed(format!("Cannot connect: {e}")),
-            Err(e) => failed(format!("Sending failed: {e}")),
+            Err(e) if e.is_connect() => failed(format!("Cannot connect: {}", root_cause(&e))),
+            Err(e) => failed(format!("Sending failed: {}", root_cause(&e))),
         }
     }
 }
@@ -144,6 +161,11 @@ mod tests {
         let refused = HttpSender::new(Duration::from_secs(2), false).send(&due(receiver.uri()), "{}").await;
         assert_eq!(refused.status, None);
         assert!(refused.error.unwrap().contains("non-public"));
+        let by_name = receiver.uri().replace("127.0.0.1", "localhost");
+        let refused = HttpSender::new(Duration::from_secs(2), false).send(&due(by_name.clone()), "{}").await;
+        assert!(refused.error.unwrap().contains("non-public"), "a name resolving to loopback is refused too");
+        let sent = HttpSender::new(Duration::from_secs(2), true).send(&due(by_name), "{}").await;
+        assert_eq!(sent.status, Some(204));
         let sent = HttpSender::new(Duration::from_secs(2), true).send(&due(receiver.uri()), "{}").await;
         assert_eq!(sent.status, Some(204));
     }

@@ -302,15 +302,29 @@ impl DeliveryQueue for SqlDeliveries {
     async fn claim(&self, limit: usize, now: DateTime<Utc>, lease: Duration) -> Result<Vec<Due>> {
         let until = now + chrono::Duration::from_std(lease).unwrap_or_default();
         let lock = if self.backend() == DbBackend::Postgres { " FOR UPDATE OF d SKIP LOCKED" } else { "" };
+        // Nothing undelivered (the usual case): no write transaction at all.
+        let waiting = Count::find_by_statement(statement(
+            self.backend(),
+            "SELECT id AS n FROM webhook_deliveries WHERE status IN ('pending', 'retrying', 'sending') LIMIT 1",
+            vec![],
+        ))
+        .one(&self.db)
+        .await
+        .map_err(db)?;
+        if waiting.is_none() {
+            return Ok(Vec::new());
+        }
         let txn = begin_write(&self.db).await.map_err(db)?;
-        // Due, of an active webhook, and first of its record for that webhook.
+        // Due, of an active webhook, and the first undelivered one of its record for that webhook
+        // (the first of each group found by one aggregate: no per-row subquery whose plan could
+        // grow with the backlog).
         let pick = format!(
             "SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
-             WHERE ((d.status IN ('pending', 'retrying') AND d.next_attempt_at <= $1) \
+             WHERE d.id IN (SELECT MIN(id) FROM webhook_deliveries WHERE status IN ('pending', 'retrying', 'sending') \
+                 GROUP BY webhook_id, entity_key) \
+             AND ((d.status IN ('pending', 'retrying') AND d.next_attempt_at <= $1) \
                  OR (d.status = 'sending' AND d.claimed_until < $2)) \
              AND w.is_active = TRUE AND w.deleted_at IS NULL \
-             AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.webhook_id = d.webhook_id \
-                 AND p.entity_key = d.entity_key AND p.id < d.id AND p.status IN ('pending', 'retrying', 'sending')) \
              ORDER BY d.id LIMIT $3{lock}"
         );
         let ids: Vec<i64> = Count::find_by_statement(statement(
@@ -364,49 +378,65 @@ impl DeliveryQueue for SqlDeliveries {
             .collect())
     }
 
-    async fn record(&self, id: i64, attempt: &Attempt, verdict: &Verdict, at: DateTime<Utc>) -> Result<()> {
+    async fn record(&self, outcomes: Vec<(i64, Attempt, Verdict)>, at: DateTime<Utc>) -> Result<()> {
         let txn = begin_write(&self.db).await.map_err(db)?;
-        let code = attempt.status.map(i32::from);
-        let ms = attempt.elapsed.as_millis() as i64;
-        let error = attempt.error.clone().or_else(|| match attempt.status {
-            Some(c) if !(200..300).contains(&c) => Some(format!("The receiver answered {c}.")),
-            _ => None,
-        });
-        let (status, next, delivered) = match verdict {
-            Verdict::Succeeded => ("succeeded", at, Some(at)),
-            Verdict::Retry(next) => ("retrying", *next, None),
-            Verdict::Dead { .. } => ("dead", at, None),
-        };
-        let sql = "UPDATE webhook_deliveries SET status = $1, next_attempt_at = $2, claimed_until = NULL, \
-                   response_code = $3, response_ms = $4, last_error = $5, delivered_at = $6 WHERE id = $7";
-        let values = vec![
-            status.into(),
-            next.into(),
-            code.into(),
-            ms.into(),
-            error.map(|e| e.chars().take(500).collect::<String>()).into(),
-            delivered.into(),
-            id.into(),
-        ];
-        txn.execute_raw(statement(self.backend(), sql, values)).await.map_err(db)?;
-        let failures = match verdict {
-            Verdict::Succeeded => "0",
-            Verdict::Dead { .. } => "failure_count + 1",
-            Verdict::Retry(_) => "failure_count",
-        };
-        let deactivate = match verdict {
-            Verdict::Dead { deactivate: true } => "FALSE".to_string(),
-            Verdict::Dead { deactivate: false } => format!("is_active AND failure_count + 1 < {MAX_DEAD_IN_A_ROW}"),
-            _ => "is_active".to_string(),
-        };
-        let sql = format!(
-            "UPDATE webhooks SET last_delivery_at = $1, last_status = $2, failure_count = {failures}, is_active = {deactivate} \
-             WHERE id = (SELECT webhook_id FROM webhook_deliveries WHERE id = $3)"
-        );
-        txn.execute_raw(statement(self.backend(), &sql, vec![at.into(), code.into(), id.into()])).await.map_err(db)?;
+        for (id, attempt, verdict) in &outcomes {
+            record_one(&txn, *id, attempt, verdict, at).await?;
+        }
         txn.commit().await.map_err(db)?;
         Ok(())
     }
+}
+
+/// Records one attempt's outcome and its webhook's state, in deliveries' id order (every
+/// round's transaction locks webhooks in the same order).
+async fn record_one<C: ConnectionTrait>(
+    conn: &C,
+    id: i64,
+    attempt: &Attempt,
+    verdict: &Verdict,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let backend = conn.get_database_backend();
+    let code = attempt.status.map(i32::from);
+    let ms = attempt.elapsed.as_millis() as i64;
+    let error = attempt.error.clone().or_else(|| match attempt.status {
+        Some(c) if !(200..300).contains(&c) => Some(format!("The receiver answered {c}.")),
+        _ => None,
+    });
+    let (status, next, delivered) = match verdict {
+        Verdict::Succeeded => ("succeeded", at, Some(at)),
+        Verdict::Retry(next) => ("retrying", *next, None),
+        Verdict::Dead { .. } => ("dead", at, None),
+    };
+    let sql = "UPDATE webhook_deliveries SET status = $1, next_attempt_at = $2, claimed_until = NULL, \
+               response_code = $3, response_ms = $4, last_error = $5, delivered_at = $6 WHERE id = $7";
+    let values = vec![
+        status.into(),
+        next.into(),
+        code.into(),
+        ms.into(),
+        error.map(|e| e.chars().take(500).collect::<String>()).into(),
+        delivered.into(),
+        id.into(),
+    ];
+    conn.execute_raw(statement(backend, sql, values)).await.map_err(db)?;
+    let failures = match verdict {
+        Verdict::Succeeded => "0",
+        Verdict::Dead { .. } => "failure_count + 1",
+        Verdict::Retry(_) => "failure_count",
+    };
+    let deactivate = match verdict {
+        Verdict::Dead { deactivate: true } => "FALSE".to_string(),
+        Verdict::Dead { deactivate: false } => format!("is_active AND failure_count + 1 < {MAX_DEAD_IN_A_ROW}"),
+        _ => "is_active".to_string(),
+    };
+    let sql = format!(
+        "UPDATE webhooks SET last_delivery_at = $1, last_status = $2, failure_count = {failures}, is_active = {deactivate} \
+         WHERE id = (SELECT webhook_id FROM webhook_deliveries WHERE id = $3)"
+    );
+    conn.execute_raw(statement(backend, &sql, vec![at.into(), code.into(), id.into()])).await.map_err(db)?;
+    Ok(())
 }
 
 #[async_trait]

@@ -2,7 +2,8 @@
 //! HTTP: the CRM v1 lists and analytics (`--suite crm`), the CRM REST lists, details and
 //! actions (`--suite rest`, with contacts and leads), or the assistant's `/api/ai/chat` and
 //! live-call transcript over a large knowledge base (`--suite assistant`), or throughput at
-//! 16 keep-alive connections beside `/health` and `pgbench -S` (`--suite http`). Figures and
+//! 16 keep-alive connections beside `/health` and `pgbench -S` (`--suite http`), or the
+//! webhook outbox and worker (`--suite webhooks`). Figures and
 //! how to reproduce them: `docs/benchmarks.md`.
 //!
 //! ```text
@@ -45,7 +46,7 @@ struct Args {
     reuse: bool,
     /// `crm` (customers, deals, analytics), `rest` (the CRM REST surface), `assistant`
     /// (`/api/ai/chat` over Q&A entries), `http` (throughput, then a sign-in burst) or
-    /// `signin` (the sign-in burst alone).
+    /// `signin` (the sign-in burst alone) or `webhooks` (the outbox's cost and the delivery rate).
     #[arg(long, default_value = "crm")]
     suite: String,
     /// Contacts and leads (each) of the rest suite.
@@ -218,6 +219,10 @@ async fn main() {
         ("admin_password", PASSWORD),
         ("log_level", "error"),
     ];
+    if args.suite == "webhooks" {
+        overrides
+            .extend([("webhook_allow_private_targets", "true"), ("rate_limit_authenticated_per_hour", "1000000000")]);
+    }
     if args.suite == "http" || args.suite == "signin" {
         // Production's password hashing, and quotas the load cannot reach.
         overrides.extend([
@@ -290,6 +295,11 @@ async fn main() {
     let today = chrono::Utc::now().date_naive();
     let year_ago = today - chrono::Duration::days(365);
     let customer_id = args.customers / 2;
+    if args.suite == "webhooks" {
+        webhooks_suite(&client, &base, &token, &db, args.samples.max(50)).await;
+        running.handle.stop(true).await;
+        return;
+    }
     if args.suite == "signin" {
         signin_burst(&base, args.burst_connections, Duration::from_secs(args.burst_seconds)).await;
         running.handle.stop(true).await;
@@ -535,6 +545,112 @@ async fn signin_burst(base: &str, connections: usize, duration: Duration) {
         mib(before),
         mib(peak),
         mib(after)
+    );
+}
+
+/// A local webhook receiver answering 204 and counting what it got; its base URL.
+async fn receiver(count: std::sync::Arc<std::sync::atomic::AtomicU64>) -> String {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("receiver port");
+    let port = listener.local_addr().expect("receiver address").port();
+    let server = HttpServer::new(move || {
+        let count = count.clone();
+        App::new().default_service(web::to(move || {
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            async { HttpResponse::NoContent().finish() }
+        }))
+    })
+    .workers(1)
+    .listen(listener)
+    .expect("receiver listens")
+    .run();
+    tokio::spawn(server);
+    format!("http://127.0.0.1:{port}/hook")
+}
+
+/// What the outbox costs a customer create (without, then with a webhook subscribed to every
+/// event), and how fast one replica's worker drains 5,000 queued deliveries to a local receiver.
+async fn webhooks_suite(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    db: &sea_orm::DatabaseConnection,
+    samples: usize,
+) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let create =
+        |i: usize, tag: &str| (format!("{base}/api/v1/customers"), json!({"name": format!("Bench {tag} {i}")}));
+    let (plain, plain95, _) = time_posts(client, token, samples, |i| create(i, "plain")).await;
+    let count = Arc::new(AtomicU64::new(0));
+    let url = receiver(count.clone()).await;
+    let hook = json!({"name": "bench", "url": url, "events": ["*"]});
+    let res = client
+        .post(format!("{base}/api/integrations/webhooks/"))
+        .bearer_auth(token)
+        .json(&hook)
+        .send()
+        .await
+        .expect("webhook");
+    assert!(res.status().is_success(), "webhook: {}", res.status());
+    let (hooked, hooked95, _) = time_posts(client, token, samples, |i| create(i, "hooked")).await;
+    println!("| customer create (POST /api/v1/customers) | median ms | p95 ms |\n|---|---:|---:|");
+    println!(
+        "| no webhook | {plain:.2} | {plain95:.2} |\n| a webhook subscribed to every event | {hooked:.2} | {hooked95:.2} |"
+    );
+    println!("\nthe outbox adds {:.2} ms at the median", hooked - plain);
+    // Let the creates' deliveries finish, then queue 5,000 at once and time the drain.
+    let started = Instant::now();
+    while count.load(Ordering::Relaxed) < (samples + 3) as u64 * 2 && started.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before = count.load(Ordering::Relaxed);
+    let webhook: i64 = {
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT MAX(id) AS id FROM webhooks",
+            ))
+            .await
+            .expect("webhook id")
+            .expect("a webhook");
+        row.try_get("", "id").expect("id")
+    };
+    let n = 5_000;
+    let txn = sea_orm::TransactionTrait::begin(db).await.expect("begin");
+    for chunk in 0..(n / 500) {
+        let events: Vec<String> = (0..500)
+            .map(|i| {
+                format!(
+                    "('account.updated', 'account:bench{}', '{{\"id\": {}}}', CURRENT_TIMESTAMP)",
+                    chunk * 500 + i,
+                    i
+                )
+            })
+            .collect();
+        txn.execute_unprepared(&format!(
+            "INSERT INTO webhook_events (event, entity_key, payload, created_at) VALUES {}",
+            events.join(", ")
+        ))
+        .await
+        .expect("events");
+    }
+    txn.execute_unprepared(&format!(
+        "INSERT INTO webhook_deliveries (webhook_id, event_id, entity_key, status, attempts, next_attempt_at, created_at) \
+         SELECT {webhook}, id, entity_key, 'pending', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM webhook_events WHERE entity_key LIKE 'account:bench%'"
+    ))
+    .await
+    .expect("deliveries");
+    txn.commit().await.expect("commit");
+    let started = Instant::now();
+    while count.load(Ordering::Relaxed) < before + n as u64 && started.elapsed() < Duration::from_secs(120) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let delivered = count.load(Ordering::Relaxed) - before;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "one worker delivered {delivered} queued events in {seconds:.2} s = {:.0} events/s",
+        delivered as f64 / seconds
     );
 }
 
