@@ -29,6 +29,7 @@ mod m20261205_000024_system_settings;
 mod m20261205_000025_audit_and_webhooks;
 mod m20261205_000026_idempotency_keys;
 mod m20261205_000027_integrations;
+mod m20261205_000028_cims_workspace;
 mod seed;
 
 pub use m20261123_000004_crm_summaries::rebuild_statements;
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000025_audit_and_webhooks::Migration),
             Box::new(m20261205_000026_idempotency_keys::Migration),
             Box::new(m20261205_000027_integrations::Migration),
+            Box::new(m20261205_000028_cims_workspace::Migration),
         ]
     }
 }

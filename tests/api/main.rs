@@ -12,6 +12,7 @@ mod callcenter;
 mod callcenter_reports;
 mod callcenter_voip;
 mod cc_records;
+mod cims_workspace;
 mod cli;
 mod crm_analytics;
 mod crm_customers;

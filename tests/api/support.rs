@@ -260,6 +260,18 @@ impl TestApp {
         texts: &[(&str, &str)],
         file: Option<(&str, &str, &[u8])>,
     ) -> Resp {
+        self.multipart(Method::POST, path, token, texts, file).await
+    }
+
+    /// Sends `multipart/form-data` with `method` (see [`TestApp::post_multipart`]).
+    pub async fn multipart(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        texts: &[(&str, &str)],
+        file: Option<(&str, &str, &[u8])>,
+    ) -> Resp {
         let boundary = "----crmtestboundary7e3";
         let mut body = Vec::new();
         for (name, value) in texts {
@@ -281,7 +293,7 @@ impl TestApp {
         body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
         let mut req = self
             .client
-            .post(format!("{}{}", self.base, path))
+            .request(method, format!("{}{}", self.base, path))
             .header("content-type", format!("multipart/form-data; boundary={boundary}"))
             .body(body);
         if let Some(t) = token {

@@ -1,4 +1,4 @@
-//! Activities: calls, e-mails, meetings and deal notes, about an account (the v1 customer), a
+//! Activities: calls, e-mails, meetings, deal notes and people's notes, about an account (the v1 customer), a
 //! contact, a lead or a deal. One record, shown by the CRM v1 surface (`type`, `description`,
 //! `customerId`) and the REST surface (`subject`, `activity_type`, `status`, `due_date`, ...).
 
@@ -15,11 +15,13 @@ pub enum ActivityType {
     Email,
     Meeting,
     Deal,
+    /// A person's note about the record (the CIMS workspace's customer notes).
+    Note,
 }
 
 impl ActivityType {
-    pub const ALL: [ActivityType; 4] =
-        [ActivityType::Call, ActivityType::Email, ActivityType::Meeting, ActivityType::Deal];
+    pub const ALL: [ActivityType; 5] =
+        [ActivityType::Call, ActivityType::Email, ActivityType::Meeting, ActivityType::Deal, ActivityType::Note];
 
     /// The stored and v1 name: `call`, `email`, `meeting`, `deal`.
     pub fn as_str(self) -> &'static str {
@@ -28,6 +30,7 @@ impl ActivityType {
             ActivityType::Email => "email",
             ActivityType::Meeting => "meeting",
             ActivityType::Deal => "deal",
+            ActivityType::Note => "note",
         }
     }
 
@@ -38,6 +41,7 @@ impl ActivityType {
             ActivityType::Email => "Email",
             ActivityType::Meeting => "Meeting",
             ActivityType::Deal => "Deal",
+            ActivityType::Note => "Note",
         }
     }
 
@@ -48,7 +52,7 @@ impl ActivityType {
 }
 
 /// The REST names of the activity types.
-pub const ACTIVITY_TYPES: [&str; 4] = ["Call", "Email", "Meeting", "Deal"];
+pub const ACTIVITY_TYPES: [&str; 5] = ["Call", "Email", "Meeting", "Deal", "Note"];
 /// Where an activity stands.
 pub const ACTIVITY_STATUSES: [&str; 5] = ["Not Started", "In Progress", "Completed", "Deferred", "Cancelled"];
 /// The status of an activity logged after the fact (v1, calls).

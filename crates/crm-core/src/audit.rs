@@ -16,8 +16,9 @@ pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
     pub actor_id: Option<i64>,
-    /// The acting user's name, when known.
+    /// The acting user's name and e-mail, when known.
     pub actor_name: Option<String>,
+    pub actor_email: Option<String>,
     /// `user`, `system` or `ai`.
     pub actor_type: String,
     pub entity: String,
@@ -27,12 +28,17 @@ pub struct AuditEntry {
     pub changes: Value,
     pub request_id: Option<String>,
     pub ip: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 /// Which entries to list (all given conditions hold; texts compared case-insensitively).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AuditFilter {
+    /// One entry by its id.
+    pub id: Option<i64>,
     pub entity: Option<String>,
+    /// One of these kinds (a module's or a table's), when not empty.
+    pub entities: Vec<String>,
     pub entity_id: Option<String>,
     pub actor: Option<i64>,
     pub action: Option<String>,

@@ -29,6 +29,7 @@ pub mod settings;
 pub mod tasks;
 pub mod territories;
 pub mod webhooks;
+pub mod workspace;
 
 pub use error::{CrmError, Result};
 pub use service::{CrmPorts, CrmService};

@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod files;
 pub mod lenient;
+pub mod links;
 pub mod middleware;
 pub mod multipart;
 pub mod openapi;

@@ -1,7 +1,7 @@
 //! The OpenAPI document (utoipa) and Swagger UI.
 
 use crate::routes::callcenter::{ai, callers, calls, chats, files, knowledge, reports, twilio};
-use crate::routes::management::{auth as cims_auth, catalog, crm as cims_crm};
+use crate::routes::management::{audit as cims_audit, auth as cims_auth, catalog, crm as cims_crm, workspace};
 use crate::routes::v1::{activities, analytics, auth as v1_auth, customers, deals};
 use crate::routes::{auth, health, system_users};
 use crate::surface::Surface;
@@ -25,6 +25,13 @@ use utoipa::{Modify, OpenApi};
         catalog::get_permissions, catalog::set_permissions,
         cims_auth::login, cims_auth::refresh, cims_auth::me, cims_crm::conversion_rate,
         cims_crm::sales_managers, cims_crm::assign, cims_crm::customer_manager,
+        workspace::dashboard, workspace::dynamic_statuses, workspace::stats, workspace::stats_period, workspace::stats_summary,
+        workspace::period_report, workspace::filter_status, workspace::filter_platform, workspace::filter_date, workspace::latest,
+        workspace::archived, workspace::detail, workspace::create, workspace::update, workspace::archive, workspace::restore,
+        workspace::purge, workspace::bulk_archive, workspace::bulk_purge, workspace::notes, workspace::add_note,
+        workspace::edit_note, workspace::delete_note, workspace::audio, workspace::my_customers, workspace::my_stats,
+        workspace::manager_customers, workspace::manager_stats, workspace::manager_period_stats,
+        cims_audit::logs, cims_audit::logs_of_user, cims_audit::logs_of_entity, cims_audit::log, cims_audit::ceo_dashboard,
         knowledge::list_qa, knowledge::create_qa, knowledge::get_qa, knowledge::update_qa, knowledge::delete_qa,
         knowledge::list_topics, knowledge::create_topic, knowledge::get_topic, knowledge::delete_topic,
         callers::list, callers::get, callers::create, callers::update, callers::get_context, callers::put_context,

@@ -30,6 +30,10 @@ pub struct AppState {
     pub catalog: Arc<CatalogService>,
     pub assignments: Arc<AssignmentService>,
     pub callcenter: Arc<CallcenterService>,
+    /// The CIMS CRM workspace.
+    pub workspace: Arc<crm_core::workspace::Workspace>,
+    /// Signs the links handed out for use without a token (recordings).
+    pub links: Arc<crate::links::LinkSigner>,
     pub health: Arc<dyn HealthProbe>,
     pub rate_limiter: Arc<RateLimiter>,
     /// Whether to take the client address from `X-Forwarded-For` (behind a trusted proxy).

@@ -11,7 +11,8 @@ pub enum Surface {
     /// `crm-rest-api.md` (`/api/core`, `/api/crm`, `/api/system-config`, ...):
     /// `{"error":{type,message,timestamp,status_code,details}}`.
     RestApi,
-    /// `management-update.md` (`/management`, `/crm`, `/auth`): FastAPI's `{"detail":"…"}`.
+    /// `management-update.md` and the CIMS workspace (`/management`, `/crm`, `/auth`, `/audit`,
+    /// `/ceo`): FastAPI's `{"detail":"…"}`.
     Management,
     /// The call-center documents and everything else under `/api`, plus unknown paths:
     /// `{"error":"…","message":"…","code":"…","details":{}}`.
@@ -43,7 +44,10 @@ impl Surface {
             Surface::CrmV1
         } else if REST_PREFIXES.iter().any(|p| path.starts_with(p)) {
             Surface::RestApi
-        } else if ["/management", "/crm", "/auth"].iter().any(|p| path == *p || path.starts_with(&format!("{p}/"))) {
+        } else if ["/management", "/crm", "/auth", "/audit", "/ceo"]
+            .iter()
+            .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+        {
             Surface::Management
         } else {
             Surface::CallCenter

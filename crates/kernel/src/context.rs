@@ -31,13 +31,21 @@ impl ActorType {
 pub struct RequestContext {
     pub request_id: Option<String>,
     pub ip: Option<String>,
+    /// The client's `User-Agent`, cut to 300 characters.
+    pub user_agent: Option<String>,
     /// The signed-in user, once the request is authenticated.
     actor: Mutex<Option<(i64, ActorType)>>,
 }
 
 impl RequestContext {
     pub fn new(request_id: String, ip: String) -> Self {
-        RequestContext { request_id: Some(request_id), ip: Some(ip), actor: Mutex::new(None) }
+        RequestContext { request_id: Some(request_id), ip: Some(ip), user_agent: None, actor: Mutex::new(None) }
+    }
+
+    /// The context with the client's user agent.
+    pub fn with_user_agent(mut self, agent: Option<&str>) -> Self {
+        self.user_agent = agent.map(|a| a.chars().take(300).collect());
+        self
     }
 
     /// Records who is acting (the authenticated user).

@@ -63,6 +63,8 @@ pub struct RawSettings {
     pub upload_max_bytes: usize,
     pub import_max_bytes: usize,
     pub import_max_rows: u64,
+    pub audio_max_bytes: usize,
+    pub audio_link_ttl_secs: u64,
     pub webhook_allow_private_targets: bool,
     pub data_encryption_key: String,
     pub webhook_timeout_secs: u64,
@@ -168,9 +170,14 @@ impl Settings {
         if !matches!(raw.log_format.as_str(), "pretty" | "json") {
             return Err(SettingsError(format!("LOG_FORMAT must be 'pretty' or 'json', not '{}'", raw.log_format)));
         }
-        if raw.upload_max_bytes == 0 || raw.import_max_bytes == 0 || raw.import_max_rows == 0 {
+        if raw.upload_max_bytes == 0
+            || raw.import_max_bytes == 0
+            || raw.import_max_rows == 0
+            || raw.audio_max_bytes == 0
+            || raw.audio_link_ttl_secs == 0
+        {
             return Err(SettingsError(
-                "UPLOAD_MAX_BYTES, IMPORT_MAX_BYTES and IMPORT_MAX_ROWS must be at least 1".into(),
+                "UPLOAD_MAX_BYTES, IMPORT_MAX_BYTES, IMPORT_MAX_ROWS, AUDIO_MAX_BYTES and AUDIO_LINK_TTL_SECS must be at least 1".into(),
             ));
         }
         if raw.llm_timeout_secs == 0 || raw.llm_connect_timeout_secs == 0 || raw.voice_budget_ms == 0 {

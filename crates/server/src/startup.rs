@@ -279,6 +279,8 @@ pub struct Services {
     pub catalog: Arc<CatalogService>,
     pub assignments: Arc<AssignmentService>,
     pub callcenter: Arc<CallcenterService>,
+    /// The CIMS workspace.
+    pub workspace: Arc<crm_core::workspace::Workspace>,
 }
 
 /// The shared Redis of `REDIS_URL`, if one is configured.
@@ -588,6 +590,11 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         voice_budget: Duration::from_millis(raw.voice_budget_ms),
         overrides: runtime.clone(),
     }));
+    let workspace = Arc::new(crm_core::workspace::Workspace::new(
+        Arc::new(persistence::repo::workspace::SqlWorkspace::new(db.clone())),
+        statuses.clone(),
+        raw.audio_max_bytes,
+    ));
     Ok(Services {
         db,
         redis,
@@ -596,6 +603,7 @@ pub fn services(db: Database, settings: &Settings) -> Result<Services, StartupEr
         users: Arc::new(UserAdminService::new(ports)),
         crm: Arc::new(crm),
         rest,
+        workspace,
         catalog: Arc::new(CatalogService::new(statuses, roles)),
         assignments,
         callcenter,
@@ -760,6 +768,12 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
         catalog: services.catalog.clone(),
         assignments: services.assignments.clone(),
         callcenter: services.callcenter.clone(),
+        workspace: services.workspace.clone(),
+        links: Arc::new(http_api::links::LinkSigner::new(
+            &raw.jwt_secret,
+            raw.public_base_url.trim(),
+            Duration::from_secs(raw.audio_link_ttl_secs),
+        )),
         health: Arc::new(Dependencies { db: services.db.clone(), redis: redis.clone() }),
         rate_limiter: Arc::new(
             match redis {

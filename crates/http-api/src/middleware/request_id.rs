@@ -43,8 +43,11 @@ pub async fn request_id(
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
     let started = Instant::now();
     // Who acts and from where, for the audit trail of whatever the request writes.
-    let context =
-        std::sync::Arc::new(kernel::context::RequestContext::new(id.clone(), crate::extract::client_ip(req.request())));
+    let agent = req.headers().get(actix_web::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
+    let context = std::sync::Arc::new(
+        kernel::context::RequestContext::new(id.clone(), crate::extract::client_ip(req.request()))
+            .with_user_agent(agent),
+    );
     let result = kernel::context::within(context, next.call(req)).instrument(span.clone()).await;
     let _enter = span.enter();
     match result {

@@ -35,6 +35,24 @@ pub struct Model {
     pub email_domain: Option<String>,
     /// The account this one was merged into (it is then deleted).
     pub merged_into_id: Option<i64>,
+    /// CIMS workspace fields: where the conversation happens and what the assistant noted.
+    pub platform: Option<String>,
+    pub username: Option<String>,
+    pub assistant_name: Option<String>,
+    /// The assistant's free-text notes (people's notes are `activities` of type `note`).
+    pub notes: Option<String>,
+    pub aisummary: Option<String>,
+    pub chat_url: Option<String>,
+    pub recall_time: Option<DateTimeUtc>,
+    /// `uz`, `ru` or `en`.
+    pub conversation_language: Option<String>,
+    /// `local` or `international`.
+    pub customer_type: Option<String>,
+    /// The first change of status after creation (a summary kept by the writes).
+    pub first_status_changed_at: Option<DateTimeUtc>,
+    pub first_status_changed_to: Option<String>,
+    /// When the first note about the customer was written.
+    pub first_note_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -36,6 +36,7 @@ struct Row {
     changes: String,
     request_id: Option<String>,
     ip: Option<String>,
+    user_agent: Option<String>,
     total: i64,
 }
 
@@ -59,6 +60,9 @@ impl AuditLog for SqlAudit {
             values.push(value);
             conditions.push(sql.replace('?', &format!("${}", values.len())));
         };
+        if let Some(v) = filter.id {
+            add("id = ?", v.into());
+        }
         if let Some(v) = &filter.entity {
             add("LOWER(entity) = ?", v.trim().to_lowercase().into());
         }
@@ -77,10 +81,18 @@ impl AuditLog for SqlAudit {
         if let Some(v) = filter.before {
             add("at < ?", v.into());
         }
+        if !filter.entities.is_empty() {
+            let mut list = Vec::new();
+            for kind in &filter.entities {
+                values.push(kind.to_lowercase().into());
+                list.push(format!("${}", values.len()));
+            }
+            conditions.push(format!("LOWER(entity) IN ({})", list.join(", ")));
+        }
         let clause = if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
         let n = values.len();
         let sql = format!(
-            "SELECT id, at, actor_id, actor_type, entity, entity_id, action, changes, request_id, ip, \
+            "SELECT id, at, actor_id, actor_type, entity, entity_id, action, changes, request_id, ip, user_agent, \
              COUNT(*) OVER () AS total FROM audit_log{clause} ORDER BY at DESC, id DESC LIMIT ${} OFFSET ${}",
             n + 1,
             n + 2
@@ -95,12 +107,14 @@ impl AuditLog for SqlAudit {
         // page then says 404, as for any list).
         let total = rows.first().map_or(0, |r| r.total.max(0) as u64);
         let [users] = names_of(&self.db, [RefKind::users(rows.iter().filter_map(|r| r.actor_id))]).await?;
+        let emails = emails_of(&self.db, rows.iter().filter_map(|r| r.actor_id)).await?;
         let items = rows
             .into_iter()
             .map(|r| AuditEntry {
                 id: r.id,
                 at: r.at,
                 actor_name: lookup(&users, r.actor_id).map(|u| u.name),
+                actor_email: emails.get(&r.actor_id.unwrap_or_default()).cloned(),
                 actor_id: r.actor_id,
                 actor_type: r.actor_type,
                 entity: r.entity,
@@ -109,6 +123,7 @@ impl AuditLog for SqlAudit {
                 changes: serde_json::from_str(&r.changes).unwrap_or_else(|_| json!({})),
                 request_id: r.request_id,
                 ip: r.ip,
+                user_agent: r.user_agent,
             })
             .collect();
         Ok(Page { items, total, request: page })
@@ -205,4 +220,32 @@ impl AuditLog for SqlAudit {
             .collect();
         Ok(Some(Page { items, total, request: page }))
     }
+}
+
+/// The e-mail of each of `ids` (one statement).
+async fn emails_of(
+    db: &DatabaseConnection,
+    ids: impl Iterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, String>> {
+    use crate::entity::users;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    let mut ids: Vec<i64> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(i64, String)> = users::Entity::find()
+        .select_only()
+        .columns([users::Column::Id, users::Column::Email])
+        .filter(users::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(db_error)?;
+    Ok(rows.into_iter().collect())
+}
+
+fn db_error(e: sea_orm::DbErr) -> crm_core::CrmError {
+    db(e)
 }

@@ -64,7 +64,8 @@ impl SqlCustomers {
 const DEFERRED_JOIN_FROM: u64 = 1_000;
 
 /// Every live customer, from the counters (a scalar subquery).
-const LIVE_TOTAL: &str = "(SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM crm_counters WHERE key LIKE 'customers:%')";
+pub(crate) const LIVE_TOTAL: &str =
+    "(SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM crm_counters WHERE key LIKE 'customers:%')";
 
 /// The v1 group of a customer's status, as a column of a customer query.
 const GROUP_OF_STATUS: &str = "(SELECT v1_group FROM customer_statuses s WHERE s.name = customers.status)";

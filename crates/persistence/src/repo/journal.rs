@@ -206,8 +206,8 @@ pub async fn record<C: ConnectionTrait>(conn: &C, change: Change) -> Result<()> 
         None => (None, ActorType::System),
     });
     let now = Utc::now();
-    let sql = "INSERT INTO audit_log (at, actor_id, actor_type, entity, entity_id, action, changes, request_id, ip) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    let sql = "INSERT INTO audit_log (at, actor_id, actor_type, entity, entity_id, action, changes, request_id, ip, \
+               user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
     let values = vec![
         now.into(),
         actor_id.into(),
@@ -218,6 +218,7 @@ pub async fn record<C: ConnectionTrait>(conn: &C, change: Change) -> Result<()> 
         changes_of(&change.before, &change.after).to_string().into(),
         context.as_ref().and_then(|c| c.request_id.clone()).into(),
         context.as_ref().and_then(|c| c.ip.clone()).into(),
+        context.as_ref().and_then(|c| c.user_agent.clone()).into(),
     ];
     conn.execute_raw(statement(backend, sql, values)).await.map_err(db)?;
     if change.events.is_empty() {

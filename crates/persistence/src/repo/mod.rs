@@ -35,6 +35,7 @@ pub mod tasks;
 pub mod territories;
 pub mod users;
 pub mod webhooks;
+pub mod workspace;
 
 pub use accounts::SqlAccounts;
 pub use activities::SqlActivities;

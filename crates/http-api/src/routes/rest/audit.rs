@@ -62,13 +62,14 @@ async fn entries(req: HttpRequest, auth: Auth, state: web::Data<AppState>) -> Ap
         action: param(&pairs, "action").map(str::to_string),
         after: instant("created_after")?,
         before,
+        ..Default::default()
     };
     let found = state.rest.audit.entries(&auth.0, &filter, page).await?;
     rest_page(&req, found, |e| {
         json!({
             "id": e.id, "at": iso(e.at), "actor_id": e.actor_id, "actor_name": e.actor_name, "actor_type": e.actor_type,
             "entity": e.entity, "entity_id": e.entity_id, "action": e.action, "changes": e.changes,
-            "request_id": e.request_id, "ip": e.ip,
+            "request_id": e.request_id, "ip": e.ip, "user_agent": e.user_agent,
         })
     })
 }
