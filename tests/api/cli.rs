@@ -99,7 +99,8 @@ async fn seed_demo_fills_a_living_dashboard_once() {
     let token = app.admin_token().await;
     let dashboard = app.get("/api/v1/analytics/dashboard", Some(&token)).await;
     let d = &dashboard.body["data"];
-    assert_eq!(d["totalCustomers"], json!(300), "seeded once, not twice");
+    // 300 CRM customers and the CIMS workspace's 36.
+    assert_eq!(d["totalCustomers"], json!(336), "seeded once, not twice");
     let months_with_sales =
         d["salesTrend"].as_array().unwrap().iter().filter(|p| p["sales"].as_f64().unwrap() > 0.0).count();
     assert!(months_with_sales >= 10, "sales over the year: {}", dashboard.text);
@@ -111,7 +112,7 @@ async fn seed_demo_fills_a_living_dashboard_once() {
     // Every list of the REST surface has something to show.
     let counts = [
         ("/api/core/companies/", 1),
-        ("/api/crm/accounts/", 300),
+        ("/api/crm/accounts/", 336),
         ("/api/crm/contacts/", 400),
         ("/api/crm/leads/", 150),
         ("/api/deals/deals/", 2000),
@@ -119,7 +120,8 @@ async fn seed_demo_fills_a_living_dashboard_once() {
         ("/api/territories/territories/", 5),
         ("/api/products/products/", 8),
         ("/api/products/categories/", 3),
-        ("/api/activities/activities/", 1000),
+        // 1,000 activities and the workspace's 24 notes.
+        ("/api/activities/activities/", 1024),
         ("/api/activities/tasks/", 40),
         ("/api/activities/events/", 20),
     ];
@@ -137,6 +139,24 @@ async fn seed_demo_fills_a_living_dashboard_once() {
     assert_eq!(app.get("/api/crm/accounts/?territory=1", Some(&token)).await.status, StatusCode::OK);
     let industries = app.get("/api/crm/accounts/?industry=Technology", Some(&token)).await.body;
     assert!(industries["count"].as_i64().unwrap() > 0);
+
+    // The CIMS workspace: customers in every lead status, spread over the sales managers,
+    // with notes, status changes and recordings.
+    let workspace = app.get("/crm/customers/filter/platform?platform=Telegram", Some(&token)).await.body;
+    assert_eq!(workspace.as_array().unwrap().len(), 9);
+    let stats = app.get("/crm/stats", Some(&token)).await.body;
+    for status in ["need_to_call", "contacted", "project_started", "continuing", "finished", "rejected"] {
+        assert!(stats[status].as_u64().unwrap() >= 6, "{status}: {stats}");
+    }
+    let managers = app.get("/crm/sales-managers", Some(&token)).await.body;
+    let counts: Vec<u64> =
+        managers.as_array().unwrap().iter().map(|m| m["assigned_leads_count"].as_u64().unwrap()).collect();
+    assert_eq!(counts, vec![12, 12, 12], "the rotation shared the workspace's customers");
+    let latest = app.get("/crm/customers/latest?limit=36", Some(&token)).await.body;
+    let recorded = latest.as_array().unwrap().iter().filter(|c| c["audio_url"].is_string()).count();
+    assert_eq!(recorded, 9);
+    let audit = app.get("/audit/logs?entity_type=customer_note", Some(&token)).await.body;
+    assert_eq!(audit["total_items"], json!(24));
 
     // The call center's screens are full too.
     let stats = app.get("/api/statistics?days=60&months=3", Some(&token)).await.body;

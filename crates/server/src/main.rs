@@ -126,6 +126,7 @@ async fn seed_demo(settings: Settings) -> Result<(), startup::StartupError> {
     } else {
         seed_crm_demo(&db).await.map_err(fail)?;
     }
+    seed_workspace_demo(&services).await?;
     if callcenter_demo_present(&db).await.map_err(fail)? {
         println!("call-center demo data is already present");
     } else {
@@ -137,6 +138,133 @@ async fn seed_demo(settings: Settings) -> Result<(), startup::StartupError> {
         );
     }
     Ok(())
+}
+
+/// The CIMS workspace's demo: three sales managers (passwords printed once), and 36 customers
+/// made through the workspace itself, so each takes its rotation turn, across the six lead
+/// statuses and four platforms, with status changes, notes and, for every fourth, a recording.
+async fn seed_workspace_demo(services: &startup::Services) -> Result<(), startup::StartupError> {
+    use crm_core::workspace::{AudioUpload, CustomerForm, WorkspaceFilter};
+    use management_core::{Permission, Principal};
+    let fail = |e: kernel::DomainError| startup::StartupError::Other(format!("seed-demo (workspace): {e}"));
+    let Some(owner) =
+        startup::first_ceo(&services.db).await.map_err(|e| startup::StartupError::Other(e.to_string()))?
+    else {
+        return Ok(());
+    };
+    let ceo = Principal {
+        user_id: owner,
+        role: "ceo".into(),
+        permissions: Permission::ALL.to_vec(),
+        jti: "seed-demo".into(),
+        session_id: "seed-demo".into(),
+        expires_at: i64::MAX,
+    };
+    let existing = WorkspaceFilter { platform: Some("telegram".into()), ..Default::default() };
+    if services.workspace.list(&ceo, &existing, kernel::PageRequest::new(1, 1)).await.map_err(fail)?.total > 0 {
+        println!("CIMS workspace demo data is already present");
+        return Ok(());
+    }
+    for (email, first, last) in [
+        ("dilnoza.sales@example.com", "Dilnoza", "Rahimova"),
+        ("jasur.sales@example.com", "Jasur", "Toshpulatov"),
+        ("madina.sales@example.com", "Madina", "Yusupova"),
+    ] {
+        let password = startup::generate_password();
+        let made = services
+            .users
+            .create_unchecked(NewUser {
+                email: email.into(),
+                password: password.clone(),
+                name: Some(format!("{first} {last}")),
+                first_name: Some(first.into()),
+                last_name: Some(last.into()),
+                role: Some("sales_manager".into()),
+            })
+            .await;
+        match made {
+            Ok(_) => println!("sales manager {email} / {password}"),
+            Err(e) => println!("sales manager {email} not created: {e}"),
+        }
+    }
+    let names = [
+        "Aziz Karimov",
+        "Nodira Saidova",
+        "Bekzod Aliyev",
+        "Gulnora Xolmatova",
+        "Sardor Rustamov",
+        "Shahnoza Qodirova",
+        "Oʻtkir Gʻofurov",
+        "Малика Юсупова",
+        "John Miller",
+        "Feruza Ergasheva",
+        "Ulugʻbek Nazarov",
+        "Дмитрий Ким",
+    ];
+    let platforms = ["telegram", "instagram", "whatsapp", "website"];
+    let statuses = ["need_to_call", "contacted", "project_started", "continuing", "finished", "rejected"];
+    let languages = ["uz", "ru", "en"];
+    let mut made = 0;
+    for i in 0..36usize {
+        let name = format!("{} {}", names[i % names.len()], i / names.len() + 1);
+        let audio = (i % 4 == 0).then(|| AudioUpload { file_name: Some(format!("call-{i}.wav")), data: demo_wav(i) });
+        let form = CustomerForm {
+            full_name: Some(name),
+            platform: Some(platforms[i % platforms.len()].into()),
+            phone_number: Some(format!("+9989{:08}", 10_000_000 + i * 7_919)),
+            status: Some("need_to_call".into()),
+            username: Some(format!("client_{i}")),
+            assistant_name: Some(if i % 2 == 0 { "Cogni" } else { "Aida" }.into()),
+            notes: Some(format!("Lead from AI Bot | Job: {}", ["website", "CRM", "chat bot", "mobile app"][i % 4])),
+            conversation_language: Some(languages[i % languages.len()].into()),
+            recall_time: (i % 5 == 0)
+                .then(|| (chrono::Utc::now() + chrono::Duration::days((i % 3) as i64)).to_rfc3339()),
+            audio,
+            ..Default::default()
+        };
+        let id = services.workspace.create(&ceo, form).await.map_err(fail)?;
+        let status = statuses[i % statuses.len()];
+        if status != "need_to_call" {
+            let change = CustomerForm { status: Some(status.into()), ..Default::default() };
+            services.workspace.update(&ceo, id, change).await.map_err(fail)?;
+        }
+        if i % 3 != 2 {
+            let text = ["Called, asked for a price list", "Sent the proposal", "Meeting on Friday"][i % 3];
+            services.workspace.add_note(&ceo, id, Some(text)).await.map_err(fail)?;
+        }
+        made += 1;
+    }
+    println!("CIMS workspace demo data: {made} customers with notes, status changes and recordings");
+    Ok(())
+}
+
+/// A short, real WAV recording (a tone whose pitch depends on `seed`).
+fn demo_wav(seed: usize) -> Vec<u8> {
+    let rate = 8_000u32;
+    let samples: Vec<i16> = (0..rate)
+        .map(|n| {
+            let t = n as f32 / rate as f32;
+            ((t * (300.0 + seed as f32 * 20.0) * std::f32::consts::TAU).sin() * 8_000.0) as i16
+        })
+        .collect();
+    let data_len = (samples.len() * 2) as u32;
+    let mut out = Vec::with_capacity(44 + data_len as usize);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(rate * 2).to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    out
 }
 
 /// 300 customers, 2,000 deals and 1,000 activities over the last year; the demo company, 400

@@ -654,7 +654,7 @@ pub async fn first_ceo(db: &Database) -> Result<Option<i64>, sea_orm::DbErr> {
     Ok(ceo.map(|u| u.id))
 }
 
-fn generate_password() -> String {
+pub fn generate_password() -> String {
     use rand::Rng;
     const CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
     let mut rng = rand::rng();

@@ -61,7 +61,7 @@ impl SqlCustomers {
 
 /// Offsets from which a page is read by a deferred join (ids first): below, reading the rows
 /// directly is cheaper (1.5x on PostgreSQL for the first page).
-const DEFERRED_JOIN_FROM: u64 = 1_000;
+pub(crate) const DEFERRED_JOIN_FROM: u64 = 1_000;
 
 /// Every live customer, from the counters (a scalar subquery).
 pub(crate) const LIVE_TOTAL: &str =

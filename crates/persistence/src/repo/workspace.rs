@@ -299,12 +299,26 @@ impl WorkspaceStore for SqlWorkspace {
                 Box::new(sea_orm::sea_query::SubQueryStatement::SelectStatement(count)),
             )
         };
-        let rows = with_audio(query.clone())
+        // A deep page first picks its ids by an index-only scan, then reads those rows (a
+        // deferred join in the same statement), as the v1 list does.
+        let page_of = if page.offset() < crate::repo::customers::DEFERRED_JOIN_FROM {
+            query.clone().offset(page.offset()).limit(page.per_page)
+        } else {
+            let ids = query
+                .clone()
+                .select_only()
+                .column(C::Id)
+                .order_by(C::CreatedAt, sea_orm::Order::Desc)
+                .order_by(C::Id, sea_orm::Order::Desc)
+                .offset(page.offset())
+                .limit(page.per_page)
+                .into_query();
+            customers::Entity::find().filter(C::Id.in_subquery(ids))
+        };
+        let rows = with_audio(page_of)
             .column_as(total, "total")
             .order_by(C::CreatedAt, sea_orm::Order::Desc)
             .order_by(C::Id, sea_orm::Order::Desc)
-            .offset(page.offset())
-            .limit(page.per_page)
             .into_model::<Row>()
             .all(&self.db)
             .await

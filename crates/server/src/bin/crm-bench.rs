@@ -3,7 +3,7 @@
 //! actions (`--suite rest`, with contacts and leads), or the assistant's `/api/ai/chat` and
 //! live-call transcript over a large knowledge base (`--suite assistant`), or throughput at
 //! 16 keep-alive connections beside `/health` and `pgbench -S` (`--suite http`), or the
-//! webhook outbox and worker (`--suite webhooks`). Figures and
+//! webhook outbox and worker (`--suite webhooks`), or the CIMS workspace (`--suite cims`). Figures and
 //! how to reproduce them: `docs/benchmarks.md`.
 //!
 //! ```text
@@ -323,6 +323,8 @@ async fn main() {
     let phone_fragment = &phone[phone.len() - 7..];
     let scenarios: Vec<(&str, String)> = if args.suite == "rest" {
         rest_scenarios(&client, &base, &token, customer_id).await
+    } else if args.suite == "cims" {
+        cims_scenarios(customer_id, args.customers)
     } else {
         crm_scenarios(customer_id, phone_fragment, year_ago, today)
     };
@@ -370,6 +372,22 @@ fn crm_scenarios(
             "sales analytics, one year",
             format!("/api/v1/analytics/sales?startDate={year_ago}&endDate={today}&period=monthly"),
         ),
+    ]
+}
+
+/// The CIMS workspace's reads: the dashboard's pages as the UI fetches them, its statistics,
+/// the period chips and a detail.
+fn cims_scenarios(customer_id: u64, customers: u64) -> Vec<(&'static str, String)> {
+    let last = customers.div_ceil(50).max(1);
+    vec![
+        ("workspace dashboard, page 1 of 50", "/crm/dashboard?page=1&page_size=50&show_all=true".into()),
+        ("workspace dashboard, page 1,000 of 50", "/crm/dashboard?page=1000&page_size=50&show_all=true".into()),
+        ("workspace dashboard, last page", format!("/crm/dashboard?page={last}&page_size=50&show_all=true")),
+        ("workspace stats", "/crm/stats".into()),
+        ("workspace stats summary (five periods)", "/crm/customers/stats/summary".into()),
+        ("period report, today", "/crm/customers/report/period?period=1d".into()),
+        ("period report, 7 days", "/crm/customers/report/period?period=7d".into()),
+        ("customer detail", format!("/crm/detail/{customer_id}")),
     ]
 }
 
