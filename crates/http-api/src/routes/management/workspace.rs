@@ -276,6 +276,7 @@ fn parse_id(raw: &str, what: &str) -> ApiResult<i64> {
 
 /// `page`, `page_size` (default 50, at most 100), `show_all`, `search`, `status_filter`.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct DashboardQuery {
     pub page: Option<u64>,
@@ -296,6 +297,12 @@ pub async fn dashboard(auth: Auth, req: HttpRequest, state: web::Data<AppState>,
         100,
         "page_size",
     )?;
+    // Every status is always listed; the flag is still checked like any boolean.
+    if let Some(raw) = param(&q, "show_all")
+        && !["true", "false", "1", "0"].contains(&raw.trim().to_ascii_lowercase().as_str())
+    {
+        return Err(ApiError::field("show_all", "show_all must be true or false."));
+    }
     let filter = WorkspaceFilter {
         search: param(&q, "search").map(str::to_string).filter(|s| !s.trim().is_empty()),
         status: param(&q, "status_filter").map(str::to_string).filter(|s| !s.trim().is_empty()),
@@ -402,6 +409,7 @@ pub async fn stats_period(auth: Auth, state: web::Data<AppState>) -> ApiResult<H
 
 /// `period` (`1d`, `3d`, `7d`, `30d`, `90d`) and `search`.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct PeriodQuery {
     pub period: Option<String>,
@@ -615,7 +623,7 @@ async fn read_form(req: &HttpRequest, payload: web::Payload, state: &AppState) -
 
 #[utoipa::path(operation_id = "cims_crm_create", post, path = "/crm/customers", tag = "management", security(("bearer" = [])),
     description = "multipart/form-data: `full_name`, `platform`, `phone_number`, `status` (required), `username`, `assistant_name`, `notes`, `conversation_language` (uz|ru|en), `customer_type` (local|international), `recall_time` (ISO 8601), `audio` (a file, checked by content, at most AUDIO_MAX_BYTES). The customer takes its turn in the sales-manager rotation.",
-    responses((status = 200, description = "`{id, message}`"), (status = 400, description = "`{detail}`: a missing field, an unknown status, a file that is not audio"), (status = 403, description = "crm.write needed"), (status = 413, description = "Body too large")))]
+    responses((status = 200, description = "`{id, message}`"), (status = 400, description = "`{detail}`: a missing field, an unknown status, a file that is not audio"), (status = 403, description = "crm.write needed"), (status = 413, description = "Body too large"), (status = 415, description = "Not multipart/form-data")))]
 pub async fn create(
     auth: Auth,
     req: HttpRequest,
@@ -630,7 +638,7 @@ pub async fn create(
 
 #[utoipa::path(operation_id = "cims_crm_update", patch, path = "/crm/customers/{id}", tag = "management", params(("id" = i64, Path)), security(("bearer" = [])),
     description = "multipart/form-data, partial (absent = kept): the create fields; the status as `status` or `customer_status`; `clear_recall_time=true`; `audio` replaces the recording. Also PUT.",
-    responses((status = 200, description = "`{message}`"), (status = 400, description = "`{detail}`"), (status = 404, description = "No such live customer")))]
+    responses((status = 200, description = "`{message}`"), (status = 400, description = "`{detail}`"), (status = 404, description = "No such live customer"), (status = 413, description = "Body too large"), (status = 415, description = "Not multipart/form-data")))]
 pub async fn update(
     auth: Auth,
     req: HttpRequest,
@@ -972,7 +980,12 @@ pub async fn manager_period_stats(auth: Auth, state: web::Data<AppState>, q: Que
     if to < from || (to - from).num_days() > 366 {
         return Err(ApiError::field("to_date", "to_date must be on or after from_date, at most a year later."));
     }
-    let manager = number("sales_manager_id", param(&q, "sales_manager_id"))?.map(|m| m as i64);
+    let manager = match number("sales_manager_id", param(&q, "sales_manager_id"))? {
+        Some(m) => Some(
+            i64::try_from(m).map_err(|_| ApiError::field("sales_manager_id", "sales_manager_id is not a user id."))?,
+        ),
+        None => None,
+    };
     let changes = state
         .workspace
         .status_changes(&auth.0, tashkent_midnight(from), tashkent_midnight(to + Duration::days(1)), manager)
