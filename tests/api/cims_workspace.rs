@@ -615,6 +615,9 @@ async fn the_audit_log_shows_the_workspace_actions_and_filters_ignoring_case() {
     assert_eq!(app.get("/audit/logs", None).await.status, StatusCode::UNAUTHORIZED);
     assert!(app.get("/audit/logs", None).await.body["detail"].is_string());
     assert_eq!(app.get("/audit/logs?page=abc", Some(&ceo)).await.status, StatusCode::BAD_REQUEST);
+    // A date that is not one (multi-byte text included) is a 400, never a dropped connection.
+    let odd = app.get("/audit/logs?date_from=000%C2%80%C2%80%F0%90%80%80", Some(&ceo)).await;
+    assert_eq!(odd.status, StatusCode::BAD_REQUEST, "{}", odd.text);
     let team = app.get("/ceo/dashboard", Some(&ceo)).await;
     assert_eq!(team.status, StatusCode::OK);
     assert!(team.body["users"].as_array().unwrap().len() >= 3);

@@ -177,7 +177,8 @@ fn filter_of(q: &BTreeMap<String, String>) -> ApiResult<AuditFilter> {
     let day = |k: &str| -> ApiResult<Option<chrono::NaiveDate>> {
         get(k)
             .map(|v| {
-                chrono::NaiveDate::parse_from_str(&v[..v.len().min(10)], "%Y-%m-%d")
+                let day: String = v.chars().take(10).collect();
+                chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d")
                     .map_err(|_| ApiError::field(k, format!("{k} must be a date as YYYY-MM-DD.")))
             })
             .transpose()
