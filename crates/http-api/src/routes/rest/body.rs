@@ -34,7 +34,8 @@ impl FromRequest for RestBody {
                 let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
                     .map_err(|e| ApiError::validation(format!("Malformed form body: {e}")))?;
                 pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect()
-            } else if bytes.iter().all(u8::is_ascii_whitespace) {
+            } else if bytes.is_empty() {
+                // No body at all: an action without fields. Whitespace alone is not JSON.
                 Map::new()
             } else {
                 match serde_json::from_slice::<Value>(&bytes) {
