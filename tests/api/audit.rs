@@ -127,3 +127,143 @@ async fn a_timeline_shows_the_record_history_with_its_activities_and_tasks() {
     let refused = app.get(&format!("/api/crm/accounts/{id}/timeline/"), Some(&outsider)).await;
     assert_rest_error(&refused, StatusCode::FORBIDDEN, "PermissionDenied");
 }
+
+/// `entries` for one record, oldest first, as `action`s.
+async fn actions_of(app: &TestApp, token: &str, entity: &str, id: &Value) -> Vec<String> {
+    let id = id.as_i64().map_or_else(|| id.as_str().unwrap().to_string(), |n| n.to_string());
+    let trail = entries(app, token, &format!("entity={entity}&entity_id={id}")).await;
+    trail.iter().rev().map(|e| e["action"].as_str().unwrap().to_string()).collect()
+}
+
+/// Creates at `path`, answering the new record's id (or failing with the answer).
+async fn created(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+    let res = app.post(path, Some(token), body).await;
+    assert!(res.status.is_success(), "POST {path}: {} {}", res.status, res.text);
+    res.body["id"].clone()
+}
+
+#[tokio::test]
+async fn catalog_and_call_center_writes_are_audited_too() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+
+    // The REST records that are not integrator events: create, update, delete, restore.
+    for (entity, path, body, patch) in [
+        ("territory", "/api/territories/territories/", json!({"name": "North"}), json!({"name": "North-East"})),
+        ("product_category", "/api/products/categories/", json!({"name": "Kits"}), json!({"name": "Kit sets"})),
+        (
+            "product",
+            "/api/products/products/",
+            json!({"name": "Kit", "sku": "KIT-1", "unit_price": 10}),
+            json!({"unit_price": 12}),
+        ),
+        (
+            "pipeline_stage",
+            "/api/deals/pipeline-stages/",
+            json!({"name": "Pilot", "order": 9}),
+            json!({"name": "Pilot run"}),
+        ),
+        (
+            "activity",
+            "/api/activities/activities/",
+            json!({"subject": "Call", "activity_type": "Call"}),
+            json!({"subject": "Call back"}),
+        ),
+    ] {
+        let id = created(&app, &token, path, body).await;
+        let one = format!("{path}{id}/");
+        let res = app.call(Method::PATCH, &one, Some(&token), Some(patch.clone())).await;
+        assert_eq!(res.status, StatusCode::OK, "PATCH {one}: {}", res.text);
+        assert_eq!(app.call(Method::DELETE, &one, Some(&token), None).await.status, StatusCode::NO_CONTENT, "{one}");
+        let res = app.post(&format!("{one}restore/"), Some(&token), json!({})).await;
+        assert_eq!(res.status, StatusCode::OK, "restore {one}: {}", res.text);
+        assert_eq!(
+            actions_of(&app, &token, entity, &id).await,
+            ["created", "updated", "deleted", "restored"],
+            "{entity}"
+        );
+        let trail = entries(&app, &token, &format!("entity={entity}&entity_id={id}&action=updated")).await;
+        let (field, new) = patch.as_object().unwrap().iter().next().unwrap();
+        let changed = &trail[0]["changes"];
+        assert!(changed.to_string().contains(&new.to_string()), "{entity}.{field} changed: {changed}");
+    }
+
+    let territory = created(&app, &token, "/api/territories/territories/", json!({"name": "South"})).await;
+    let account = created(&app, &token, "/api/crm/accounts/", json!({"name": "Assigned"})).await;
+    let res = app
+        .post(
+            &format!("/api/territories/territories/{territory}/assign-accounts/"),
+            Some(&token),
+            json!({"account_ids": [account]}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let assigned = entries(&app, &token, &format!("entity=territory&entity_id={territory}&action=assigned")).await;
+    assert_eq!(assigned[0]["changes"]["accounts"], json!([account]));
+
+    let company = created(&app, &token, "/api/core/companies/", json!({"name": "Audited Co"})).await;
+    app.call(Method::PATCH, &format!("/api/core/companies/{company}/"), Some(&token), Some(json!({"industry": "IT"})))
+        .await;
+    assert_eq!(actions_of(&app, &token, "company", &company).await, ["created", "updated"]);
+
+    // Staff, roles and statuses: a password never reaches the trail.
+    let user = created(
+        &app,
+        &token,
+        "/api/system-config/users/",
+        json!({"email": "audited@test.uz", "password": STRONG_PASSWORD, "name": "Audited", "role": "sales_manager"}),
+    )
+    .await;
+    let path = format!("/api/system-config/users/{user}/");
+    let res = app.call(Method::PATCH, &path, Some(&token), Some(json!({"password": "An0ther-Strong-Pass!"}))).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(actions_of(&app, &token, "user", &user).await, ["created", "updated", "password_changed"]);
+    let trail = entries(&app, &token, &format!("entity=user&entity_id={user}")).await;
+    let text = serde_json::to_string(&trail).unwrap();
+    assert!(!text.contains("argon2") && !text.contains("password_hash") && !text.contains("An0ther"), "{text}");
+
+    let role = created(&app, &token, "/management/roles", json!({"name": "auditor", "display_name": "Auditor"})).await;
+    let res = app
+        .call(
+            Method::PUT,
+            &format!("/management/roles/{role}/permissions"),
+            Some(&token),
+            Some(json!({"permissions": ["crm.read"]})),
+        )
+        .await;
+    assert!(res.status.is_success(), "{}", res.text);
+    app.call(Method::DELETE, &format!("/management/roles/{role}"), Some(&token), None).await;
+    assert_eq!(actions_of(&app, &token, "role", &role).await, ["created", "permissions_changed", "deleted"]);
+    let status = created(&app, &token, "/management/statuses", json!({"name": "audited_status"})).await;
+    app.call(Method::PATCH, &format!("/management/statuses/{status}"), Some(&token), Some(json!({"color": "#ff0000"})))
+        .await;
+    app.call(Method::DELETE, &format!("/management/statuses/{status}"), Some(&token), None).await;
+    assert_eq!(actions_of(&app, &token, "customer_status", &status).await, ["created", "updated", "deleted"]);
+
+    // The call center's knowledge, topics, callers and files.
+    let qa = created(&app, &token, "/api/qa", json!({"title": "Narx", "answer": "12 mln"})).await;
+    app.call(Method::PUT, &format!("/api/qa/{qa}"), Some(&token), Some(json!({"answer": "13 mln"}))).await;
+    app.call(Method::DELETE, &format!("/api/qa/{qa}"), Some(&token), None).await;
+    assert_eq!(actions_of(&app, &token, "qa", &qa).await, ["created", "updated", "deleted"]);
+    let topic = created(&app, &token, "/api/topics", json!({"name": "Grantlar"})).await;
+    app.call(Method::DELETE, &format!("/api/topics/{topic}"), Some(&token), None).await;
+    assert_eq!(actions_of(&app, &token, "topic", &topic).await, ["created", "deleted"]);
+    let caller = created(&app, &token, "/api/users", json!({"fullName": "Aziz", "phone": "+998935554433"})).await;
+    let caller = caller.as_str().unwrap();
+    let res = app
+        .call(
+            Method::PUT,
+            &format!("/api/users/{caller}"),
+            Some(&token),
+            Some(json!({"fullName": "Aziz", "region": "Samarqand"})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(actions_of(&app, &token, "caller", &json!(caller)).await, ["created", "updated"]);
+    let file =
+        app.post_multipart("/api/voip/file", Some(&token), &[], Some(("file", "narx.md", b"# Narx\n12 mln"))).await;
+    assert_eq!(file.status, StatusCode::CREATED, "{}", file.text);
+    let file = file.body["fileId"].clone();
+    app.call(Method::DELETE, &format!("/api/voip/file/{file}"), Some(&token), None).await;
+    assert_eq!(actions_of(&app, &token, "document", &file).await, ["created", "deleted"]);
+}

@@ -123,6 +123,12 @@ pub async fn migrate(db: &Database) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
 
+/// Whether every migration this binary knows is applied (`false` also when the database
+/// cannot be asked).
+pub async fn schema_current(db: &Database) -> bool {
+    Migrator::get_pending_migrations(db).await.is_ok_and(|pending| pending.is_empty())
+}
+
 /// Whether the database answers a trivial query.
 pub async fn ping(db: &Database) -> bool {
     db.ping().await.is_ok()

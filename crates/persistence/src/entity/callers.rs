@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "callers")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -17,6 +17,7 @@ pub struct Model {
     /// Lower-cased name, phone and e-mail, for substring search.
     pub search_text: String,
     /// What the assistant remembers (JSON: knownName, personalityNotes, conversationHistory).
+    #[serde(skip_serializing)]
     pub ai_context: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

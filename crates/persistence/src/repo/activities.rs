@@ -4,6 +4,7 @@
 use crate::entity::activities;
 use crate::error::db;
 use crate::repo::begin_write;
+use crate::repo::journal;
 use crate::repo::listing::{self, Listing, RefKind, check_references, live, lookup, names_of};
 use crate::repo::summaries::{Deltas, activities_key, count_of, counter_total};
 use async_trait::async_trait;
@@ -166,6 +167,7 @@ impl Store<Activities> for SqlActivities {
         let txn = begin_write(&self.db).await.map_err(db)?;
         check(&txn, d.owner_id, d.account_id, d.contact_id, d.lead_id, d.deal_id).await?;
         let stored = record_activity(&txn, d, Utc::now()).await.map_err(db)?;
+        journal::write::<activities::Entity, _>(&txn, "created", None, Some(stored.clone())).await?;
         txn.commit().await.map_err(db)?;
         Ok(self.records(vec![stored]).await?.remove(0))
     }
@@ -182,7 +184,7 @@ impl Store<Activities> for SqlActivities {
         let flat = |v: Option<Option<i64>>| v.flatten();
         check(&txn, flat(c.owner_id), flat(c.account_id), flat(c.contact_id), flat(c.lead_id), flat(c.deal_id)).await?;
         let old_kind = current.kind.clone();
-        let mut model: activities::ActiveModel = current.into();
+        let mut model: activities::ActiveModel = current.clone().into();
         if let Some(v) = c.kind {
             model.kind = Set(v.as_str().to_string());
         }
@@ -221,6 +223,7 @@ impl Store<Activities> for SqlActivities {
             deltas.count(activities_key(&stored.kind), 1);
             deltas.apply(&txn).await.map_err(db)?;
         }
+        journal::write::<activities::Entity, _>(&txn, "updated", Some(current), Some(stored.clone())).await?;
         txn.commit().await.map_err(db)?;
         Ok(self.records(vec![stored]).await?.pop())
     }
@@ -250,10 +253,14 @@ impl SqlActivities {
             .map_err(db)?;
         let Some(row) = row else { return Ok(false) };
         let kind = row.kind.clone();
-        let mut model: activities::ActiveModel = row.into();
+        let mut model: activities::ActiveModel = row.clone().into();
         model.deleted_at = Set(deleted);
         model.updated_at = Set(Utc::now());
-        model.update(&txn).await.map_err(db)?;
+        let stored = model.update(&txn).await.map_err(db)?;
+        match deleted {
+            Some(_) => journal::write::<activities::Entity, _>(&txn, "deleted", Some(row), None).await?,
+            None => journal::write::<activities::Entity, _>(&txn, "restored", None, Some(stored)).await?,
+        }
         let mut deltas = Deltas::default();
         deltas.count(activities_key(&kind), if deleted.is_some() { -1 } else { 1 });
         deltas.apply(&txn).await.map_err(db)?;
@@ -261,3 +268,5 @@ impl SqlActivities {
         Ok(true)
     }
 }
+
+journal::journaled_as_stored!(activities::Entity, "activity");

@@ -2,6 +2,7 @@
 
 use crate::entity::{callers, customers};
 use crate::error::{conflict_if_unique, db};
+use crate::repo::journal::{self, Change};
 use crate::repo::{begin_write, contains, random_id};
 use async_trait::async_trait;
 use callcenter_core::caller::{CALLER_PREFIX, Caller, CallerFields, phone_caller_id};
@@ -48,11 +49,14 @@ impl SqlCallers {
         };
         model.search_text = search_text(&model);
         let active: callers::ActiveModel = model.into();
-        callers::Entity::insert(active.reset_all())
-            .exec_with_returning(&self.db)
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let stored = callers::Entity::insert(active.reset_all())
+            .exec_with_returning(&txn)
             .await
-            .map(to_caller)
-            .map_err(conflict_if_unique("A caller with this phone already exists."))
+            .map_err(conflict_if_unique("A caller with this phone already exists."))?;
+        journal::record(&txn, caller_change(&stored.id, "created", None, Some(&stored))).await?;
+        txn.commit().await.map_err(db)?;
+        Ok(to_caller(stored))
     }
 
     /// Whether no caller has the phone of `f`.
@@ -236,14 +240,15 @@ impl CallerRepository for SqlCallers {
     }
 
     async fn update(&self, id: &str, f: CallerFields) -> Result<Option<Caller>> {
-        let Some(mut next) = callers::Entity::find_by_id(id.to_string()).one(&self.db).await.map_err(db)? else {
-            return Ok(None);
-        };
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let found = callers::Entity::find_by_id(id.to_string()).lock_exclusive().one(&txn).await.map_err(db)?;
+        let Some(current) = found else { return Ok(None) };
+        let mut next = current.clone();
         if let Some(v) = f.full_name {
             next.full_name = v;
         }
         if let Some(v) = f.phone {
-            next.customer_id = customer_with_phone(&self.db, &v).await?;
+            next.customer_id = customer_with_phone(&txn, &v).await?;
             next.phone = Some(v);
         }
         if let Some(v) = f.email {
@@ -258,11 +263,24 @@ impl CallerRepository for SqlCallers {
         next.search_text = search_text(&next);
         next.updated_at = Utc::now();
         let active: callers::ActiveModel = next.into();
-        active
+        let stored = active
             .reset_all()
-            .update(&self.db)
+            .update(&txn)
             .await
-            .map(|m| Some(to_caller(m)))
-            .map_err(conflict_if_unique("A caller with this phone already exists."))
+            .map_err(conflict_if_unique("A caller with this phone already exists."))?;
+        journal::record(&txn, caller_change(id, "updated", Some(&current), Some(&stored))).await?;
+        txn.commit().await.map_err(db)?;
+        Ok(Some(to_caller(stored)))
     }
+}
+
+/// A caller's change for the trail (callers have text ids, so they are not [`journal::Journaled`]).
+fn caller_change(
+    id: &str,
+    action: &'static str,
+    before: Option<&callers::Model>,
+    after: Option<&callers::Model>,
+) -> Change {
+    let shown = |m: &callers::Model| journal::stored(m, &["search_text"]);
+    Change::audit("caller", id, action).with_values(before.map(shown), after.map(shown))
 }

@@ -14,6 +14,8 @@ type Result<T> = std::result::Result<T, DomainError>;
 /// A catalog table (`id`, `name`, `is_active`) and the rows that hold its entries by name.
 pub struct Held {
     pub catalog: &'static str,
+    /// The entries' kind in the audit trail (`role`, `customer_status`).
+    pub kind: &'static str,
     /// The table whose `column` names an entry (it has `updated_at`).
     pub holders: &'static str,
     pub column: &'static str,
@@ -83,8 +85,12 @@ impl Held {
         Ok(Prepared::Ready(Removal { txn, name, moved: Some((target.to_string(), held)) }))
     }
 
-    /// Deletes entry `id` and commits.
+    /// Deletes entry `id`, journaled, and commits.
     pub async fn finish(&self, removal: Removal, id: i64) -> Result<DeleteOutcome> {
+        let gone =
+            serde_json::json!({"id": id, "name": removal.name, "reassigned_to": removal.moved.as_ref().map(|m| &m.0)});
+        let change = crate::repo::journal::Change::audit(self.kind, id, "deleted").with_values(Some(gone), None);
+        crate::repo::journal::record(&removal.txn, change).await?;
         let sql = format!("DELETE FROM {} WHERE id = $1", self.catalog);
         let backend = removal.txn.get_database_backend();
         removal.txn.execute_raw(statement(backend, &sql, vec![id.into()])).await.map_err(db)?;

@@ -3,6 +3,7 @@
 use crate::entity::{companies, company_members as members};
 use crate::error::{conflict_if_unique, db};
 use crate::repo::begin_write;
+use crate::repo::journal;
 use crate::repo::listing::{self, Listing, RefKind, live, lookup, names_of};
 use crate::repo::statement;
 use async_trait::async_trait;
@@ -113,6 +114,7 @@ async fn insert_company<C: ConnectionTrait>(conn: &C, d: CompanyDraft) -> Result
     .insert(conn)
     .await
     .map_err(db)?;
+    journal::write::<companies::Entity, _>(conn, "created", None, Some(stored.clone())).await?;
     Ok(stored)
 }
 
@@ -141,7 +143,7 @@ impl Store<Companies> for SqlCompanies {
     async fn update(&self, id: i64, c: CompanyChanges) -> Result<Option<Company>> {
         let txn = begin_write(&self.db).await.map_err(db)?;
         let Some(current) = listing::live_row_locked::<companies::Entity, _>(&txn, id).await? else { return Ok(None) };
-        let mut model: companies::ActiveModel = current.into();
+        let mut model: companies::ActiveModel = current.clone().into();
         if let Some(v) = c.name {
             check_name(&txn, &v, Some(id)).await?;
             model.name_key = Set(v.to_lowercase());
@@ -168,17 +170,22 @@ impl Store<Companies> for SqlCompanies {
         model.updated_at = Set(Utc::now());
         let stored =
             model.update(&txn).await.map_err(conflict_if_unique("A company with this name already exists."))?;
+        journal::write::<companies::Entity, _>(&txn, "updated", Some(current), Some(stored.clone())).await?;
         let view = company_views(&txn, vec![stored]).await?.pop();
         txn.commit().await.map_err(db)?;
         Ok(view)
     }
 
     async fn delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        listing::soft_delete(&self.db, "companies", id, at).await
+        listing::delete_journaled::<companies::Entity>(&self.db, id, at, false).await
     }
 
     async fn restore(&self, id: i64) -> Result<Option<Company>> {
-        if listing::undelete(&self.db, "companies", id).await? { self.get(id).await } else { Ok(None) }
+        if listing::restore_journaled::<companies::Entity>(&self.db, id, false).await? {
+            self.get(id).await
+        } else {
+            Ok(None)
+        }
     }
 }
 
@@ -217,3 +224,5 @@ impl CompanyMemberships for SqlCompanies {
         Store::<Companies>::insert(self, draft).await
     }
 }
+
+journal::journaled_as_stored!(companies::Entity, "company", hide: ["name_key"]);

@@ -658,6 +658,7 @@ impl Store<Stages> for SqlDeals {
         .insert(&txn)
         .await
         .map_err(conflict_if_unique("A stage with this name already exists."))?;
+        journal::write::<stages::Entity, _>(&txn, "created", None, Some(stored.clone())).await?;
         txn.commit().await.map_err(db)?;
         Ok(to_stage(stored))
     }
@@ -665,7 +666,7 @@ impl Store<Stages> for SqlDeals {
     async fn update(&self, id: i64, c: StageChanges) -> Result<Option<Stage>> {
         let txn = begin_write(&self.db).await.map_err(db)?;
         let Some(current) = listing::live_row_locked::<stages::Entity, _>(&txn, id).await? else { return Ok(None) };
-        let mut model: stages::ActiveModel = current.into();
+        let mut model: stages::ActiveModel = current.clone().into();
         if let Some(v) = c.name {
             check_stage_name(&txn, &v, Some(id)).await?;
             model.name_key = Set(v.to_lowercase());
@@ -685,6 +686,7 @@ impl Store<Stages> for SqlDeals {
         }
         model.updated_at = Set(Utc::now());
         let stored = model.update(&txn).await.map_err(conflict_if_unique("A stage with this name already exists."))?;
+        journal::write::<stages::Entity, _>(&txn, "updated", Some(current), Some(stored.clone())).await?;
         txn.commit().await.map_err(db)?;
         Ok(Some(to_stage(stored)))
     }
@@ -692,14 +694,16 @@ impl Store<Stages> for SqlDeals {
     /// A stage live deals use stays (409 with their count); it can be deactivated instead.
     async fn delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
         let in_use = |n| format!("{n} deal(s) are at this stage; move them or deactivate the stage instead.");
-        listing::soft_delete_unused(&self.db, "pipeline_stages", id, at, &[("deals", "stage_id")], in_use).await
+        listing::soft_delete_unused::<stages::Entity>(&self.db, id, at, &[("deals", "stage_id")], in_use).await
     }
 
     async fn restore(&self, id: i64) -> Result<Option<Stage>> {
-        if listing::undelete(&self.db, "pipeline_stages", id).await? {
+        if listing::restore_journaled::<stages::Entity>(&self.db, id, false).await? {
             <Self as Store<Stages>>::get(self, id).await
         } else {
             Ok(None)
         }
     }
 }
+
+journal::journaled_as_stored!(stages::Entity, "pipeline_stage", hide: ["name_key"]);

@@ -3,7 +3,8 @@
 
 use crate::entity::documents;
 use crate::error::db;
-use crate::repo::like_pattern;
+use crate::repo::journal::{self, Change};
+use crate::repo::{begin_write, like_pattern};
 use async_trait::async_trait;
 use callcenter_core::Result;
 use callcenter_core::document::{Document, NewDocument};
@@ -50,7 +51,11 @@ impl DocumentRepository for SqlDocuments {
             created_at: Set(Utc::now()),
             ..Default::default()
         };
-        let stored = model.insert(&self.db).await.map_err(db)?;
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let stored = model.insert(&txn).await.map_err(db)?;
+        let shown = serde_json::json!({"id": stored.id, "name": stored.name, "content_type": stored.content_type, "bytes": stored.bytes});
+        journal::record(&txn, Change::audit("document", stored.id, "created").with_values(None, Some(shown))).await?;
+        txn.commit().await.map_err(db)?;
         Ok(to_document((stored.id, stored.name, stored.content_type, stored.bytes, stored.created_at)))
     }
 
@@ -71,7 +76,15 @@ impl DocumentRepository for SqlDocuments {
     }
 
     async fn delete(&self, id: i64) -> Result<bool> {
-        Ok(documents::Entity::delete_by_id(id).exec(&self.db).await.map_err(db)?.rows_affected > 0)
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let found: Option<Row> =
+            meta().filter(documents::Column::Id.eq(id)).into_tuple().one(&txn).await.map_err(db)?;
+        let Some(row) = found else { return Ok(false) };
+        let gone = serde_json::json!({"id": row.0, "name": row.1, "content_type": row.2, "bytes": row.3});
+        journal::record(&txn, Change::audit("document", id, "deleted").with_values(Some(gone), None)).await?;
+        let deleted = documents::Entity::delete_by_id(id).exec(&txn).await.map_err(db)?.rows_affected > 0;
+        txn.commit().await.map_err(db)?;
+        Ok(deleted)
     }
 
     async fn matching(&self, terms: Vec<String>, limit: u64) -> Result<Vec<(String, String)>> {

@@ -164,6 +164,38 @@ pub trait Journaled: sea_orm::EntityTrait {
     fn id_of(row: &Self::Model) -> i64;
 }
 
+/// A row as the trail keeps it when no surface projection is wanted: its stored columns,
+/// less the derived ones named in `hidden` (search text, lower-cased keys).
+pub fn stored<T: serde::Serialize>(row: &T, hidden: &[&str]) -> Value {
+    let mut value = serde_json::to_value(row).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut value {
+        for key in hidden {
+            map.remove(*key);
+        }
+    }
+    value
+}
+
+/// Makes a table [`Journaled`] under `kind` with its rows shown as stored (see [`stored`]).
+macro_rules! journaled_as_stored {
+    ($entity:ty, $kind:literal $(, hide: [$($hidden:literal),*])?) => {
+        #[async_trait::async_trait]
+        impl $crate::repo::journal::Journaled for $entity {
+            const KIND: &'static str = $kind;
+            async fn shown<C: sea_orm::ConnectionTrait>(
+                _: &C,
+                rows: Vec<<Self as sea_orm::EntityTrait>::Model>,
+            ) -> std::result::Result<Vec<serde_json::Value>, kernel::DomainError> {
+                Ok(rows.iter().map(|r| $crate::repo::journal::stored(r, &[$($($hidden),*)?])).collect())
+            }
+            fn id_of(row: &<Self as sea_orm::EntityTrait>::Model) -> i64 {
+                row.id
+            }
+        }
+    };
+}
+pub(crate) use journaled_as_stored;
+
 /// Journals a record's `created`, `updated`, `deleted` or `restored` from its rows.
 pub async fn write<E: Journaled, C: ConnectionTrait>(
     conn: &C,

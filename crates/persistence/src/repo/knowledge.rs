@@ -2,7 +2,9 @@
 
 use crate::entity::{qa_entries, topics};
 use crate::error::{db, is_unique_violation};
-use crate::repo::contains;
+use crate::repo::journal;
+use crate::repo::listing::{live_row_locked, purge_journaled};
+use crate::repo::{begin_write, contains};
 use async_trait::async_trait;
 use callcenter_core::knowledge::{Qa, Topic};
 use callcenter_core::ports::{QaRepository, TopicRepository};
@@ -93,25 +95,31 @@ impl QaRepository for SqlKnowledge {
             updated_at: Set(now),
             ..Default::default()
         };
-        model.insert(&self.db).await.map(to_qa).map_err(db)
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let stored = model.insert(&txn).await.map_err(db)?;
+        journal::write::<qa_entries::Entity, _>(&txn, "created", None, Some(stored.clone())).await?;
+        txn.commit().await.map_err(db)?;
+        Ok(to_qa(stored))
     }
 
     async fn update(&self, id: i64, title: Option<String>, answer: Option<String>) -> Result<Option<Qa>> {
-        let Some(current) = qa_entries::Entity::find_by_id(id).one(&self.db).await.map_err(db)? else {
-            return Ok(None);
-        };
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let Some(current) = live_row_locked::<qa_entries::Entity, _>(&txn, id).await? else { return Ok(None) };
         let title = title.unwrap_or_else(|| current.title.clone());
         let answer = answer.unwrap_or_else(|| current.answer.clone());
-        let mut model: qa_entries::ActiveModel = current.into();
+        let mut model: qa_entries::ActiveModel = current.clone().into();
         model.search_text = Set(qa_search_text(&title, &answer));
         model.title = Set(title);
         model.answer = Set(answer);
         model.updated_at = Set(Utc::now());
-        Ok(Some(to_qa(model.update(&self.db).await.map_err(db)?)))
+        let stored = model.update(&txn).await.map_err(db)?;
+        journal::write::<qa_entries::Entity, _>(&txn, "updated", Some(current), Some(stored.clone())).await?;
+        txn.commit().await.map_err(db)?;
+        Ok(Some(to_qa(stored)))
     }
 
     async fn delete(&self, id: i64) -> Result<bool> {
-        Ok(qa_entries::Entity::delete_by_id(id).exec(&self.db).await.map_err(db)?.rows_affected == 1)
+        purge_journaled::<qa_entries::Entity>(&self.db, id).await
     }
 }
 
@@ -133,18 +141,21 @@ impl TopicRepository for SqlKnowledge {
             created_at: Set(Utc::now()),
             ..Default::default()
         };
-        let stored = model.insert(&self.db).await.map_err(|e| {
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let stored = model.insert(&txn).await.map_err(|e| {
             if is_unique_violation(&e) {
                 CallcenterError::Conflict(format!("A topic named '{name}' already exists."))
             } else {
                 db(e)
             }
         })?;
+        journal::write::<topics::Entity, _>(&txn, "created", None, Some(stored.clone())).await?;
+        txn.commit().await.map_err(db)?;
         Ok(Topic { id: stored.id, name: stored.name })
     }
 
     async fn delete(&self, id: i64) -> Result<bool> {
-        Ok(topics::Entity::delete_by_id(id).exec(&self.db).await.map_err(db)?.rows_affected == 1)
+        purge_journaled::<topics::Entity>(&self.db, id).await
     }
 
     async fn find_or_create(&self, name: String) -> Result<Topic> {
@@ -163,3 +174,6 @@ impl TopicRepository for SqlKnowledge {
         }
     }
 }
+
+journal::journaled_as_stored!(qa_entries::Entity, "qa", hide: ["search_text"]);
+journal::journaled_as_stored!(topics::Entity, "topic", hide: ["name_key"]);

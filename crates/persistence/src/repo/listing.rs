@@ -205,6 +205,24 @@ where
     Ok(restored)
 }
 
+/// Deletes row `id` of `E`'s table for good in one transaction, journaled; `false` when
+/// there is none.
+pub async fn purge_journaled<E>(db: &DatabaseConnection, id: i64) -> Result<bool>
+where
+    E: crate::repo::journal::Journaled,
+    E::Model: Clone + Send + Sync,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    let txn = crate::repo::begin_write(db).await.map_err(crate::error::db)?;
+    let Some(current) = E::find_by_id(id).lock_exclusive().one(&txn).await.map_err(crate::error::db)? else {
+        return Ok(false);
+    };
+    crate::repo::journal::write::<E, _>(&txn, "deleted", Some(current), None).await?;
+    E::delete_by_id(id).exec(&txn).await.map_err(crate::error::db)?;
+    txn.commit().await.map_err(crate::error::db)?;
+    Ok(true)
+}
+
 /// Only rows not deleted.
 pub fn live<E: EntityTrait>() -> impl IntoCondition {
     let deleted = E::Column::from_str("deleted_at").ok();
@@ -388,16 +406,22 @@ struct Count {
     n: i64,
 }
 
-/// Marks the live row `id` of `table` deleted unless live rows of `users` (`(table, column)`)
-/// still point at it: then a 409 `InUse` with their count and `in_use(count)` as its message.
-pub async fn soft_delete_unused(
+/// Marks the live row `id` of `E`'s table deleted, journaled, unless live rows of `users`
+/// (`(table, column)`) still point at it: then a 409 `InUse` with their count and
+/// `in_use(count)` as its message.
+pub async fn soft_delete_unused<E>(
     db: &DatabaseConnection,
-    table: &str,
     id: i64,
     at: DateTime<Utc>,
     users: &[(&str, &str)],
     in_use: impl Fn(u64) -> String,
-) -> Result<bool> {
+) -> Result<bool>
+where
+    E: crate::repo::journal::Journaled,
+    E::Model: Clone + Send + Sync,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    let table = &E::default().table_name().to_string();
     let txn = crate::repo::begin_write(db).await.map_err(crate::error::db)?;
     let mut used = 0;
     for (user, column) in users {
@@ -409,6 +433,8 @@ pub async fn soft_delete_unused(
     if used > 0 && exists(&txn, table, id).await? {
         return Err(DomainError::InUse { message: in_use(used), field: "count", count: used });
     }
+    let Some(current) = live_row_locked::<E, _>(&txn, id).await? else { return Ok(false) };
+    crate::repo::journal::write::<E, _>(&txn, "deleted", Some(current), None).await?;
     let deleted = soft_delete(&txn, table, id, at).await?;
     txn.commit().await.map_err(crate::error::db)?;
     Ok(deleted)

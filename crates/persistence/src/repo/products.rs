@@ -4,6 +4,7 @@ use crate::entity::{product_categories as categories, products};
 use crate::error::{conflict_if_unique, db};
 use crate::repo::begin_write;
 use crate::repo::deals::{from_cents, to_cents};
+use crate::repo::journal;
 use crate::repo::listing::{
     self, Listing, RefKind, check_references, duplicates, live, lookup, names_of, refuse_duplicates,
 };
@@ -154,6 +155,7 @@ impl Store<Products> for SqlProducts {
         .insert(&txn)
         .await
         .map_err(conflict_if_unique("A product with this SKU already exists."))?;
+        journal::write::<products::Entity, _>(&txn, "created", None, Some(stored.clone())).await?;
         txn.commit().await.map_err(db)?;
         Ok(self.products(vec![stored]).await?.remove(0))
     }
@@ -206,16 +208,21 @@ impl Store<Products> for SqlProducts {
             .update(&txn)
             .await
             .map_err(conflict_if_unique("A product with this SKU already exists."))?;
+        journal::write::<products::Entity, _>(&txn, "updated", Some(current), Some(stored.clone())).await?;
         txn.commit().await.map_err(db)?;
         Ok(self.products(vec![stored]).await?.pop())
     }
 
     async fn delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        listing::soft_delete(&self.db, "products", id, at).await
+        listing::delete_journaled::<products::Entity>(&self.db, id, at, false).await
     }
 
     async fn restore(&self, id: i64) -> Result<Option<Product>> {
-        if listing::undelete(&self.db, "products", id).await? { self.product(id).await } else { Ok(None) }
+        if listing::restore_journaled::<products::Entity>(&self.db, id, false).await? {
+            self.product(id).await
+        } else {
+            Ok(None)
+        }
     }
 }
 
@@ -272,6 +279,7 @@ impl Store<Categories> for SqlProducts {
         .insert(&txn)
         .await
         .map_err(conflict_if_unique("A category with this name already exists."))?;
+        journal::write::<categories::Entity, _>(&txn, "created", None, Some(stored.clone())).await?;
         txn.commit().await.map_err(db)?;
         Ok(self.categories(vec![stored]).await?.remove(0))
     }
@@ -286,7 +294,7 @@ impl Store<Categories> for SqlProducts {
         if let Some(name) = &c.name {
             check_category_name(&txn, name, Some(id)).await?;
         }
-        let mut model: categories::ActiveModel = current.into();
+        let mut model: categories::ActiveModel = current.clone().into();
         if let Some(v) = c.name {
             model.name_key = Set(v.to_lowercase());
             model.name = Set(v);
@@ -303,6 +311,7 @@ impl Store<Categories> for SqlProducts {
         model.updated_at = Set(Utc::now());
         let stored =
             model.update(&txn).await.map_err(conflict_if_unique("A category with this name already exists."))?;
+        journal::write::<categories::Entity, _>(&txn, "updated", Some(current), Some(stored.clone())).await?;
         txn.commit().await.map_err(db)?;
         Ok(self.categories(vec![stored]).await?.pop())
     }
@@ -311,10 +320,17 @@ impl Store<Categories> for SqlProducts {
     async fn delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
         let users = [("products", "category_id"), ("product_categories", "parent_id")];
         let in_use = |n| format!("This category still has {n} product(s) or subcategories; move them first.");
-        listing::soft_delete_unused(&self.db, "product_categories", id, at, &users, in_use).await
+        listing::soft_delete_unused::<categories::Entity>(&self.db, id, at, &users, in_use).await
     }
 
     async fn restore(&self, id: i64) -> Result<Option<Category>> {
-        if listing::undelete(&self.db, "product_categories", id).await? { self.category(id).await } else { Ok(None) }
+        if listing::restore_journaled::<categories::Entity>(&self.db, id, false).await? {
+            self.category(id).await
+        } else {
+            Ok(None)
+        }
     }
 }
+
+journal::journaled_as_stored!(products::Entity, "product", hide: ["sku_key", "search_text"]);
+journal::journaled_as_stored!(categories::Entity, "product_category", hide: ["name_key"]);

@@ -4,6 +4,8 @@ use crate::entity::{role_permissions, roles};
 use crate::error::{db, is_unique_violation};
 use crate::repo::begin_write;
 use crate::repo::catalog::{Held, Prepared};
+use crate::repo::journal::{self, Change};
+use crate::repo::listing;
 use crate::repo::statement;
 use async_trait::async_trait;
 use chrono::Utc;
@@ -23,7 +25,7 @@ struct PermissionRow {
 }
 
 /// Users hold a role by name.
-const HOLDERS: Held = Held { catalog: "roles", holders: "users", column: "role", live_only: false };
+const HOLDERS: Held = Held { catalog: "roles", kind: "role", holders: "users", column: "role", live_only: false };
 
 /// [`RoleRepository`] over `roles` and `role_permissions`.
 #[derive(Clone)]
@@ -91,14 +93,19 @@ impl RoleRepository for SqlRoles {
             updated_at: Set(now),
             ..Default::default()
         };
-        model.insert(&self.db).await.map(to_role).map_err(|e| {
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let stored = model.insert(&txn).await.map_err(|e| {
             if is_unique_violation(&e) { ManagementError::Conflict("duplicate role name".into()) } else { db(e) }
-        })
+        })?;
+        journal::write::<roles::Entity, _>(&txn, "created", None, Some(stored.clone())).await?;
+        txn.commit().await.map_err(db)?;
+        Ok(to_role(stored))
     }
 
     async fn update(&self, id: i64, p: EntryPatch) -> Result<Option<Role>> {
-        let Some(current) = self.role_row(id).await? else { return Ok(None) };
-        let mut model: roles::ActiveModel = current.into();
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let Some(current) = listing::live_row_locked::<roles::Entity, _>(&txn, id).await? else { return Ok(None) };
+        let mut model: roles::ActiveModel = current.clone().into();
         if let Some(v) = p.display_name {
             model.display_name = Set(v);
         }
@@ -109,7 +116,10 @@ impl RoleRepository for SqlRoles {
             model.is_active = Set(v);
         }
         model.updated_at = Set(Utc::now());
-        Ok(Some(to_role(model.update(&self.db).await.map_err(db)?)))
+        let stored = model.update(&txn).await.map_err(db)?;
+        journal::write::<roles::Entity, _>(&txn, "updated", Some(current), Some(stored.clone())).await?;
+        txn.commit().await.map_err(db)?;
+        Ok(Some(to_role(stored)))
     }
 
     async fn delete(&self, id: i64, reassign_to: Option<String>) -> Result<DeleteOutcome> {
@@ -138,6 +148,20 @@ impl RoleRepository for SqlRoles {
 
     async fn set_permissions(&self, id: i64, permissions: Vec<Permission>) -> Result<()> {
         let txn = begin_write(&self.db).await.map_err(db)?;
+        let held: Vec<String> = role_permissions::Entity::find()
+            .filter(role_permissions::Column::RoleId.eq(id))
+            .all(&txn)
+            .await
+            .map_err(db)?
+            .into_iter()
+            .map(|r| r.permission)
+            .collect();
+        let given: Vec<&str> = permissions.iter().map(|p| p.as_str()).collect();
+        let change = Change::audit("role", id, "permissions_changed").with_values(
+            Some(serde_json::json!({"permissions": held})),
+            Some(serde_json::json!({"permissions": given})),
+        );
+        journal::record(&txn, change).await?;
         role_permissions::Entity::delete_many()
             .filter(role_permissions::Column::RoleId.eq(id))
             .exec(&txn)
@@ -158,3 +182,5 @@ impl SqlRoles {
         roles::Entity::find_by_id(id).one(&self.db).await.map_err(db)
     }
 }
+
+journal::journaled_as_stored!(roles::Entity, "role");

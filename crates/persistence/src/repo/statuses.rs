@@ -2,7 +2,10 @@
 
 use crate::entity::customer_statuses;
 use crate::error::{db, is_unique_violation};
+use crate::repo::begin_write;
 use crate::repo::catalog::{Held, Prepared};
+use crate::repo::journal;
+use crate::repo::listing;
 use crate::repo::summaries::{Deltas, customers_key};
 use async_trait::async_trait;
 use chrono::Utc;
@@ -14,7 +17,13 @@ use management_core::{ManagementError, Result as MgmtResult};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder, Set};
 
 /// Live customers hold a status by name.
-const HOLDERS: Held = Held { catalog: "customer_statuses", holders: "customers", column: "status", live_only: true };
+const HOLDERS: Held = Held {
+    catalog: "customer_statuses",
+    kind: "customer_status",
+    holders: "customers",
+    column: "status",
+    live_only: true,
+};
 
 /// [`StatusCatalog`] over `customer_statuses`.
 #[derive(Clone)]
@@ -97,16 +106,21 @@ impl StatusRepository for SqlStatuses {
             updated_at: Set(now),
             ..Default::default()
         };
-        model.insert(&self.db).await.map(to_status).map_err(|e| {
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let stored = model.insert(&txn).await.map_err(|e| {
             if is_unique_violation(&e) { ManagementError::Conflict("duplicate status name".into()) } else { db(e) }
-        })
+        })?;
+        journal::write::<customer_statuses::Entity, _>(&txn, "created", None, Some(stored.clone())).await?;
+        txn.commit().await.map_err(db)?;
+        Ok(to_status(stored))
     }
 
     async fn update(&self, id: i64, p: EntryPatch) -> MgmtResult<Option<Status>> {
-        let Some(current) = customer_statuses::Entity::find_by_id(id).one(&self.db).await.map_err(db)? else {
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let Some(current) = listing::live_row_locked::<customer_statuses::Entity, _>(&txn, id).await? else {
             return Ok(None);
         };
-        let mut model: customer_statuses::ActiveModel = current.into();
+        let mut model: customer_statuses::ActiveModel = current.clone().into();
         if let Some(v) = p.display_name {
             model.display_name = Set(v);
         }
@@ -126,7 +140,10 @@ impl StatusRepository for SqlStatuses {
             model.is_active = Set(v);
         }
         model.updated_at = Set(Utc::now());
-        Ok(Some(to_status(model.update(&self.db).await.map_err(db)?)))
+        let stored = model.update(&txn).await.map_err(db)?;
+        journal::write::<customer_statuses::Entity, _>(&txn, "updated", Some(current), Some(stored.clone())).await?;
+        txn.commit().await.map_err(db)?;
+        Ok(Some(to_status(stored)))
     }
 
     async fn delete(&self, id: i64, reassign_to: Option<String>) -> MgmtResult<DeleteOutcome> {
@@ -143,3 +160,5 @@ impl StatusRepository for SqlStatuses {
         HOLDERS.finish(removal, id).await
     }
 }
+
+journal::journaled_as_stored!(customer_statuses::Entity, "customer_status");

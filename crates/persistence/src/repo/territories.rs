@@ -3,6 +3,7 @@
 use crate::entity::{customers, territories};
 use crate::error::{conflict_if_unique, db};
 use crate::repo::begin_write;
+use crate::repo::journal::{self, Change};
 use crate::repo::listing::{self, Listing, live};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -84,6 +85,7 @@ impl Store<Territories> for SqlTerritories {
         .insert(&txn)
         .await
         .map_err(conflict_if_unique("A territory with this name already exists."))?;
+        journal::write::<territories::Entity, _>(&txn, "created", None, Some(stored.clone())).await?;
         txn.commit().await.map_err(db)?;
         Ok(to_territory(stored))
     }
@@ -93,7 +95,7 @@ impl Store<Territories> for SqlTerritories {
         let Some(current) = listing::live_row_locked::<territories::Entity, _>(&txn, id).await? else {
             return Ok(None);
         };
-        let mut model: territories::ActiveModel = current.into();
+        let mut model: territories::ActiveModel = current.clone().into();
         if let Some(name) = c.name {
             check_name(&txn, &name, Some(id)).await?;
             model.name_key = Set(name.to_lowercase());
@@ -108,16 +110,21 @@ impl Store<Territories> for SqlTerritories {
         model.updated_at = Set(Utc::now());
         let stored =
             model.update(&txn).await.map_err(conflict_if_unique("A territory with this name already exists."))?;
+        journal::write::<territories::Entity, _>(&txn, "updated", Some(current), Some(stored.clone())).await?;
         txn.commit().await.map_err(db)?;
         Ok(Some(to_territory(stored)))
     }
 
     async fn delete(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        listing::soft_delete(&self.db, "territories", id, at).await
+        listing::delete_journaled::<territories::Entity>(&self.db, id, at, false).await
     }
 
     async fn restore(&self, id: i64) -> Result<Option<Territory>> {
-        if listing::undelete(&self.db, "territories", id).await? { self.get(id).await } else { Ok(None) }
+        if listing::restore_journaled::<territories::Entity>(&self.db, id, false).await? {
+            self.get(id).await
+        } else {
+            Ok(None)
+        }
     }
 }
 
@@ -148,10 +155,13 @@ impl TerritoryAssignments for SqlTerritories {
         let done = customers::Entity::update_many()
             .col_expr(customers::Column::TerritoryId, Expr::value(territory_id))
             .col_expr(customers::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(customers::Column::Id.is_in(account_ids))
+            .filter(customers::Column::Id.is_in(account_ids.clone()))
             .exec(&txn)
             .await
             .map_err(db)?;
+        let assigned = Change::audit("territory", territory_id, "assigned")
+            .with_values(None, Some(serde_json::json!({"accounts": account_ids})));
+        journal::record(&txn, assigned).await?;
         txn.commit().await.map_err(db)?;
         Ok(Some(AssignOutcome::Assigned {
             count: done.rows_affected,
@@ -159,3 +169,5 @@ impl TerritoryAssignments for SqlTerritories {
         }))
     }
 }
+
+journal::journaled_as_stored!(territories::Entity, "territory", hide: ["name_key"]);

@@ -2,6 +2,7 @@
 
 use crate::entity::users;
 use crate::error::{conflict_if_unique, db};
+use crate::repo::journal::{self, Change};
 use crate::repo::{begin_write, like_pattern, lock_for_update};
 use async_trait::async_trait;
 use chrono::Utc;
@@ -102,7 +103,11 @@ impl UserRepository for SqlUsers {
             updated_at: Set(now),
             ..Default::default()
         };
-        model.insert(&self.db).await.map(to_user).map_err(conflict_if_unique("A user with this e-mail already exists."))
+        let txn = begin_write(&self.db).await.map_err(db)?;
+        let stored = model.insert(&txn).await.map_err(conflict_if_unique("A user with this e-mail already exists."))?;
+        journal::write::<users::Entity, _>(&txn, "created", None, Some(stored.clone())).await?;
+        txn.commit().await.map_err(db)?;
+        Ok(to_user(stored))
     }
 
     async fn update(&self, id: i64, changes: UserChanges, protected_role: Option<String>) -> Result<UpdateOutcome> {
@@ -111,7 +116,8 @@ impl UserRepository for SqlUsers {
         let Some(current) = users::Entity::find_by_id(id).one(&txn).await.map_err(db)? else {
             return Ok(UpdateOutcome::NotFound);
         };
-        let mut model: users::ActiveModel = current.into();
+        let mut model: users::ActiveModel = current.clone().into();
+        let password_changed = changes.password_hash.is_some();
         if let Some(v) = changes.email {
             model.email = Set(v);
         }
@@ -148,6 +154,10 @@ impl UserRepository for SqlUsers {
                 return Ok(UpdateOutcome::WouldOrphanRole);
             }
         }
+        journal::write::<users::Entity, _>(&txn, "updated", Some(current), Some(updated.clone())).await?;
+        if password_changed {
+            journal::record(&txn, Change::audit("user", id, "password_changed")).await?;
+        }
         txn.commit().await.map_err(db)?;
         Ok(UpdateOutcome::Updated(to_user(updated)))
     }
@@ -156,3 +166,5 @@ impl UserRepository for SqlUsers {
         users::Entity::find().count(&self.db).await.map_err(db)
     }
 }
+
+journal::journaled_as_stored!(users::Entity, "user");
