@@ -198,3 +198,82 @@ async fn reindex_rebuilds_every_search_index_and_the_searches_still_answer() {
     let found = app.get("/api/crm/accounts/?search=find.me@", Some(&token)).await;
     assert_eq!(found.body["count"], json!(1), "{}", found.text);
 }
+
+/// A TCP port free at the time of asking.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn the_production_profile_applies_from_any_working_directory() {
+    let dir = std::env::temp_dir().join(format!("crm-prod-{}-{}", std::process::id(), free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let secret = "p".repeat(48);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crm-server"))
+        .current_dir(&dir)
+        .env_remove("CONFIG_DIR")
+        .env_remove("NODE_ENV")
+        .env_remove("REGISTRATION_ENABLED")
+        .env("APP_ENV", "production")
+        .env("HOST", "127.0.0.1")
+        .env("PORT", port.to_string())
+        .env("DATABASE_URL", format!("sqlite://{}/crm.db", dir.display()))
+        .env("REDIS_URL", "")
+        .env("JWT_SECRET", &secret)
+        .env("REFRESH_TOKEN_SECRET", &secret)
+        .env("ADMIN_PASSWORD", "Quiet-Harbor-Lantern-81")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut up = None;
+    for _ in 0..300 {
+        if let Ok(res) = client.get(format!("{base}/health/live")).send().await {
+            up = Some(res);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let Some(live) = up else {
+        child.kill().ok();
+        panic!(
+            "the server did not answer: {:?}",
+            child.wait_with_output().map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+        );
+    };
+    assert_eq!(live.status(), StatusCode::OK);
+    assert!(live.headers().contains_key("strict-transport-security"), "HSTS from the compiled-in profile");
+    let res = client
+        .post(format!("{base}/api/auth/register/"))
+        .json(
+            &json!({"email": "p@example.com", "password": STRONG_PASSWORD, "password2": STRONG_PASSWORD, "name": "P"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "registration is closed in production");
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(log.contains("embedded production.toml"), "the start-up log names the profile: {log}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn config_prints_the_effective_settings_without_secrets() {
+    let out = crm_server()
+        .arg("config")
+        .env("JWT_SECRET", "a-secret-that-must-not-show")
+        .env("DATABASE_URL", "postgres://crm:hidden-pw@db:5432/crm")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("# profile: test"), "{text}");
+    assert!(text.contains("JWT_SECRET = \"[redacted]\""), "{text}");
+    assert!(text.contains("DATABASE_URL = \"postgres://crm:***@db:5432/crm\""), "{text}");
+    assert!(!text.contains("a-secret-that-must-not-show") && !text.contains("hidden-pw"), "{text}");
+}

@@ -25,6 +25,11 @@ impl Shutdown {
         (ShutdownTrigger(tx), Shutdown(rx))
     }
 
+    /// Whether the server has begun to stop.
+    pub fn is_stopping(&self) -> bool {
+        *self.0.borrow()
+    }
+
     /// Resolves once the server is stopping (at once when it already is).
     pub async fn wait(&mut self) {
         let _ = self.0.wait_for(|stopping| *stopping).await;

@@ -13,6 +13,10 @@ use std::sync::Arc;
 pub trait HealthProbe: Send + Sync {
     /// Whether the database answers.
     async fn database_ok(&self) -> bool;
+    /// Whether the database has every migration this binary needs.
+    async fn schema_current(&self) -> bool {
+        true
+    }
     /// Whether Redis answers; `None` when none is configured.
     async fn redis_ok(&self) -> Option<bool> {
         None

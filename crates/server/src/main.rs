@@ -22,6 +22,8 @@ enum Command {
     Migrate,
     /// Fill the database with demo customers, deals and activities (idempotent).
     SeedDemo,
+    /// Print the effective configuration (profile, sources, every key) with secrets hidden.
+    Config,
     /// Rebuild the search indexes (PostgreSQL; safe while the server runs): after bulk imports,
     /// or monthly on a busy database.
     Reindex,
@@ -50,7 +52,18 @@ async fn main() -> ExitCode {
         }
     };
     crm_server::telemetry::init(&settings.raw.log_level, settings.raw.log_format == "json");
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Config = command {
+        println!("# profile: {}", settings.env);
+        println!("# sources, later over earlier: {}", settings.sources.join(", "));
+        for line in settings.redacted_lines() {
+            println!("{line}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    tracing::info!(profile = %settings.env, sources = %settings.sources.join(", "), "configuration loaded");
+    let result = match command {
+        Command::Config => Ok(()),
         Command::Serve => serve(settings).await,
         Command::Migrate => startup::connect_and_migrate(&settings).await.map(|_| {
             tracing::info!("migrations applied");

@@ -1,19 +1,37 @@
-//! Configuration: `config/default.toml`, then `config/<APP_ENV>.toml`, then environment
-//! variables named like the keys (`PORT`, `DATABASE_URL`, `JWT_SECRET`, ...).
+//! Configuration: the profiles of `config/` compiled into the binary (`default.toml`, then
+//! `<APP_ENV>.toml`), then the same files from `CONFIG_DIR` (else `./config`) when they exist,
+//! then environment variables named like the keys (`PORT`, `DATABASE_URL`, `JWT_SECRET`, ...).
 
 use chrono::Duration;
 use persistence::DatabaseKind;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-/// The defaults, compiled in so the binary runs from any directory.
-const DEFAULTS: &str = include_str!("../../../config/default.toml");
+/// The profiles, compiled in so the binary runs the same from any directory.
+const EMBEDDED: [(&str, &str); 4] = [
+    ("default", include_str!("../../../config/default.toml")),
+    ("development", include_str!("../../../config/development.toml")),
+    ("production", include_str!("../../../config/production.toml")),
+    ("test", include_str!("../../../config/test.toml")),
+];
+
+/// Keys whose values `crm-server config` and the logs never show.
+const SECRET_KEYS: [&str; 8] = [
+    "jwt_secret",
+    "refresh_token_secret",
+    "admin_password",
+    "twilio_api_key_secret",
+    "twilio_auth_token",
+    "data_encryption_key",
+    "llm_api_key",
+    "metrics_token",
+];
 
 /// Secrets that production refuses.
 const DEFAULT_SECRETS: [&str; 2] = ["dev-only-jwt-secret-change-me", "dev-only-refresh-secret-change-me"];
 
 /// The raw keys as written in the files and the environment.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct RawSettings {
     pub host: String,
     pub port: u16,
@@ -80,6 +98,7 @@ pub struct RawSettings {
     pub voice_budget_ms: u64,
     pub ws_ping_secs: u64,
     pub ws_idle_timeout_secs: u64,
+    pub shutdown_drain_secs: u64,
     pub log_level: String,
     pub log_format: String,
 }
@@ -100,6 +119,9 @@ pub struct Settings {
     pub password_hash_queue_timeout: Duration,
     /// Waits between webhook delivery attempts.
     pub webhook_retry_delays: Vec<std::time::Duration>,
+    /// Where the values came from, in layering order (`embedded default.toml`, a file path,
+    /// `environment`).
+    pub sources: Vec<String>,
 }
 
 /// A configuration problem, naming the key.
@@ -136,19 +158,67 @@ impl Settings {
         use_environment: bool,
         overrides: &[(&str, &str)],
     ) -> Result<Settings, SettingsError> {
-        let mut builder = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
-            .add_source(config::File::from(dir.join("default.toml")).required(false))
-            .add_source(config::File::from(dir.join(format!("{env}.toml"))).required(false));
+        let mut builder = config::Config::builder();
+        let mut sources = Vec::new();
+        for name in ["default", env] {
+            if let Some((_, text)) = EMBEDDED.iter().find(|(profile, _)| *profile == name) {
+                builder = builder.add_source(config::File::from_str(text, config::FileFormat::Toml));
+                sources.push(format!("embedded {name}.toml"));
+            }
+        }
+        for name in ["default", env] {
+            let path = dir.join(format!("{name}.toml"));
+            if path.is_file() {
+                builder = builder.add_source(config::File::from(path.clone()));
+                sources.push(path.display().to_string());
+            }
+        }
+        let mut explicit_registration = false;
         if use_environment {
             builder = builder.add_source(config::Environment::default().try_parsing(false));
+            sources.push("environment".into());
+            explicit_registration =
+                std::env::var("REGISTRATION_ENABLED").is_ok_and(|v| v.trim().eq_ignore_ascii_case("true"));
         }
         for (key, value) in overrides {
             builder = builder.set_override(*key, *value).map_err(|e| SettingsError(e.to_string()))?;
+            explicit_registration |= *key == "registration_enabled" && value.trim().eq_ignore_ascii_case("true");
         }
         let raw: RawSettings =
             builder.build().and_then(|c| c.try_deserialize()).map_err(|e| SettingsError(e.to_string()))?;
-        Settings::validate(env, raw)
+        if env == "production" && raw.registration_enabled && !explicit_registration {
+            return Err(SettingsError(
+                "registration_enabled is on from a configuration file: production opens self-registration only \
+                 with an explicit REGISTRATION_ENABLED=true in the environment"
+                    .into(),
+            ));
+        }
+        let mut settings = Settings::validate(env, raw)?;
+        settings.sources = sources;
+        Ok(settings)
+    }
+
+    /// The effective configuration as `KEY = value` lines, secrets and passwords in URLs
+    /// hidden.
+    pub fn redacted_lines(&self) -> Vec<String> {
+        let value = serde_json::to_value(&self.raw).unwrap_or_default();
+        let mut lines: Vec<String> = value
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(key, v)| {
+                let shown = match v {
+                    serde_json::Value::String(s) if SECRET_KEYS.contains(&key.as_str()) && !s.is_empty() => {
+                        "\"[redacted]\"".to_string()
+                    }
+                    serde_json::Value::String(s) if key.ends_with("_url") => format!("{:?}", redact(s)),
+                    other => other.to_string(),
+                };
+                format!("{} = {shown}", key.to_uppercase())
+            })
+            .collect();
+        lines.sort();
+        lines
     }
 
     fn validate(env: &str, raw: RawSettings) -> Result<Settings, SettingsError> {
@@ -225,6 +295,13 @@ impl Settings {
                     .into(),
             ));
         }
+        if env == "production" && raw.cors_origin.split(',').any(|o| o.trim() == "*") {
+            return Err(SettingsError(
+                "CORS_ORIGIN='*' lets every web site call the API from its users' browsers; name the frontends' \
+                 origins in production"
+                    .into(),
+            ));
+        }
         if env == "production" {
             for (key, value) in [("JWT_SECRET", &raw.jwt_secret), ("REFRESH_TOKEN_SECRET", &raw.refresh_token_secret)] {
                 if value.trim().is_empty() || DEFAULT_SECRETS.contains(&value.as_str()) {
@@ -247,6 +324,7 @@ impl Settings {
             database_acquire_timeout,
             password_hash_queue_timeout,
             webhook_retry_delays,
+            sources: Vec::new(),
         })
     }
 
@@ -352,6 +430,52 @@ mod tests {
         assert!(load("production", &private).unwrap_err().to_string().contains("WEBHOOK_ALLOW_PRIVATE_TARGETS"));
         let err = load("development", &[("webhook_retry_delays", "1,soon")]).unwrap_err();
         assert!(err.to_string().contains("WEBHOOK_RETRY_DELAYS"), "{err}");
+    }
+
+    #[test]
+    fn the_production_profile_is_compiled_in() {
+        let strong = "x".repeat(40);
+        let s = load("production", &[("jwt_secret", &strong), ("refresh_token_secret", &strong)]).unwrap();
+        assert!(!s.raw.registration_enabled && s.raw.hsts);
+        assert_eq!((s.raw.host.as_str(), s.raw.log_format.as_str()), ("0.0.0.0", "json"));
+        assert_eq!(s.sources, ["embedded default.toml", "embedded production.toml"]);
+    }
+
+    #[test]
+    fn production_refuses_unsafe_settings_naming_them() {
+        let strong = "x".repeat(40);
+        let with = |extra: (&'static str, &'static str)| {
+            load("production", &[("jwt_secret", &strong), ("refresh_token_secret", &strong), extra])
+        };
+        let err = with(("cors_origin", "https://app.example.com, *")).unwrap_err();
+        assert!(err.to_string().contains("CORS_ORIGIN"), "{err}");
+        assert!(with(("cors_origin", "https://app.example.com")).is_ok());
+        // Opened by a file: refused; opened on purpose: allowed.
+        let dir = std::env::temp_dir().join(format!("crm-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("production.toml"), "registration_enabled = true\n").unwrap();
+        let secrets = [("jwt_secret", strong.as_str()), ("refresh_token_secret", &strong)];
+        let err = Settings::load_with("production", &dir, false, &secrets).unwrap_err();
+        assert!(err.to_string().contains("REGISTRATION_ENABLED"), "{err}");
+        let open = [secrets[0], secrets[1], ("registration_enabled", "true")];
+        let s = Settings::load_with("production", &dir, false, &open).unwrap();
+        assert!(s.sources.last().unwrap().ends_with("production.toml") && s.raw.registration_enabled);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_printed_configuration_hides_secrets() {
+        let lines = load(
+            "development",
+            &[("jwt_secret", "top-secret-value"), ("database_url", "postgres://crm:pw@db:5432/crm")],
+        )
+        .unwrap()
+        .redacted_lines();
+        let text = lines.join("\n");
+        assert!(text.contains("JWT_SECRET = \"[redacted]\""), "{text}");
+        assert!(text.contains("DATABASE_URL = \"postgres://crm:***@db:5432/crm\""), "{text}");
+        assert!(text.contains("PORT = 3001"), "{text}");
+        assert!(!text.contains("top-secret-value") && !text.contains(":pw@"), "{text}");
     }
 
     #[test]

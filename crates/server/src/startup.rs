@@ -672,6 +672,10 @@ impl HealthProbe for Dependencies {
         tokio::time::timeout(Duration::from_secs(3), persistence::db::ping(&self.db)).await.unwrap_or(false)
     }
 
+    async fn schema_current(&self) -> bool {
+        tokio::time::timeout(Duration::from_secs(3), persistence::db::schema_current(&self.db)).await.unwrap_or(false)
+    }
+
     async fn redis_ok(&self) -> Option<bool> {
         Some(self.redis.as_ref()?.ping().await)
     }
@@ -687,6 +691,7 @@ pub struct Running {
     /// Resolves when the server has stopped.
     pub join: tokio::task::JoinHandle<std::io::Result<()>>,
     stopping: ShutdownTrigger,
+    drain: Duration,
 }
 
 /// Stops a running server gracefully.
@@ -694,13 +699,19 @@ pub struct Running {
 pub struct Stopper {
     handle: ServerHandle,
     stopping: ShutdownTrigger,
+    drain: Duration,
 }
 
 impl Stopper {
-    /// Closes the WebSocket streams (1001 going away), then stops accepting and lets requests
-    /// in flight finish (at most 30 s).
+    /// Turns readiness to 503 and closes the WebSocket streams (1001 going away), keeps
+    /// serving for the drain period (`SHUTDOWN_DRAIN_SECS`) while load balancers take the
+    /// replica out, then stops accepting and lets requests in flight finish (at most 30 s).
     pub async fn stop(&self) {
         self.stopping.fire();
+        if !self.drain.is_zero() {
+            tracing::info!(drain_secs = self.drain.as_secs(), "not ready: draining before closing connections");
+            tokio::time::sleep(self.drain).await;
+        }
         self.handle.stop(true).await;
     }
 }
@@ -708,7 +719,7 @@ impl Stopper {
 impl Running {
     /// What stops this server gracefully.
     pub fn stopper(&self) -> Stopper {
-        Stopper { handle: self.handle.clone(), stopping: self.stopping.clone() }
+        Stopper { handle: self.handle.clone(), stopping: self.stopping.clone(), drain: self.drain }
     }
 }
 
@@ -816,7 +827,8 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
     let handle = server.handle();
     tracing::info!(host = %raw.host, port, env = %settings.env, database = %redact(&raw.database_url), "listening");
     let join = tokio::spawn(server);
-    let running = Running { port, handle, services, statements, join, stopping };
+    let drain = Duration::from_secs(raw.shutdown_drain_secs);
+    let running = Running { port, handle, services, statements, join, stopping, drain };
     let on_signal = running.stopper();
     tokio::spawn(async move {
         if stop_signal().await {

@@ -128,7 +128,9 @@ impl RateLimiter {
 
 /// Paths that load balancers and browsers fetch freely.
 fn exempt(path: &str) -> bool {
-    matches!(path, "/health" | "/api/core/health/" | "/openapi.json") || path == "/docs" || path.starts_with("/docs/")
+    matches!(path, "/health" | "/health/live" | "/health/ready" | "/metrics" | "/api/core/health/" | "/openapi.json")
+        || path == "/docs"
+        || path.starts_with("/docs/")
 }
 
 const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
