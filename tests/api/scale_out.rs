@@ -113,6 +113,96 @@ async fn redis_out_of_reach_fails_open_and_health_says_so() {
     assert!(res.body.get("redis").is_none(), "{}", res.text);
 }
 
+/// The 99th percentile, in milliseconds, of `n` authenticated reads one after another (the
+/// first 20 warm the caches and are not counted).
+async fn p99_of_reads(app: &TestApp, token: &str, n: usize) -> f64 {
+    let mut took = Vec::with_capacity(n);
+    for i in 0..n + 20 {
+        let started = std::time::Instant::now();
+        let res = app.get("/api/core/profile/", Some(token)).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        if i >= 20 {
+            took.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    took.sort_by(f64::total_cmp);
+    took[(took.len() * 99).div_ceil(100) - 1]
+}
+
+/// Accepts connections and never answers (a black-holed Redis).
+async fn black_hole() -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    (port, task)
+}
+
+#[tokio::test]
+async fn a_refusing_or_silent_redis_costs_authenticated_reads_nothing() {
+    let (port, hole) = black_hole().await;
+    for url in ["redis://127.0.0.1:9/0".to_string(), format!("redis://127.0.0.1:{port}/0")] {
+        let app = TestApp::spawn_with(&[("redis_url", url.as_str())]).await;
+        let token = app.admin_token().await;
+        let p99 = p99_of_reads(&app, &token, 300).await;
+        assert!(p99 < 20.0, "{url}: p99 {p99:.1} ms of 300 reads with Redis out of reach");
+        let health = app.get("/health", None).await;
+        assert_eq!(health.body["redis"], json!("unreachable"), "{url}");
+    }
+    hole.abort();
+}
+
+#[tokio::test]
+async fn the_circuit_closes_by_itself_when_redis_is_back() {
+    let target = redis_url().trim_start_matches("redis://").split('/').next().unwrap().to_string();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let links: std::sync::Arc<tokio::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>> = Default::default();
+    let (flag, all) = (up.clone(), links.clone());
+    let proxy = tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            if !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                continue; // refused
+            }
+            let target = target.clone();
+            all.lock().await.push(tokio::spawn(async move {
+                if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            }));
+        }
+    });
+    let url = format!("redis://127.0.0.1:{port}/0");
+    let app = TestApp::spawn_with(&[("redis_url", url.as_str())]).await;
+    let token = app.admin_token().await;
+    assert_eq!(app.get("/health", None).await.body["redis"], json!("ok"), "the test needs Redis at {}", redis_url());
+
+    up.store(false, std::sync::atomic::Ordering::SeqCst);
+    for link in links.lock().await.drain(..) {
+        link.abort();
+    }
+    let p99 = p99_of_reads(&app, &token, 200).await;
+    assert!(p99 < 20.0, "p99 {p99:.1} ms while Redis is cut");
+    assert_eq!(app.get("/health", None).await.body["redis"], json!("unreachable"));
+
+    up.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut back = false;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if app.get("/health", None).await.body["redis"] == json!("ok") {
+            back = true;
+            break;
+        }
+    }
+    assert!(back, "the probe closes the circuit once Redis answers");
+    proxy.abort();
+}
+
 /// A `crm-server` process; killed when dropped.
 struct Replica {
     base: String,

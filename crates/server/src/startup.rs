@@ -756,6 +756,9 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
         ));
     }
     let services = services(db, &settings)?;
+    if let Some(link) = &services.redis {
+        link.check().await;
+    }
     persistence::cache::signal::listen(&services.db, services.callers.clone());
     services.runtime.watch(services.db.clone(), Duration::from_secs(1)).await;
     services.active.watch((*services.integrations).clone(), Duration::from_secs(1)).await;
