@@ -23,6 +23,7 @@ mod http;
 mod idempotency;
 mod integrations;
 mod management;
+mod metrics;
 mod migrations;
 mod openapi;
 mod outage;

@@ -145,7 +145,10 @@ impl From<DomainError> for ApiError {
             DomainError::InUse { message, field, count } => {
                 ApiError::conflict(message).with_details(json!({ field: count }))
             }
-            e @ DomainError::Throttled { retry_after_secs } => ApiError::rate_limited(e.to_string(), retry_after_secs),
+            e @ DomainError::Throttled { retry_after_secs } => {
+                metrics::counter!("crm_signin_throttle_refusals_total").increment(1);
+                ApiError::rate_limited(e.to_string(), retry_after_secs)
+            }
             DomainError::Unsupported(m) => ApiError::unsupported(m),
             DomainError::Unavailable(m) => ApiError::unavailable(m),
             DomainError::Internal(cause) => ApiError::internal(cause),

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod files;
 pub mod lenient;
 pub mod links;
+pub mod metrics;
 pub mod middleware;
 pub mod multipart;
 pub mod openapi;
@@ -58,6 +59,8 @@ pub struct HttpSettings {
     pub hsts: bool,
     /// The published OpenAPI document ([`openapi::document`]), built once.
     pub openapi: std::sync::Arc<serde_json::Value>,
+    /// Count every request for `/metrics` (`METRICS_ENABLED`).
+    pub metrics: bool,
 }
 
 /// Builds the application: routes, docs, and middleware (outermost first: request id,
@@ -86,6 +89,7 @@ pub fn app(
         .app_data(extract::query_config())
         .app_data(extract::path_config())
         .configure(routes::configure)
+        .service(web::resource("/metrics").route(web::get().to(metrics::scrape)))
         .service(
             web::resource("/docs").route(
                 web::get()
@@ -100,6 +104,7 @@ pub fn app(
         .wrap(from_fn(middleware::errors::render_errors))
         .wrap(from_fn(middleware::idempotency::idempotency))
         .wrap(from_fn(middleware::security_headers::security_headers))
+        .wrap(actix_web::middleware::Condition::new(settings.metrics, from_fn(metrics::count_requests)))
         .wrap(from_fn(middleware::request_id::request_id))
         .wrap(from_fn(middleware::head::head_as_get))
 }

@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "CRM and AI call-center backend", description = "One backend for the CRM v1, CRM REST, call-center and management frontends. Tokens from any sign-in work on every surface."),
     paths(
-        health::health, health::core_health, health::live, health::ready,
+        health::health, health::core_health, health::live, health::ready, crate::metrics::scrape,
         v1_auth::login, v1_auth::logout, v1_auth::refresh,
         customers::list, customers::get, customers::create, customers::update, customers::delete,
         deals::list, deals::get, deals::create, deals::update, deals::delete,

@@ -44,6 +44,8 @@ pub struct AppState {
     pub trust_forwarded_for: bool,
     /// Fires when the server begins to stop.
     pub shutdown: crate::shutdown::Shutdown,
+    /// `/metrics` on this listener (none: not served here, e.g. with `METRICS_ADDR`).
+    pub metrics: Option<Arc<crate::metrics::Exporter>>,
     /// Where `Idempotency-Key` answers are kept (none: the header is ignored).
     pub idempotency: Option<Arc<dyn crate::middleware::idempotency::IdempotencyStore>>,
 }

@@ -3,6 +3,7 @@
 //! made, without every port passing them along.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// What kind of actor made a change.
@@ -35,11 +36,19 @@ pub struct RequestContext {
     pub user_agent: Option<String>,
     /// The signed-in user, once the request is authenticated.
     actor: Mutex<Option<(i64, ActorType)>>,
+    /// SQL statements run for this request so far.
+    statements: AtomicU32,
 }
 
 impl RequestContext {
     pub fn new(request_id: String, ip: String) -> Self {
-        RequestContext { request_id: Some(request_id), ip: Some(ip), user_agent: None, actor: Mutex::new(None) }
+        RequestContext {
+            request_id: Some(request_id),
+            ip: Some(ip),
+            user_agent: None,
+            actor: Mutex::new(None),
+            statements: AtomicU32::new(0),
+        }
     }
 
     /// The context with the client's user agent.
@@ -53,6 +62,11 @@ impl RequestContext {
         if let Ok(mut actor) = self.actor.lock() {
             *actor = Some((id, kind));
         }
+    }
+
+    /// SQL statements run for this request so far.
+    pub fn statements(&self) -> u32 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     /// Who is acting: the user and their kind, or the system.
@@ -76,4 +90,9 @@ pub async fn within<F: Future>(context: Arc<RequestContext>, work: F) -> F::Outp
 /// The current request context, if the caller runs within one.
 pub fn current() -> Option<Arc<RequestContext>> {
     CONTEXT.try_with(Arc::clone).ok()
+}
+
+/// Counts one SQL statement for the current request, if the caller runs within one.
+pub fn count_statement() {
+    let _ = CONTEXT.try_with(|c| c.statements.fetch_add(1, Ordering::Relaxed));
 }

@@ -152,6 +152,7 @@ impl OpenAiCompatible {
 #[async_trait]
 impl LanguageModel for OpenAiCompatible {
     async fn complete(&self, prompt: Prompt, deltas: Option<DeltaSink>) -> Result<String> {
+        let started = std::time::Instant::now();
         let outcome = match prompt.budget {
             Some(budget) => tokio::time::timeout(budget, self.run(prompt, deltas))
                 .await
@@ -161,6 +162,9 @@ impl LanguageModel for OpenAiCompatible {
         if let Err(e) = &outcome {
             tracing::warn!(error = %e, "LLM answer failed; the offline assistant answers instead");
         }
+        let result = if outcome.is_ok() { "ok" } else { "error" };
+        metrics::histogram!("crm_assistant_model_duration_seconds", "outcome" => result)
+            .record(started.elapsed().as_secs_f64());
         outcome
     }
 }

@@ -81,12 +81,52 @@ pub async fn connect(url: &str, pool: PoolSettings) -> Result<Database, DbErr> {
         });
     let mut db = sea_orm::Database::connect(options).await?;
     let statements = pool.statements.0;
-    db.set_metric_callback(move |_| {
+    let took = metrics::histogram!("crm_db_statement_duration_seconds");
+    db.set_metric_callback(move |info| {
+        took.record(info.elapsed.as_secs_f64());
         if BACKGROUND.try_with(|_| ()).is_err() {
             statements.fetch_add(1, Ordering::Relaxed);
+            kernel::context::count_statement();
         }
     });
     Ok(db)
+}
+
+/// The pool's connections now: open, idle and the most it may open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+/// How the pool's connections are used now.
+pub fn pool_use(db: &Database) -> Option<PoolUse> {
+    let of = |open: u32, idle: usize, max: u32| PoolUse { open, idle: idle as u32, max };
+    use sea_orm::DbBackend;
+    if db.get_database_backend() == DbBackend::Postgres {
+        let pool = db.get_postgres_connection_pool();
+        return Some(of(pool.size(), pool.num_idle(), pool.options().get_max_connections()));
+    }
+    if db.get_database_backend() == DbBackend::Sqlite {
+        let pool = db.get_sqlite_connection_pool();
+        return Some(of(pool.size(), pool.num_idle(), pool.options().get_max_connections()));
+    }
+    None
+}
+
+/// How long taking a connection from the pool takes now (at most `limit`; `None` past it).
+pub async fn acquire_time(db: &Database, limit: Duration) -> Option<Duration> {
+    let started = std::time::Instant::now();
+    use sea_orm::DbBackend;
+    let taken = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            tokio::time::timeout(limit, db.get_postgres_connection_pool().acquire()).await.ok()?.is_ok()
+        }
+        DbBackend::Sqlite => tokio::time::timeout(limit, db.get_sqlite_connection_pool().acquire()).await.ok()?.is_ok(),
+        _ => false,
+    };
+    taken.then(|| started.elapsed())
 }
 
 tokio::task_local! {

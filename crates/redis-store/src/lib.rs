@@ -7,4 +7,4 @@ mod attempts;
 mod link;
 
 pub use attempts::RedisLoginAttempts;
-pub use link::{Circuit, CircuitObserver, RedisLink};
+pub use link::{Circuit, RedisLink};

@@ -29,9 +29,6 @@ pub enum Circuit {
     Open,
 }
 
-/// Told each time the circuit changes (metrics, health).
-pub type CircuitObserver = Arc<dyn Fn(Circuit) + Send + Sync>;
-
 /// A Redis server: connected on first use, reconnected by itself after failures, and
 /// skipped entirely (never hanging a request) while it is out of reach.
 pub struct RedisLink {
@@ -45,7 +42,10 @@ struct Inner {
     manager: OnceCell<ConnectionManager>,
     /// The circuit is open (Redis skipped).
     open: AtomicBool,
-    observer: std::sync::OnceLock<CircuitObserver>,
+    /// `crm_redis_up`: 1 while the circuit is closed.
+    up: metrics::Gauge,
+    /// `crm_redis_errors_total`.
+    errors: metrics::Counter,
 }
 
 fn unreachable() -> RedisError {
@@ -60,20 +60,18 @@ impl RedisLink {
     /// A link to `url` (`redis://host:port/db`) whose keys start with `prefix`; nothing is
     /// connected yet.
     pub fn open(url: &str, prefix: &str) -> RedisResult<RedisLink> {
+        let up = metrics::gauge!("crm_redis_up");
+        up.set(1.0);
         Ok(RedisLink {
             inner: Arc::new(Inner {
                 client: Client::open(url)?,
                 prefix: prefix.to_string(),
                 manager: OnceCell::new(),
                 open: AtomicBool::new(false),
-                observer: std::sync::OnceLock::new(),
+                up,
+                errors: metrics::counter!("crm_redis_errors_total"),
             }),
         })
-    }
-
-    /// Calls `observer` on every change of the circuit (once per process).
-    pub fn observe(&self, observer: CircuitObserver) {
-        let _ = self.inner.observer.set(observer);
     }
 
     /// The key of `name` in the `kind` family (`quota`, `login`).
@@ -94,6 +92,7 @@ impl RedisLink {
         match self.inner.run(pipe).await {
             Ok(value) => Ok(value),
             Err(e) => {
+                self.inner.errors.increment(1);
                 self.trip(&e);
                 Err(e)
             }
@@ -121,7 +120,7 @@ impl RedisLink {
             return;
         }
         tracing::warn!(error = %error, "Redis unreachable: circuit open, rate limits are not enforced and sign-in throttles use the database until it is back");
-        self.inner.notify(Circuit::Open);
+        self.inner.up.set(0.0);
         let inner = self.inner.clone();
         tokio::spawn(async move {
             let mut wait = PROBE_FIRST;
@@ -130,7 +129,7 @@ impl RedisLink {
                 if inner.run::<()>(redis::pipe().cmd("PING").ignore()).await.is_ok() {
                     inner.open.store(false, Ordering::Release);
                     tracing::info!("Redis reachable again: circuit closed");
-                    inner.notify(Circuit::Closed);
+                    inner.up.set(1.0);
                     return;
                 }
                 wait = (wait * 2).min(PROBE_MAX);
@@ -163,12 +162,6 @@ impl RedisLink {
 }
 
 impl Inner {
-    fn notify(&self, circuit: Circuit) {
-        if let Some(observer) = self.observer.get() {
-            observer(circuit);
-        }
-    }
-
     async fn connection(&self) -> RedisResult<ConnectionManager> {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(RESPONSE_TIMEOUT))
@@ -193,17 +186,11 @@ impl Inner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
 
     #[tokio::test]
     async fn a_refusing_redis_opens_the_circuit_once_and_then_costs_nothing() {
         // Nothing listens on port 9 (discard) here.
         let link = RedisLink::open("redis://127.0.0.1:9/0", "t").unwrap();
-        let changes = Arc::new(AtomicUsize::new(0));
-        let seen = changes.clone();
-        link.observe(Arc::new(move |_| {
-            seen.fetch_add(1, Ordering::SeqCst);
-        }));
         assert!(!link.ping().await);
         assert_eq!(link.circuit(), Circuit::Open);
         let started = std::time::Instant::now();
@@ -211,7 +198,6 @@ mod tests {
             assert!(link.hit("k", Duration::from_secs(60)).await.is_err());
         }
         assert!(started.elapsed() < Duration::from_millis(100), "open circuit: {:?}", started.elapsed());
-        assert_eq!(changes.load(Ordering::SeqCst), 1, "one change: open");
     }
 
     #[tokio::test]

@@ -99,6 +99,9 @@ pub struct RawSettings {
     pub ws_ping_secs: u64,
     pub ws_idle_timeout_secs: u64,
     pub shutdown_drain_secs: u64,
+    pub metrics_enabled: bool,
+    pub metrics_token: String,
+    pub metrics_addr: String,
     pub log_level: String,
     pub log_format: String,
 }

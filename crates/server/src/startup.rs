@@ -681,6 +681,59 @@ impl HealthProbe for Dependencies {
     }
 }
 
+/// What `/metrics` serves: the recorder's handle, the token rule, and the pool gauges read
+/// at scrape time.
+fn exporter(
+    handle: http_api::metrics::PrometheusHandle,
+    db: &Database,
+    settings: &Settings,
+) -> http_api::metrics::Exporter {
+    let token = Some(settings.raw.metrics_token.trim().to_string()).filter(|t| !t.is_empty());
+    let db = db.clone();
+    let refresh: http_api::metrics::Refresh = Arc::new(move || {
+        let db = db.clone();
+        Box::pin(async move {
+            if let Some(pool) = persistence::db::pool_use(&db) {
+                metrics::gauge!("crm_db_pool_connections").set(f64::from(pool.open));
+                metrics::gauge!("crm_db_pool_idle").set(f64::from(pool.idle));
+                metrics::gauge!("crm_db_pool_in_use").set(f64::from(pool.open.saturating_sub(pool.idle)));
+                metrics::gauge!("crm_db_pool_max").set(f64::from(pool.max));
+            }
+            let took = persistence::db::acquire_time(&db, Duration::from_secs(1)).await;
+            metrics::gauge!("crm_db_pool_acquire_seconds").set(took.map_or(1.0, |t| t.as_secs_f64()));
+        })
+    });
+    http_api::metrics::Exporter { handle, token, token_required: settings.env == "production", refresh }
+}
+
+/// Serves only `/metrics`, without a token, on `METRICS_ADDR`.
+fn serve_metrics(addr: &str, exporter: Arc<http_api::metrics::Exporter>) -> Result<(), StartupError> {
+    let open = Arc::new(http_api::metrics::Exporter {
+        handle: exporter.handle.clone(),
+        token: None,
+        token_required: false,
+        refresh: exporter.refresh.clone(),
+    });
+    let server = HttpServer::new(move || {
+        let open = open.clone();
+        actix_web::App::new().route(
+            "/metrics",
+            actix_web::web::get().to(move |req: actix_web::HttpRequest| {
+                let open = open.clone();
+                async move { http_api::metrics::serve(&req, &open).await }
+            }),
+        )
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(addr)
+    .map_err(|e| StartupError::Other(format!("cannot listen on METRICS_ADDR {addr}: {e}")))?
+    .run();
+    tracing::info!(addr, "metrics listener");
+    tokio::spawn(server);
+    Ok(())
+}
+
 /// A server started by [`spawn`].
 pub struct Running {
     pub port: u16,
@@ -745,6 +798,7 @@ async fn stop_signal() -> bool {
 /// Connects, migrates, seeds the first administrator and starts serving on
 /// `HOST:PORT` (port 0 picks a free one). Stops gracefully on SIGINT/SIGTERM.
 pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
+    let prometheus = if settings.raw.metrics_enabled { http_api::metrics::install() } else { None };
     let statements = StatementCount::default();
     let db = connect_counted(&settings, statements.clone()).await?;
     if settings.env == "production"
@@ -799,7 +853,19 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
         trust_forwarded_for: raw.trust_forwarded_for,
         shutdown,
         idempotency: Some(Arc::new(Keys(persistence::repo::idempotency::SqlIdempotency::new(services.db.clone())))),
+        metrics: None,
     };
+    if let Some(handle) = &prometheus {
+        http_api::metrics::keep_up(handle.clone());
+    }
+    let exporter = prometheus.map(|handle| Arc::new(exporter(handle, &services.db, &settings)));
+    let mut state = state;
+    let metrics_addr = raw.metrics_addr.trim();
+    match (&exporter, metrics_addr.is_empty()) {
+        (Some(exporter), false) => serve_metrics(metrics_addr, exporter.clone())?,
+        (Some(exporter), true) => state.metrics = Some(exporter.clone()),
+        (None, _) => {}
+    }
     let http = HttpSettings {
         cors: CorsPolicy { origins: settings.cors_origins(), allow_localhost: settings.env != "production" },
         json_limit: raw.json_body_limit,
@@ -814,6 +880,7 @@ pub async fn spawn(settings: Settings) -> Result<Running, StartupError> {
         },
         hsts: raw.hsts,
         openapi: Arc::new(http_api::openapi::document()),
+        metrics: exporter.is_some(),
     };
     let listener = TcpListener::bind((raw.host.as_str(), raw.port))
         .map_err(|e| StartupError::Other(format!("cannot listen on {}:{} (HOST/PORT): {e}", raw.host, raw.port)))?;

@@ -51,12 +51,34 @@ pub struct AiChatInput {
     pub user_context: Option<UserContextInput>,
 }
 
+/// Who wrote a reply of the assistant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyBackend {
+    /// No model is configured (or the caller asked for an operator): the offline assistant.
+    Offline,
+    /// The configured model.
+    Model,
+    /// The model failed or was too slow: the offline assistant covered for it.
+    Fallback,
+}
+
+impl ReplyBackend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplyBackend::Offline => "offline",
+            ReplyBackend::Model => "model",
+            ReplyBackend::Fallback => "fallback",
+        }
+    }
+}
+
 /// The assistant's reply to a chat message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AiChatReply {
     pub message_id: String,
     pub chat_id: String,
     pub response: String,
+    pub backend: ReplyBackend,
     /// Whether the assistant learned (or changed) the caller's name.
     pub context_updated: bool,
     pub suggested_actions: Vec<String>,
@@ -85,6 +107,7 @@ pub struct AiCallStarted {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TranscriptReply {
     pub response: String,
+    pub backend: ReplyBackend,
     pub suggested_actions: Vec<String>,
     pub should_transfer: bool,
     pub sentiment: Sentiment,
@@ -238,7 +261,7 @@ impl CallcenterService {
         let offline = offline_reply(&ask, best.first().copied());
         let history: Vec<(Role, String)> =
             chat.iter().flat_map(|c| &c.messages).map(|m| (m.role, m.text.clone())).collect();
-        let response = self.answer(&ask, &memory, &best, history, None, deltas, &offline).await;
+        let (response, backend) = self.answer(&ask, &memory, &best, history, None, deltas, &offline).await;
 
         let (stored, reply) = self
             .ports
@@ -264,6 +287,7 @@ impl CallcenterService {
             message_id: reply.id,
             chat_id: stored.id,
             response: reply.text,
+            backend,
             context_updated,
             suggested_actions: offline.suggested_actions,
         })
@@ -415,7 +439,7 @@ impl CallcenterService {
         }
         let history = transcript_turns(&call.transcript);
         let budget = Some(self.voice_budget());
-        let response = self.answer(&ask, &memory, &best, history, budget, None, &offline).await;
+        let (response, backend) = self.answer(&ask, &memory, &best, history, budget, None, &offline).await;
         self.ports
             .calls
             .append_transcript(call_id, format!("{chunk}\nAI: {response}"), should_transfer)
@@ -423,6 +447,7 @@ impl CallcenterService {
             .ok_or_else(|| not_found("Call", call_id))?;
         Ok(TranscriptReply {
             response,
+            backend,
             suggested_actions: offline.suggested_actions,
             should_transfer,
             sentiment: offline.sentiment,
@@ -522,21 +547,21 @@ impl CallcenterService {
         budget: Option<Duration>,
         deltas: Option<DeltaSink>,
         offline: &Reply,
-    ) -> String {
+    ) -> (String, ReplyBackend) {
         let Some(model) = self.ports.model.current().filter(|_| !offline.transfer) else {
             if let Some(mut sink) = deltas {
                 sink(offline.text.clone());
             }
-            return offline.text.clone();
+            return (offline.text.clone(), ReplyBackend::Offline);
         };
         let skip = history.len().saturating_sub(HISTORY_IN_PROMPT);
         history.drain(..skip);
         history.push((Role::User, ask.message.to_string()));
         let prompt = Prompt { system: system_prompt(memory, best, ask.language), messages: history, budget };
         match model.complete(prompt, deltas).await {
-            Ok(text) if !text.trim().is_empty() => text.trim().to_string(),
+            Ok(text) if !text.trim().is_empty() => (text.trim().to_string(), ReplyBackend::Model),
             // The model's client logs its failures; the caller is answered offline.
-            Ok(_) | Err(_) => offline.text.clone(),
+            Ok(_) | Err(_) => (offline.text.clone(), ReplyBackend::Fallback),
         }
     }
 }
@@ -659,6 +684,7 @@ mod tests {
         let turn = turns.lock().unwrap()[0].clone();
         assert_eq!((turn.chat_id, turn.message.as_str()), (None, "Mening ismim Moychechak"));
         assert_eq!(turn.reply, reply.response);
+        assert_eq!(reply.backend, ReplyBackend::Offline);
     }
 
     #[tokio::test]
@@ -675,6 +701,7 @@ mod tests {
         let svc = CallcenterService::new(ports);
         let reply = svc.ai_chat(&operator(), message("Grant uchun hujjatlar?"), None).await.unwrap();
         assert_eq!(reply.response, "Aziz, Pasport va ariza kerak.");
+        assert_eq!(reply.backend, ReplyBackend::Fallback);
         assert!(!reply.context_updated);
     }
 
@@ -693,7 +720,7 @@ mod tests {
         let svc = CallcenterService::new(ports);
         let sink: DeltaSink = Box::new(move |p| seen.lock().unwrap().push(p));
         let reply = svc.ai_chat(&operator(), message("Grant?"), Some(sink)).await.unwrap();
-        assert_eq!(reply.response, "Salom");
+        assert_eq!((reply.response.as_str(), reply.backend), ("Salom", ReplyBackend::Model));
         assert_eq!(*pieces.lock().unwrap(), ["Salom"]);
     }
 

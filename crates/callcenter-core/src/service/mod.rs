@@ -44,7 +44,7 @@ pub struct CallcenterPorts {
     pub overrides: Arc<dyn kernel::runtime::Overrides>,
 }
 
-pub use ai::{AiCallInput, AiCallStarted, AiChatInput, AiChatReply, TranscriptReply, UserContextInput};
+pub use ai::{AiCallInput, AiCallStarted, AiChatInput, AiChatReply, ReplyBackend, TranscriptReply, UserContextInput};
 
 /// Call-center use cases.
 pub struct CallcenterService {

@@ -166,6 +166,14 @@ pub async fn rate_limit(
     let mut res = if decision.allowed {
         next.call(req).await?.map_into_left_body()
     } else {
+        let scope = if client.is_none() {
+            "anonymous"
+        } else if is_admin {
+            "admin"
+        } else {
+            "user"
+        };
+        metrics::counter!("crm_rate_limit_refusals_total", "scope" => scope).increment(1);
         let err = ApiError::rate_limited(
             format!(
                 "Rate limit of {} requests per hour exceeded; retry in {} seconds.",

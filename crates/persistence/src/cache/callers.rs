@@ -90,11 +90,11 @@ impl ProcessCache {
         Arc::new(ProcessCache {
             settings,
             synced: AtomicBool::new(synced),
-            users: Fresh::default(),
-            permissions: Fresh::default(),
-            roles: Fresh::default(),
-            live_tokens: Fresh::default(),
-            statuses: Fresh::default(),
+            users: Fresh::named("users"),
+            permissions: Fresh::named("permissions"),
+            roles: Fresh::named("roles"),
+            live_tokens: Fresh::named("live_tokens"),
+            statuses: Fresh::named("statuses"),
         })
     }
 

@@ -13,6 +13,14 @@ const MAX_ENTRIES: usize = 100_000;
 /// Cached values with the moment each was loaded.
 pub struct Fresh<K, V> {
     inner: RwLock<Inner<K, V>>,
+    counted: Counted,
+}
+
+/// The cache's hits, misses and invalidations (`crm_cache_*_total{cache}`).
+struct Counted {
+    hits: metrics::Counter,
+    misses: metrics::Counter,
+    invalidations: metrics::Counter,
 }
 
 struct Inner<K, V> {
@@ -21,17 +29,29 @@ struct Inner<K, V> {
     generation: u64,
 }
 
-impl<K: Eq + Hash, V: Clone> Default for Fresh<K, V> {
-    fn default() -> Self {
-        Fresh { inner: RwLock::new(Inner { entries: HashMap::new(), generation: 0 }) }
-    }
-}
-
 impl<K: Eq + Hash, V: Clone> Fresh<K, V> {
+    /// An empty cache, counted in the metrics as `name`.
+    pub fn named(name: &'static str) -> Self {
+        Fresh {
+            inner: RwLock::new(Inner { entries: HashMap::new(), generation: 0 }),
+            counted: Counted {
+                hits: metrics::counter!("crm_cache_hits_total", "cache" => name),
+                misses: metrics::counter!("crm_cache_misses_total", "cache" => name),
+                invalidations: metrics::counter!("crm_cache_invalidations_total", "cache" => name),
+            },
+        }
+    }
+
     /// The value of `key` if it was loaded less than `max_age` ago.
     pub fn get(&self, key: &K, max_age: Duration) -> Option<V> {
         let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
-        inner.entries.get(key).filter(|(_, at)| at.elapsed() < max_age).map(|(v, _)| v.clone())
+        let found = inner.entries.get(key).filter(|(_, at)| at.elapsed() < max_age).map(|(v, _)| v.clone());
+        if found.is_some() {
+            self.counted.hits.increment(1)
+        } else {
+            self.counted.misses.increment(1)
+        }
+        found
     }
 
     /// The generation to pass to [`Fresh::put`] for a load starting now.
@@ -72,6 +92,7 @@ impl<K: Eq + Hash, V: Clone> Fresh<K, V> {
     /// Drops the entries `stale` picks.
     pub fn remove_where(&self, stale: impl Fn(&K, &V) -> bool) {
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        self.counted.invalidations.increment(1);
         inner.generation += 1;
         inner.entries.retain(|k, (v, _)| !stale(k, v));
     }
@@ -102,7 +123,7 @@ mod tests {
 
     #[test]
     fn a_value_is_served_until_invalidated_or_too_old() {
-        let fresh: Fresh<i64, &str> = Fresh::default();
+        let fresh: Fresh<i64, &str> = Fresh::named("test");
         fresh.put(1, "a", fresh.generation(), AGE);
         assert_eq!(fresh.get(&1, AGE), Some("a"));
         assert_eq!(fresh.get(&1, Duration::ZERO), None, "older than the age limit");
@@ -112,7 +133,7 @@ mod tests {
 
     #[test]
     fn a_load_that_raced_an_invalidation_is_not_stored() {
-        let fresh: Fresh<i64, &str> = Fresh::default();
+        let fresh: Fresh<i64, &str> = Fresh::named("test");
         let before = fresh.generation();
         fresh.remove_where(|_, _| false);
         fresh.put(1, "stale", before, AGE);

@@ -46,7 +46,8 @@ struct Args {
     reuse: bool,
     /// `crm` (customers, deals, analytics), `rest` (the CRM REST surface), `assistant`
     /// (`/api/ai/chat` over Q&A entries), `http` (throughput, then a sign-in burst) or
-    /// `signin` (the sign-in burst alone) or `webhooks` (the outbox's cost and the delivery rate).
+    /// `signin` (the sign-in burst alone) or `webhooks` (the outbox's cost and the delivery rate)
+    /// or `metrics` (the hottest read with and without request metrics).
     #[arg(long, default_value = "crm")]
     suite: String,
     /// Contacts and leads (each) of the rest suite.
@@ -223,7 +224,7 @@ async fn main() {
         overrides
             .extend([("webhook_allow_private_targets", "true"), ("rate_limit_authenticated_per_hour", "1000000000")]);
     }
-    if args.suite == "http" || args.suite == "signin" {
+    if args.suite == "http" || args.suite == "signin" || args.suite == "metrics" {
         // Production's password hashing, and quotas the load cannot reach.
         overrides.extend([
             ("password_hash_memory_kib", "19456"),
@@ -279,6 +280,10 @@ async fn main() {
         eprintln!("seeded in {:.1} s", started.elapsed().as_secs_f64());
     }
 
+    if args.suite == "metrics" {
+        metrics_suite(settings, args.customers / 2, &args).await;
+        return;
+    }
     let running = crm_server::spawn(settings).await.expect("server");
     let base = format!("http://127.0.0.1:{}", running.port);
     let client = reqwest::Client::new();
@@ -739,4 +744,47 @@ async fn http_suite(client: &reqwest::Client, base: &str, token: &str, customer_
             None => println!("\npgbench not available: no database ceiling measured"),
         }
     }
+}
+
+/// The cost of `/metrics` on the hottest read: one server without metrics (started first, so
+/// no recorder exists for it) and one with them, on one database, measured in turns.
+async fn metrics_suite(settings: Settings, customer_id: u64, args: &Args) {
+    use crm_server::loadgen::{Target, drive};
+    let mut quiet = settings.clone();
+    quiet.raw.metrics_enabled = false;
+    let without = crm_server::spawn(quiet).await.expect("server without metrics");
+    let with = crm_server::spawn(settings).await.expect("server with metrics");
+    let client = reqwest::Client::new();
+    let target = |port: u16, token: &str| Target {
+        method: "GET",
+        url: format!("http://127.0.0.1:{port}/api/v1/customers/{customer_id}"),
+        token: Some(token.to_string()),
+        body: None,
+    };
+    let mut targets = Vec::new();
+    for port in [without.port, with.port] {
+        targets.push(target(port, &cc_token(&client, &format!("http://127.0.0.1:{port}")).await));
+    }
+    let scrape = client.get(format!("http://127.0.0.1:{}/metrics", with.port)).send().await.expect("scrape");
+    assert!(scrape.status().is_success(), "the counted server serves /metrics");
+    println!(
+        "GET /api/v1/customers/{{id}}, {} connections, {} s per turn, {} HTTP workers\n",
+        args.connections, args.seconds, args.workers
+    );
+    println!("| turn | without metrics req/s | with metrics req/s | cost |\n|---|---:|---:|---:|");
+    let (mut all_without, mut all_with) = (Vec::new(), Vec::new());
+    for turn in 1..=3 {
+        let mut rates = [0.0; 2];
+        for (i, target) in targets.iter().enumerate() {
+            drive(target, args.connections, Duration::from_secs(1)).await;
+            rates[i] = drive(target, args.connections, Duration::from_secs(args.seconds)).await.1.requests_per_sec;
+        }
+        println!("| {turn} | {:.0} | {:.0} | {:.1}% |", rates[0], rates[1], 100.0 * (1.0 - rates[1] / rates[0]));
+        all_without.push(rates[0]);
+        all_with.push(rates[1]);
+    }
+    let (a, b) = (all_without.iter().sum::<f64>(), all_with.iter().sum::<f64>());
+    println!("| all | {:.0} | {:.0} | {:.1}% |", a / 3.0, b / 3.0, 100.0 * (1.0 - b / a));
+    without.handle.stop(true).await;
+    with.handle.stop(true).await;
 }

@@ -87,6 +87,7 @@ fn chat_input(body: &Value) -> ApiResult<AiChatInput> {
     ))]
 pub async fn chat(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
     let reply = state.callcenter.ai_chat(&auth.0, chat_input(&body)?, None).await?;
+    crate::metrics::assistant_reply(reply.backend);
     Ok(HttpResponse::Ok().json(json!({
         "messageId": reply.message_id,
         "chatId": reply.chat_id,
@@ -181,6 +182,7 @@ pub async fn call_transcript(
         (text(obj, "sessionId")?, text(obj, "transcript")?)
     };
     let reply = state.callcenter.call_transcript(&auth.0, &call_id, session.as_deref(), transcript.as_deref()).await?;
+    crate::metrics::assistant_reply(reply.backend);
     Ok(HttpResponse::Ok().json(json!({
         "aiResponse": reply.response,
         "suggestedActions": reply.suggested_actions,
@@ -335,6 +337,9 @@ async fn converse(
     mut messages: actix_ws::AggregatedMessageStream,
 ) {
     let Stream { state, principal, timeouts } = stream;
+    let open = metrics::gauge!("crm_websockets_open");
+    open.increment(1.0);
+    let _closed = scopeguard(move || open.decrement(1.0));
     let mut shutdown = state.shutdown.clone();
     let (mut heard, mut last_message) = (Instant::now(), Instant::now());
     let mut ping = tokio::time::interval(timeouts.ping_every);
@@ -435,6 +440,7 @@ async fn converse(
         }
         let frame = match outcome {
             Ok(r) => {
+                crate::metrics::assistant_reply(r.backend);
                 chat_id = r.chat_id.clone();
                 json!({"type": "ai_response", "text": r.response, "messageId": r.message_id, "chatId": r.chat_id,
                        "contextUpdated": r.context_updated, "suggestedActions": r.suggested_actions})
@@ -446,4 +452,17 @@ async fn converse(
         }
     }
     let _ = session.close(None).await;
+}
+
+/// Runs `f` when dropped (however the stream ends).
+fn scopeguard(f: impl FnOnce()) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Guard(Some(f))
 }
