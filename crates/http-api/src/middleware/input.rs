@@ -1,6 +1,8 @@
 //! Refuses input no text column can store: a NUL character in the path, the query string,
-//! or a JSON or form body. Every string a handler reads passes through here first, so one
-//! check covers every route (multipart text fields are checked where they are read).
+//! or a JSON or form body; and a JSON body that is not an object (every route's body is one,
+//! and serde would otherwise read an array into a struct field by field). Every string a
+//! handler reads passes through here first, so one check covers every route (multipart text
+//! fields are checked where they are read).
 
 use crate::error::ApiError;
 use actix_web::body::{EitherBody, MessageBody};
@@ -39,6 +41,12 @@ pub fn json_nul(body: &[u8]) -> bool {
     false
 }
 
+/// Whether a JSON body is an object, or only whitespace (read as malformed, or as no body,
+/// by the handlers).
+fn object_or_empty(body: &[u8]) -> bool {
+    body.iter().find(|b| !b.is_ascii_whitespace()).is_none_or(|first| *first == b'{')
+}
+
 fn refusal(place: &str) -> ApiError {
     ApiError::validation(format!("The {place} contains a NUL character (\\u0000), which is not accepted."))
 }
@@ -74,6 +82,9 @@ pub async fn refuse_nul(
         if has_nul {
             return refuse(req, refusal("request body"));
         }
+        if json && !object_or_empty(&body) {
+            return refuse(req, ApiError::validation("The request body must be a JSON object."));
+        }
         req.set_payload(Payload::from(body.freeze()));
     }
     Ok(next.call(req).await?.map_into_left_body())
@@ -82,6 +93,14 @@ pub async fn refuse_nul(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_objects_pass_as_json_bodies() {
+        assert!(object_or_empty(br#" {"title": "a"}"#) && object_or_empty(b"") && object_or_empty(b" \n"));
+        for body in [&br#"["array","body"]"#[..], b"42", b"null", b"\"text\"", b"true"] {
+            assert!(!object_or_empty(body), "{}", String::from_utf8_lossy(body));
+        }
+    }
 
     #[test]
     fn finds_nul_in_each_encoding() {
