@@ -55,3 +55,14 @@ pub trait AnalyticsRepository: Send + Sync {
     /// many have `status`.
     async fn recent_with_status(&self, limit: u64, status: &str) -> Result<(u64, u64)>;
 }
+
+/// `Ok` when `status` is an active entry of the catalog; else a `status` field error listing
+/// the active ones.
+pub(crate) async fn require_active_status(catalog: &dyn StatusCatalog, status: &str) -> crate::Result<()> {
+    let entries = catalog.statuses().await?;
+    if entries.iter().any(|s| s.name == status && s.is_active) {
+        return Ok(());
+    }
+    let active: Vec<_> = entries.iter().filter(|s| s.is_active).map(|s| s.name.as_str()).collect();
+    Err(crate::CrmError::field("status", format!("Unknown status '{status}'; use one of: {}.", active.join(", "))))
+}

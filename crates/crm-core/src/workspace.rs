@@ -557,12 +557,7 @@ impl Workspace {
     }
 
     async fn ensure_status(&self, status: &str) -> Result<()> {
-        let catalog = self.statuses.statuses().await?;
-        if catalog.iter().any(|s| s.name == status && s.is_active) {
-            return Ok(());
-        }
-        let active: Vec<_> = catalog.iter().filter(|s| s.is_active).map(|s| s.name.as_str()).collect();
-        Err(CrmError::field("status", format!("Unknown status '{status}'; use one of: {}.", active.join(", "))))
+        crate::ports::require_active_status(self.statuses.as_ref(), status).await
     }
 
     /// Creates a customer; its id.

@@ -22,12 +22,17 @@ impl LinkSigner {
         LinkSigner { key, base, ttl }
     }
 
-    fn signature(&self, path: &str, expires: i64) -> String {
+    /// The MAC over `path` and `expires`, ready to finish.
+    fn mac(&self, path: &str, expires: i64) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
         mac.update(path.as_bytes());
         mac.update(b"\n");
         mac.update(expires.to_string().as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        mac
+    }
+
+    fn signature(&self, path: &str, expires: i64) -> String {
+        hex::encode(self.mac(path, expires).finalize().into_bytes())
     }
 
     /// The absolute URL of `path` signed until `now + ttl`; `origin` (`scheme://host`) is used
@@ -43,11 +48,7 @@ impl LinkSigner {
         if expires < chrono::Utc::now().timestamp() {
             return false;
         }
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
-        mac.update(path.as_bytes());
-        mac.update(b"\n");
-        mac.update(expires.to_string().as_bytes());
-        hex::decode(signature).is_ok_and(|sig| mac.verify_slice(&sig).is_ok())
+        hex::decode(signature).is_ok_and(|sig| self.mac(path, expires).verify_slice(&sig).is_ok())
     }
 }
 

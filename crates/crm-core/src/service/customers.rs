@@ -51,12 +51,7 @@ impl CrmService {
     }
 
     async fn ensure_status_active(&self, status: &str) -> Result<()> {
-        let catalog = self.ports.statuses.statuses().await?;
-        if catalog.iter().any(|s| s.name == status && s.is_active) {
-            return Ok(());
-        }
-        let active: Vec<_> = catalog.iter().filter(|s| s.is_active).map(|s| s.name.as_str()).collect();
-        Err(CrmError::field("status", format!("Unknown status '{status}'; use one of: {}.", active.join(", "))))
+        crate::ports::require_active_status(self.ports.statuses.as_ref(), status).await
     }
 }
 

@@ -268,6 +268,14 @@ fn param<'q>(q: &'q Query, key: &str) -> Option<&'q str> {
     q.get(key).map(String::as_str)
 }
 
+/// The query parameter `name`, trimmed; a 400 naming it when it is missing or blank.
+fn required<'a>(q: &'a Query, name: &str) -> ApiResult<&'a str> {
+    param(q, name)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::field(name, format!("{name} is required.")))
+}
+
 fn parse_id(raw: &str, what: &str) -> ApiResult<i64> {
     raw.trim().parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| ApiError::not_found(format!("{what} not found.")))
 }
@@ -478,10 +486,7 @@ pub async fn filter_status(
     q: Query,
 ) -> ApiResult<HttpResponse> {
     auth.0.require(Permission::CrmRead)?;
-    let status = param(&q, "status_filter")
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::field("status_filter", "status_filter is required."))?;
+    let status = required(&q, "status_filter")?;
     filtered(&auth.0, &req, &state, WorkspaceFilter { status: Some(status.into()), ..Default::default() }, UNPAGED)
         .await
 }
@@ -495,10 +500,7 @@ pub async fn filter_platform(
     q: Query,
 ) -> ApiResult<HttpResponse> {
     auth.0.require(Permission::CrmRead)?;
-    let platform = param(&q, "platform")
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::field("platform", "platform is required."))?;
+    let platform = required(&q, "platform")?;
     filtered(&auth.0, &req, &state, WorkspaceFilter { platform: Some(platform.into()), ..Default::default() }, UNPAGED)
         .await
 }
