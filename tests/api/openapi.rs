@@ -119,3 +119,33 @@ async fn absurd_pages_are_refused_not_crashing() {
         assert_eq!(res.status, StatusCode::BAD_REQUEST, "{path}: {}", res.text);
     }
 }
+
+/// Each surface's bodies are documented with their own shape, not another surface's namesake
+/// (replayed: `POST /api/v1/deals {"name","account","amount"}` was documented, then refused).
+#[tokio::test]
+async fn each_surface_documents_its_own_body() {
+    let app = TestApp::spawn().await;
+    let spec = app.get("/openapi.json", None).await.body;
+    let properties = |path: &str, method: &str| {
+        let reference = spec["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{method} {path} has a body schema"))
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let props = spec["components"]["schemas"][&reference]["properties"].as_object().unwrap().clone();
+        props.keys().cloned().collect::<Vec<_>>()
+    };
+    for (path, method) in [("/api/v1/deals", "post"), ("/api/v1/deals/{id}", "put")] {
+        let fields = properties(path, method);
+        assert!(
+            fields.contains(&"customerId".to_string()) && fields.contains(&"title".to_string()),
+            "{path}: {fields:?}"
+        );
+    }
+    assert!(properties("/api/deals/deals/", "post").contains(&"account".to_string()));
+    assert!(properties("/api/v1/activities", "post").contains(&"customerId".to_string()));
+    assert_eq!(properties("/auth/refresh", "post"), ["refresh_token"]);
+    assert_eq!(properties("/api/auth/refresh/", "post"), ["refresh"]);
+}

@@ -227,3 +227,57 @@ fn wrap_v1_success(response: &mut Value) {
     };
     response["content"] = json!({"application/json": {"schema": schema}});
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    /// Every `ToSchema` type of this crate, by the name it takes in the document (its
+    /// `#[schema(as = …)]` when given), with where it is declared.
+    fn schema_names(dir: &Path, found: &mut BTreeMap<String, Vec<String>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                schema_names(&path, found);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let (mut deriving, mut alias) = (false, None);
+            for (n, line) in text.lines().enumerate() {
+                let line = line.trim();
+                if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                    (deriving, alias) = (true, None);
+                } else if deriving && line.starts_with("#[schema(as = ") {
+                    let name = line["#[schema(as = ".len()..].trim_end_matches(")]");
+                    alias = name.rsplit("::").next().map(str::to_string);
+                } else if deriving
+                    && let Some(rest) =
+                        ["pub struct ", "pub enum ", "struct ", "enum "].iter().find_map(|k| line.strip_prefix(k))
+                {
+                    let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    found.entry(alias.take().unwrap_or(name)).or_default().push(format!(
+                        "{}:{}",
+                        path.display(),
+                        n + 1
+                    ));
+                    deriving = false;
+                }
+            }
+        }
+    }
+
+    /// utoipa keys schemas by name: two shapes under one name would document one surface's
+    /// body with another's (the v1 deal create once showed the REST deal body).
+    #[test]
+    fn every_schema_name_is_one_shape() {
+        let mut found = BTreeMap::new();
+        schema_names(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut found);
+        assert!(found.len() > 100, "the scan sees the schemas: {}", found.len());
+        let shared: Vec<_> = found.iter().filter(|(_, places)| places.len() > 1).collect();
+        assert!(shared.is_empty(), "schema names declared more than once (give one `#[schema(as = …)]`): {shared:?}");
+    }
+}

@@ -68,6 +68,7 @@ pub async fn login(
 
 /// `{refresh_token}`.
 #[derive(Deserialize, ToSchema)]
+#[schema(as = CimsRefreshBody)]
 pub struct RefreshBody {
     pub refresh_token: String,
 }

@@ -81,6 +81,7 @@ pub struct ListQuery {
 
 /// A new activity.
 #[derive(Deserialize, ToSchema)]
+#[schema(as = V1ActivityBody)]
 #[serde(rename_all = "camelCase")]
 pub struct ActivityBody {
     /// `call`, `email`, `meeting` or `deal`.

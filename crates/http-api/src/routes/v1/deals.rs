@@ -100,6 +100,7 @@ pub struct ListQuery {
 
 /// Fields of a deal; on PUT absent fields stay as they are.
 #[derive(Deserialize, ToSchema)]
+#[schema(as = V1DealBody)]
 #[serde(rename_all = "camelCase")]
 pub struct DealBody {
     pub title: Option<String>,
