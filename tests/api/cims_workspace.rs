@@ -641,3 +641,22 @@ async fn a_ceo_opens_a_large_workspace_at_once_without_a_refusal() {
         assert_eq!(res.status, StatusCode::OK, "{path}: {}", res.text);
     }
 }
+
+#[tokio::test]
+async fn the_workspace_channel_shows_on_the_rest_account() {
+    let app = TestApp::spawn().await;
+    let ceo = app.admin_token().await;
+    let id = create(&app, &ceo, "Channel Person", "+998901117788", "contacted", None).await;
+    let account = app.get(&format!("/api/crm/accounts/{id}/"), Some(&ceo)).await;
+    assert_eq!(account.status, StatusCode::OK, "{}", account.text);
+    assert_eq!(account.body["platform"], json!("telegram"));
+    assert_eq!(account.body["username"], json!("ali_uz"), "as the workspace stores it");
+    assert_eq!(account.body["conversation_language"], json!("uz"));
+    assert_eq!(account.body["chat_url"], json!(null));
+    // Read-only on the REST surface: a write there leaves it as the workspace set it.
+    let res = app
+        .call(Method::PATCH, &format!("/api/crm/accounts/{id}/"), Some(&ceo), Some(json!({"platform": "instagram"})))
+        .await;
+    assert!(res.status.is_success() || res.status == StatusCode::BAD_REQUEST, "{}", res.text);
+    assert_eq!(app.get(&format!("/api/crm/accounts/{id}/"), Some(&ceo)).await.body["platform"], json!("telegram"));
+}

@@ -30,8 +30,20 @@ pub struct Account {
     pub owner: Option<Ref>,
     /// A status of the customer status catalog.
     pub status: String,
+    /// Where the customer wrote from, as the CIMS workspace records it (read-only here).
+    pub channel: Channel,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The conversation a customer came from: `platform` (telegram, instagram, ...), the handle
+/// there, a link to the chat and its language. Written by the CIMS workspace.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Channel {
+    pub platform: Option<String>,
+    pub username: Option<String>,
+    pub chat_url: Option<String>,
+    pub conversation_language: Option<String>,
 }
 
 /// The fields a caller sends.

@@ -71,6 +71,12 @@ pub async fn account_views<C: ConnectionTrait>(conn: &C, rows: Vec<customers::Mo
             custom_fields: custom_fields_value(&m.custom_fields),
             owner: lookup(&owners, m.user_id),
             status: m.status,
+            channel: crm_core::accounts::Channel {
+                platform: m.platform,
+                username: m.username,
+                chat_url: m.chat_url,
+                conversation_language: m.conversation_language,
+            },
             created_at: m.created_at,
             updated_at: m.updated_at,
         })

@@ -39,6 +39,15 @@ pub struct AccountDto {
     pub owner: Option<RefDto>,
     /// A customer status of the catalog (`/api/system-config/statuses/`).
     pub status: String,
+    /// Where the customer wrote from (`telegram`, `instagram`, ...), set through the CIMS
+    /// workspace; read-only here.
+    pub platform: Option<String>,
+    /// The customer's handle on that platform (read-only here).
+    pub username: Option<String>,
+    /// A link to the conversation (read-only here).
+    pub chat_url: Option<String>,
+    /// The language of the conversation (read-only here).
+    pub conversation_language: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -99,6 +108,10 @@ impl RestResource for AccountResource {
             custom_fields: a.custom_fields,
             owner: related(a.owner),
             status: a.status,
+            platform: a.channel.platform,
+            username: a.channel.username,
+            chat_url: a.channel.chat_url,
+            conversation_language: a.channel.conversation_language,
             created_at: iso(a.created_at),
             updated_at: iso(a.updated_at),
         }
