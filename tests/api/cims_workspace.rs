@@ -660,3 +660,31 @@ async fn the_workspace_channel_shows_on_the_rest_account() {
     assert!(res.status.is_success() || res.status == StatusCode::BAD_REQUEST, "{}", res.text);
     assert_eq!(app.get(&format!("/api/crm/accounts/{id}/"), Some(&ceo)).await.body["platform"], json!("telegram"));
 }
+
+#[tokio::test]
+async fn the_sales_manager_period_statistics_count_the_recorded_changes() {
+    let app = TestApp::spawn().await;
+    let ceo = app.admin_token().await;
+    let a = create(&app, &ceo, "Stat A", "+998901114401", "need_to_call", None).await;
+    let b = create(&app, &ceo, "Stat B", "+998901114402", "need_to_call", None).await;
+    for (id, status) in [(a, "contacted"), (a, "project_started"), (b, "contacted")] {
+        let res = app
+            .multipart(Method::PATCH, &format!("/crm/customers/{id}"), Some(&ceo), &[("status", status)], None)
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    }
+    let res = app.get("/crm/sales-manager/stats", Some(&ceo)).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let summary = &res.body["summary"];
+    assert_eq!(summary["total_status_changes"], json!(3), "{summary}");
+    assert_eq!(summary["changed_customers"], json!(2));
+    assert_eq!(summary["to_status_counts"], json!({"contacted": 2, "project_started": 1}));
+    assert_eq!(summary["conversion_to_project_started_percent"], json!(50.0));
+    assert_eq!(summary["finish_rate_percent"], json!(0.0));
+    let today = (chrono::Utc::now() + chrono::Duration::hours(5)).date_naive().to_string();
+    assert_eq!(
+        res.body["daily_stats"],
+        json!([{"date": today, "total_changes": 3, "to_status_counts": {"contacted": 2, "project_started": 1}}])
+    );
+    assert_eq!(res.body["period"]["timezone"], json!("Asia/Tashkent"));
+}

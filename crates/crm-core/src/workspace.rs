@@ -445,6 +445,63 @@ pub struct StatusChange {
     pub changed_at: DateTime<Utc>,
 }
 
+impl StatusCounts {
+    /// The customers counted by status, statuses in name order.
+    pub fn of(customers: &[WorkspaceCustomer]) -> StatusCounts {
+        let mut by: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+        for c in customers {
+            *by.entry(c.status.as_str()).or_default() += 1;
+        }
+        StatusCounts {
+            total: customers.len() as u64,
+            by_status: by.into_iter().map(|(s, n)| (s.to_string(), n)).collect(),
+        }
+    }
+}
+
+/// Status changes summed up for the sales-manager statistics: by target status, by
+/// Tashkent day, and which customers they touched.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChangeSummary {
+    pub total_changes: u64,
+    pub to_status_counts: std::collections::BTreeMap<String, u64>,
+    /// Per Tashkent day: the changes and their target statuses.
+    pub daily: std::collections::BTreeMap<chrono::NaiveDate, (u64, std::collections::BTreeMap<String, u64>)>,
+    /// The customers whose status changed, and the statuses each reached.
+    reached: std::collections::BTreeMap<i64, std::collections::BTreeSet<String>>,
+}
+
+impl ChangeSummary {
+    pub fn of(changes: &[StatusChange]) -> ChangeSummary {
+        let tashkent = chrono::FixedOffset::east_opt(5 * 3600).expect("UTC+5");
+        let mut summary = ChangeSummary::default();
+        for c in changes {
+            summary.total_changes += 1;
+            *summary.to_status_counts.entry(c.to_status.clone()).or_default() += 1;
+            let day = summary.daily.entry(c.changed_at.with_timezone(&tashkent).date_naive()).or_default();
+            day.0 += 1;
+            *day.1.entry(c.to_status.clone()).or_default() += 1;
+            summary.reached.entry(c.customer_id).or_default().insert(c.to_status.clone());
+        }
+        summary
+    }
+
+    /// How many customers had a status change.
+    pub fn changed_customers(&self) -> usize {
+        self.reached.len()
+    }
+
+    /// The share of the changed customers that reached `status`, in percent with two
+    /// decimals (0 when none changed).
+    pub fn percent_reaching(&self, status: &str) -> f64 {
+        if self.reached.is_empty() {
+            return 0.0;
+        }
+        let reached = self.reached.values().filter(|s| s.contains(status)).count();
+        (reached as f64 * 10_000.0 / self.reached.len() as f64).round() / 100.0
+    }
+}
+
 /// What restoring found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Restored {
@@ -732,6 +789,31 @@ impl Workspace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_changes_are_summed_by_tashkent_day_and_reach() {
+        let at = |rfc: &str| DateTime::parse_from_rfc3339(rfc).unwrap().with_timezone(&Utc);
+        let change = |customer_id, to: &str, when: &str| StatusChange {
+            customer_id,
+            from_status: None,
+            to_status: to.into(),
+            changed_by: None,
+            changed_at: at(when),
+        };
+        let summary = ChangeSummary::of(&[
+            change(1, "contacted", "2026-12-01T18:30:00Z"), // 23:30 in Tashkent, Dec 1
+            change(1, "project_started", "2026-12-01T19:30:00Z"), // 00:30 in Tashkent, Dec 2
+            change(2, "contacted", "2026-12-02T05:00:00Z"),
+            change(3, "finished", "2026-12-02T06:00:00Z"),
+        ]);
+        assert_eq!((summary.total_changes, summary.changed_customers()), (4, 3));
+        assert_eq!(summary.to_status_counts["contacted"], 2);
+        let days: Vec<_> = summary.daily.iter().map(|(d, (n, _))| (d.to_string(), *n)).collect();
+        assert_eq!(days, [("2026-12-01".to_string(), 1), ("2026-12-02".to_string(), 3)]);
+        assert_eq!(summary.percent_reaching("project_started"), 33.33);
+        assert_eq!(summary.percent_reaching("lost"), 0.0);
+        assert_eq!(ChangeSummary::of(&[]).percent_reaching("finished"), 0.0);
+    }
     use crate::ports::{MockStatusCatalog, StatusEntry};
     use crate::service::test_support::principal;
     use management_core::catalog::StatusGroup;

@@ -446,13 +446,7 @@ pub async fn period_report(
         ..Default::default()
     };
     let customers = state.workspace.all(&auth.0, &filter, UNPAGED).await?;
-    let mut counts = StatusCounts::default();
-    let mut by: BTreeMap<String, u64> = BTreeMap::new();
-    for c in &customers {
-        *by.entry(c.status.clone()).or_default() += 1;
-    }
-    counts.total = customers.len() as u64;
-    counts.by_status = by.into_iter().collect();
+    let counts = StatusCounts::of(&customers);
     let (dict, percentages) = counts_json(&counts);
     let today = tashkent_today();
     Ok(HttpResponse::Ok().json(json!({
@@ -993,30 +987,10 @@ pub async fn manager_period_stats(auth: Auth, state: web::Data<AppState>, q: Que
         .status_changes(&auth.0, tashkent_midnight(from), tashkent_midnight(to + Duration::days(1)), manager)
         .await?;
     let manager = if auth.0.role == crm_core::workspace::SALES_MANAGER_ROLE { Some(auth.0.user_id) } else { manager };
-    let tashkent = chrono::FixedOffset::east_opt(5 * 3600).expect("UTC+5");
-    let mut to_counts: BTreeMap<String, u64> = BTreeMap::new();
-    let mut daily: BTreeMap<String, (u64, BTreeMap<String, u64>)> = BTreeMap::new();
-    let mut customers = std::collections::BTreeSet::new();
-    for c in &changes {
-        customers.insert(c.customer_id);
-        *to_counts.entry(c.to_status.clone()).or_default() += 1;
-        let day = c.changed_at.with_timezone(&tashkent).date_naive().to_string();
-        let entry = daily.entry(day).or_default();
-        entry.0 += 1;
-        *entry.1.entry(c.to_status.clone()).or_default() += 1;
-    }
+    let summary = crm_core::workspace::ChangeSummary::of(&changes);
     let assigned = match manager {
         Some(m) => state.workspace.stats_of(&auth.0, m, false).await.map(|s| s.active).unwrap_or_default(),
         None => state.workspace.status_counts(&auth.0, None).await?.total,
-    };
-    let pct = |status: &str| {
-        let reached = changes
-            .iter()
-            .filter(|c| c.to_status == status)
-            .map(|c| c.customer_id)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len();
-        if customers.is_empty() { 0.0 } else { (reached as f64 * 10_000.0 / customers.len() as f64).round() / 100.0 }
     };
     let profile = match manager {
         Some(m) => manager_ref(&state, &auth.0, m).await?,
@@ -1027,13 +1001,13 @@ pub async fn manager_period_stats(auth: Auth, state: web::Data<AppState>, q: Que
         "period": {"from_date": from.to_string(), "to_date": to.to_string(), "timezone": "Asia/Tashkent"},
         "summary": {
             "assigned_customers": assigned,
-            "changed_customers": customers.len(),
-            "total_status_changes": changes.len(),
-            "to_status_counts": to_counts,
-            "conversion_to_project_started_percent": pct("project_started"),
-            "finish_rate_percent": pct("finished"),
+            "changed_customers": summary.changed_customers(),
+            "total_status_changes": summary.total_changes,
+            "to_status_counts": summary.to_status_counts,
+            "conversion_to_project_started_percent": summary.percent_reaching("project_started"),
+            "finish_rate_percent": summary.percent_reaching("finished"),
         },
-        "daily_stats": daily.into_iter().map(|(date, (total, counts))| json!({"date": date, "total_changes": total, "to_status_counts": counts})).collect::<Vec<_>>(),
+        "daily_stats": summary.daily.iter().map(|(date, (total, counts))| json!({"date": date.to_string(), "total_changes": total, "to_status_counts": counts})).collect::<Vec<_>>(),
     })))
 }
 
