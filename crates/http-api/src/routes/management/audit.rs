@@ -190,13 +190,7 @@ fn filter_of(q: &BTreeMap<String, String>) -> ApiResult<AuditFilter> {
 }
 
 fn page_of(q: &BTreeMap<String, String>) -> ApiResult<PageRequest> {
-    let number = |k: &str| -> ApiResult<Option<u64>> {
-        q.get(k)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-            .map(|v| v.parse().map_err(|_| ApiError::field(k, format!("{k} must be a whole number."))))
-            .transpose()
-    };
+    let number = |k: &str| super::whole_number(k, q.get(k).map(String::as_str));
     bounded_page_request(number("page")?, number("page_size")?, 20, 100, "page_size")
 }
 

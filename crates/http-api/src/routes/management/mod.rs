@@ -7,7 +7,17 @@ pub mod catalog;
 pub mod crm;
 pub mod workspace;
 
+use crate::error::{ApiError, ApiResult};
 use actix_web::web;
+
+/// A whole-number query parameter: absent is `None`; present, it must be a number (an empty
+/// `page=` is refused like any other non-number, as the OpenAPI document says).
+pub(crate) fn whole_number(field: &str, raw: Option<&str>) -> ApiResult<Option<u64>> {
+    match raw.map(str::trim) {
+        None => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| ApiError::field(field, format!("{field} must be a whole number."))),
+    }
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     auth::configure(cfg);

@@ -2,6 +2,7 @@
 //! the assistant's fields and a recording, people's notes, the archive, the period chips,
 //! statistics and a sales manager's own leads. Multipart forms, bare JSON, `{"detail"}` errors.
 
+use super::whole_number as number;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
 use crate::iso;
@@ -227,13 +228,6 @@ fn summary_json(counts: &StatusCounts) -> Value {
 }
 
 // ---- Query parameters ----
-
-fn number(field: &str, raw: Option<&str>) -> ApiResult<Option<u64>> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(v) => v.parse().map(Some).map_err(|_| ApiError::field(field, format!("{field} must be a whole number."))),
-    }
-}
 
 fn flag(field: &str, raw: Option<&str>) -> ApiResult<bool> {
     match raw.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
