@@ -199,11 +199,6 @@ async fn reindex_rebuilds_every_search_index_and_the_searches_still_answer() {
     assert_eq!(found.body["count"], json!(1), "{}", found.text);
 }
 
-/// A TCP port free at the time of asking.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 #[tokio::test]
 async fn the_production_profile_applies_from_any_working_directory() {
     let dir = std::env::temp_dir().join(format!("crm-prod-{}-{}", std::process::id(), free_port()));

@@ -182,7 +182,7 @@ async fn a_metrics_token_guards_the_scrape() {
 
 #[tokio::test]
 async fn a_separate_listener_serves_metrics_off_the_public_port() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = free_port();
     let addr = format!("127.0.0.1:{port}");
     let app = TestApp::spawn_with(&[("metrics_addr", addr.as_str()), ("metrics_token", "unused-here")]).await;
     assert_eq!(app.get("/metrics", None).await.status, StatusCode::NOT_FOUND, "not on the public listener");

@@ -302,3 +302,8 @@ impl TestApp {
         Resp::from(req.send().await.expect("request sent")).await
     }
 }
+
+/// A TCP port free at the time of asking.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
