@@ -275,6 +275,12 @@ async fn an_edit_accepts_either_status_name_and_records_the_change() {
     assert_eq!(metrics["first_status_changed_to"], "contacted");
     assert_eq!(metrics["is_late_response"], false);
     assert_eq!(metrics["status_changed_without_note"], true);
+    assert_eq!(metrics["note_written"], false);
+    let noted = app.post(&format!("/crm/customers/{id}/notes"), Some(&ceo), json!({"note": "Called back"})).await;
+    assert_eq!(noted.status, StatusCode::OK, "{}", noted.text);
+    let metrics = detail(&app, &ceo, id).await["lead_response_metrics"].clone();
+    assert_eq!(metrics["note_written"], true);
+    assert_eq!(metrics["status_changed_without_note"], false, "a note written after the change clears the badge");
 
     // The legacy name alone works too; the history keeps both changes in order.
     let legacy = app.multipart(Method::PATCH, &path, Some(&ceo), &[("customer_status", "project_started")], None).await;

@@ -111,11 +111,7 @@ impl WorkspaceCustomer {
         let is_late = response > limit;
         let late = is_late.then(|| ((response - limit) * 10.0).round() / 10.0);
         let note = self.first_note_at.map(|at| minutes(created, at));
-        let without_note = match (changed, self.first_note_at) {
-            (Some(_), None) => true,
-            (Some(c), Some(n)) => n > c,
-            _ => false,
-        };
+        let without_note = changed.is_some() && self.first_note_at.is_none();
         let message = match (changed, is_late) {
             (None, false) => format!("Not contacted yet: {} left of the {limit} min limit.", human(limit - response)),
             (None, true) => format!("Not contacted yet: {} over the {limit} min limit.", human(late.unwrap_or(0.0))),
@@ -896,6 +892,9 @@ mod tests {
         let on_time = c.lead_response(Utc::now()).unwrap();
         assert_eq!(on_time.response_minutes, Some(3.0));
         assert!(!on_time.is_late_response && on_time.status_changed_without_note);
+        c.first_note_at = Some(created + Duration::minutes(4));
+        let noted_after = c.lead_response(Utc::now()).unwrap();
+        assert!(noted_after.note_written && !noted_after.status_changed_without_note, "a later note counts too");
         c.first_note_at = Some(created + Duration::minutes(2));
         let noted = c.lead_response(Utc::now()).unwrap();
         assert!(noted.note_written && !noted.status_changed_without_note);

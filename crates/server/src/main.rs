@@ -236,12 +236,13 @@ async fn seed_workspace_demo(services: &startup::Services) -> Result<(), startup
             ..Default::default()
         };
         let id = services.workspace.create(&ceo, form).await.map_err(fail)?;
-        let status = statuses[i % statuses.len()];
+        // By thirds, so each of the three sales managers in turn gets leads in every status.
+        let status = statuses[(i / 3) % statuses.len()];
         if status != "need_to_call" {
             let change = CustomerForm { status: Some(status.into()), ..Default::default() };
             services.workspace.update(&ceo, id, change).await.map_err(fail)?;
         }
-        if i % 3 != 2 {
+        if (i / 3) % 3 != 2 {
             let text = ["Called, asked for a price list", "Sent the proposal", "Meeting on Friday"][i % 3];
             services.workspace.add_note(&ceo, id, Some(text)).await.map_err(fail)?;
         }
