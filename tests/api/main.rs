@@ -18,6 +18,7 @@ mod crm_analytics;
 mod crm_customers;
 mod crm_deals;
 mod crm_summaries;
+mod deep_pages;
 mod health;
 mod http;
 mod idempotency;

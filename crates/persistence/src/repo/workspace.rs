@@ -300,9 +300,12 @@ impl WorkspaceStore for SqlWorkspace {
             )
         };
         // A deep page first picks its ids by an index-only scan, then reads those rows (a
-        // deferred join in the same statement), as the v1 list does.
+        // deferred join in the same statement), as the v1 list does; from the nearer end of
+        // the whole list when nothing filters it.
         let page_of = if page.offset() < crate::repo::customers::DEFERRED_JOIN_FROM {
             query.clone().offset(page.offset()).limit(page.per_page)
+        } else if unfiltered {
+            customers::Entity::find().filter(crate::repo::customers::live_page_ids(C::CreatedAt, true, page))
         } else {
             let ids = query
                 .clone()
