@@ -49,7 +49,7 @@ TOKEN=$(curl -fsS -X POST "$BASE/api/auth/login" -H 'content-type: application/j
 timeout "${SCHEMATHESIS_TIMEOUT:-1200}" "$VENV/bin/schemathesis" --config-file .ci/schemathesis.toml run "$BASE/openapi.json" \
   --header "Authorization: Bearer $TOKEN" \
   --exclude-path /api/v1/auth/logout \
-  --checks not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance,negative_data_rejection \
+  --checks "${SCHEMATHESIS_CHECKS:-not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance,negative_data_rejection}" \
   --phases "${SCHEMATHESIS_PHASES:-examples,coverage,fuzzing}" ${SCHEMATHESIS_ARGS:-} \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-40}" --request-timeout 30 \
   --seed "${SCHEMATHESIS_SEED:-20261129}" --no-color --warnings off

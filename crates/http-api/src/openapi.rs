@@ -158,13 +158,26 @@ fn document_idempotency(op: &mut Value) {
         .or_insert_with(|| json!({"description": "The Idempotency-Key was used for a different request"}));
 }
 
+/// Bounds every whole-number `page` query parameter as every surface checks it (1 to
+/// [`crate::pagination::MAX_PAGE`]).
+fn bound_page_numbers(op: &mut Value) {
+    for param in op.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten() {
+        let whole = |t: &Value| t == "integer" || t.as_array().is_some_and(|a| a.contains(&json!("integer")));
+        if param["in"] == "query" && param["name"] == "page" && whole(&param["schema"]["type"]) {
+            param["schema"]["minimum"] = json!(1);
+            param["schema"]["maximum"] = json!(crate::pagination::MAX_PAGE);
+        }
+    }
+}
+
 /// Completes every operation so the document is the truth:
 /// - every status code a route can answer is listed: 400, 429 and 503 everywhere, 401 and
 ///   403 where a token is needed, 404 where the path names a record, 413 and 415 where a
 ///   body is read; the health checks answer only 200 and 503;
 /// - every error answer carries its surface's envelope schema;
 /// - CRM v1 success bodies are wrapped in `{success: true, data}` (or `{success, message}`).
-/// - every `POST` documents its `Idempotency-Key`.
+/// - every `POST` documents its `Idempotency-Key`;
+/// - every `page` query parameter says its bounds.
 pub fn complete(doc: &mut Value) {
     let schemas = doc["components"]["schemas"].as_object_mut().expect("components.schemas");
     for (_, name, schema) in envelopes() {
@@ -178,6 +191,7 @@ pub fn complete(doc: &mut Value) {
             if method == "post" {
                 document_idempotency(op);
             }
+            bound_page_numbers(op);
             let health = op["tags"][0] == json!("health");
             let secured = op.get("security").is_some_and(|s| s.as_array().is_some_and(|a| !a.is_empty()));
             let has_body = op.get("requestBody").is_some();

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 /// Largest page a client may ask for.
 pub const MAX_PAGE_SIZE: u64 = 100;
 /// Highest page number accepted (keeps every offset within the database's integers).
-pub const MAX_PAGE: u64 = 1_000_000;
+pub use kernel::listing::MAX_PAGE;
 
 /// Checks `page` (from 1) and `size` (1 to [`MAX_PAGE_SIZE`]) and builds the request.
 pub fn page_request(

@@ -78,6 +78,15 @@ impl RestBody {
         }
     }
 
+    /// The raw value of a field that is not text: a form's `null` is null there too, as for
+    /// Django REST framework's booleans (the only way a form can send a null).
+    fn raw_typed(&self, field: &str) -> Sent<&Value> {
+        match self.raw(field)? {
+            Some(Value::String(s)) if self.form && matches!(s.as_str(), "null" | "Null" | "NULL") => Some(None),
+            other => Some(other),
+        }
+    }
+
     /// A text field (strings only).
     pub fn text(&self, field: &str) -> Sent<String> {
         match self.raw(field)? {
@@ -92,7 +101,7 @@ impl RestBody {
 
     /// An integer (a JSON integer, or its digits as text).
     pub fn int(&self, field: &str) -> Sent<i64> {
-        match self.raw(field)? {
+        match self.raw_typed(field)? {
             None => Some(None),
             Some(Value::Number(n)) if n.is_i64() => Some(n.as_i64()),
             Some(Value::String(s)) if s.trim().parse::<i64>().is_ok() => Some(s.trim().parse().ok()),
@@ -105,7 +114,7 @@ impl RestBody {
 
     /// The id of a related record (Django's primary-key field: an integer or its digits).
     pub fn id(&self, field: &str) -> Sent<i64> {
-        match self.raw(field)? {
+        match self.raw_typed(field)? {
             None => Some(None),
             Some(Value::Number(n)) if n.is_i64() => Some(n.as_i64()),
             Some(Value::String(s)) if s.trim().parse::<i64>().is_ok() => Some(s.trim().parse().ok()),
@@ -160,7 +169,7 @@ impl RestBody {
 
     /// A boolean (JSON `true`/`false`, or the words from a form).
     pub fn bool(&self, field: &str) -> Sent<bool> {
-        match self.raw(field)? {
+        match self.raw_typed(field)? {
             None => Some(None),
             Some(Value::Bool(b)) => Some(Some(*b)),
             Some(Value::String(s)) if self.form => match kernel::listing::parse_bool(s) {
@@ -183,7 +192,7 @@ impl RestBody {
             self.bad(field, "A valid number is required.");
             None
         };
-        let text = match self.raw(field)? {
+        let text = match self.raw_typed(field)? {
             None => return Some(None),
             Some(Value::Number(n)) => n.to_string(),
             Some(Value::String(s)) => s.trim().to_string(),
@@ -197,7 +206,7 @@ impl RestBody {
 
     /// A date, `YYYY-MM-DD`.
     pub fn date(&self, field: &str) -> Sent<NaiveDate> {
-        match self.raw(field)? {
+        match self.raw_typed(field)? {
             None => Some(None),
             Some(Value::String(s)) => match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
                 Ok(d) => Some(Some(d)),
@@ -215,7 +224,7 @@ impl RestBody {
 
     /// An instant, ISO 8601 (a plain date is its start in UTC).
     pub fn instant(&self, field: &str) -> Sent<DateTime<Utc>> {
-        match self.raw(field)? {
+        match self.raw_typed(field)? {
             None => Some(None),
             Some(Value::String(s)) => match kernel::listing::parse_instant(s) {
                 Some(t) => Some(Some(t)),
@@ -233,7 +242,7 @@ impl RestBody {
 
     /// A JSON value as given (a form sends it as JSON text).
     pub fn json(&self, field: &str) -> Sent<Value> {
-        match self.raw(field)? {
+        match self.raw_typed(field)? {
             None => Some(None),
             Some(Value::String(s)) if self.form => match serde_json::from_str(s) {
                 Ok(v) => Some(Some(v)),
@@ -284,5 +293,31 @@ fn type_name(v: &Value) -> &'static str {
         Value::String(_) => "str",
         Value::Array(_) => "list",
         Value::Object(_) => "dict",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn form(pairs: Value) -> RestBody {
+        RestBody::from_texts(pairs.as_object().unwrap().clone())
+    }
+
+    #[test]
+    fn a_form_null_is_null_for_typed_fields_and_text_for_text() {
+        let body = form(
+            json!({"is_active": "null", "amount": "NULL", "name": "null", "close_date": "", "custom_fields": "null"}),
+        );
+        assert_eq!(body.json("custom_fields"), Some(None));
+        assert_eq!(body.bool("is_active"), Some(None));
+        assert_eq!(body.decimal("amount"), Some(None));
+        assert_eq!(body.date("close_date"), Some(None));
+        assert_eq!(body.text("name"), Some(Some("null".into())));
+        assert!(body.finish().is_ok());
+        let json = RestBody::from_map(json!({"is_active": "null"}).as_object().unwrap().clone());
+        assert_eq!(json.bool("is_active"), None, "JSON text is not a boolean");
+        assert!(json.finish().is_err());
     }
 }
