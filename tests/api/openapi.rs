@@ -119,12 +119,18 @@ async fn absurd_pages_are_refused_not_crashing() {
         assert_eq!(res.status, StatusCode::BAD_REQUEST, "{path}: {}", res.text);
     }
     // The document says so: every `page` query parameter is bounded, and the bound is the
-    // server's (found by schemathesis: `page=0` was documented as acceptable).
+    // server's, and so is every page size (found by schemathesis: `page=0` and `limit=101`
+    // were documented as acceptable).
     let spec = app.get("/openapi.json", None).await.body;
     let mut pages = 0;
     for (path, ops) in spec["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {
             for param in op["parameters"].as_array().into_iter().flatten() {
+                let size = matches!(param["name"].as_str(), Some("limit" | "page_size" | "pageSize"));
+                if param["in"] == "query" && size && param["schema"].get("anyOf").is_none() {
+                    assert_eq!(param["schema"]["minimum"], json!(1), "{method} {path} {}", param["name"]);
+                    assert!(param["schema"]["maximum"].is_u64(), "{method} {path} {} has a maximum", param["name"]);
+                }
                 if param["in"] == "query" && param["name"] == "page" {
                     pages += 1;
                     // The integer itself, or its branch where a blank value is allowed too.

@@ -28,6 +28,7 @@ pub struct ListQuery {
     /// Page number, from 1.
     pub page: Option<u64>,
     /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u64>,
     /// Case-insensitive substring of e-mail or name.
     pub search: Option<String>,

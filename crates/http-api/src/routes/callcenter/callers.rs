@@ -80,6 +80,7 @@ pub struct ListQuery {
     pub query: Option<String>,
     pub page: Option<u64>,
     /// 1 to 1000 (default 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub page_size: Option<u64>,
 }
 

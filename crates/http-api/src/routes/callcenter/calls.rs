@@ -104,6 +104,7 @@ pub struct ListQuery {
     pub status: Option<String>,
     pub page: Option<u64>,
     /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u64>,
 }
 

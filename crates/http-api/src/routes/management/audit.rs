@@ -208,7 +208,7 @@ fn page_json(page: Page<AuditEntry>) -> HttpResponse {
 type Query = web::Query<BTreeMap<String, String>>;
 
 #[utoipa::path(operation_id = "cims_audit_logs", get, path = "/audit/logs", tag = "management", security(("bearer" = [])),
-    params(("page" = Option<u64>, Query), ("page_size" = Option<u64>, Query, description = "Default 20, at most 100"), ("module" = Option<String>, Query), ("table_name" = Option<String>, Query), ("action" = Option<String>, Query), ("entity_type" = Option<String>, Query), ("entity_id" = Option<String>, Query), ("actor_user_id" = Option<i64>, Query), ("date_from" = Option<String>, Query), ("date_to" = Option<String>, Query)),
+    params(("page" = Option<u64>, Query), ("page_size" = Option<u64>, Query, minimum = 1, maximum = 100, description = "Default 20, at most 100"), ("module" = Option<String>, Query), ("table_name" = Option<String>, Query), ("action" = Option<String>, Query), ("entity_type" = Option<String>, Query), ("entity_id" = Option<String>, Query), ("actor_user_id" = Option<i64>, Query), ("date_from" = Option<String>, Query), ("date_to" = Option<String>, Query)),
     description = "The audit trail, newest first; filters match exactly, ignoring case. Accounts show as `customer`, their soft delete as `archive`, the rotation as `sales_manager_assignment`/`auto_assign`.",
     responses((status = 200, description = "`{items, page, page_size, total_items, total_pages}`"), (status = 400, description = "Bad paging or filter"), (status = 401, description = "`{detail}`"), (status = 403, description = "CEO or administrator (users.manage) only")))]
 pub async fn logs(auth: Auth, state: web::Data<AppState>, q: Query) -> ApiResult<HttpResponse> {

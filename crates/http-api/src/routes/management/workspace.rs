@@ -282,6 +282,7 @@ fn parse_id(raw: &str, what: &str) -> ApiResult<i64> {
 #[allow(dead_code)]
 pub struct DashboardQuery {
     pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u64>,
     pub show_all: Option<bool>,
     pub search: Option<String>,
@@ -516,7 +517,7 @@ pub async fn filter_date(
     filtered(&auth.0, &req, &state, filter, UNPAGED).await
 }
 
-#[utoipa::path(operation_id = "cims_crm_latest", get, path = "/crm/customers/latest", tag = "management", params(("limit" = Option<u64>, Query, description = "1 to 500, default 50")), security(("bearer" = [])),
+#[utoipa::path(operation_id = "cims_crm_latest", get, path = "/crm/customers/latest", tag = "management", params(("limit" = Option<u64>, Query, minimum = 1, maximum = 500, description = "1 to 500, default 50")), security(("bearer" = [])),
     responses((status = 200, body = [CustomerDto], description = "The newest live customers (also at /crm/customers/bazakorinish)"), (status = 400, description = "limit out of range")))]
 pub async fn latest(auth: Auth, req: HttpRequest, state: web::Data<AppState>, q: Query) -> ApiResult<HttpResponse> {
     auth.0.require(Permission::CrmRead)?;
@@ -919,7 +920,7 @@ async fn leads_answer(
     })))
 }
 
-#[utoipa::path(operation_id = "cims_crm_my_customers", get, path = "/crm/my-customers", tag = "management", params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query), ("search" = Option<String>, Query), ("status" = Option<String>, Query), ("priority_level" = Option<String>, Query), ("include_archived" = Option<bool>, Query)), security(("bearer" = [])),
+#[utoipa::path(operation_id = "cims_crm_my_customers", get, path = "/crm/my-customers", tag = "management", params(("page" = Option<u64>, Query), ("limit" = Option<u64>, Query, minimum = 1, maximum = 100, description = "1 to 100, default 20"), ("search" = Option<String>, Query), ("status" = Option<String>, Query), ("priority_level" = Option<String>, Query), ("include_archived" = Option<bool>, Query)), security(("bearer" = [])),
     responses((status = 200, description = "`{sales_manager, total_count, page, limit, items}`: the caller's active assignments, most recent first"), (status = 403, description = "Not a sales manager")))]
 pub async fn my_customers(auth: Auth, state: web::Data<AppState>, q: Query) -> ApiResult<HttpResponse> {
     leads_answer(&state, &auth.0, auth.0.user_id, &q, true).await

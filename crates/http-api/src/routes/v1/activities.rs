@@ -71,6 +71,7 @@ pub struct ActivityData {
 pub struct ListQuery {
     pub page: Option<u64>,
     /// 1 to 100 (default 10).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// `call`, `email`, `meeting` or `deal`; any other value matches nothing.
     #[serde(rename = "type")]

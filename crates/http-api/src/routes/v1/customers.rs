@@ -74,6 +74,7 @@ pub struct ListQuery {
     /// Page number from 1 (default 1).
     pub page: Option<u64>,
     /// Items per page, 1 to 100 (default 10).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// Case-insensitive substring of name, e-mail, phone or company.
     pub search: Option<String>,

@@ -92,6 +92,7 @@ pub struct DealData {
 pub struct ListQuery {
     pub page: Option<u64>,
     /// 1 to 100 (default 10).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// `new`, `in_progress`, `completed` or `cancelled`; any other value matches nothing.
     pub status: Option<String>,
