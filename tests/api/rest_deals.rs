@@ -227,6 +227,13 @@ async fn stages_in_use_stay_and_inactive_ones_take_no_deals() {
 
     let dup = app.post(STAGES, Some(&token), json!({"name": "lead"})).await;
     assert_rest_error(&dup, StatusCode::CONFLICT, "Conflict");
+    // Flags, order and probability are never null, on create as on change, as documented.
+    let null = app.post(STAGES, Some(&token), json!({"name": "Closing", "probability": null, "is_active": null})).await;
+    assert_rest_error(&null, StatusCode::BAD_REQUEST, "ValidationError");
+    assert_eq!(
+        null.body["error"]["details"],
+        json!({"probability": ["This field may not be null."], "is_active": ["This field may not be null."]})
+    );
     let created = app.post(STAGES, Some(&token), json!({"name": "Closing", "order": 7, "probability": 95})).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     assert_eq!(created.body["probability"], json!(95));

@@ -90,6 +90,7 @@ impl Resource for Companies {
 
     fn draft(input: CompanyInput, owner: i64) -> Result<CompanyDraft> {
         let mut f = Fields::new();
+        let is_active = f.present("is_active", input.is_active, false).unwrap_or(true);
         let name = f.required_text("name", &input.name, MAX_NAME, true);
         let draft = CompanyDraft {
             name: name.unwrap_or_default(),
@@ -98,7 +99,7 @@ impl Resource for Companies {
             website: f.url("website", &input.website).flatten(),
             phone: f.phone("phone", &input.phone).flatten(),
             email: f.email("email", &input.email).flatten(),
-            is_active: input.is_active.flatten().unwrap_or(true),
+            is_active,
             owner_id: owner,
         };
         f.finish()?;

@@ -192,6 +192,7 @@ impl Resource for Integrations {
 
     fn draft(input: IntegrationInput, _owner: i64) -> Result<IntegrationDraft> {
         let mut f = Fields::new();
+        let is_active = f.present("is_active", input.is_active, false).unwrap_or(true);
         let name = f.required_text("name", &input.name, 200, true).unwrap_or_default();
         let kind = check_type(&mut f, &input.integration_type, true).unwrap_or_default();
         let config = check_object(&mut f, &input.config, false).unwrap_or_default();
@@ -200,21 +201,17 @@ impl Resource for Integrations {
             return Err(CrmError::field("config", "Send secrets in clear when creating an integration."));
         }
         check_config(&kind, &config)?;
-        Ok(IntegrationDraft {
-            name,
-            integration_type: kind,
-            config,
-            is_active: input.is_active.flatten().unwrap_or(true),
-        })
+        Ok(IntegrationDraft { name, integration_type: kind, config, is_active })
     }
 
     fn changes(input: IntegrationInput, replace: bool) -> Result<IntegrationChanges> {
         let mut f = Fields::new();
+        let is_active = f.present("is_active", input.is_active, false);
         let name = f.required_text("name", &input.name, 200, replace);
         let integration_type = check_type(&mut f, &input.integration_type, replace);
         let config = check_object(&mut f, &input.config, replace);
         f.finish()?;
-        Ok(IntegrationChanges { name, integration_type, config, is_active: input.is_active.flatten() })
+        Ok(IntegrationChanges { name, integration_type, config, is_active })
     }
 }
 

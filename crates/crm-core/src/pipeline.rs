@@ -73,6 +73,17 @@ fn order(f: &mut Fields, value: &Sent<i64>) -> Option<i32> {
     }
 }
 
+/// A stage's win probability: 0 to 100, never null.
+fn probability(f: &mut Fields, value: &Sent<i64>) -> Option<i32> {
+    match f.percent("probability", value) {
+        Some(None) => {
+            f.error("probability", "This field may not be null.");
+            None
+        }
+        other => other.flatten(),
+    }
+}
+
 impl Resource for Stages {
     type Record = Stage;
     type Input = StageInput;
@@ -88,32 +99,31 @@ impl Resource for Stages {
 
     fn draft(input: StageInput, _owner: i64) -> Result<StageDraft> {
         let mut f = Fields::new();
+        let is_active = f.present("is_active", input.is_active, false).unwrap_or(true);
         let name = f.required_text("name", &input.name, MAX_NAME, true);
         let description = f.text("description", &input.description, MAX_FREE_TEXT).flatten();
         let order = order(&mut f, &input.order);
-        let probability = f.percent("probability", &input.probability).flatten();
+        let probability = probability(&mut f, &input.probability);
         f.finish()?;
         Ok(StageDraft {
             name: name.unwrap_or_default(),
             description,
             order: order.unwrap_or(0),
-            is_active: input.is_active.flatten().unwrap_or(true),
+            is_active,
             probability: probability.unwrap_or(0),
         })
     }
 
     fn changes(input: StageInput, replace: bool) -> Result<StageChanges> {
         let mut f = Fields::new();
-        let probability = f.percent("probability", &input.probability);
-        if probability == Some(None) {
-            f.error("probability", "This field may not be null.");
-        }
+        let is_active = f.present("is_active", input.is_active, false);
+        let probability = probability(&mut f, &input.probability);
         let changes = StageChanges {
             name: f.required_text("name", &input.name, MAX_NAME, replace),
             description: f.text("description", &input.description, MAX_FREE_TEXT),
             order: order(&mut f, &input.order),
-            is_active: input.is_active.flatten(),
-            probability: probability.flatten(),
+            is_active,
+            probability,
         };
         f.finish()?;
         Ok(changes)

@@ -89,6 +89,7 @@ impl Resource for Products {
 
     fn draft(input: ProductInput, owner: i64) -> Result<ProductDraft> {
         let mut f = Fields::new();
+        let is_active = f.present("is_active", input.is_active, false).unwrap_or(true);
         let name = f.required_text("name", &input.name, MAX_NAME, true);
         let description = f.text("description", &input.description, MAX_FREE_TEXT).flatten();
         let sku = f.required_text("sku", &input.sku, MAX_SKU, true);
@@ -104,7 +105,7 @@ impl Resource for Products {
             sku: sku.unwrap_or_default(),
             unit_price: unit_price.unwrap_or_default(),
             category_id,
-            is_active: input.is_active.flatten().unwrap_or(true),
+            is_active,
             owner_id: owner_id.or(Some(owner)),
             custom_fields,
         })
@@ -191,16 +192,12 @@ impl Resource for Categories {
 
     fn draft(input: CategoryInput, _owner: i64) -> Result<CategoryDraft> {
         let mut f = Fields::new();
+        let is_active = f.present("is_active", input.is_active, false).unwrap_or(true);
         let name = f.required_text("name", &input.name, MAX_CATEGORY_NAME, true);
         let description = f.text("description", &input.description, MAX_FREE_TEXT).flatten();
         let parent_id = f.id("parent_category", &input.parent_category).flatten();
         f.finish()?;
-        Ok(CategoryDraft {
-            name: name.unwrap_or_default(),
-            description,
-            parent_id,
-            is_active: input.is_active.flatten().unwrap_or(true),
-        })
+        Ok(CategoryDraft { name: name.unwrap_or_default(), description, parent_id, is_active })
     }
 
     fn changes(input: CategoryInput, replace: bool) -> Result<CategoryChanges> {

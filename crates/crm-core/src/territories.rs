@@ -64,25 +64,20 @@ impl Resource for Territories {
 
     fn draft(input: TerritoryInput, _owner: i64) -> Result<TerritoryDraft> {
         let mut f = Fields::new();
+        let is_active = f.present("is_active", input.is_active, false).unwrap_or(true);
         let name = f.required_text("name", &input.name, MAX_NAME, true);
         let description = f.text("description", &input.description, MAX_FREE_TEXT).flatten();
         f.finish()?;
-        Ok(TerritoryDraft {
-            name: name.unwrap_or_default(),
-            description,
-            is_active: input.is_active.flatten().unwrap_or(true),
-        })
+        Ok(TerritoryDraft { name: name.unwrap_or_default(), description, is_active })
     }
 
     fn changes(input: TerritoryInput, replace: bool) -> Result<TerritoryChanges> {
         let mut f = Fields::new();
+        let is_active = f.present("is_active", input.is_active, false);
         let name = f.required_text("name", &input.name, MAX_NAME, replace);
         let description = f.text("description", &input.description, MAX_FREE_TEXT);
-        if input.is_active == Some(None) {
-            f.error("is_active", "This field may not be null.");
-        }
         f.finish()?;
-        Ok(TerritoryChanges { name, description, is_active: input.is_active.flatten() })
+        Ok(TerritoryChanges { name, description, is_active })
     }
 }
 

@@ -182,6 +182,7 @@ impl Resource for Webhooks {
 
     fn draft(input: WebhookInput, _owner: i64) -> Result<WebhookDraft> {
         let mut f = Fields::new();
+        let is_active = f.present("is_active", input.is_active, false).unwrap_or(true);
         let name = f.required_text("name", &input.name, MAX_NAME, true).unwrap_or_default();
         let url = f.required_text("url", &input.url, MAX_URL, true).unwrap_or_default();
         if !url.is_empty() {
@@ -190,11 +191,12 @@ impl Resource for Webhooks {
         let events = check_events(&mut f, &input.events, true).unwrap_or_default();
         let secret = check_secret(&mut f, &input.secret);
         f.finish()?;
-        Ok(WebhookDraft { name, url, events, is_active: input.is_active.flatten().unwrap_or(true), secret })
+        Ok(WebhookDraft { name, url, events, is_active, secret })
     }
 
     fn changes(input: WebhookInput, replace: bool) -> Result<WebhookChanges> {
         let mut f = Fields::new();
+        let is_active = f.present("is_active", input.is_active, false);
         let name = f.required_text("name", &input.name, MAX_NAME, replace);
         let url = f.required_text("url", &input.url, MAX_URL, replace);
         if let Some(url) = &url {
@@ -203,7 +205,7 @@ impl Resource for Webhooks {
         let events = check_events(&mut f, &input.events, replace);
         let secret = check_secret(&mut f, &input.secret);
         f.finish()?;
-        Ok(WebhookChanges { name, url, events, is_active: input.is_active.flatten(), secret })
+        Ok(WebhookChanges { name, url, events, is_active, secret })
     }
 }
 

@@ -69,21 +69,13 @@ impl RestBody {
         push_error(&mut self.errors.borrow_mut(), field, message);
     }
 
-    /// The raw value: absent, null, or a value (an empty form value is null).
+    /// The raw value: absent, null, or a value. A form has no null of its own: an empty value
+    /// and the word `null` are its null (so a form cannot set a text to the word "null"; JSON can).
     fn raw(&self, field: &str) -> Sent<&Value> {
         match self.fields.get(field)? {
             Value::Null => Some(None),
-            Value::String(s) if self.form && s.is_empty() => Some(None),
+            Value::String(s) if self.form && matches!(s.as_str(), "" | "null" | "Null" | "NULL") => Some(None),
             v => Some(Some(v)),
-        }
-    }
-
-    /// The raw value of a field that is not text: a form's `null` is null there too, as for
-    /// Django REST framework's booleans (the only way a form can send a null).
-    fn raw_typed(&self, field: &str) -> Sent<&Value> {
-        match self.raw(field)? {
-            Some(Value::String(s)) if self.form && matches!(s.as_str(), "null" | "Null" | "NULL") => Some(None),
-            other => Some(other),
         }
     }
 
@@ -101,7 +93,7 @@ impl RestBody {
 
     /// An integer (a JSON integer, or its digits as text).
     pub fn int(&self, field: &str) -> Sent<i64> {
-        match self.raw_typed(field)? {
+        match self.raw(field)? {
             None => Some(None),
             Some(Value::Number(n)) if n.is_i64() => Some(n.as_i64()),
             Some(Value::String(s)) if s.trim().parse::<i64>().is_ok() => Some(s.trim().parse().ok()),
@@ -114,7 +106,7 @@ impl RestBody {
 
     /// The id of a related record (Django's primary-key field: an integer or its digits).
     pub fn id(&self, field: &str) -> Sent<i64> {
-        match self.raw_typed(field)? {
+        match self.raw(field)? {
             None => Some(None),
             Some(Value::Number(n)) if n.is_i64() => Some(n.as_i64()),
             Some(Value::String(s)) if s.trim().parse::<i64>().is_ok() => Some(s.trim().parse().ok()),
@@ -169,7 +161,7 @@ impl RestBody {
 
     /// A boolean (JSON `true`/`false`, or the words from a form).
     pub fn bool(&self, field: &str) -> Sent<bool> {
-        match self.raw_typed(field)? {
+        match self.raw(field)? {
             None => Some(None),
             Some(Value::Bool(b)) => Some(Some(*b)),
             Some(Value::String(s)) if self.form => match kernel::listing::parse_bool(s) {
@@ -192,7 +184,7 @@ impl RestBody {
             self.bad(field, "A valid number is required.");
             None
         };
-        let text = match self.raw_typed(field)? {
+        let text = match self.raw(field)? {
             None => return Some(None),
             Some(Value::Number(n)) => n.to_string(),
             Some(Value::String(s)) => s.trim().to_string(),
@@ -206,7 +198,7 @@ impl RestBody {
 
     /// A date, `YYYY-MM-DD`.
     pub fn date(&self, field: &str) -> Sent<NaiveDate> {
-        match self.raw_typed(field)? {
+        match self.raw(field)? {
             None => Some(None),
             Some(Value::String(s)) => match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
                 Ok(d) => Some(Some(d)),
@@ -224,7 +216,7 @@ impl RestBody {
 
     /// An instant, ISO 8601 (a plain date is its start in UTC).
     pub fn instant(&self, field: &str) -> Sent<DateTime<Utc>> {
-        match self.raw_typed(field)? {
+        match self.raw(field)? {
             None => Some(None),
             Some(Value::String(s)) => match kernel::listing::parse_instant(s) {
                 Some(t) => Some(Some(t)),
@@ -242,7 +234,7 @@ impl RestBody {
 
     /// A JSON value as given (a form sends it as JSON text).
     pub fn json(&self, field: &str) -> Sent<Value> {
-        match self.raw_typed(field)? {
+        match self.raw(field)? {
             None => Some(None),
             Some(Value::String(s)) if self.form => match serde_json::from_str(s) {
                 Ok(v) => Some(Some(v)),
@@ -306,7 +298,7 @@ mod tests {
     }
 
     #[test]
-    fn a_form_null_is_null_for_typed_fields_and_text_for_text() {
+    fn a_form_null_is_null() {
         let body = form(
             json!({"is_active": "null", "amount": "NULL", "name": "null", "close_date": "", "custom_fields": "null"}),
         );
@@ -314,7 +306,7 @@ mod tests {
         assert_eq!(body.bool("is_active"), Some(None));
         assert_eq!(body.decimal("amount"), Some(None));
         assert_eq!(body.date("close_date"), Some(None));
-        assert_eq!(body.text("name"), Some(Some("null".into())));
+        assert_eq!(body.text("name"), Some(None));
         assert!(body.finish().is_ok());
         let json = RestBody::from_map(json!({"is_active": "null"}).as_object().unwrap().clone());
         assert_eq!(json.bool("is_active"), None, "JSON text is not a boolean");

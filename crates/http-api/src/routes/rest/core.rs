@@ -43,6 +43,7 @@ pub struct CompanyBody {
     pub website: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
+    #[schema(nullable = false)]
     pub is_active: Option<bool>,
 }
 

@@ -179,12 +179,13 @@ pub struct StageBody {
     pub name: String,
     pub description: Option<String>,
     /// 0 to 10000 (default 0).
-    #[schema(minimum = 0, maximum = 10000)]
+    #[schema(nullable = false, minimum = 0, maximum = 10000)]
     pub order: Option<i32>,
     /// Default true; an inactive stage takes no new deals.
+    #[schema(nullable = false)]
     pub is_active: Option<bool>,
     /// 0 to 100 (default 0).
-    #[schema(minimum = 0, maximum = 100)]
+    #[schema(nullable = false, minimum = 0, maximum = 100)]
     pub probability: Option<i32>,
 }
 

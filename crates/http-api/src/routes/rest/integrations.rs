@@ -51,6 +51,7 @@ pub struct IntegrationBody {
     pub config: Value,
     /// Default true. The active `twilio` and `llm` integrations are what the call center and the
     /// assistant use (the environment's settings otherwise).
+    #[schema(nullable = false)]
     pub is_active: Option<bool>,
 }
 
@@ -130,6 +131,7 @@ pub struct WebhookBody {
     #[schema(example = json!(["account.created", "deal.*"]))]
     pub events: Vec<String>,
     /// Default true.
+    #[schema(nullable = false)]
     pub is_active: Option<bool>,
     /// 16 to 200 characters; drawn when left out.
     pub secret: Option<String>,

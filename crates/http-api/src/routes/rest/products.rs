@@ -47,6 +47,7 @@ pub struct ProductBody {
     pub unit_price: f64,
     pub category: Option<i64>,
     /// Default true.
+    #[schema(nullable = false)]
     pub is_active: Option<bool>,
     /// Default: the caller.
     pub owner: Option<i64>,
@@ -122,6 +123,7 @@ pub struct CategoryBody {
     pub description: Option<String>,
     /// A parent that would make a cycle is refused.
     pub parent_category: Option<i64>,
+    #[schema(nullable = false)]
     pub is_active: Option<bool>,
 }
 

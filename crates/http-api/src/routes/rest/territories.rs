@@ -35,6 +35,7 @@ pub struct TerritoryBody {
     #[schema(max_length = 10000)]
     pub description: Option<String>,
     /// Default true.
+    #[schema(nullable = false)]
     pub is_active: Option<bool>,
 }
 
