@@ -693,6 +693,12 @@ async fn the_sales_manager_period_statistics_count_the_recorded_changes() {
         json!([{"date": today, "total_changes": 3, "to_status_counts": {"contacted": 2, "project_started": 1}}])
     );
     assert_eq!(res.body["period"]["timezone"], json!("Asia/Tashkent"));
+    // No user has id 0 or a negative one (found by schemathesis: `sales_manager_id=0` was a 200).
+    for bad in ["0", "-1", "-9223372036854775808"] {
+        let res = app.get(&format!("/crm/sales-manager/stats?sales_manager_id={bad}"), Some(&ceo)).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{bad}: {}", res.text);
+        assert!(res.body["detail"].as_str().unwrap().starts_with("sales_manager_id"), "{}", res.text);
+    }
 }
 
 #[tokio::test]

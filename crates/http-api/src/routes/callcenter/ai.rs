@@ -47,8 +47,10 @@ pub struct AiChatBody {
     /// Absent or unknown: a new chat.
     pub chat_id: Option<String>,
     /// `u_…`; an unknown one creates the caller.
+    #[schema(pattern = "^u_[A-Za-z0-9_-]{1,60}$")]
     pub user_id: String,
-    /// 1 to 4000 characters.
+    /// 1 to 4000 characters, not blank.
+    #[schema(pattern = "\\S", max_length = 4000)]
     pub message: String,
     pub user_context: Option<UserContextBody>,
 }
@@ -103,7 +105,9 @@ pub async fn chat(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>
 #[allow(dead_code)]
 pub struct AiCallBody {
     /// `u_…`, when the caller is known.
+    #[schema(pattern = "^u_[A-Za-z0-9_-]{1,60}$")]
     pub user_id: Option<String>,
+    #[schema(pattern = "\\S")]
     pub phone_number: String,
     /// `inbound` (default) or `outbound`.
     pub direction: Option<String>,
@@ -139,8 +143,10 @@ pub async fn call_start(auth: Auth, state: web::Data<AppState>, body: web::Json<
 #[serde(rename_all = "camelCase")]
 #[allow(dead_code)]
 pub struct TranscriptBody {
+    #[schema(pattern = "\\S")]
     pub session_id: String,
     /// `Speaker: text` lines (`User:`/`Operator:`/`AI:`); plain text counts as the caller's.
+    #[schema(pattern = "\\S")]
     pub transcript: String,
     /// Base64 audio; accepted, not stored.
     pub audio_chunk: Option<String>,
@@ -247,6 +253,7 @@ pub async fn call_end(
 #[allow(dead_code)]
 pub struct CloseChatBody {
     /// `resolved` or `escalated`.
+    #[schema(pattern = "^\\s*(resolved|escalated)\\s*$")]
     pub status: String,
 }
 

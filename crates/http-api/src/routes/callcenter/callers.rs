@@ -104,7 +104,7 @@ pub async fn list(auth: Auth, state: web::Data<AppState>, q: web::Query<ListQuer
     Ok(array(page, CallerDto::from))
 }
 
-#[utoipa::path(operation_id = "cc_users_get", get, path = "/api/users/{id}", tag = "callcenter", params(("id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(operation_id = "cc_users_get", get, path = "/api/users/{id}", tag = "callcenter", params(("id" = String, Path, pattern = "^u_[A-Za-z0-9_-]{1,60}$")), security(("bearer" = [])),
     responses((status = 200, description = "Success", body = CallerDto), (status = 400, description = "Not a caller id"), (status = 404, description = "No such caller")))]
 pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(CallerDto::from(state.callcenter.get_caller(&auth.0, &id).await?)))
@@ -117,7 +117,7 @@ pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<Valu
     Ok(HttpResponse::Created().json(CallerDto::from(caller)))
 }
 
-#[utoipa::path(operation_id = "cc_users_update", put, path = "/api/users/{id}", tag = "callcenter", params(("id" = String, Path)), request_body = CallerBody, security(("bearer" = [])),
+#[utoipa::path(operation_id = "cc_users_update", put, path = "/api/users/{id}", tag = "callcenter", params(("id" = String, Path, pattern = "^u_[A-Za-z0-9_-]{1,60}$")), request_body = CallerBody, security(("bearer" = [])),
     responses((status = 200, description = "Success", body = CallerDto), (status = 400, description = "Invalid fields or nothing to change"), (status = 404, description = "No such caller"), (status = 409, description = "Phone taken")))]
 pub async fn update(
     auth: Auth,
@@ -190,14 +190,14 @@ fn context_input(body: &Value) -> ApiResult<AiContext> {
     })
 }
 
-#[utoipa::path(operation_id = "cc_users_context_get", get, path = "/api/users/{id}/context", tag = "callcenter", params(("id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(operation_id = "cc_users_context_get", get, path = "/api/users/{id}/context", tag = "callcenter", params(("id" = String, Path, pattern = "^u_[A-Za-z0-9_-]{1,60}$")), security(("bearer" = [])),
     responses((status = 200, description = "Success", body = CallerContextDto), (status = 400, description = "Not a caller id"), (status = 404, description = "No such caller")))]
 pub async fn get_context(auth: Auth, state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let context = state.callcenter.caller_context(&auth.0, &id).await?;
     Ok(HttpResponse::Ok().json(context_dto(&id, context)))
 }
 
-#[utoipa::path(operation_id = "cc_users_context_put", put, path = "/api/users/{id}/context", tag = "callcenter", params(("id" = String, Path)), request_body = AiContextDto, security(("bearer" = [])),
+#[utoipa::path(operation_id = "cc_users_context_put", put, path = "/api/users/{id}/context", tag = "callcenter", params(("id" = String, Path, pattern = "^u_[A-Za-z0-9_-]{1,60}$")), request_body = AiContextDto, security(("bearer" = [])),
     description = "Replaces the memory. The body is `{aiContext: {knownName, personalityNotes, conversationHistory}}` (the inner object alone is accepted too); absent lists are empty.",
     responses((status = 200, description = "The stored memory", body = CallerContextDto), (status = 400, description = "Too long or malformed"), (status = 403, description = "callcenter.write needed"), (status = 404, description = "No such caller")))]
 pub async fn put_context(

@@ -188,15 +188,20 @@ pub async fn voip_list(auth: Auth, state: web::Data<AppState>, q: web::Query<Voi
 #[serde(rename_all = "camelCase")]
 pub struct VoipCallBody {
     /// The voice model.
+    #[schema(value_type = String, pattern = "\\S")]
     pub model: Option<String>,
     /// The number to call, any common format.
+    #[schema(value_type = String, pattern = "\\S")]
     pub target_number: Option<String>,
     pub prompt: Option<String>,
     /// Background noise 1 (default) or 0.
+    #[schema(minimum = 0, maximum = 1)]
     pub noise: Option<i64>,
     /// 0 to 1 (default 0.15).
+    #[schema(minimum = 0, maximum = 1)]
     pub noise_gain: Option<f64>,
     /// 0.5 to 2 (default 1.0).
+    #[schema(minimum = 0.5, maximum = 2)]
     pub speed: Option<f64>,
 }
 

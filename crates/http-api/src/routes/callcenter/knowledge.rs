@@ -125,6 +125,8 @@ impl From<Topic> for TopicDto {
 /// `{name}`.
 #[derive(Deserialize, ToSchema)]
 pub struct TopicBody {
+    /// Trimmed; not blank.
+    #[schema(value_type = String, pattern = "\\S")]
     pub name: Option<String>,
 }
 

@@ -95,8 +95,10 @@ pub struct StatisticsDto {
 #[derive(Deserialize, IntoParams)]
 pub struct StatisticsQuery {
     /// 1 to 366 days ending today (default 30).
+    #[param(minimum = 1, maximum = 366)]
     pub days: Option<i64>,
     /// 1 to 60 months ending this month (default 12).
+    #[param(minimum = 1, maximum = 60)]
     pub months: Option<i64>,
 }
 

@@ -415,6 +415,8 @@ pub async fn stats_period(auth: Auth, state: web::Data<AppState>) -> ApiResult<H
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct PeriodQuery {
+    /// `1d`, `3d`, `7d` (default), `30d` or `90d`.
+    #[param(pattern = "^\\s*(1|3|7|30|90)[dD]\\s*$")]
     pub period: Option<String>,
     pub search: Option<String>,
 }
@@ -466,7 +468,7 @@ async fn filtered(
     Ok(HttpResponse::Ok().json(Shown::new(state, req).customers(customers)))
 }
 
-#[utoipa::path(operation_id = "cims_crm_filter_status", get, path = "/crm/customers/filter/status", tag = "management", params(("status_filter" = String, Query)), security(("bearer" = [])),
+#[utoipa::path(operation_id = "cims_crm_filter_status", get, path = "/crm/customers/filter/status", tag = "management", params(("status_filter" = String, Query, pattern = "\\S")), security(("bearer" = [])),
     responses((status = 200, body = [CustomerDto], description = "Live customers of that status, newest first (`[]` when none)"), (status = 400, description = "status_filter missing")))]
 pub async fn filter_status(
     auth: Auth,
@@ -480,7 +482,7 @@ pub async fn filter_status(
         .await
 }
 
-#[utoipa::path(operation_id = "cims_crm_filter_platform", get, path = "/crm/customers/filter/platform", tag = "management", params(("platform" = String, Query)), security(("bearer" = [])),
+#[utoipa::path(operation_id = "cims_crm_filter_platform", get, path = "/crm/customers/filter/platform", tag = "management", params(("platform" = String, Query, pattern = "\\S")), security(("bearer" = [])),
     responses((status = 200, body = [CustomerDto], description = "Live customers of that platform (any case), newest first"), (status = 400, description = "platform missing")))]
 pub async fn filter_platform(
     auth: Auth,
@@ -494,7 +496,7 @@ pub async fn filter_platform(
         .await
 }
 
-#[utoipa::path(operation_id = "cims_crm_filter_date", get, path = "/crm/customers/filter/date", tag = "management", params(("start_date" = String, Query), ("end_date" = Option<String>, Query)), security(("bearer" = [])),
+#[utoipa::path(operation_id = "cims_crm_filter_date", get, path = "/crm/customers/filter/date", tag = "management", params(("start_date" = String, Query, pattern = "\\S"), ("end_date" = Option<String>, Query)), security(("bearer" = [])),
     responses((status = 200, body = [CustomerDto], description = "Live customers created from start_date to end_date inclusive (Tashkent days)"), (status = 400, description = "Malformed or inverted dates")))]
 pub async fn filter_date(
     auth: Auth,
@@ -671,6 +673,7 @@ pub async fn purge(auth: Auth, state: web::Data<AppState>, id: web::Path<String>
 /// `{"customer_ids": [int]}`.
 #[derive(Deserialize, ToSchema)]
 pub struct BulkBody {
+    #[schema(min_items = 1, max_items = 500)]
     pub customer_ids: Vec<i64>,
 }
 
@@ -718,6 +721,8 @@ pub async fn bulk_purge(auth: Auth, state: web::Data<AppState>, body: web::Json<
 /// `{"note": "…"}`.
 #[derive(Deserialize, ToSchema)]
 pub struct NoteBody {
+    /// Trimmed; not blank.
+    #[schema(value_type = String, pattern = "\\S")]
     pub note: Option<String>,
 }
 
@@ -962,7 +967,7 @@ pub async fn manager_stats(
     Ok(HttpResponse::Ok().json(stats_json(manager, stats)))
 }
 
-#[utoipa::path(operation_id = "cims_crm_manager_period_stats", get, path = "/crm/sales-manager/stats", tag = "management", params(("from_date" = Option<String>, Query), ("to_date" = Option<String>, Query), ("sales_manager_id" = Option<i64>, Query)), security(("bearer" = [])),
+#[utoipa::path(operation_id = "cims_crm_manager_period_stats", get, path = "/crm/sales-manager/stats", tag = "management", params(("from_date" = Option<String>, Query), ("to_date" = Option<String>, Query), ("sales_manager_id" = Option<i64>, Query, minimum = 1)), security(("bearer" = [])),
     description = "Status changes from the recorded history, by Tashkent day (default: the last 30 days). A sales manager sees their own customers; others choose a manager or see all.",
     responses((status = 200, description = "`{sales_manager, period: {from_date, to_date, timezone}, summary: {assigned_customers, changed_customers, total_status_changes, to_status_counts, conversion_to_project_started_percent, finish_rate_percent}, daily_stats: [{date, total_changes, to_status_counts}]}`"), (status = 400, description = "Bad dates"), (status = 403, description = "analytics.read needed")))]
 pub async fn manager_period_stats(auth: Auth, state: web::Data<AppState>, q: Query) -> ApiResult<HttpResponse> {
@@ -973,7 +978,10 @@ pub async fn manager_period_stats(auth: Auth, state: web::Data<AppState>, q: Que
     }
     let manager = match number("sales_manager_id", param(&q, "sales_manager_id"))? {
         Some(m) => Some(
-            i64::try_from(m).map_err(|_| ApiError::field("sales_manager_id", "sales_manager_id is not a user id."))?,
+            i64::try_from(m)
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| ApiError::field("sales_manager_id", "sales_manager_id is not a user id."))?,
         ),
         None => None,
     };
