@@ -107,7 +107,8 @@ pub struct AiCallBody {
     /// `u_…`, when the caller is known.
     #[schema(pattern = "^u_[A-Za-z0-9_-]{1,60}$")]
     pub user_id: Option<String>,
-    #[schema(pattern = "\\S")]
+    /// Any common format (stored as E.164).
+    #[schema(min_length = 8)]
     pub phone_number: String,
     /// `inbound` (default) or `outbound`.
     pub direction: Option<String>,

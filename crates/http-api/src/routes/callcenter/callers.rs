@@ -64,8 +64,11 @@ impl From<Caller> for CallerDto {
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CallerBody {
+    /// Required on POST; not blank.
+    #[schema(pattern = "\\S")]
     pub full_name: Option<String>,
-    /// Any common format; stored as E.164 and unique.
+    /// Any common format; stored as E.164 and unique. Required on POST.
+    #[schema(min_length = 8)]
     pub phone: Option<String>,
     pub email: Option<String>,
     pub region: Option<String>,

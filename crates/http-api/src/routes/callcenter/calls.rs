@@ -191,7 +191,7 @@ pub struct VoipCallBody {
     #[schema(value_type = String, pattern = "\\S")]
     pub model: Option<String>,
     /// The number to call, any common format.
-    #[schema(value_type = String, pattern = "\\S")]
+    #[schema(value_type = String, min_length = 8)]
     pub target_number: Option<String>,
     pub prompt: Option<String>,
     /// Background noise 1 (default) or 0.
@@ -243,7 +243,7 @@ pub async fn start(auth: Auth, state: web::Data<AppState>, body: web::Json<Value
     Ok(HttpResponse::Created().json(json!({"message": "Call started", "callId": call.id})))
 }
 
-#[utoipa::path(operation_id = "cc_voip_history_delete", delete, path = "/api/voip/history/{number}", tag = "callcenter", params(("number" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(operation_id = "cc_voip_history_delete", delete, path = "/api/voip/history/{number}", tag = "callcenter", params(("number" = String, Path, min_length = 8)), security(("bearer" = [])),
     responses((status = 200, description = "`{message, deleted}`"), (status = 400, description = "Not a phone number"), (status = 403, description = "Supervisors, admins and the CEO delete")))]
 pub async fn delete_history(
     auth: Auth,

@@ -496,7 +496,7 @@ pub async fn filter_platform(
         .await
 }
 
-#[utoipa::path(operation_id = "cims_crm_filter_date", get, path = "/crm/customers/filter/date", tag = "management", params(("start_date" = String, Query, pattern = "\\S"), ("end_date" = Option<String>, Query)), security(("bearer" = [])),
+#[utoipa::path(operation_id = "cims_crm_filter_date", get, path = "/crm/customers/filter/date", tag = "management", params(("start_date" = String, Query, format = Date), ("end_date" = Option<String>, Query, format = Date)), security(("bearer" = [])),
     responses((status = 200, body = [CustomerDto], description = "Live customers created from start_date to end_date inclusive (Tashkent days)"), (status = 400, description = "Malformed or inverted dates")))]
 pub async fn filter_date(
     auth: Auth,

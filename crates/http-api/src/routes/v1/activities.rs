@@ -85,9 +85,14 @@ pub struct ListQuery {
 #[schema(as = V1ActivityBody)]
 #[serde(rename_all = "camelCase")]
 pub struct ActivityBody {
-    /// `call`, `email`, `meeting` or `deal`.
+    /// `call`, `email`, `meeting` or `deal` (any case).
     #[serde(rename = "type")]
+    #[schema(
+        pattern = "^\\s*([cC][aA][lL][lL]|[eE][mM][aA][iI][lL]|[mM][eE][eE][tT][iI][nN][gG]|[dD][eE][aA][lL])\\s*$"
+    )]
     pub kind: String,
+    /// Not blank.
+    #[schema(pattern = "\\S")]
     pub description: String,
     #[schema(value_type = i64)]
     pub customer_id: Value,

@@ -104,12 +104,15 @@ pub struct ListQuery {
 #[schema(as = V1DealBody)]
 #[serde(rename_all = "camelCase")]
 pub struct DealBody {
+    /// Required on POST; not blank, never null.
+    #[schema(nullable = false, pattern = "\\S")]
     pub title: Option<String>,
     pub description: Option<String>,
     /// A number (or numeric string) with at most two decimals, not negative.
     #[schema(value_type = Option<f64>, example = 1500.5)]
     pub value: Option<Value>,
     /// Default `new`; moving to `completed` records the close time.
+    #[schema(nullable = false, pattern = "^\\s*(new|in_progress|completed|cancelled)\\s*$")]
     pub status: Option<String>,
     /// An existing customer.
     #[schema(value_type = Option<i64>)]
