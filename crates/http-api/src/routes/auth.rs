@@ -257,8 +257,11 @@ pub async fn profile(auth: Auth, state: web::Data<AppState>) -> ApiResult<HttpRe
 #[derive(Deserialize, ToSchema)]
 pub struct PasswordChangeBody {
     #[serde(alias = "current_password")]
+    #[schema(min_length = 1)]
     pub old_password: String,
+    /// At least 10 characters, not a common password, not the e-mail's name.
     #[serde(alias = "new_password")]
+    #[schema(min_length = 10)]
     pub new_password1: String,
     /// Repeats the new password, when given.
     pub new_password2: Option<String>,

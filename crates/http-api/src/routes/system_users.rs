@@ -40,7 +40,10 @@ pub struct ListQuery {
 /// A new staff user.
 #[derive(Deserialize, ToSchema)]
 pub struct CreateUserBody {
+    #[schema(format = Email)]
     pub email: String,
+    /// At least 10 characters, not a common password, not the e-mail's name.
+    #[schema(min_length = 10)]
     pub password: String,
     pub name: Option<String>,
     pub first_name: Option<String>,
@@ -49,8 +52,9 @@ pub struct CreateUserBody {
     pub role: Option<String>,
 }
 
-/// Fields to change; absent fields stay as they are.
+/// Fields to change (at least one); absent fields stay as they are.
 #[derive(Deserialize, ToSchema, Default)]
+#[schema(min_properties = 1)]
 pub struct UpdateUserBody {
     pub email: Option<String>,
     pub password: Option<String>,

@@ -51,7 +51,11 @@ impl From<Qa> for QaDto {
 /// `title` and `answer`; on PUT either may be left out.
 #[derive(Deserialize, ToSchema)]
 pub struct QaBody {
+    /// Required on POST; not blank, at most 500 characters.
+    #[schema(pattern = "\\S")]
     pub title: Option<String>,
+    /// Required on POST; not blank, at most 20,000 characters.
+    #[schema(pattern = "\\S")]
     pub answer: Option<String>,
 }
 

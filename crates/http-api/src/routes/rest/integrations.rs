@@ -127,8 +127,8 @@ pub struct WebhookBody {
     /// `https://` (in production only https; never a loopback, private, link-local or metadata address).
     #[schema(example = "https://hooks.example.com/crm")]
     pub url: String,
-    /// Event names, `<kind>.*`, or `*`.
-    #[schema(example = json!(["account.created", "deal.*"]))]
+    /// Event names, `<kind>.*`, or `*`; at least one.
+    #[schema(example = json!(["account.created", "deal.*"]), min_items = 1)]
     pub events: Vec<String>,
     /// Default true.
     #[schema(nullable = false)]
