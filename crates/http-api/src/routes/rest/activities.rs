@@ -74,10 +74,15 @@ pub struct ActivityBody {
     #[schema(example = "Not Started")]
     pub status: Option<String>,
     /// Default: the caller.
+    #[schema(minimum = 1)]
     pub owner: Option<i64>,
+    #[schema(minimum = 1)]
     pub account: Option<i64>,
+    #[schema(minimum = 1)]
     pub contact: Option<i64>,
+    #[schema(minimum = 1)]
     pub lead: Option<i64>,
+    #[schema(minimum = 1)]
     pub deal: Option<i64>,
 }
 
@@ -165,9 +170,13 @@ pub struct TaskBody {
     /// Default `Medium`.
     #[schema(example = "Medium")]
     pub priority: Option<String>,
+    #[schema(minimum = 1)]
     pub owner: Option<i64>,
+    #[schema(minimum = 1)]
     pub account: Option<i64>,
+    #[schema(minimum = 1)]
     pub contact: Option<i64>,
+    #[schema(minimum = 1)]
     pub deal: Option<i64>,
 }
 
@@ -248,6 +257,7 @@ pub struct EventBody {
     pub end_date: String,
     #[schema(example = "Conference Room A", max_length = 255)]
     pub location: Option<String>,
+    #[schema(minimum = 1)]
     pub owner: Option<i64>,
 }
 

@@ -70,11 +70,13 @@ pub struct AccountBody {
     pub email: Option<String>,
     #[schema(example = "https://newcompany.com")]
     pub website: Option<String>,
+    #[schema(minimum = 1)]
     pub territory: Option<i64>,
     /// A JSON object (at most 50 keys, 16 KB; values scalars or flat lists).
     #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<Value>,
     /// Default: the caller.
+    #[schema(minimum = 1)]
     pub owner: Option<i64>,
     /// An active catalog status (default `potential`).
     pub status: Option<String>,
@@ -167,7 +169,9 @@ pub struct ContactBody {
     pub phone: Option<String>,
     #[schema(example = "CTO", max_length = 150)]
     pub title: Option<String>,
+    #[schema(minimum = 1)]
     pub account: Option<i64>,
+    #[schema(minimum = 1)]
     pub owner: Option<i64>,
     #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<Value>,
@@ -261,7 +265,9 @@ pub struct LeadBody {
     pub lead_source: Option<String>,
     /// Default `New`; `Converted` only by converting.
     pub status: Option<String>,
+    #[schema(minimum = 1)]
     pub territory: Option<i64>,
+    #[schema(minimum = 1)]
     pub owner: Option<i64>,
     #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<Value>,
@@ -462,6 +468,7 @@ pub struct ConversionDealBody {
     #[schema(example = 5000.0, minimum = 0)]
     pub amount: Option<f64>,
     /// Default: the first active stage.
+    #[schema(minimum = 1)]
     pub stage: Option<i64>,
     #[schema(example = "2024-04-01")]
     pub expected_close_date: Option<String>,
@@ -473,11 +480,11 @@ pub struct ConversionDealBody {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct ConvertBody {
-    #[schema(example = 1)]
+    #[schema(minimum = 1, example = 1)]
     pub account_id: Option<i64>,
-    #[schema(example = 1)]
+    #[schema(minimum = 1, example = 1)]
     pub contact_id: Option<i64>,
-    #[schema(example = 1)]
+    #[schema(minimum = 1, example = 1)]
     pub deal_id: Option<i64>,
     pub deal: Option<ConversionDealBody>,
 }

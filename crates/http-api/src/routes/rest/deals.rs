@@ -62,14 +62,16 @@ pub struct DealBody {
     #[schema(example = "New Deal", max_length = 255)]
     pub name: String,
     /// A live account.
-    #[schema(example = 1)]
+    #[schema(minimum = 1, example = 1)]
     pub account: i64,
     /// One of the account's contacts.
+    #[schema(minimum = 1)]
     pub contact: Option<i64>,
     /// Not negative, at most two decimal places.
     #[schema(example = 25000.0, minimum = 0)]
     pub amount: Option<f64>,
     /// An active stage (default: the first one; a change is recorded in the stage history).
+    #[schema(minimum = 1)]
     pub stage: Option<i64>,
     /// `YYYY-MM-DD`.
     #[schema(example = "2024-04-01")]
@@ -82,6 +84,7 @@ pub struct DealBody {
     #[schema(minimum = 0, maximum = 100)]
     pub probability: Option<i32>,
     /// Default: the caller.
+    #[schema(minimum = 1)]
     pub owner: Option<i64>,
     pub description: Option<String>,
 }
@@ -281,7 +284,7 @@ async fn lost_handler(
 #[allow(dead_code)]
 pub struct ChangeStageBody {
     /// An active stage.
-    #[schema(example = 2)]
+    #[schema(minimum = 1, example = 2)]
     pub stage: i64,
     #[schema(example = "Stage change notes")]
     pub notes: Option<String>,

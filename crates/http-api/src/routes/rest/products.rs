@@ -45,11 +45,13 @@ pub struct ProductBody {
     /// Not negative, at most two decimal places.
     #[schema(example = 199.99, minimum = 0)]
     pub unit_price: f64,
+    #[schema(minimum = 1)]
     pub category: Option<i64>,
     /// Default true.
     #[schema(nullable = false)]
     pub is_active: Option<bool>,
     /// Default: the caller.
+    #[schema(minimum = 1)]
     pub owner: Option<i64>,
     /// A JSON object (at most 50 keys, 16 KB; values scalars or flat lists).
     #[schema(value_type = Option<Object>)]
@@ -122,6 +124,7 @@ pub struct CategoryBody {
     pub name: String,
     pub description: Option<String>,
     /// A parent that would make a cycle is refused.
+    #[schema(minimum = 1)]
     pub parent_category: Option<i64>,
     #[schema(nullable = false)]
     pub is_active: Option<bool>,

@@ -94,7 +94,7 @@ pub struct ActivityBody {
     /// Not blank.
     #[schema(pattern = "\\S")]
     pub description: String,
-    #[schema(value_type = i64)]
+    #[schema(value_type = i64, minimum = 1)]
     pub customer_id: Value,
 }
 

@@ -115,7 +115,7 @@ pub struct DealBody {
     #[schema(nullable = false, pattern = "^\\s*(new|in_progress|completed|cancelled)\\s*$")]
     pub status: Option<String>,
     /// An existing customer.
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1)]
     pub customer_id: Option<Value>,
 }
 
