@@ -3,6 +3,9 @@
 # into a virtual environment): no 5xx, only documented status codes, content types and
 # bodies, and schema-violating requests refused. Runs the debug server the tests built, on a
 # fresh SQLite database, with bounded examples and time. Exits non-zero on any failure.
+# Knobs: SCHEMATHESIS_CHECKS (e.g. positive_data_acceptance), SCHEMATHESIS_PHASES,
+# SCHEMATHESIS_MAX_EXAMPLES, SCHEMATHESIS_ARGS, SCHEMATHESIS_SEED_DEMO=1 (fill the demo data first,
+# so that related-record ids exist).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +31,9 @@ export DATABASE_URL="sqlite://$WORK/fuzz.db" PORT HOST=127.0.0.1 APP_ENV=test CO
   TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000 TWILIO_API_KEY_SID=SK00000000000000000000000000000000 \
   TWILIO_API_KEY_SECRET=fuzz-secret TWILIO_TWIML_APP_SID=AP00000000000000000000000000000000 \
   TWILIO_AUTH_TOKEN=fuzz-auth-token PUBLIC_BASE_URL=https://crm.example.com
+if [ "${SCHEMATHESIS_SEED_DEMO:-0}" = 1 ]; then
+  target/debug/crm-server seed-demo > "$WORK/seed.log" 2>&1
+fi
 target/debug/crm-server > "$WORK/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT

@@ -227,6 +227,19 @@ async fn stages_in_use_stay_and_inactive_ones_take_no_deals() {
 
     let dup = app.post(STAGES, Some(&token), json!({"name": "lead"})).await;
     assert_rest_error(&dup, StatusCode::CONFLICT, "Conflict");
+    // A deal's status, amount and stage are never null, on create as on change (decision 0016).
+    let account_id = account(&app, &token, "Null Co").await;
+    let null_deal = app
+        .post(
+            "/api/deals/deals/",
+            Some(&token),
+            json!({"name": "N", "account": account_id, "status": null, "amount": null, "stage": null}),
+        )
+        .await;
+    assert_rest_error(&null_deal, StatusCode::BAD_REQUEST, "ValidationError");
+    for field in ["status", "amount", "stage"] {
+        assert_eq!(null_deal.body["error"]["details"][field], json!(["This field may not be null."]), "{field}");
+    }
     // Flags, order and probability are never null, on create as on change, as documented.
     let null = app.post(STAGES, Some(&token), json!({"name": "Closing", "probability": null, "is_active": null})).await;
     assert_rest_error(&null, StatusCode::BAD_REQUEST, "ValidationError");

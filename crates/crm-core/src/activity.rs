@@ -188,7 +188,8 @@ impl Resource for Activities {
             f.error("activity_type", "This field is required.");
         }
         let description = f.text("description", &input.description, MAX_FREE_TEXT).flatten().unwrap_or_default();
-        let status = f.choice("status", &input.status, &ACTIVITY_STATUSES).flatten().unwrap_or("Not Started");
+        let status = f.choice("status", &input.status, &ACTIVITY_STATUSES);
+        let status = f.present("status", status, false).unwrap_or("Not Started");
         let refs = [
             f.id("owner", &input.owner),
             f.id("account", &input.account),

@@ -387,12 +387,15 @@ impl Resource for Deals {
         if account.is_none() {
             f.error("account", "This field is required.");
         }
-        let amount = f.money("amount", &input.amount).flatten().unwrap_or_default();
+        let amount = f.money("amount", &input.amount);
+        let amount = f.present("amount", amount, false).unwrap_or_default();
         let probability = f.percent("probability", &input.probability).flatten();
-        let status =
-            f.choice("status", &input.status, &REST_STATUSES).flatten().map(|s| DealStatus::from_rest(s, None));
+        let status = f.choice("status", &input.status, &REST_STATUSES);
+        let status = f.present("status", status, false).map(|s| DealStatus::from_rest(s, None));
         let description = f.text("description", &input.description, MAX_FREE_TEXT).flatten();
-        let refs = [f.id("contact", &input.contact), f.id("stage", &input.stage), f.id("owner", &input.owner)];
+        let stage = f.id("stage", &input.stage);
+        let refs =
+            [f.id("contact", &input.contact), Some(f.present("stage", stage, false)), f.id("owner", &input.owner)];
         f.finish()?;
         let [contact_id, stage_id, owner_id] = refs.map(Option::flatten);
         let status = status.unwrap_or(DealStatus::New);

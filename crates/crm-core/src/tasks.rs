@@ -81,16 +81,6 @@ pub struct TaskChanges {
 /// The task record kind.
 pub struct Tasks;
 
-fn not_null<T>(f: &mut Fields, field: &str, value: Sent<T>) -> Option<T> {
-    match value {
-        Some(None) => {
-            f.error(field, "This field may not be null.");
-            None
-        }
-        other => other.flatten(),
-    }
-}
-
 impl Resource for Tasks {
     type Record = Task;
     type Input = TaskInput;
@@ -125,8 +115,10 @@ impl Resource for Tasks {
         let mut f = Fields::new();
         let title = f.required_text("title", &input.title, MAX_TITLE, true);
         let description = f.text("description", &input.description, MAX_FREE_TEXT).flatten();
-        let status = f.choice("status", &input.status, &TASK_STATUSES).flatten().unwrap_or("Not Started");
-        let priority = f.choice("priority", &input.priority, &PRIORITIES).flatten().unwrap_or("Medium");
+        let status = f.choice("status", &input.status, &TASK_STATUSES);
+        let status = f.present("status", status, false).unwrap_or("Not Started");
+        let priority = f.choice("priority", &input.priority, &PRIORITIES);
+        let priority = f.present("priority", priority, false).unwrap_or("Medium");
         let refs = [
             f.id("owner", &input.owner),
             f.id("account", &input.account),
@@ -153,9 +145,9 @@ impl Resource for Tasks {
         let title = f.required_text("title", &input.title, MAX_TITLE, replace);
         let description = f.text("description", &input.description, MAX_FREE_TEXT);
         let status = f.choice("status", &input.status, &TASK_STATUSES);
-        let status = not_null(&mut f, "status", status);
+        let status = f.present("status", status, false);
         let priority = f.choice("priority", &input.priority, &PRIORITIES);
-        let priority = not_null(&mut f, "priority", priority);
+        let priority = f.present("priority", priority, false);
         let changes = TaskChanges {
             title,
             description,

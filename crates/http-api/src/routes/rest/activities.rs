@@ -71,7 +71,7 @@ pub struct ActivityBody {
     #[schema(example = "2024-01-20T14:00:00Z")]
     pub due_date: Option<String>,
     /// Default `Not Started`.
-    #[schema(example = "Not Started")]
+    #[schema(nullable = false, example = "Not Started")]
     pub status: Option<String>,
     /// Default: the caller.
     #[schema(minimum = 1)]
@@ -166,9 +166,10 @@ pub struct TaskBody {
     #[schema(example = "2024-01-25T12:00:00Z")]
     pub due_date: Option<String>,
     /// Default `Not Started`.
+    #[schema(nullable = false)]
     pub status: Option<String>,
     /// Default `Medium`.
-    #[schema(example = "Medium")]
+    #[schema(nullable = false, example = "Medium")]
     pub priority: Option<String>,
     #[schema(minimum = 1)]
     pub owner: Option<i64>,

@@ -264,6 +264,7 @@ pub struct LeadBody {
     #[schema(example = "Website", max_length = 100)]
     pub lead_source: Option<String>,
     /// Default `New`; `Converted` only by converting.
+    #[schema(nullable = false)]
     pub status: Option<String>,
     #[schema(minimum = 1)]
     pub territory: Option<i64>,

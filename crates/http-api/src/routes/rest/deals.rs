@@ -68,10 +68,10 @@ pub struct DealBody {
     #[schema(minimum = 1)]
     pub contact: Option<i64>,
     /// Not negative, at most two decimal places.
-    #[schema(example = 25000.0, minimum = 0)]
+    #[schema(nullable = false, example = 25000.0, minimum = 0)]
     pub amount: Option<f64>,
     /// An active stage (default: the first one; a change is recorded in the stage history).
-    #[schema(minimum = 1)]
+    #[schema(nullable = false, minimum = 1)]
     pub stage: Option<i64>,
     /// `YYYY-MM-DD`.
     #[schema(example = "2024-04-01")]
@@ -79,6 +79,7 @@ pub struct DealBody {
     /// `YYYY-MM-DD`, with `Won` or `Lost` (a win cannot be in the future).
     pub close_date: Option<String>,
     /// `Open` (default), `Won` or `Lost`.
+    #[schema(nullable = false)]
     pub status: Option<String>,
     /// 0 to 100 (default: the stage's).
     #[schema(minimum = 0, maximum = 100)]
