@@ -222,14 +222,12 @@ impl Resource for Activities {
         }
         let description = f.text("description", &input.description, MAX_FREE_TEXT).map(Option::unwrap_or_default);
         let status = f.choice("status", &input.status, &ACTIVITY_STATUSES);
-        if status == Some(None) {
-            f.error("status", "This field may not be null.");
-        }
+        let status = f.present("status", status, false);
         let changes = ActivityChanges {
             kind,
             subject,
             description,
-            status: status.flatten(),
+            status,
             due_date: input.due_date,
             owner_id: f.id("owner", &input.owner),
             account_id: f.id("account", &input.account),

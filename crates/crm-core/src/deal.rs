@@ -424,27 +424,21 @@ impl Resource for Deals {
             f.error("account", "This field is required.");
         }
         let amount = f.money("amount", &input.amount);
-        if amount == Some(None) {
-            f.error("amount", "This field may not be null.");
-        }
+        let amount = f.present("amount", amount, false);
         let status = f.choice("status", &input.status, &REST_STATUSES);
-        if status == Some(None) {
-            f.error("status", "This field may not be null.");
-        }
+        let status = f.present("status", status, false);
         let stage = f.id("stage", &input.stage);
-        if stage == Some(None) {
-            f.error("stage", "This field may not be null.");
-        }
+        let stage = f.present("stage", stage, false);
         let changes = DealChanges {
             title,
             description: f.text("description", &input.description, MAX_FREE_TEXT),
-            value: amount.flatten(),
-            status: status.flatten().and_then(|s| (s != "Open").then(|| DealStatus::from_rest(s, None))),
-            reopen: status.flatten() == Some("Open"),
+            value: amount,
+            status: status.and_then(|s| (s != "Open").then(|| DealStatus::from_rest(s, None))),
+            reopen: status == Some("Open"),
             customer_id: account.flatten(),
             user_id: f.id("owner", &input.owner),
             contact_id: f.id("contact", &input.contact),
-            stage_id: stage.flatten(),
+            stage_id: stage,
             expected_close_date: input.expected_close_date,
             probability: f.percent("probability", &input.probability),
             close_date: input.close_date,

@@ -75,13 +75,8 @@ fn order(f: &mut Fields, value: &Sent<i64>) -> Option<i32> {
 
 /// A stage's win probability: 0 to 100, never null.
 fn probability(f: &mut Fields, value: &Sent<i64>) -> Option<i32> {
-    match f.percent("probability", value) {
-        Some(None) => {
-            f.error("probability", "This field may not be null.");
-            None
-        }
-        other => other.flatten(),
-    }
+    let probability = f.percent("probability", value);
+    f.present("probability", probability, false)
 }
 
 impl Resource for Stages {
