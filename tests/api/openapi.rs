@@ -178,3 +178,57 @@ async fn each_surface_documents_its_own_body() {
     assert_eq!(properties("/auth/refresh", "post"), ["refresh_token"]);
     assert_eq!(properties("/api/auth/refresh/", "post"), ["refresh"]);
 }
+
+/// A REST body's schema says what the server takes: `POST {}` is refused with "This field is
+/// required." for exactly the fields the schema lists as required, and every field the schema
+/// lets be null is taken as null (the types and the nulls are read from that same schema, so
+/// this sweep holds the one rule the domain keeps, the required fields, to the document).
+#[tokio::test]
+async fn rest_bodies_require_and_take_null_as_their_schemas_say() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    let spec = app.get("/openapi.json", None).await.body;
+    let mut swept = 0;
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        let op = &ops["post"];
+        if !op["operationId"].as_str().is_some_and(|id| id.starts_with("rest_") && id.ends_with("_create")) {
+            continue;
+        }
+        let name = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str().unwrap();
+        let schema = &spec["components"]["schemas"][name.rsplit('/').next().unwrap()];
+        let mut required: Vec<&str> =
+            schema["required"].as_array().into_iter().flatten().map(|r| r.as_str().unwrap()).collect();
+        required.sort();
+        let res = app.post(path, Some(&token), json!({})).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "POST {path} {{}}: {}", res.text);
+        let details = res.body["error"]["details"].as_object().unwrap();
+        let mut missing: Vec<&str> = details
+            .iter()
+            .filter(|(_, m)| m.as_array().unwrap().iter().any(|m| m == "This field is required."))
+            .map(|(f, _)| f.as_str())
+            .collect();
+        missing.sort();
+        assert_eq!(missing, required, "POST {path} {{}}: the required fields are the documented ones");
+
+        let nullable: serde_json::Map<String, serde_json::Value> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, p)| {
+                p["type"].as_array().is_some_and(|t| t.contains(&json!("null"))) || p.get("type").is_none()
+            })
+            .map(|(f, _)| (f.clone(), serde_json::Value::Null))
+            .collect();
+        let res = app.post(path, Some(&token), serde_json::Value::Object(nullable.clone())).await;
+        for field in nullable.keys() {
+            let messages = &res.body["error"]["details"][field];
+            assert!(
+                !messages.to_string().contains("may not be null"),
+                "POST {path}: {field} is documented nullable but refused as null: {}",
+                res.text
+            );
+        }
+        swept += 1;
+    }
+    assert!(swept >= 15, "every REST resource is swept ({swept})");
+}

@@ -195,7 +195,7 @@ impl Resource for Integrations {
         let is_active = f.present("is_active", input.is_active, false).unwrap_or(true);
         let name = f.required_text("name", &input.name, 200, true).unwrap_or_default();
         let kind = check_type(&mut f, &input.integration_type, true).unwrap_or_default();
-        let config = check_object(&mut f, &input.config, false).unwrap_or_default();
+        let config = check_object(&mut f, &input.config, true).unwrap_or_default();
         f.finish()?;
         if config.values().any(|v| v.as_str().is_some_and(is_masked)) {
             return Err(CrmError::field("config", "Send secrets in clear when creating an integration."));

@@ -17,6 +17,7 @@ pub mod routes;
 pub mod shutdown;
 pub mod state;
 pub mod surface;
+pub mod typed_body;
 
 pub use cors::CorsPolicy;
 pub use error::{ApiError, ApiResult};

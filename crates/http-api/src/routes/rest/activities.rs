@@ -7,12 +7,13 @@ use crate::extract::Auth;
 use crate::iso;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
 use crm_core::activity::{Activities, Activity, ActivityInput};
 use crm_core::events::{Event, EventInput, Events};
 use crm_core::records::Records;
 use crm_core::tasks::{Task, TaskInput, Tasks, complete_task};
 use kernel::Ref;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
@@ -58,32 +59,31 @@ pub struct ActivityDto {
 }
 
 /// Fields of an activity; related records are written as ids.
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct ActivityBody {
-    #[schema(example = "Follow-up Call", max_length = 255)]
-    pub subject: String,
+    #[schema(example = "Follow-up Call", max_length = 255, nullable = false, required = true)]
+    pub subject: Option<Option<String>>,
     /// `Call`, `Email`, `Meeting` or `Deal`.
-    #[schema(example = "Call")]
-    pub activity_type: String,
+    #[schema(example = "Call", nullable = false, required = true)]
+    pub activity_type: Option<Option<String>>,
     #[schema(max_length = 10000)]
-    pub description: Option<String>,
+    pub description: Option<Option<String>>,
     #[schema(example = "2024-01-20T14:00:00Z")]
-    pub due_date: Option<String>,
+    pub due_date: Option<Option<DateTime<Utc>>>,
     /// Default `Not Started`.
     #[schema(nullable = false, example = "Not Started")]
-    pub status: Option<String>,
+    pub status: Option<Option<String>>,
     /// Default: the caller.
     #[schema(minimum = 1)]
-    pub owner: Option<i64>,
+    pub owner: Option<Option<i64>>,
     #[schema(minimum = 1)]
-    pub account: Option<i64>,
+    pub account: Option<Option<i64>>,
     #[schema(minimum = 1)]
-    pub contact: Option<i64>,
+    pub contact: Option<Option<i64>>,
     #[schema(minimum = 1)]
-    pub lead: Option<i64>,
+    pub lead: Option<Option<i64>>,
     #[schema(minimum = 1)]
-    pub deal: Option<i64>,
+    pub deal: Option<Option<i64>>,
 }
 
 /// The activity resource.
@@ -119,18 +119,18 @@ impl RestResource for ActivityResource {
         }
     }
 
-    fn input(b: &RestBody) -> ActivityInput {
+    fn input(b: Self::Body) -> ActivityInput {
         ActivityInput {
-            subject: b.text("subject"),
-            activity_type: b.text("activity_type"),
-            description: b.text("description"),
-            due_date: b.instant("due_date"),
-            status: b.text("status"),
-            owner: b.id("owner"),
-            account: b.id("account"),
-            contact: b.id("contact"),
-            lead: b.id("lead"),
-            deal: b.id("deal"),
+            subject: b.subject,
+            activity_type: b.activity_type,
+            description: b.description,
+            due_date: b.due_date,
+            status: b.status,
+            owner: b.owner,
+            account: b.account,
+            contact: b.contact,
+            lead: b.lead,
+            deal: b.deal,
         }
     }
 }
@@ -157,28 +157,27 @@ pub struct TaskDto {
 }
 
 /// Fields of a task.
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct TaskBody {
-    #[schema(example = "Update CRM", max_length = 255)]
-    pub title: String,
-    pub description: Option<String>,
+    #[schema(example = "Update CRM", max_length = 255, nullable = false, required = true)]
+    pub title: Option<Option<String>>,
+    pub description: Option<Option<String>>,
     #[schema(example = "2024-01-25T12:00:00Z")]
-    pub due_date: Option<String>,
+    pub due_date: Option<Option<DateTime<Utc>>>,
     /// Default `Not Started`.
     #[schema(nullable = false)]
-    pub status: Option<String>,
+    pub status: Option<Option<String>>,
     /// Default `Medium`.
     #[schema(nullable = false, example = "Medium")]
-    pub priority: Option<String>,
+    pub priority: Option<Option<String>>,
     #[schema(minimum = 1)]
-    pub owner: Option<i64>,
+    pub owner: Option<Option<i64>>,
     #[schema(minimum = 1)]
-    pub account: Option<i64>,
+    pub account: Option<Option<i64>>,
     #[schema(minimum = 1)]
-    pub contact: Option<i64>,
+    pub contact: Option<Option<i64>>,
     #[schema(minimum = 1)]
-    pub deal: Option<i64>,
+    pub deal: Option<Option<i64>>,
 }
 
 /// The task resource.
@@ -215,17 +214,17 @@ impl RestResource for TaskResource {
         }
     }
 
-    fn input(b: &RestBody) -> TaskInput {
+    fn input(b: Self::Body) -> TaskInput {
         TaskInput {
-            title: b.text("title"),
-            description: b.text("description"),
-            due_date: b.instant("due_date"),
-            status: b.text("status"),
-            priority: b.text("priority"),
-            owner: b.id("owner"),
-            account: b.id("account"),
-            contact: b.id("contact"),
-            deal: b.id("deal"),
+            title: b.title,
+            description: b.description,
+            due_date: b.due_date,
+            status: b.status,
+            priority: b.priority,
+            owner: b.owner,
+            account: b.account,
+            contact: b.contact,
+            deal: b.deal,
         }
     }
 }
@@ -245,21 +244,20 @@ pub struct EventDto {
 }
 
 /// Fields of an event.
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct EventBody {
-    #[schema(example = "Team Meeting", max_length = 255)]
-    pub title: String,
-    pub description: Option<String>,
-    #[schema(example = "2024-01-22T09:00:00Z")]
-    pub start_date: String,
+    #[schema(example = "Team Meeting", max_length = 255, nullable = false, required = true)]
+    pub title: Option<Option<String>>,
+    pub description: Option<Option<String>>,
+    #[schema(example = "2024-01-22T09:00:00Z", nullable = false, required = true)]
+    pub start_date: Option<Option<DateTime<Utc>>>,
     /// After `start_date`.
-    #[schema(example = "2024-01-22T10:00:00Z")]
-    pub end_date: String,
+    #[schema(example = "2024-01-22T10:00:00Z", nullable = false, required = true)]
+    pub end_date: Option<Option<DateTime<Utc>>>,
     #[schema(example = "Conference Room A", max_length = 255)]
-    pub location: Option<String>,
+    pub location: Option<Option<String>>,
     #[schema(minimum = 1)]
-    pub owner: Option<i64>,
+    pub owner: Option<Option<i64>>,
 }
 
 /// The event resource.
@@ -291,14 +289,14 @@ impl RestResource for EventResource {
         }
     }
 
-    fn input(b: &RestBody) -> EventInput {
+    fn input(b: Self::Body) -> EventInput {
         EventInput {
-            title: b.text("title"),
-            description: b.text("description"),
-            start_date: b.instant("start_date"),
-            end_date: b.instant("end_date"),
-            location: b.text("location"),
-            owner: b.id("owner"),
+            title: b.title,
+            description: b.description,
+            start_date: b.start_date,
+            end_date: b.end_date,
+            location: b.location,
+            owner: b.owner,
         }
     }
 }
@@ -317,18 +315,16 @@ async fn complete_handler(
     body: RestBody,
 ) -> ApiResult<HttpResponse> {
     state.rest.tasks.may_write(&auth.0)?;
-    let notes = body.text("notes");
-    body.finish()?;
-    let task = complete_task(&auth.0, state.rest.task_completion.as_ref(), id.into_inner(), notes).await?;
+    let b: CompleteBody = body.read()?;
+    let task = complete_task(&auth.0, state.rest.task_completion.as_ref(), id.into_inner(), b.notes).await?;
     Ok(HttpResponse::Ok().json(TaskResource::dto(task)))
 }
 
 /// `{notes}`.
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct CompleteBody {
     #[schema(example = "Task completed successfully")]
-    pub notes: Option<String>,
+    pub notes: Option<Option<String>>,
 }
 
 pub fn document(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {

@@ -1,14 +1,13 @@
 //! `/api/core/companies/`: the organisations users belong to.
 
 use super::activities::{RefDto, related};
-use super::body::RestBody;
 use super::scaffold::{RestResource, mount};
 use crate::iso;
 use crate::state::AppState;
 use actix_web::web;
 use crm_core::companies::{Companies, Company, CompanyInput};
 use crm_core::records::Records;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
@@ -32,19 +31,18 @@ pub struct CompanyDto {
 }
 
 /// Fields of a company (writing needs `users.manage`).
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct CompanyBody {
     /// Unique among live companies, case-insensitive.
-    #[schema(example = "Company Name", max_length = 200)]
-    pub name: String,
-    pub description: Option<String>,
-    pub industry: Option<String>,
-    pub website: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
+    #[schema(example = "Company Name", max_length = 200, nullable = false, required = true)]
+    pub name: Option<Option<String>>,
+    pub description: Option<Option<String>>,
+    pub industry: Option<Option<String>>,
+    pub website: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub email: Option<Option<String>>,
     #[schema(nullable = false)]
-    pub is_active: Option<bool>,
+    pub is_active: Option<Option<bool>>,
 }
 
 /// The company resource.
@@ -79,15 +77,15 @@ impl RestResource for CompanyResource {
         }
     }
 
-    fn input(b: &RestBody) -> CompanyInput {
+    fn input(b: Self::Body) -> CompanyInput {
         CompanyInput {
-            name: b.text("name"),
-            description: b.text("description"),
-            industry: b.text("industry"),
-            website: b.text("website"),
-            phone: b.text("phone"),
-            email: b.text("email"),
-            is_active: b.bool("is_active"),
+            name: b.name,
+            description: b.description,
+            industry: b.industry,
+            website: b.website,
+            phone: b.phone,
+            email: b.email,
+            is_active: b.is_active,
         }
     }
 }

@@ -10,12 +10,14 @@ use crate::extract::Auth;
 use crate::iso;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
+use chrono::NaiveDate;
 use crm_core::accounts::{Account, AccountInput, Accounts};
 use crm_core::contacts::{Contact, ContactInput, Contacts};
 use crm_core::exchange::{Dedupe, Imports};
 use crm_core::leads::{ConversionInput, DealSpecInput, Lead, LeadInput, Leads, convert_lead};
 use crm_core::records::Records;
-use serde::Serialize;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
@@ -53,33 +55,32 @@ pub struct AccountDto {
 }
 
 /// Fields of an account.
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct AccountBody {
-    #[schema(example = "New Company", max_length = 255)]
-    pub name: String,
+    #[schema(example = "New Company", max_length = 255, nullable = false, required = true)]
+    pub name: Option<Option<String>>,
     #[schema(example = "Prospect", max_length = 50)]
-    pub account_type: Option<String>,
+    pub account_type: Option<Option<String>>,
     #[schema(example = "Healthcare", max_length = 100)]
-    pub industry: Option<String>,
+    pub industry: Option<Option<String>>,
     /// Stored in E.164.
     #[schema(example = "+1-555-987-6543")]
-    pub phone: Option<String>,
+    pub phone: Option<Option<String>>,
     /// Unique among live accounts (409 otherwise).
     #[schema(example = "info@newcompany.com")]
-    pub email: Option<String>,
+    pub email: Option<Option<String>>,
     #[schema(example = "https://newcompany.com")]
-    pub website: Option<String>,
+    pub website: Option<Option<String>>,
     #[schema(minimum = 1)]
-    pub territory: Option<i64>,
+    pub territory: Option<Option<i64>>,
     /// A JSON object (at most 50 keys, 16 KB; values scalars or flat lists).
     #[schema(value_type = Option<Object>)]
-    pub custom_fields: Option<Value>,
+    pub custom_fields: Option<Option<Value>>,
     /// Default: the caller.
     #[schema(minimum = 1)]
-    pub owner: Option<i64>,
+    pub owner: Option<Option<i64>>,
     /// An active catalog status (default `potential`).
-    pub status: Option<String>,
+    pub status: Option<Option<String>>,
 }
 
 /// The account resource.
@@ -119,18 +120,18 @@ impl RestResource for AccountResource {
         }
     }
 
-    fn input(b: &RestBody) -> AccountInput {
+    fn input(b: Self::Body) -> AccountInput {
         AccountInput {
-            name: b.text("name"),
-            account_type: b.text("account_type"),
-            industry: b.text("industry"),
-            phone: b.text("phone"),
-            email: b.text("email"),
-            website: b.text("website"),
-            territory: b.id("territory"),
-            custom_fields: b.json("custom_fields"),
-            owner: b.id("owner"),
-            status: b.text("status"),
+            name: b.name,
+            account_type: b.account_type,
+            industry: b.industry,
+            phone: b.phone,
+            email: b.email,
+            website: b.website,
+            territory: b.territory,
+            custom_fields: b.custom_fields,
+            owner: b.owner,
+            status: b.status,
         }
     }
 }
@@ -154,27 +155,26 @@ pub struct ContactDto {
 }
 
 /// Fields of a contact.
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct ContactBody {
-    #[schema(example = "Jane", max_length = 150)]
-    pub first_name: String,
-    #[schema(example = "Smith", max_length = 150)]
-    pub last_name: String,
+    #[schema(example = "Jane", max_length = 150, nullable = false, required = true)]
+    pub first_name: Option<Option<String>>,
+    #[schema(example = "Smith", max_length = 150, nullable = false, required = true)]
+    pub last_name: Option<Option<String>>,
     /// Unique among live contacts, compared lower-case (409 with the existing contact).
     #[schema(example = "jane.smith@newcompany.com")]
-    pub email: Option<String>,
+    pub email: Option<Option<String>>,
     /// Unique among live contacts once in E.164.
     #[schema(example = "+1-555-987-6543")]
-    pub phone: Option<String>,
+    pub phone: Option<Option<String>>,
     #[schema(example = "CTO", max_length = 150)]
-    pub title: Option<String>,
+    pub title: Option<Option<String>>,
     #[schema(minimum = 1)]
-    pub account: Option<i64>,
+    pub account: Option<Option<i64>>,
     #[schema(minimum = 1)]
-    pub owner: Option<i64>,
+    pub owner: Option<Option<i64>>,
     #[schema(value_type = Option<Object>)]
-    pub custom_fields: Option<Value>,
+    pub custom_fields: Option<Option<Value>>,
 }
 
 /// The contact resource.
@@ -208,16 +208,16 @@ impl RestResource for ContactResource {
         }
     }
 
-    fn input(b: &RestBody) -> ContactInput {
+    fn input(b: Self::Body) -> ContactInput {
         ContactInput {
-            first_name: b.text("first_name"),
-            last_name: b.text("last_name"),
-            email: b.text("email"),
-            phone: b.text("phone"),
-            title: b.text("title"),
-            account: b.id("account"),
-            owner: b.id("owner"),
-            custom_fields: b.json("custom_fields"),
+            first_name: b.first_name,
+            last_name: b.last_name,
+            email: b.email,
+            phone: b.phone,
+            title: b.title,
+            account: b.account,
+            owner: b.owner,
+            custom_fields: b.custom_fields,
         }
     }
 }
@@ -247,31 +247,30 @@ pub struct LeadDto {
 }
 
 /// Fields of a lead.
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct LeadBody {
-    #[schema(example = "Lead", max_length = 150)]
-    pub first_name: String,
-    #[schema(example = "Prospect", max_length = 150)]
-    pub last_name: String,
+    #[schema(example = "Lead", max_length = 150, nullable = false, required = true)]
+    pub first_name: Option<Option<String>>,
+    #[schema(example = "Prospect", max_length = 150, nullable = false, required = true)]
+    pub last_name: Option<Option<String>>,
     /// Unique among live leads.
     #[schema(example = "lead@prospect.com")]
-    pub email: Option<String>,
+    pub email: Option<Option<String>>,
     #[schema(example = "+1-555-111-2222")]
-    pub phone: Option<String>,
+    pub phone: Option<Option<String>>,
     #[schema(example = "Prospect Company", max_length = 255)]
-    pub company_name: Option<String>,
+    pub company_name: Option<Option<String>>,
     #[schema(example = "Website", max_length = 100)]
-    pub lead_source: Option<String>,
+    pub lead_source: Option<Option<String>>,
     /// Default `New`; `Converted` only by converting.
     #[schema(nullable = false)]
-    pub status: Option<String>,
+    pub status: Option<Option<String>>,
     #[schema(minimum = 1)]
-    pub territory: Option<i64>,
+    pub territory: Option<Option<i64>>,
     #[schema(minimum = 1)]
-    pub owner: Option<i64>,
+    pub owner: Option<Option<i64>>,
     #[schema(value_type = Option<Object>)]
-    pub custom_fields: Option<Value>,
+    pub custom_fields: Option<Option<Value>>,
 }
 
 /// The lead resource.
@@ -311,18 +310,18 @@ impl RestResource for LeadResource {
         }
     }
 
-    fn input(b: &RestBody) -> LeadInput {
+    fn input(b: Self::Body) -> LeadInput {
         LeadInput {
-            first_name: b.text("first_name"),
-            last_name: b.text("last_name"),
-            email: b.text("email"),
-            phone: b.text("phone"),
-            company_name: b.text("company_name"),
-            lead_source: b.text("lead_source"),
-            status: b.text("status"),
-            territory: b.id("territory"),
-            owner: b.id("owner"),
-            custom_fields: b.json("custom_fields"),
+            first_name: b.first_name,
+            last_name: b.last_name,
+            email: b.email,
+            phone: b.phone,
+            company_name: b.company_name,
+            lead_source: b.lead_source,
+            status: b.status,
+            territory: b.territory,
+            owner: b.owner,
+            custom_fields: b.custom_fields,
         }
     }
 }
@@ -435,22 +434,18 @@ async fn convert(
     body: RestBody,
 ) -> ApiResult<HttpResponse> {
     state.rest.leads.may_write(&auth.0)?;
-    let deal = body.object("deal");
+    let b: ConvertBody = body.read()?;
     let input = ConversionInput {
-        account_id: body.id("account_id"),
-        contact_id: body.id("contact_id"),
-        deal_id: body.id("deal_id"),
-        deal: deal.as_ref().map(|d| DealSpecInput {
-            name: d.text("name"),
-            amount: d.decimal("amount"),
-            stage: d.id("stage"),
-            expected_close_date: d.date("expected_close_date"),
+        account_id: b.account_id,
+        contact_id: b.contact_id,
+        deal_id: b.deal_id,
+        deal: b.deal.flatten().map(|d| DealSpecInput {
+            name: d.name,
+            amount: d.amount,
+            stage: d.stage,
+            expected_close_date: d.expected_close_date,
         }),
     };
-    body.finish()?;
-    if let Some(d) = &deal {
-        d.finish_under("deal")?;
-    }
     let done = convert_lead(&auth.0, state.rest.lead_conversion.as_ref(), id.into_inner(), input).await?;
     Ok(HttpResponse::Ok().json(ConversionDto {
         lead: LeadResource::dto(done.lead),
@@ -461,33 +456,31 @@ async fn convert(
 }
 
 /// The deal a conversion creates.
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct ConversionDealBody {
-    #[schema(example = "Prospect Company - first order")]
-    pub name: String,
-    #[schema(example = 5000.0, minimum = 0)]
-    pub amount: Option<f64>,
+    #[schema(example = "Prospect Company - first order", nullable = false, required = true)]
+    pub name: Option<Option<String>>,
+    #[schema(value_type = Option<f64>, example = 5000.0, minimum = 0)]
+    pub amount: Option<Option<Decimal>>,
     /// Default: the first active stage.
     #[schema(minimum = 1)]
-    pub stage: Option<i64>,
+    pub stage: Option<Option<i64>>,
     #[schema(example = "2024-04-01")]
-    pub expected_close_date: Option<String>,
+    pub expected_close_date: Option<Option<NaiveDate>>,
 }
 
 /// `{account_id?, contact_id?, deal_id?, deal?}`: existing records to link; what is not
 /// given is created (the account from the company name, the contact from the lead's
 /// person, the deal only when `deal` is sent).
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct ConvertBody {
     #[schema(minimum = 1, example = 1)]
-    pub account_id: Option<i64>,
+    pub account_id: Option<Option<i64>>,
     #[schema(minimum = 1, example = 1)]
-    pub contact_id: Option<i64>,
+    pub contact_id: Option<Option<i64>>,
     #[schema(minimum = 1, example = 1)]
-    pub deal_id: Option<i64>,
-    pub deal: Option<ConversionDealBody>,
+    pub deal_id: Option<Option<i64>>,
+    pub deal: Option<Option<ConversionDealBody>>,
 }
 
 pub fn document(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {

@@ -9,11 +9,13 @@ use crate::extract::Auth;
 use crate::iso;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
+use chrono::NaiveDate;
 use crm_core::deal::{DealInput, DealView, Deals};
 use crm_core::pipeline::{Stage, StageInput, Stages, change_stage, close_deal};
 use crm_core::records::Records;
 use kernel::Ref;
-use serde::Serialize;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
@@ -56,38 +58,37 @@ pub struct DealDto {
 }
 
 /// Fields of a deal.
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct DealBody {
-    #[schema(example = "New Deal", max_length = 255)]
-    pub name: String,
+    #[schema(example = "New Deal", max_length = 255, nullable = false, required = true)]
+    pub name: Option<Option<String>>,
     /// A live account.
-    #[schema(minimum = 1, example = 1)]
-    pub account: i64,
+    #[schema(minimum = 1, example = 1, nullable = false, required = true)]
+    pub account: Option<Option<i64>>,
     /// One of the account's contacts.
     #[schema(minimum = 1)]
-    pub contact: Option<i64>,
+    pub contact: Option<Option<i64>>,
     /// Not negative, at most two decimal places.
-    #[schema(nullable = false, example = 25000.0, minimum = 0)]
-    pub amount: Option<f64>,
+    #[schema(value_type = Option<f64>, nullable = false, example = 25000.0, minimum = 0)]
+    pub amount: Option<Option<Decimal>>,
     /// An active stage (default: the first one; a change is recorded in the stage history).
     #[schema(nullable = false, minimum = 1)]
-    pub stage: Option<i64>,
+    pub stage: Option<Option<i64>>,
     /// `YYYY-MM-DD`.
     #[schema(example = "2024-04-01")]
-    pub expected_close_date: Option<String>,
+    pub expected_close_date: Option<Option<NaiveDate>>,
     /// `YYYY-MM-DD`, with `Won` or `Lost` (a win cannot be in the future).
-    pub close_date: Option<String>,
+    pub close_date: Option<Option<NaiveDate>>,
     /// `Open` (default), `Won` or `Lost`.
     #[schema(nullable = false)]
-    pub status: Option<String>,
+    pub status: Option<Option<String>>,
     /// 0 to 100 (default: the stage's).
     #[schema(minimum = 0, maximum = 100)]
-    pub probability: Option<i32>,
+    pub probability: Option<Option<i64>>,
     /// Default: the caller.
     #[schema(minimum = 1)]
-    pub owner: Option<i64>,
-    pub description: Option<String>,
+    pub owner: Option<Option<i64>>,
+    pub description: Option<Option<String>>,
 }
 
 fn reference(id: i64, name: String) -> Option<RefDto> {
@@ -142,19 +143,19 @@ impl RestResource for DealResource {
         }
     }
 
-    fn input(b: &RestBody) -> DealInput {
+    fn input(b: Self::Body) -> DealInput {
         DealInput {
-            name: b.text("name"),
-            account: b.id("account"),
-            contact: b.id("contact"),
-            amount: b.decimal("amount"),
-            stage: b.id("stage"),
-            expected_close_date: b.date("expected_close_date"),
-            close_date: b.date("close_date"),
-            status: b.text("status"),
-            probability: b.int("probability"),
-            owner: b.id("owner"),
-            description: b.text("description"),
+            name: b.name,
+            account: b.account,
+            contact: b.contact,
+            amount: b.amount,
+            stage: b.stage,
+            expected_close_date: b.expected_close_date,
+            close_date: b.close_date,
+            status: b.status,
+            probability: b.probability,
+            owner: b.owner,
+            description: b.description,
         }
     }
 }
@@ -175,22 +176,21 @@ pub struct StageDto {
 }
 
 /// Fields of a stage.
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct StageBody {
     /// Unique among live stages, case-insensitive.
-    #[schema(example = "Negotiation", max_length = 100)]
-    pub name: String,
-    pub description: Option<String>,
+    #[schema(example = "Negotiation", max_length = 100, nullable = false, required = true)]
+    pub name: Option<Option<String>>,
+    pub description: Option<Option<String>>,
     /// 0 to 10000 (default 0).
     #[schema(nullable = false, minimum = 0, maximum = 10000)]
-    pub order: Option<i32>,
+    pub order: Option<Option<i64>>,
     /// Default true; an inactive stage takes no new deals.
     #[schema(nullable = false)]
-    pub is_active: Option<bool>,
+    pub is_active: Option<Option<bool>>,
     /// 0 to 100 (default 0).
     #[schema(nullable = false, minimum = 0, maximum = 100)]
-    pub probability: Option<i32>,
+    pub probability: Option<Option<i64>>,
 }
 
 /// The pipeline stage resource.
@@ -221,13 +221,13 @@ impl RestResource for StageResource {
         }
     }
 
-    fn input(b: &RestBody) -> StageInput {
+    fn input(b: Self::Body) -> StageInput {
         StageInput {
-            name: b.text("name"),
-            description: b.text("description"),
-            order: b.int("order"),
-            is_active: b.bool("is_active"),
-            probability: b.int("probability"),
+            name: b.name,
+            description: b.description,
+            order: b.order,
+            is_active: b.is_active,
+            probability: b.probability,
         }
     }
 }
@@ -248,17 +248,15 @@ async fn move_handler(
     body: RestBody,
 ) -> ApiResult<HttpResponse> {
     state.rest.deals.may_write(&auth.0)?;
-    let (stage, notes) = (body.id("stage"), body.text("notes"));
-    body.finish()?;
-    let deal = change_stage(&auth.0, state.rest.deal_moves.as_ref(), id.into_inner(), stage, notes).await?;
+    let b: ChangeStageBody = body.read()?;
+    let deal = change_stage(&auth.0, state.rest.deal_moves.as_ref(), id.into_inner(), b.stage, b.notes).await?;
     Ok(HttpResponse::Ok().json(DealResource::dto(deal)))
 }
 
 async fn close(auth: Auth, state: web::Data<AppState>, id: i64, body: RestBody, won: bool) -> ApiResult<HttpResponse> {
     state.rest.deals.may_write(&auth.0)?;
-    let (close_date, notes) = (body.date("close_date"), body.text("notes"));
-    body.finish()?;
-    let deal = close_deal(&auth.0, state.rest.deal_moves.as_ref(), id, won, close_date, notes).await?;
+    let b: CloseDealBody = body.read()?;
+    let deal = close_deal(&auth.0, state.rest.deal_moves.as_ref(), id, won, b.close_date, b.notes).await?;
     Ok(HttpResponse::Ok().json(DealResource::dto(deal)))
 }
 
@@ -281,26 +279,24 @@ async fn lost_handler(
 }
 
 /// `{stage, notes}`.
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct ChangeStageBody {
     /// An active stage.
-    #[schema(minimum = 1, example = 2)]
-    pub stage: i64,
+    #[schema(minimum = 1, example = 2, nullable = false, required = true)]
+    pub stage: Option<Option<i64>>,
     #[schema(example = "Stage change notes")]
-    pub notes: Option<String>,
+    pub notes: Option<Option<String>>,
 }
 
 /// `{close_date, notes}`.
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct CloseDealBody {
     /// `YYYY-MM-DD`, default today (a win cannot be in the future).
     #[schema(example = "2024-01-15")]
-    pub close_date: Option<String>,
+    pub close_date: Option<Option<NaiveDate>>,
     /// Logged as a deal activity.
     #[schema(example = "Deal won notes")]
-    pub notes: Option<String>,
+    pub notes: Option<Option<String>>,
 }
 
 pub fn document(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {

@@ -11,12 +11,15 @@ use crate::files::csv::{CsvChunks, attachment, read_cell, text_cell};
 use crate::iso;
 use crate::multipart::{is_multipart, spool};
 use crate::state::AppState;
+use crate::typed_body;
 use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, web};
 use crm_core::exchange::{Dedupe, ImportReport, Importable, Imports, OnDuplicate, RowInput};
 use crm_core::records::Resource;
 use kernel::{FieldErrors, ListSpec, PageRequest};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
 
 /// Limits of an imported file (`IMPORT_MAX_BYTES`, `IMPORT_MAX_ROWS`).
 #[derive(Debug, Clone, Copy)]
@@ -272,12 +275,13 @@ where
         let rows = batch
             .into_iter()
             .map(|(row, fields, mut problems)| {
-                let body = RestBody::from_texts(fields);
-                let input = T::input(&body);
-                for (field, messages) in body.into_problems() {
-                    problems.entry(field).or_default().extend(messages);
-                }
-                RowInput { row, input, problems }
+                let body = typed_body::read::<T::Body>(fields, true).unwrap_or_else(|errors| {
+                    for (field, messages) in errors {
+                        problems.entry(field).or_default().extend(messages);
+                    }
+                    T::Body::default()
+                });
+                RowInput { row, input: T::input(body), problems }
             })
             .collect();
         run.batch(rows).await?;
@@ -317,13 +321,23 @@ where
 {
     let dedupe = T::dedupe(&state);
     dedupe.may_merge(&auth.0)?;
-    let target = body.id("target_id").flatten();
-    let sources = body.ids("source_ids");
-    body.finish()?;
+    let b: MergeBody = body.read()?;
+    let (target, sources) = (b.target_id.flatten(), b.source_ids.flatten());
     let moved = dedupe.merge(&auth.0, target, sources.clone()).await?;
     let record = T::records(&state).get(&auth.0, target.unwrap_or_default()).await?;
     let moved: Map<String, Value> = moved.into_iter().map(|(k, n)| (k.to_string(), json!(n))).collect();
     Ok(HttpResponse::Ok().json(json!({"target": T::dto(record), "merged_ids": sources, "moved": moved})))
+}
+
+/// `{target_id, source_ids}`.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct MergeBody {
+    /// The record that stays.
+    #[schema(required = true, nullable = false)]
+    pub target_id: Option<Option<i64>>,
+    /// Records merged into it (then deleted).
+    #[schema(min_items = 1, max_items = 50, required = true, nullable = false)]
+    pub source_ids: Option<Option<Vec<i64>>>,
 }
 
 /// Adds the operations of `T`'s exchange routes.
@@ -381,9 +395,7 @@ where
     );
     if T::MERGES {
         let record = super::scaffold::schema_ref::<T::Dto>(schemas);
-        let body = json!({"type": "object", "required": ["target_id", "source_ids"], "properties": {
-            "target_id": {"type": "integer", "description": "The record that stays"},
-            "source_ids": {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 50, "description": "Records merged into it (then deleted)"}}});
+        let body = super::scaffold::schema_ref::<MergeBody>(schemas);
         let ok = json!({"description": "`{target, merged_ids, moved}`", "content": {"application/json": {"schema": {"type": "object", "properties": {
             "target": record, "merged_ids": {"type": "array", "items": {"type": "integer"}}, "moved": {"type": "object"}}}}}});
         paths.insert(

@@ -1,7 +1,6 @@
 //! `/api/integrations/`: integrations with outside services (and testing them), and outgoing
 //! webhooks (subscriptions, their delivery history, manual redelivery and pings).
 
-use super::body::RestBody;
 use super::scaffold::{RestResource, action_path, both, mount, operation, rest_page};
 use crate::error::ApiResult;
 use crate::extract::Auth;
@@ -12,7 +11,7 @@ use crm_core::integrations::{Integration, IntegrationInput, Integrations};
 use crm_core::records::Records;
 use crm_core::webhooks::{Delivery, Webhook, WebhookInput, Webhooks};
 use kernel::ListSpec;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
@@ -35,24 +34,23 @@ pub struct IntegrationDto {
 }
 
 /// Fields of an integration (`integrations.manage`).
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct IntegrationBody {
-    #[schema(example = "Production Twilio", max_length = 200)]
-    pub name: String,
+    #[schema(example = "Production Twilio", max_length = 200, nullable = false, required = true)]
+    pub name: Option<Option<String>>,
     /// `twilio` (`account_sid`, `auth_token`, optional `from_number`, `api_key_sid`, `api_key_secret`,
     /// `twiml_app_sid`), `llm` (`base_url`, `model`, optional `api_key`), `smtp` (`host`, `port`,
     /// optional `username`, `password`, `from_email`), `slack` (`webhook_url`) or `custom` (any).
-    #[schema(example = "llm")]
-    pub integration_type: String,
+    #[schema(example = "llm", nullable = false, required = true)]
+    pub integration_type: Option<Option<String>>,
     /// Checked per type. Secrets are write-only: send them in clear; a masked value sent back
     /// keeps the stored secret.
-    #[schema(value_type = Object, example = json!({"base_url": "https://api.openai.com/v1", "model": "gpt-4o-mini", "api_key": "sk-..."}))]
-    pub config: Value,
+    #[schema(value_type = Object, example = json!({"base_url": "https://api.openai.com/v1", "model": "gpt-4o-mini", "api_key": "sk-..."}), nullable = false, required = true)]
+    pub config: Option<Option<Value>>,
     /// Default true. The active `twilio` and `llm` integrations are what the call center and the
     /// assistant use (the environment's settings otherwise).
     #[schema(nullable = false)]
-    pub is_active: Option<bool>,
+    pub is_active: Option<Option<bool>>,
 }
 
 /// The integration resource.
@@ -82,12 +80,12 @@ impl RestResource for IntegrationResource {
         }
     }
 
-    fn input(b: &RestBody) -> IntegrationInput {
+    fn input(b: Self::Body) -> IntegrationInput {
         IntegrationInput {
-            name: b.text("name"),
-            integration_type: b.text("integration_type"),
-            config: b.json("config"),
-            is_active: b.bool("is_active"),
+            name: b.name,
+            integration_type: b.integration_type,
+            config: b.config,
+            is_active: b.is_active,
         }
     }
 }
@@ -119,22 +117,21 @@ pub struct WebhookDto {
 }
 
 /// Fields of a webhook (`integrations.manage`).
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct WebhookBody {
-    #[schema(example = "ERP sync", max_length = 200)]
-    pub name: String,
+    #[schema(example = "ERP sync", max_length = 200, nullable = false, required = true)]
+    pub name: Option<Option<String>>,
     /// `https://` (in production only https; never a loopback, private, link-local or metadata address).
-    #[schema(example = "https://hooks.example.com/crm")]
-    pub url: String,
+    #[schema(example = "https://hooks.example.com/crm", nullable = false, required = true)]
+    pub url: Option<Option<String>>,
     /// Event names, `<kind>.*`, or `*`; at least one.
-    #[schema(example = json!(["account.created", "deal.*"]), min_items = 1)]
-    pub events: Vec<String>,
+    #[schema(example = json!(["account.created", "deal.*"]), min_items = 1, nullable = false, required = true)]
+    pub events: Option<Option<Vec<String>>>,
     /// Default true.
     #[schema(nullable = false)]
-    pub is_active: Option<bool>,
+    pub is_active: Option<Option<bool>>,
     /// 16 to 200 characters; drawn when left out.
-    pub secret: Option<String>,
+    pub secret: Option<Option<String>>,
 }
 
 /// The webhook resource.
@@ -168,14 +165,8 @@ impl RestResource for WebhookResource {
         }
     }
 
-    fn input(b: &RestBody) -> WebhookInput {
-        WebhookInput {
-            name: b.text("name"),
-            url: b.text("url"),
-            events: b.strings("events"),
-            is_active: b.bool("is_active"),
-            secret: b.text("secret"),
-        }
+    fn input(b: Self::Body) -> WebhookInput {
+        WebhookInput { name: b.name, url: b.url, events: b.events, is_active: b.is_active, secret: b.secret }
     }
 }
 

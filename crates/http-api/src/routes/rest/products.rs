@@ -1,14 +1,14 @@
 //! `/api/products/`: products and product categories.
 
 use super::activities::{RefDto, related};
-use super::body::RestBody;
 use super::scaffold::{RestResource, mount};
 use crate::iso;
 use crate::state::AppState;
 use actix_web::web;
 use crm_core::products::{Categories, Category, CategoryInput, Product, ProductInput, Products};
 use crm_core::records::Records;
-use serde::Serialize;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
@@ -33,29 +33,28 @@ pub struct ProductDto {
 }
 
 /// Fields of a product.
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct ProductBody {
-    #[schema(example = "New Product", max_length = 255)]
-    pub name: String,
-    pub description: Option<String>,
+    #[schema(example = "New Product", max_length = 255, nullable = false, required = true)]
+    pub name: Option<Option<String>>,
+    pub description: Option<Option<String>>,
     /// Unique among live products, case-insensitive (409 otherwise).
-    #[schema(example = "PROD-001", max_length = 64)]
-    pub sku: String,
+    #[schema(example = "PROD-001", max_length = 64, nullable = false, required = true)]
+    pub sku: Option<Option<String>>,
     /// Not negative, at most two decimal places.
-    #[schema(example = 199.99, minimum = 0)]
-    pub unit_price: f64,
+    #[schema(value_type = f64, example = 199.99, minimum = 0, required = true)]
+    pub unit_price: Option<Option<Decimal>>,
     #[schema(minimum = 1)]
-    pub category: Option<i64>,
+    pub category: Option<Option<i64>>,
     /// Default true.
     #[schema(nullable = false)]
-    pub is_active: Option<bool>,
+    pub is_active: Option<Option<bool>>,
     /// Default: the caller.
     #[schema(minimum = 1)]
-    pub owner: Option<i64>,
+    pub owner: Option<Option<i64>>,
     /// A JSON object (at most 50 keys, 16 KB; values scalars or flat lists).
     #[schema(value_type = Option<Object>)]
-    pub custom_fields: Option<Value>,
+    pub custom_fields: Option<Option<Value>>,
 }
 
 /// The product resource.
@@ -89,16 +88,16 @@ impl RestResource for ProductResource {
         }
     }
 
-    fn input(b: &RestBody) -> ProductInput {
+    fn input(b: Self::Body) -> ProductInput {
         ProductInput {
-            name: b.text("name"),
-            description: b.text("description"),
-            sku: b.text("sku"),
-            unit_price: b.decimal("unit_price"),
-            category: b.id("category"),
-            is_active: b.bool("is_active"),
-            owner: b.id("owner"),
-            custom_fields: b.json("custom_fields"),
+            name: b.name,
+            description: b.description,
+            sku: b.sku,
+            unit_price: b.unit_price,
+            category: b.category,
+            is_active: b.is_active,
+            owner: b.owner,
+            custom_fields: b.custom_fields,
         }
     }
 }
@@ -116,18 +115,17 @@ pub struct CategoryDto {
 }
 
 /// Fields of a category.
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct CategoryBody {
     /// Unique among live categories, case-insensitive.
-    #[schema(example = "Software", max_length = 100)]
-    pub name: String,
-    pub description: Option<String>,
+    #[schema(example = "Software", max_length = 100, nullable = false, required = true)]
+    pub name: Option<Option<String>>,
+    pub description: Option<Option<String>>,
     /// A parent that would make a cycle is refused.
     #[schema(minimum = 1)]
-    pub parent_category: Option<i64>,
+    pub parent_category: Option<Option<i64>>,
     #[schema(nullable = false)]
-    pub is_active: Option<bool>,
+    pub is_active: Option<Option<bool>>,
 }
 
 /// The product category resource.
@@ -157,12 +155,12 @@ impl RestResource for CategoryResource {
         }
     }
 
-    fn input(b: &RestBody) -> CategoryInput {
+    fn input(b: Self::Body) -> CategoryInput {
         CategoryInput {
-            name: b.text("name"),
-            description: b.text("description"),
-            parent_category: b.id("parent_category"),
-            is_active: b.bool("is_active"),
+            name: b.name,
+            description: b.description,
+            parent_category: b.parent_category,
+            is_active: b.is_active,
         }
     }
 }

@@ -12,6 +12,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use crm_core::records::{Records, Resource};
 use kernel::{FilterKind, ListSpec, Page};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
@@ -23,8 +24,8 @@ pub trait RestResource: 'static {
     type R: Resource;
     /// The record's JSON.
     type Dto: Serialize + ToSchema + 'static;
-    /// The documented request body.
-    type Body: ToSchema + 'static;
+    /// The request body: its schema is what is published and what the body is checked against.
+    type Body: DeserializeOwned + ToSchema + Default + 'static;
     /// The collection path, with its trailing slash (`/api/territories/territories/`).
     const PATH: &'static str;
     /// The OpenAPI tag of its resource group.
@@ -34,8 +35,8 @@ pub trait RestResource: 'static {
     /// Where its use cases are.
     fn records(state: &AppState) -> &Records<Self::R>;
     fn dto(record: RecordOf<Self>) -> Self::Dto;
-    /// Reads its input (type problems are collected in `body`).
-    fn input(body: &RestBody) -> <Self::R as Resource>::Input;
+    /// Its input, from a checked body.
+    fn input(body: Self::Body) -> <Self::R as Resource>::Input;
 }
 
 /// A path with and without its trailing slash: both answer the same (no redirect that
@@ -84,8 +85,7 @@ async fn list<T: RestResource>(req: HttpRequest, auth: Auth, state: web::Data<Ap
 
 async fn create<T: RestResource>(auth: Auth, state: web::Data<AppState>, body: RestBody) -> ApiResult<HttpResponse> {
     T::records(&state).may_write(&auth.0)?;
-    let input = T::input(&body);
-    body.finish()?;
+    let input = T::input(body.read()?);
     let record = T::records(&state).create(&auth.0, input).await?;
     Ok(HttpResponse::Created().json(T::dto(record)))
 }
@@ -103,8 +103,7 @@ async fn update<T: RestResource>(
     replace: bool,
 ) -> ApiResult<HttpResponse> {
     T::records(&state).may_write(&auth.0)?;
-    let input = T::input(&body);
-    body.finish()?;
+    let input = T::input(body.read()?);
     let record = T::records(&state).update(&auth.0, id, input, replace).await?;
     Ok(HttpResponse::Ok().json(T::dto(record)))
 }

@@ -1,13 +1,12 @@
 //! `/api/system-config/settings/`: system settings (staff users are `routes::system_users`).
 
-use super::body::RestBody;
 use super::scaffold::{RestResource, mount};
 use crate::iso;
 use crate::state::AppState;
 use actix_web::web;
 use crm_core::records::Records;
 use crm_core::settings::{Setting, SettingInput, Settings};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
@@ -17,7 +16,6 @@ pub struct SettingDto {
     pub id: i64,
     pub key: String,
     /// Any JSON value.
-    #[schema(value_type = Object)]
     pub value: Value,
     pub description: Option<String>,
     /// Whether every signed-in user may read it (otherwise `settings.manage` only).
@@ -27,20 +25,25 @@ pub struct SettingDto {
 }
 
 /// Fields of a setting (writing needs `settings.manage`).
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct SettingBody {
     /// Unique among live settings: lower-case letters, digits, `_` and `.`.
-    #[schema(example = "billing.currency", max_length = 100, pattern = "^[a-z0-9_.]+$")]
-    pub key: String,
+    #[schema(
+        example = "billing.currency",
+        max_length = 100,
+        pattern = "^[a-z0-9_.]+$",
+        nullable = false,
+        required = true
+    )]
+    pub key: Option<Option<String>>,
     /// Any JSON value, at most 64 KB as JSON. `rate_limit.anonymous_per_hour`,
     /// `rate_limit.authenticated_per_hour`, `rate_limit.admin_per_hour` and `voice.budget_ms` are
     /// integers the server reads at run time (docs/operations.md).
-    #[schema(value_type = Object, example = json!("UZS"))]
-    pub value: Value,
-    pub description: Option<String>,
+    #[schema(example = json!("UZS"), required = true)]
+    pub value: Option<Option<Value>>,
+    pub description: Option<Option<String>>,
     /// Default false.
-    pub is_public: Option<bool>,
+    pub is_public: Option<Option<bool>>,
 }
 
 /// The setting resource.
@@ -70,13 +73,8 @@ impl RestResource for SettingResource {
         }
     }
 
-    fn input(b: &RestBody) -> SettingInput {
-        SettingInput {
-            key: b.text("key"),
-            value: b.json("value"),
-            description: b.text("description"),
-            is_public: b.bool("is_public"),
-        }
+    fn input(b: Self::Body) -> SettingInput {
+        SettingInput { key: b.key, value: b.value, description: b.description, is_public: b.is_public }
     }
 }
 
@@ -86,10 +84,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 pub fn document(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
     super::scaffold::document::<SettingResource>(paths, schemas);
-    // `value` is any JSON value: object, array, string, number, boolean or null.
-    for name in ["SettingDto", "SettingBody", "SettingBodyPatch"] {
-        if let Some(properties) = schemas.get_mut(name).and_then(|s| s.get_mut("properties")) {
-            properties["value"] = serde_json::json!({"description": "Any JSON value (at most 64 KB as JSON)"});
-        }
-    }
 }

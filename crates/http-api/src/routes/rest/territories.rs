@@ -9,7 +9,7 @@ use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use crm_core::records::Records;
 use crm_core::territories::{Territories, Territory, TerritoryInput, assign_accounts};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
@@ -26,17 +26,16 @@ pub struct TerritoryDto {
 }
 
 /// Fields of a territory.
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct TerritoryBody {
     /// Required; unique among live territories, case-insensitive (409 otherwise). At most 100 characters.
-    #[schema(example = "New Territory", max_length = 100)]
-    pub name: String,
+    #[schema(example = "New Territory", max_length = 100, nullable = false, required = true)]
+    pub name: Option<Option<String>>,
     #[schema(max_length = 10000)]
-    pub description: Option<String>,
+    pub description: Option<Option<String>>,
     /// Default true.
     #[schema(nullable = false)]
-    pub is_active: Option<bool>,
+    pub is_active: Option<Option<bool>>,
 }
 
 /// The territory resource.
@@ -65,8 +64,8 @@ impl RestResource for TerritoryResource {
         }
     }
 
-    fn input(b: &RestBody) -> TerritoryInput {
-        TerritoryInput { name: b.text("name"), description: b.text("description"), is_active: b.bool("is_active") }
+    fn input(b: Self::Body) -> TerritoryInput {
+        TerritoryInput { name: b.name, description: b.description, is_active: b.is_active }
     }
 }
 
@@ -79,21 +78,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 async fn assign(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>, body: RestBody) -> ApiResult<HttpResponse> {
     state.rest.territories.may_write(&auth.0)?;
-    let ids = body.ids("account_ids");
-    body.finish()?;
-    let ids = ids.unwrap_or_default();
+    let b: AssignAccountsBody = body.read()?;
+    let ids = b.account_ids.flatten().unwrap_or_default();
     let (count, territory) =
         assign_accounts(&auth.0, state.rest.territory_assignments.as_ref(), id.into_inner(), ids).await?;
     Ok(HttpResponse::Ok().json(json!({"assigned": count, "territory": {"id": territory.id, "name": territory.name}})))
 }
 
 /// `{account_ids}`.
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct AssignAccountsBody {
     /// Live account ids (1 to 1000): all are assigned, or none (unknown ids are listed in a 400).
-    #[schema(example = json!([1, 2, 3]))]
-    pub account_ids: Vec<i64>,
+    #[schema(example = json!([1, 2, 3]), nullable = false, required = true)]
+    pub account_ids: Option<Option<Vec<i64>>>,
 }
 
 /// The documentation of the action.

@@ -1,0 +1,436 @@
+//! Typed request bodies: one struct, deriving `Deserialize` and `ToSchema`, is both a body's
+//! published schema and its reader, so the document cannot drift from what the server takes.
+//!
+//! Reading a body checks each sent field against the struct's own schema first: its type
+//! (a form's text is read as the number, boolean, date or list the schema names) and whether it
+//! may be null, in nested bodies too. Every problem is collected under its field's name, in
+//! Django REST framework's words. Only a body that passes is deserialized, with absent
+//! (`None`), null (`Some(None)`) and a value (`Some(Some(v))`) kept apart for every
+//! `Option<Option<T>>` field.
+//!
+//! Which fields a record needs is the domain's rule, checked with the record's other rules so
+//! that one answer names every problem; the schema's `required` lists are held to the same
+//! rule by a test that sweeps every body.
+
+use kernel::{FieldErrors, push_error};
+use rust_decimal::Decimal;
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
+use serde::forward_to_deserialize_any;
+use serde_json::{Map, Value};
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{Arc, OnceLock, RwLock};
+use utoipa::ToSchema;
+
+/// Reads `fields` (from JSON, or from a form when `form`) as the body `B`, or every problem.
+pub fn read<B: DeserializeOwned + ToSchema + 'static>(
+    mut fields: Map<String, Value>,
+    form: bool,
+) -> Result<B, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    rules::<B>().check(&mut fields, form, "", &mut errors);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    B::deserialize(Fields(fields)).map_err(|e| {
+        // The schema and the struct disagree: a defect of the declaration, named as such.
+        let mut errors = FieldErrors::new();
+        push_error(&mut errors, "non_field_errors", format!("Invalid body: {e}"));
+        errors
+    })
+}
+
+/// What a field's schema says about the values it takes.
+#[derive(Debug)]
+struct Rule {
+    kind: Kind,
+    nullable: bool,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Text,
+    Date,
+    Instant,
+    Integer,
+    Number,
+    Boolean,
+    List(Box<Kind>),
+    /// A nested body, checked by its own rules.
+    Object(Rules),
+    /// Any JSON (a form sends it as JSON text).
+    Json,
+}
+
+/// The rules of a body's fields.
+#[derive(Debug, Default)]
+struct Rules {
+    fields: Vec<(String, Rule)>,
+}
+
+/// The rules of `B`, read once from its schema.
+fn rules<B: ToSchema + 'static>() -> Arc<Rules> {
+    static CACHE: OnceLock<RwLock<HashMap<TypeId, Arc<Rules>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let id = TypeId::of::<B>();
+    if let Some(rules) = cache.read().unwrap_or_else(|e| e.into_inner()).get(&id) {
+        return rules.clone();
+    }
+    let mut nested = Vec::new();
+    B::schemas(&mut nested);
+    let components: Map<String, Value> =
+        nested.into_iter().map(|(name, schema)| (name, serde_json::to_value(schema).unwrap_or_default())).collect();
+    let schema = serde_json::to_value(B::schema()).unwrap_or_default();
+    let rules = Arc::new(Rules::of(&schema, &components));
+    cache.write().unwrap_or_else(|e| e.into_inner()).insert(id, rules.clone());
+    rules
+}
+
+impl Rules {
+    fn of(schema: &Value, components: &Map<String, Value>) -> Rules {
+        let fields = schema["properties"]
+            .as_object()
+            .map(|p| p.iter().map(|(name, s)| (name.clone(), Rule::of(s, components))).collect())
+            .unwrap_or_default();
+        Rules { fields }
+    }
+
+    /// Checks the sent `fields`, naming problems `<prefix><field>`.
+    fn check(&self, fields: &mut Map<String, Value>, form: bool, prefix: &str, errors: &mut FieldErrors) {
+        for (name, rule) in &self.fields {
+            if let Some(value) = fields.get_mut(name) {
+                rule.check(&format!("{prefix}{name}"), value, form, errors);
+            }
+        }
+    }
+}
+
+/// The component a schema refers to, directly or as one of its alternatives.
+fn reference<'a>(schema: &'a Value, components: &'a Map<String, Value>) -> Option<&'a Value> {
+    let target = |s: &'a Value| s["$ref"].as_str().and_then(|r| components.get(r.rsplit('/').next()?));
+    target(schema).or_else(|| schema["oneOf"].as_array()?.iter().find_map(target))
+}
+
+/// The types a schema names (`"string"` or `["string", "null"]`).
+fn types(schema: &Value) -> Vec<&str> {
+    match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl Rule {
+    fn of(schema: &Value, components: &Map<String, Value>) -> Rule {
+        let types = types(schema);
+        // `oneOf: [{type: null}, {$ref}]` is a nullable reference; anything without a type is JSON.
+        let nullable = types.contains(&"null")
+            || schema["oneOf"].as_array().is_some_and(|o| o.iter().any(types_of_null))
+            || schema.get("type").is_none() && schema.get("oneOf").is_none() && schema.get("$ref").is_none();
+        let kind = match reference(schema, components) {
+            Some(target) => Kind::Object(Rules::of(target, components)),
+            None => Kind::of(schema, &types),
+        };
+        Rule { kind, nullable }
+    }
+
+    /// Checks `value`, rewriting a form's text (and a date or number) to what the struct reads.
+    fn check(&self, name: &str, value: &mut Value, form: bool, errors: &mut FieldErrors) {
+        let null = match value {
+            Value::Null => true,
+            // A form has no null of its own: an empty value and the word `null` are its null.
+            Value::String(s) if form => matches!(s.as_str(), "" | "null" | "Null" | "NULL"),
+            _ => false,
+        };
+        if null {
+            if self.nullable {
+                *value = Value::Null;
+            } else {
+                let blank = matches!(self.kind, Kind::Text) && value.as_str().is_some();
+                push_error(
+                    errors,
+                    name,
+                    if blank { "This field may not be blank." } else { "This field may not be null." },
+                );
+            }
+            return;
+        }
+        match (&self.kind, value) {
+            (Kind::Object(rules), Value::Object(fields)) => rules.check(fields, false, &format!("{name}."), errors),
+            (Kind::Object(_), _) => push_error(errors, name, "Expected an object."),
+            (kind, value) => {
+                if let Err(message) = kind.check(value, form) {
+                    push_error(errors, name, message);
+                }
+            }
+        }
+    }
+}
+
+fn types_of_null(schema: &Value) -> bool {
+    types(schema).contains(&"null")
+}
+
+impl Kind {
+    fn of(schema: &Value, types: &[&str]) -> Kind {
+        let format = schema["format"].as_str().unwrap_or("");
+        match types.iter().find(|t| **t != "null").copied() {
+            Some("string") if format == "date" => Kind::Date,
+            Some("string") if format == "date-time" => Kind::Instant,
+            Some("string") => Kind::Text,
+            Some("integer") => Kind::Integer,
+            Some("number") => Kind::Number,
+            Some("boolean") => Kind::Boolean,
+            Some("array") => {
+                let items = &schema["items"];
+                Kind::List(Box::new(Kind::of(items, &self::types(items))))
+            }
+            _ => Kind::Json,
+        }
+    }
+
+    fn check(&self, value: &mut Value, form: bool) -> Result<(), &'static str> {
+        match self {
+            Kind::Text => match value {
+                Value::String(_) => Ok(()),
+                _ => Err("Not a valid string."),
+            },
+            Kind::Date => match value.as_str().map(|s| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")) {
+                Some(Ok(day)) => {
+                    *value = Value::String(day.to_string());
+                    Ok(())
+                }
+                _ => Err("Date has wrong format. Use one of these formats instead: YYYY-MM-DD."),
+            },
+            Kind::Instant => match value.as_str().and_then(kernel::listing::parse_instant) {
+                Some(t) => {
+                    *value = Value::String(t.to_rfc3339());
+                    Ok(())
+                }
+                None => Err("Datetime has wrong format. Use ISO 8601, e.g. 2024-01-20T14:00:00Z."),
+            },
+            Kind::Integer => match value {
+                Value::Number(n) if n.is_i64() => Ok(()),
+                Value::String(s) => match s.trim().parse::<i64>() {
+                    Ok(n) => {
+                        *value = Value::from(n);
+                        Ok(())
+                    }
+                    Err(_) => Err("A valid integer is required."),
+                },
+                _ => Err("A valid integer is required."),
+            },
+            Kind::Number => {
+                let text = match value {
+                    Value::Number(n) => n.to_string(),
+                    Value::String(s) => s.trim().to_string(),
+                    _ => return Err("A valid number is required."),
+                };
+                // Kept as exact text: the struct reads it as a `Decimal`.
+                match Decimal::from_str(&text).or_else(|_| Decimal::from_scientific(&text)) {
+                    Ok(d) => {
+                        *value = Value::String(d.to_string());
+                        Ok(())
+                    }
+                    Err(_) => Err("A valid number is required."),
+                }
+            }
+            Kind::Boolean => match value {
+                Value::Bool(_) => Ok(()),
+                Value::String(s) if form => match kernel::listing::parse_bool(s) {
+                    Some(b) => {
+                        *value = Value::Bool(b);
+                        Ok(())
+                    }
+                    None => Err("Must be a valid boolean: true or false."),
+                },
+                _ => Err("Must be a valid boolean."),
+            },
+            Kind::List(item) => {
+                if let (Value::String(s), true) = (&*value, form) {
+                    // A form sends a list comma-separated.
+                    let parts = s.split(',').map(str::trim).filter(|p| !p.is_empty());
+                    *value = Value::Array(parts.map(|p| Value::String(p.to_string())).collect());
+                }
+                let Value::Array(items) = value else { return Err("Expected a list of items.") };
+                for v in items.iter_mut() {
+                    if v.is_null() || item.check(v, form).is_err() {
+                        return Err(match **item {
+                            Kind::Integer => "Every item must be an integer id.",
+                            Kind::Text => "Every item must be a string.",
+                            _ => "An item of the list is not valid.",
+                        });
+                    }
+                }
+                Ok(())
+            }
+            Kind::Object(_) => Err("Expected an object."),
+            Kind::Json => {
+                if let (Value::String(s), true) = (&*value, form) {
+                    *value = serde_json::from_str(s).map_err(|_| "Value must be valid JSON.")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The checked fields, deserialized as a map whose every value is present: an
+/// `Option<Option<T>>` reads a null as `Some(None)` and only an absent field as `None`.
+struct Fields(Map<String, Value>);
+
+impl<'de> de::Deserializer<'de> for Fields {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_map(Entries { iter: self.0.into_iter(), value: None })
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+        unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+struct Entries {
+    iter: serde_json::map::IntoIter,
+    value: Option<Value>,
+}
+
+impl<'de> MapAccess<'de> for Entries {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Self::Error> {
+        let Some((key, value)) = self.iter.next() else { return Ok(None) };
+        self.value = Some(value);
+        seed.deserialize(IntoDeserializer::<Self::Error>::into_deserializer(key)).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Self::Error> {
+        seed.deserialize(Present(self.value.take().unwrap_or_default()))
+    }
+}
+
+/// A value that was sent: `Some` even when it is null.
+struct Present(Value);
+
+impl<'de> de::Deserializer<'de> for Present {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            // A nested body keeps absent and null apart too.
+            Value::Object(fields) => visitor.visit_map(Entries { iter: fields.into_iter(), value: None }),
+            other => de::Deserializer::deserialize_any(other, visitor),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_some(self.0)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        de::Deserializer::deserialize_enum(self.0, name, variants, visitor)
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct newtype_struct seq tuple tuple_struct map struct identifier ignored_any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, NaiveDate, Utc};
+    use serde::Deserialize;
+    use serde_json::json;
+
+    /// A body with a field of every kind.
+    #[derive(Deserialize, ToSchema, Debug, Default)]
+    #[allow(dead_code)]
+    struct Sample {
+        #[schema(required = true, nullable = false)]
+        name: Option<Option<String>>,
+        note: Option<Option<String>>,
+        #[schema(nullable = false)]
+        active: Option<Option<bool>>,
+        count: Option<Option<i64>>,
+        #[schema(value_type = Option<f64>)]
+        amount: Option<Option<Decimal>>,
+        day: Option<Option<NaiveDate>>,
+        at: Option<Option<DateTime<Utc>>>,
+        ids: Option<Option<Vec<i64>>>,
+        tags: Option<Option<Vec<String>>>,
+        #[schema(value_type = Option<Object>)]
+        extra: Option<Option<Value>>,
+    }
+
+    fn json_body(v: Value) -> Result<Sample, FieldErrors> {
+        read(v.as_object().unwrap().clone(), false)
+    }
+
+    fn form_body(v: Value) -> Result<Sample, FieldErrors> {
+        read(v.as_object().unwrap().clone(), true)
+    }
+
+    #[test]
+    fn absent_null_and_a_value_stay_apart() {
+        let s = json_body(json!({"name": "A", "note": null, "count": 3})).unwrap();
+        assert_eq!(s.name, Some(Some("A".into())));
+        assert_eq!(s.note, Some(None));
+        assert_eq!(s.count, Some(Some(3)));
+        assert_eq!(s.active, None);
+    }
+
+    #[test]
+    fn a_form_is_read_as_the_schema_types() {
+        let s = form_body(json!({"name": "A", "active": "TRUE", "count": "7", "amount": "12.50", "day": "2024-01-02",
+                   "at": "2024-01-02", "ids": "1, 2", "tags": "a,b", "extra": "{\"k\": 1}", "note": "null"}))
+        .unwrap();
+        assert_eq!(s.active, Some(Some(true)));
+        assert_eq!(s.count, Some(Some(7)));
+        assert_eq!(s.amount, Some(Some(Decimal::new(1250, 2))));
+        assert_eq!(s.day, Some(NaiveDate::from_ymd_opt(2024, 1, 2)));
+        assert_eq!(s.at.flatten().map(|t| t.to_rfc3339()).as_deref(), Some("2024-01-02T00:00:00+00:00"));
+        assert_eq!(s.ids, Some(Some(vec![1, 2])));
+        assert_eq!(s.tags, Some(Some(vec!["a".into(), "b".into()])));
+        assert_eq!(s.extra, Some(Some(json!({"k": 1}))));
+        assert_eq!(s.note, Some(None));
+    }
+
+    #[test]
+    fn every_problem_is_named_by_its_field() {
+        let errors =
+            json_body(json!({"note": 5, "active": null, "count": "x", "amount": [], "day": "2024-13-01", "at": 1,
+                   "ids": [1, "a"], "tags": "a"}))
+            .unwrap_err();
+        let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
+        assert_eq!(fields, ["active", "amount", "at", "count", "day", "ids", "note", "tags"]);
+        assert_eq!(errors["active"], ["This field may not be null."]);
+        assert_eq!(errors["note"], ["Not a valid string."]);
+        assert_eq!(errors["ids"], ["Every item must be an integer id."]);
+    }
+
+    #[test]
+    fn a_missing_field_is_left_to_the_domain_but_a_null_one_is_refused() {
+        assert_eq!(json_body(json!({"count": 1})).unwrap().name, None);
+        let errors = json_body(json!({"name": null})).unwrap_err();
+        assert_eq!(errors["name"], ["This field may not be null."]);
+        let errors = form_body(json!({"name": ""})).unwrap_err();
+        assert_eq!(errors["name"], ["This field may not be blank."]);
+    }
+
+    #[test]
+    fn json_text_is_no_boolean_but_form_text_is() {
+        let errors = json_body(json!({"name": "A", "active": "true"})).unwrap_err();
+        assert_eq!(errors["active"], ["Must be a valid boolean."]);
+        assert!(form_body(json!({"name": "A", "active": "false"})).is_ok());
+    }
+}
