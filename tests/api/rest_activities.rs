@@ -105,6 +105,21 @@ async fn tasks_are_filtered_by_overdue_and_completed_once() {
         .post(TASKS, Some(&token), json!({"title": "Later", "due_date": "2999-01-01T00:00:00Z", "priority": "High"}))
         .await;
     assert_eq!(future.body["status"], json!("Not Started"));
+    // A choice is taken in any case with spaces around, as the document's pattern says, and
+    // stored as listed; a blank one is refused (the pattern does not allow it either).
+    let relaxed = app
+        .post(TASKS, Some(&token), json!({"title": "Relaxed", "priority": " urgent ", "status": "in progress"}))
+        .await;
+    assert_eq!(relaxed.status, StatusCode::CREATED, "{}", relaxed.text);
+    assert_eq!(
+        (relaxed.body["priority"].clone(), relaxed.body["status"].clone()),
+        (json!("Urgent"), json!("In Progress"))
+    );
+    let blank = app.post(TASKS, Some(&token), json!({"title": "Blank", "priority": ""})).await;
+    assert_rest_error(&blank, StatusCode::BAD_REQUEST, "ValidationError");
+    assert!(blank.body["error"]["details"]["priority"].is_array(), "{}", blank.text);
+    let gone = app.call(Method::DELETE, &format!("{TASKS}{}/", relaxed.body["id"]), Some(&token), None).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
     let overdue = app.get(&format!("{TASKS}?overdue=true"), Some(&token)).await;
     assert_eq!(overdue.body["count"], json!(1));
     assert_eq!(overdue.body["results"][0]["title"], json!("Update CRM"));

@@ -71,6 +71,29 @@ pub fn string_or_number() -> utoipa::openapi::schema::Object {
     ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Number, Type::Null])).build()
 }
 
+/// A text field taking one of `choices` in any case, spaces around allowed (as the domain reads
+/// a choice): a pattern built from the domain's own list, so the document is exactly as strict.
+pub fn choice(choices: &[&str], about: &str) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let any_case = |choice: &str| -> String {
+        choice
+            .chars()
+            .map(|c| match c {
+                c if c.is_ascii_alphabetic() => format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase()),
+                c if c.is_ascii_alphanumeric() || c == ' ' || c == '_' || c == '-' => c.to_string(),
+                c => format!("\\{c}"),
+            })
+            .collect()
+    };
+    let alternatives: Vec<String> = choices.iter().map(|c| any_case(c)).collect();
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(format!("{about} One of {} (any case).", choices.join(", "))))
+        .pattern(Some(format!("^[ \\t\\n\\r]*({})[ \\t\\n\\r]*$", alternatives.join("|"))))
+        .examples([choices[0]])
+        .build()
+}
+
 /// The document the server publishes: the annotated routes, completed so that it says what
 /// the server really sends (see [`complete`]).
 pub fn document() -> Value {
@@ -246,6 +269,17 @@ fn wrap_v1_success(response: &mut Value) {
 mod tests {
     use std::collections::BTreeMap;
     use std::path::Path;
+
+    #[test]
+    fn a_choice_is_documented_in_any_case_with_spaces_around() {
+        let schema = serde_json::to_value(super::choice(&["Not Started", "Won"], "Default.")).unwrap();
+        assert_eq!(
+            schema["pattern"],
+            "^[ \\t\\n\\r]*([Nn][Oo][Tt] [Ss][Tt][Aa][Rr][Tt][Ee][Dd]|[Ww][Oo][Nn])[ \\t\\n\\r]*$"
+        );
+        assert_eq!(schema["type"], "string");
+        assert_eq!(schema["description"], "Default. One of Not Started, Won (any case).");
+    }
 
     /// Every `ToSchema` type of this crate, by the name it takes in the document (its
     /// `#[schema(as = …)]` when given), with where it is declared.

@@ -6,6 +6,7 @@ use crate::iso;
 use crate::lenient;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
+use management_core::Permission;
 use management_core::catalog::{EntryPatch, NewEntry, Status};
 use management_core::catalog_service::RoleWithPermissions;
 use serde::{Deserialize, Serialize};
@@ -291,9 +292,18 @@ pub async fn delete_role(
 /// The permissions a role grants.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct Permissions {
-    /// Names from the fixed set: crm.read, crm.write, crm.delete, analytics.read, callcenter.read,
-    /// callcenter.write, callcenter.delete, assignments.manage, users.manage, catalog.manage.
+    #[schema(schema_with = permission_names)]
     pub permissions: Vec<String>,
+}
+
+/// Names from the fixed set of permissions.
+fn permission_names() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let names = Permission::ALL.map(Permission::as_str);
+    ArrayBuilder::new()
+        .description(Some("Names from the fixed set of permissions."))
+        .items(ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names)))
+        .build()
 }
 
 #[utoipa::path(operation_id = "mgmt_catalog_get_permissions", get, path = "/management/roles/{id}/permissions", tag = "management", params(("id" = i64, Path)), security(("bearer" = [])),

@@ -614,8 +614,79 @@ async fn read_form(req: &HttpRequest, payload: web::Payload, state: &AppState) -
     Ok(form)
 }
 
+/// A new customer, as `multipart/form-data` (a form has no reader but [`read_form`]; this is its
+/// documentation).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct NewCustomerForm {
+    #[schema(pattern = "\\S")]
+    pub full_name: String,
+    #[schema(pattern = "\\S")]
+    pub platform: String,
+    /// Any common format (stored in E.164).
+    #[schema(min_length = 8)]
+    pub phone_number: String,
+    /// An active status of the catalog (`GET /management/statuses`).
+    #[schema(pattern = "\\S")]
+    pub status: String,
+    #[schema(nullable = false)]
+    pub username: Option<String>,
+    #[schema(nullable = false)]
+    pub assistant_name: Option<String>,
+    #[schema(nullable = false)]
+    pub notes: Option<String>,
+    /// `uz`, `ru` or `en`.
+    #[schema(nullable = false)]
+    pub conversation_language: Option<String>,
+    /// `local` or `international`.
+    #[schema(nullable = false)]
+    pub customer_type: Option<String>,
+    /// ISO 8601.
+    #[schema(nullable = false)]
+    pub recall_time: Option<DateTime<Utc>>,
+    /// A recording, checked by its content, at most AUDIO_MAX_BYTES.
+    #[schema(value_type = Option<String>, format = Binary, nullable = false)]
+    pub audio: Option<Vec<u8>>,
+}
+
+/// A change of a customer, as `multipart/form-data`: what is sent changes, the rest is kept.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CustomerChangeForm {
+    #[schema(pattern = "\\S", nullable = false)]
+    pub full_name: Option<String>,
+    #[schema(pattern = "\\S", nullable = false)]
+    pub platform: Option<String>,
+    #[schema(min_length = 8, nullable = false)]
+    pub phone_number: Option<String>,
+    /// An active status of the catalog; `customer_status` is its older name.
+    #[schema(pattern = "\\S", nullable = false)]
+    pub status: Option<String>,
+    #[schema(pattern = "\\S", nullable = false)]
+    pub customer_status: Option<String>,
+    #[schema(nullable = false)]
+    pub username: Option<String>,
+    #[schema(nullable = false)]
+    pub assistant_name: Option<String>,
+    #[schema(nullable = false)]
+    pub notes: Option<String>,
+    #[schema(nullable = false)]
+    pub conversation_language: Option<String>,
+    #[schema(nullable = false)]
+    pub customer_type: Option<String>,
+    #[schema(nullable = false)]
+    pub recall_time: Option<DateTime<Utc>>,
+    /// `true` clears the recall time.
+    #[schema(nullable = false)]
+    pub clear_recall_time: Option<bool>,
+    /// Replaces the recording.
+    #[schema(value_type = Option<String>, format = Binary, nullable = false)]
+    pub audio: Option<Vec<u8>>,
+}
+
 #[utoipa::path(operation_id = "cims_crm_create", post, path = "/crm/customers", tag = "management", security(("bearer" = [])),
-    description = "multipart/form-data: `full_name`, `platform`, `phone_number`, `status` (required), `username`, `assistant_name`, `notes`, `conversation_language` (uz|ru|en), `customer_type` (local|international), `recall_time` (ISO 8601), `audio` (a file, checked by content, at most AUDIO_MAX_BYTES). The customer takes its turn in the sales-manager rotation.",
+    request_body(content = NewCustomerForm, content_type = "multipart/form-data"),
+    description = "The customer takes its turn in the sales-manager rotation.",
     responses((status = 200, description = "`{id, message}`"), (status = 400, description = "`{detail}`: a missing field, an unknown status, a file that is not audio"), (status = 403, description = "crm.write needed"), (status = 413, description = "Body too large"), (status = 415, description = "Not multipart/form-data")))]
 pub async fn create(
     auth: Auth,
@@ -630,7 +701,8 @@ pub async fn create(
 }
 
 #[utoipa::path(operation_id = "cims_crm_update", patch, path = "/crm/customers/{id}", tag = "management", params(("id" = i64, Path)), security(("bearer" = [])),
-    description = "multipart/form-data, partial (absent = kept): the create fields; the status as `status` or `customer_status`; `clear_recall_time=true`; `audio` replaces the recording. Also PUT.",
+    request_body(content = CustomerChangeForm, content_type = "multipart/form-data"),
+    description = "Partial: what is sent changes, the rest is kept. Also PUT.",
     responses((status = 200, description = "`{message}`"), (status = 400, description = "`{detail}`"), (status = 404, description = "No such live customer"), (status = 413, description = "Body too large"), (status = 415, description = "Not multipart/form-data")))]
 pub async fn update(
     auth: Auth,

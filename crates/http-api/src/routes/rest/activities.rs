@@ -8,14 +8,15 @@ use crate::iso;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
-use crm_core::activity::{Activities, Activity, ActivityInput};
+use crm_core::activity::{ACTIVITY_STATUSES, ACTIVITY_TYPES, Activities, Activity, ActivityInput};
 use crm_core::events::{Event, EventInput, Events};
 use crm_core::records::Records;
-use crm_core::tasks::{Task, TaskInput, Tasks, complete_task};
+use crm_core::tasks::{PRIORITIES, Task, TaskInput, Tasks, complete_task};
 use kernel::Ref;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::Object;
 
 /// A related record: `{id, name}`.
 #[derive(Serialize, ToSchema, Clone)]
@@ -63,15 +64,13 @@ pub struct ActivityDto {
 pub struct ActivityBody {
     #[schema(example = "Follow-up Call", max_length = 255, nullable = false, required = true)]
     pub subject: Option<Option<String>>,
-    /// `Call`, `Email`, `Meeting` or `Deal`.
-    #[schema(example = "Call", nullable = false, required = true)]
+    #[schema(schema_with = activity_type, required = true)]
     pub activity_type: Option<Option<String>>,
     #[schema(max_length = 10000)]
     pub description: Option<Option<String>>,
     #[schema(example = "2024-01-20T14:00:00Z")]
     pub due_date: Option<Option<DateTime<Utc>>>,
-    /// Default `Not Started`.
-    #[schema(nullable = false, example = "Not Started")]
+    #[schema(schema_with = activity_status)]
     pub status: Option<Option<String>>,
     /// Default: the caller.
     #[schema(minimum = 1)]
@@ -84,6 +83,19 @@ pub struct ActivityBody {
     pub lead: Option<Option<i64>>,
     #[schema(minimum = 1)]
     pub deal: Option<Option<i64>>,
+}
+
+fn activity_type() -> Object {
+    crate::openapi::choice(&ACTIVITY_TYPES, "The kind of activity.")
+}
+
+/// An activity's or a task's status (the same list).
+fn activity_status() -> Object {
+    crate::openapi::choice(&ACTIVITY_STATUSES, "Default `Not Started`.")
+}
+
+fn task_priority() -> Object {
+    crate::openapi::choice(&PRIORITIES, "Default `Medium`.")
 }
 
 /// The activity resource.
@@ -164,11 +176,9 @@ pub struct TaskBody {
     pub description: Option<Option<String>>,
     #[schema(example = "2024-01-25T12:00:00Z")]
     pub due_date: Option<Option<DateTime<Utc>>>,
-    /// Default `Not Started`.
-    #[schema(nullable = false)]
+    #[schema(schema_with = activity_status)]
     pub status: Option<Option<String>>,
-    /// Default `Medium`.
-    #[schema(nullable = false, example = "Medium")]
+    #[schema(schema_with = task_priority)]
     pub priority: Option<Option<String>>,
     #[schema(minimum = 1)]
     pub owner: Option<Option<i64>>,

@@ -14,12 +14,13 @@ use chrono::NaiveDate;
 use crm_core::accounts::{Account, AccountInput, Accounts};
 use crm_core::contacts::{Contact, ContactInput, Contacts};
 use crm_core::exchange::{Dedupe, Imports};
-use crm_core::leads::{ConversionInput, DealSpecInput, Lead, LeadInput, Leads, convert_lead};
+use crm_core::leads::{CONVERTED, ConversionInput, DealSpecInput, LEAD_STATUSES, Lead, LeadInput, Leads, convert_lead};
 use crm_core::records::Records;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::Object;
 
 const TAG: &str = "crm-rest: crm";
 
@@ -80,6 +81,7 @@ pub struct AccountBody {
     #[schema(minimum = 1)]
     pub owner: Option<Option<i64>>,
     /// An active catalog status (default `potential`).
+    #[schema(pattern = "\\S")]
     pub status: Option<Option<String>>,
 }
 
@@ -262,8 +264,7 @@ pub struct LeadBody {
     pub company_name: Option<Option<String>>,
     #[schema(example = "Website", max_length = 100)]
     pub lead_source: Option<Option<String>>,
-    /// Default `New`; `Converted` only by converting.
-    #[schema(nullable = false)]
+    #[schema(schema_with = lead_status)]
     pub status: Option<Option<String>>,
     #[schema(minimum = 1)]
     pub territory: Option<Option<i64>>,
@@ -271,6 +272,12 @@ pub struct LeadBody {
     pub owner: Option<Option<i64>>,
     #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<Option<Value>>,
+}
+
+/// The statuses a lead can be given (`Converted` only by converting).
+fn lead_status() -> Object {
+    let settable: Vec<&str> = LEAD_STATUSES.iter().copied().filter(|s| *s != CONVERTED).collect();
+    crate::openapi::choice(&settable, "Default `New`; `Converted` only by converting.")
 }
 
 /// The lead resource.

@@ -10,7 +10,7 @@ use crate::iso;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
-use crm_core::deal::{DealInput, DealView, Deals};
+use crm_core::deal::{DealInput, DealView, Deals, REST_STATUSES};
 use crm_core::pipeline::{Stage, StageInput, Stages, change_stage, close_deal};
 use crm_core::records::Records;
 use kernel::Ref;
@@ -18,6 +18,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::Object;
 
 /// A move along the pipeline.
 #[derive(Serialize, ToSchema)]
@@ -79,8 +80,7 @@ pub struct DealBody {
     pub expected_close_date: Option<Option<NaiveDate>>,
     /// `YYYY-MM-DD`, with `Won` or `Lost` (a win cannot be in the future).
     pub close_date: Option<Option<NaiveDate>>,
-    /// `Open` (default), `Won` or `Lost`.
-    #[schema(nullable = false)]
+    #[schema(schema_with = deal_status)]
     pub status: Option<Option<String>>,
     /// 0 to 100 (default: the stage's).
     #[schema(minimum = 0, maximum = 100)]
@@ -93,6 +93,10 @@ pub struct DealBody {
 
 fn reference(id: i64, name: String) -> Option<RefDto> {
     related(Some(Ref { id, name }))
+}
+
+fn deal_status() -> Object {
+    crate::openapi::choice(&REST_STATUSES, "Default `Open`.")
 }
 
 /// The deal resource.

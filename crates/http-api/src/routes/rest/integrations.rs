@@ -7,13 +7,14 @@ use crate::extract::Auth;
 use crate::iso;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
-use crm_core::integrations::{Integration, IntegrationInput, Integrations};
+use crm_core::integrations::{Integration, IntegrationInput, Integrations, TYPES};
 use crm_core::records::Records;
 use crm_core::webhooks::{Delivery, Webhook, WebhookInput, Webhooks};
 use kernel::ListSpec;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::Object;
 
 const TAG: &str = "crm-rest: integrations";
 
@@ -38,10 +39,7 @@ pub struct IntegrationDto {
 pub struct IntegrationBody {
     #[schema(example = "Production Twilio", max_length = 200, nullable = false, required = true)]
     pub name: Option<Option<String>>,
-    /// `twilio` (`account_sid`, `auth_token`, optional `from_number`, `api_key_sid`, `api_key_secret`,
-    /// `twiml_app_sid`), `llm` (`base_url`, `model`, optional `api_key`), `smtp` (`host`, `port`,
-    /// optional `username`, `password`, `from_email`), `slack` (`webhook_url`) or `custom` (any).
-    #[schema(example = "llm", nullable = false, required = true)]
+    #[schema(schema_with = integration_type, required = true)]
     pub integration_type: Option<Option<String>>,
     /// Checked per type. Secrets are write-only: send them in clear; a masked value sent back
     /// keeps the stored secret.
@@ -51,6 +49,17 @@ pub struct IntegrationBody {
     /// assistant use (the environment's settings otherwise).
     #[schema(nullable = false)]
     pub is_active: Option<Option<bool>>,
+}
+
+fn integration_type() -> Object {
+    let about = "What `config` holds: `twilio` (`account_sid`, `auth_token`, optional `from_number`, \
+        `api_key_sid`, `api_key_secret`, `twiml_app_sid`), `llm` (`base_url`, `model`, optional `api_key`), \
+        `smtp` (`host`, `port`, optional `username`, `password`, `from_email`), `slack` (`webhook_url`) \
+        or `custom` (any).";
+    let mut schema = crate::openapi::choice(&TYPES, about);
+    // The example body's `config` is an `llm` one.
+    schema.examples = vec!["llm".into()];
+    schema
 }
 
 /// The integration resource.
