@@ -722,3 +722,22 @@ async fn shutdown_closes_streams_with_going_away_and_exits_promptly() {
     tokio::time::timeout(std::time::Duration::from_secs(5), stopping).await.expect("stopped promptly").unwrap();
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
+
+/// The chat body is read against its documented schema: every wrong field is named at once
+/// in the call-center body, and nothing is stored.
+#[tokio::test]
+async fn a_malformed_chat_message_names_every_wrong_field() {
+    let app = TestApp::spawn().await;
+    let op = operator(&app).await;
+    let res =
+        app.post("/api/ai/chat", Some(&op), json!({"userId": 5, "message": ["hi"], "userContext": {"name": 7}})).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.text);
+    assert_eq!(res.body["details"]["userId"], json!(["userId must be a string."]), "{}", res.text);
+    assert_eq!(res.body["details"]["message"], json!(["message must be a string."]));
+    assert_eq!(res.body["details"]["userContext.name"], json!(["userContext.name must be a string."]));
+    assert_eq!(res.body["message"], res.body["error"], "the call-center body: {}", res.text);
+    let res = app.post("/api/ai/chat", Some(&op), json!({"userId": null, "message": "Salom"})).await;
+    assert_eq!(res.body["details"]["userId"], json!(["userId may not be null."]), "{}", res.text);
+    let chats = app.get("/api/chats", Some(&op)).await;
+    assert_eq!(chats.body["total"], json!(0), "no chat was started: {}", chats.text);
+}

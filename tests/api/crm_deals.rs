@@ -49,6 +49,25 @@ async fn deal_validation() {
         assert_v1_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
         assert!(res.body["error"]["details"][field].is_array(), "{body}: {}", res.text);
     }
+    // The body is read against its documented schema: every wrong type is named at once, a
+    // field the document says is never null is refused as null, and nothing is stored.
+    let res = app.post("/api/v1/deals", Some(&token), json!({"title": 5, "value": true, "customerId": "abc"})).await;
+    assert_v1_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    let details = res.body["error"]["details"].as_object().unwrap();
+    let mut fields: Vec<&str> = details.keys().map(String::as_str).collect();
+    fields.sort();
+    assert_eq!(fields, ["customerId", "title", "value"], "{}", res.text);
+    assert_eq!(details["customerId"], json!(["customerId must be an integer."]));
+    let d = app.v1_deal(&token, json!({"title": "Kept", "customerId": c["id"]})).await;
+    let path = format!("/api/v1/deals/{}", d["id"]);
+    let res = app.call(Method::PUT, &path, Some(&token), Some(json!({"status": null, "title": null}))).await;
+    assert_v1_error(&res, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_eq!(res.body["error"]["details"]["status"], json!(["status may not be null."]), "{}", res.text);
+    assert_eq!(res.body["error"]["details"]["title"], json!(["title may not be null."]));
+    let kept = app.get(&path, Some(&token)).await;
+    assert_eq!(kept.body["data"]["deal"]["title"], json!("Kept"));
+    let listed = app.get("/api/v1/deals", Some(&token)).await;
+    assert_eq!(listed.body["data"]["pagination"]["totalItems"], json!(1), "only the one good deal is stored");
 }
 
 #[tokio::test]

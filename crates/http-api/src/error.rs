@@ -43,6 +43,12 @@ impl ApiError {
         ApiError::validation(message.clone()).with_details(json!({ field: [message] }))
     }
 
+    /// A 400 naming every problem by field; its message is the first problem's.
+    pub fn fields(errors: kernel::FieldErrors) -> Self {
+        let message = errors.values().flatten().next().cloned().unwrap_or_else(|| "Invalid body.".into());
+        ApiError::validation(message).with_details(serde_json::to_value(errors).unwrap_or(Value::Null))
+    }
+
     pub fn unauthorized(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message)
     }

@@ -12,6 +12,10 @@
 //! that one answer names every problem; the schema's `required` lists are held to the same
 //! rule by a test that sweeps every body.
 
+use crate::error::ApiError;
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
 use kernel::{FieldErrors, push_error};
 use rust_decimal::Decimal;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
@@ -23,13 +27,30 @@ use std::str::FromStr;
 use std::sync::{Arc, OnceLock, RwLock};
 use utoipa::ToSchema;
 
-/// Reads `fields` (from JSON, or from a form when `form`) as the body `B`, or every problem.
+/// Whose words a problem is told in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Words {
+    /// Django REST framework's, as the CRM REST surface answers ("A valid integer is required.").
+    Drf,
+    /// The field's name and what it must be ("customerId must be an integer."), as the other
+    /// surfaces answer.
+    Named,
+}
+
+/// How a body is read: from a form (text values) or JSON, told in which words.
+#[derive(Clone, Copy, Debug)]
+pub struct Reading {
+    pub form: bool,
+    pub words: Words,
+}
+
+/// Reads `fields` as the body `B`, or every problem by field.
 pub fn read<B: DeserializeOwned + ToSchema + 'static>(
     mut fields: Map<String, Value>,
-    form: bool,
+    how: Reading,
 ) -> Result<B, FieldErrors> {
     let mut errors = FieldErrors::new();
-    rules::<B>().check(&mut fields, form, "", &mut errors);
+    rules::<B>().check(&mut fields, how, "", &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -39,6 +60,92 @@ pub fn read<B: DeserializeOwned + ToSchema + 'static>(
         push_error(&mut errors, "non_field_errors", format!("Invalid body: {e}"));
         errors
     })
+}
+
+/// What is wrong with a sent value.
+#[derive(Clone, Copy, Debug)]
+enum Problem {
+    Null,
+    Blank,
+    Text,
+    Date,
+    Instant,
+    Integer,
+    Number,
+    Boolean,
+    FormBoolean,
+    List,
+    IntegerItem,
+    TextItem,
+    Item,
+    Object,
+    Json,
+}
+
+impl Words {
+    fn tell(self, problem: Problem, field: &str) -> String {
+        match self {
+            Words::Drf => match problem {
+                Problem::Null => "This field may not be null.",
+                Problem::Blank => "This field may not be blank.",
+                Problem::Text => "Not a valid string.",
+                Problem::Date => "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.",
+                Problem::Instant => "Datetime has wrong format. Use ISO 8601, e.g. 2024-01-20T14:00:00Z.",
+                Problem::Integer => "A valid integer is required.",
+                Problem::Number => "A valid number is required.",
+                Problem::Boolean => "Must be a valid boolean.",
+                Problem::FormBoolean => "Must be a valid boolean: true or false.",
+                Problem::List => "Expected a list of items.",
+                Problem::IntegerItem => "Every item must be an integer id.",
+                Problem::TextItem => "Every item must be a string.",
+                Problem::Item => "An item of the list is not valid.",
+                Problem::Object => "Expected an object.",
+                Problem::Json => "Value must be valid JSON.",
+            }
+            .to_string(),
+            Words::Named => {
+                let what = match problem {
+                    Problem::Null => "may not be null",
+                    Problem::Blank => "may not be blank",
+                    Problem::Text => "must be a string",
+                    Problem::Date => "must be a date, YYYY-MM-DD",
+                    Problem::Instant => "must be a date and time in ISO 8601, e.g. 2024-01-20T14:00:00Z",
+                    Problem::Integer => "must be an integer",
+                    Problem::Number => "must be a number, e.g. 1500.50",
+                    Problem::Boolean | Problem::FormBoolean => "must be true or false",
+                    Problem::List => "must be a list",
+                    Problem::IntegerItem => "must be a list of integers",
+                    Problem::TextItem => "must be a list of strings",
+                    Problem::Item => "has an item that is not valid",
+                    Problem::Object => "must be an object",
+                    Problem::Json => "must be valid JSON",
+                };
+                format!("{field} {what}.")
+            }
+        }
+    }
+}
+
+/// A JSON object body read as `B` (see [`read`]), every problem named by field in the words of
+/// the surfaces other than the CRM REST one ([`Words::Named`]).
+pub struct Typed<B>(pub B);
+
+impl<B: DeserializeOwned + ToSchema + 'static> FromRequest for Typed<B> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = web::Json::<Value>::from_request(req, payload);
+        Box::pin(async move { Ok(Typed(json_object(json.await?.into_inner())?)) })
+    }
+}
+
+/// A JSON body read as `B` as [`Typed`] reads it, for routes that read their payload themselves.
+pub fn json_object<B: DeserializeOwned + ToSchema + 'static>(body: Value) -> Result<B, ApiError> {
+    let Value::Object(fields) = body else {
+        return Err(ApiError::validation("The request body must be a JSON object."));
+    };
+    read(fields, Reading { form: false, words: Words::Named }).map_err(ApiError::fields)
 }
 
 /// What a field's schema says about the values it takes.
@@ -97,10 +204,10 @@ impl Rules {
     }
 
     /// Checks the sent `fields`, naming problems `<prefix><field>`.
-    fn check(&self, fields: &mut Map<String, Value>, form: bool, prefix: &str, errors: &mut FieldErrors) {
+    fn check(&self, fields: &mut Map<String, Value>, read: Reading, prefix: &str, errors: &mut FieldErrors) {
         for (name, rule) in &self.fields {
             if let Some(value) = fields.get_mut(name) {
-                rule.check(&format!("{prefix}{name}"), value, form, errors);
+                rule.check(&format!("{prefix}{name}"), value, read, errors);
             }
         }
     }
@@ -136,7 +243,8 @@ impl Rule {
     }
 
     /// Checks `value`, rewriting a form's text (and a date or number) to what the struct reads.
-    fn check(&self, name: &str, value: &mut Value, form: bool, errors: &mut FieldErrors) {
+    fn check(&self, name: &str, value: &mut Value, read: Reading, errors: &mut FieldErrors) {
+        let Reading { form, words } = read;
         let null = match value {
             Value::Null => true,
             // A form has no null of its own: an empty value and the word `null` are its null.
@@ -148,20 +256,17 @@ impl Rule {
                 *value = Value::Null;
             } else {
                 let blank = matches!(self.kind, Kind::Text) && value.as_str().is_some();
-                push_error(
-                    errors,
-                    name,
-                    if blank { "This field may not be blank." } else { "This field may not be null." },
-                );
+                push_error(errors, name, words.tell(if blank { Problem::Blank } else { Problem::Null }, name));
             }
             return;
         }
         match (&self.kind, value) {
-            (Kind::Object(rules), Value::Object(fields)) => rules.check(fields, false, &format!("{name}."), errors),
-            (Kind::Object(_), _) => push_error(errors, name, "Expected an object."),
+            (Kind::Object(rules), Value::Object(fields)) => {
+                rules.check(fields, Reading { form: false, words }, &format!("{name}."), errors)
+            }
             (kind, value) => {
-                if let Err(message) = kind.check(value, form) {
-                    push_error(errors, name, message);
+                if let Err(problem) = kind.check(value, form) {
+                    push_error(errors, name, words.tell(problem, name));
                 }
             }
         }
@@ -175,7 +280,13 @@ fn types_of_null(schema: &Value) -> bool {
 impl Kind {
     fn of(schema: &Value, types: &[&str]) -> Kind {
         let format = schema["format"].as_str().unwrap_or("");
-        match types.iter().find(|t| **t != "null").copied() {
+        let mut named = types.iter().filter(|t| **t != "null");
+        let (first, second) = (named.next().copied(), named.next());
+        if second.is_some() {
+            // Several types (a string or a number): the handler reads which one came.
+            return Kind::Json;
+        }
+        match first {
             Some("string") if format == "date" => Kind::Date,
             Some("string") if format == "date-time" => Kind::Instant,
             Some("string") => Kind::Text,
@@ -190,25 +301,25 @@ impl Kind {
         }
     }
 
-    fn check(&self, value: &mut Value, form: bool) -> Result<(), &'static str> {
+    fn check(&self, value: &mut Value, form: bool) -> Result<(), Problem> {
         match self {
             Kind::Text => match value {
                 Value::String(_) => Ok(()),
-                _ => Err("Not a valid string."),
+                _ => Err(Problem::Text),
             },
             Kind::Date => match value.as_str().map(|s| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")) {
                 Some(Ok(day)) => {
                     *value = Value::String(day.to_string());
                     Ok(())
                 }
-                _ => Err("Date has wrong format. Use one of these formats instead: YYYY-MM-DD."),
+                _ => Err(Problem::Date),
             },
             Kind::Instant => match value.as_str().and_then(kernel::listing::parse_instant) {
                 Some(t) => {
                     *value = Value::String(t.to_rfc3339());
                     Ok(())
                 }
-                None => Err("Datetime has wrong format. Use ISO 8601, e.g. 2024-01-20T14:00:00Z."),
+                None => Err(Problem::Instant),
             },
             Kind::Integer => match value {
                 Value::Number(n) if n.is_i64() => Ok(()),
@@ -217,15 +328,15 @@ impl Kind {
                         *value = Value::from(n);
                         Ok(())
                     }
-                    Err(_) => Err("A valid integer is required."),
+                    Err(_) => Err(Problem::Integer),
                 },
-                _ => Err("A valid integer is required."),
+                _ => Err(Problem::Integer),
             },
             Kind::Number => {
                 let text = match value {
                     Value::Number(n) => n.to_string(),
                     Value::String(s) => s.trim().to_string(),
-                    _ => return Err("A valid number is required."),
+                    _ => return Err(Problem::Number),
                 };
                 // Kept as exact text: the struct reads it as a `Decimal`.
                 match Decimal::from_str(&text).or_else(|_| Decimal::from_scientific(&text)) {
@@ -233,7 +344,7 @@ impl Kind {
                         *value = Value::String(d.to_string());
                         Ok(())
                     }
-                    Err(_) => Err("A valid number is required."),
+                    Err(_) => Err(Problem::Number),
                 }
             }
             Kind::Boolean => match value {
@@ -243,9 +354,9 @@ impl Kind {
                         *value = Value::Bool(b);
                         Ok(())
                     }
-                    None => Err("Must be a valid boolean: true or false."),
+                    None => Err(Problem::FormBoolean),
                 },
-                _ => Err("Must be a valid boolean."),
+                _ => Err(Problem::Boolean),
             },
             Kind::List(item) => {
                 if let (Value::String(s), true) = (&*value, form) {
@@ -253,22 +364,22 @@ impl Kind {
                     let parts = s.split(',').map(str::trim).filter(|p| !p.is_empty());
                     *value = Value::Array(parts.map(|p| Value::String(p.to_string())).collect());
                 }
-                let Value::Array(items) = value else { return Err("Expected a list of items.") };
+                let Value::Array(items) = value else { return Err(Problem::List) };
                 for v in items.iter_mut() {
                     if v.is_null() || item.check(v, form).is_err() {
                         return Err(match **item {
-                            Kind::Integer => "Every item must be an integer id.",
-                            Kind::Text => "Every item must be a string.",
-                            _ => "An item of the list is not valid.",
+                            Kind::Integer => Problem::IntegerItem,
+                            Kind::Text => Problem::TextItem,
+                            _ => Problem::Item,
                         });
                     }
                 }
                 Ok(())
             }
-            Kind::Object(_) => Err("Expected an object."),
+            Kind::Object(_) => Err(Problem::Object),
             Kind::Json => {
                 if let (Value::String(s), true) = (&*value, form) {
-                    *value = serde_json::from_str(s).map_err(|_| "Value must be valid JSON.")?;
+                    *value = serde_json::from_str(s).map_err(|_| Problem::Json)?;
                 }
                 Ok(())
             }
@@ -373,11 +484,11 @@ mod tests {
     }
 
     fn json_body(v: Value) -> Result<Sample, FieldErrors> {
-        read(v.as_object().unwrap().clone(), false)
+        read(v.as_object().unwrap().clone(), Reading { form: false, words: Words::Drf })
     }
 
     fn form_body(v: Value) -> Result<Sample, FieldErrors> {
-        read(v.as_object().unwrap().clone(), true)
+        read(v.as_object().unwrap().clone(), Reading { form: true, words: Words::Drf })
     }
 
     #[test]

@@ -5,9 +5,9 @@ use super::calls::CallDto;
 use super::chats::ChatDto;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, UploadLimit, bearer_token};
-use crate::lenient;
 use crate::multipart::{is_multipart, read_fields};
 use crate::state::AppState;
+use crate::typed_body::{self, Typed};
 use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
@@ -15,7 +15,7 @@ use callcenter_core::service::{AiCallInput, AiChatInput, UserContextInput};
 use futures_util::StreamExt;
 use management_core::Principal;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use utoipa::ToSchema;
 
@@ -29,56 +29,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// What the client knows about the caller.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct UserContextBody {
-    pub name: Option<String>,
+    pub name: Option<Option<String>>,
     /// Any common format.
-    pub phone: Option<String>,
+    pub phone: Option<Option<String>>,
     /// `uz`, `ru` or `en`.
-    pub language: Option<String>,
+    pub language: Option<Option<String>>,
 }
 
-/// A caller's chat message.
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-pub struct AiChatBody {
-    /// Absent or unknown: a new chat.
-    pub chat_id: Option<String>,
-    /// `u_…`; an unknown one creates the caller.
-    #[schema(pattern = "^u_[A-Za-z0-9_-]{1,60}$")]
-    pub user_id: String,
-    /// 1 to 4000 characters, not blank.
-    #[schema(pattern = "\\S", max_length = 4000)]
-    pub message: String,
-    pub user_context: Option<UserContextBody>,
-}
-
-fn text(obj: &Map<String, Value>, field: &str) -> ApiResult<Option<String>> {
-    Ok(lenient::text(field, obj.get(field))?.flatten())
-}
-
-fn user_context(obj: &Map<String, Value>) -> ApiResult<Option<UserContextInput>> {
-    match obj.get("userContext") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(c)) => Ok(Some(UserContextInput {
-            name: text(c, "name")?,
-            phone: text(c, "phone")?,
-            language: text(c, "language")?,
-        })),
-        Some(_) => Err(ApiError::field("userContext", "userContext must be an object.")),
+impl From<UserContextBody> for UserContextInput {
+    fn from(c: UserContextBody) -> Self {
+        UserContextInput { name: c.name.flatten(), phone: c.phone.flatten(), language: c.language.flatten() }
     }
 }
 
-fn chat_input(body: &Value) -> ApiResult<AiChatInput> {
-    let obj = lenient::object(body)?;
-    Ok(AiChatInput {
-        chat_id: text(obj, "chatId")?,
-        user_id: text(obj, "userId")?,
-        message: text(obj, "message")?,
-        user_context: user_context(obj)?,
-    })
+/// A caller's chat message.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct AiChatBody {
+    /// Absent, null or unknown: a new chat.
+    pub chat_id: Option<Option<String>>,
+    /// `u_…`; an unknown one creates the caller.
+    #[schema(pattern = "^u_[A-Za-z0-9_-]{1,60}$", required = true, nullable = false)]
+    pub user_id: Option<Option<String>>,
+    /// 1 to 4000 characters, not blank.
+    #[schema(pattern = "\\S", max_length = 4000, required = true, nullable = false)]
+    pub message: Option<Option<String>>,
+    pub user_context: Option<Option<UserContextBody>>,
 }
 
 #[utoipa::path(operation_id = "ai_chat", post, path = "/api/ai/chat", tag = "callcenter", request_body = AiChatBody, security(("bearer" = [])),
@@ -87,8 +65,15 @@ fn chat_input(body: &Value) -> ApiResult<AiChatInput> {
         (status = 400, description = "userId, message or userContext invalid"),
         (status = 403, description = "callcenter.write needed, or the chat belongs to another user"),
     ))]
-pub async fn chat(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
-    let reply = state.callcenter.ai_chat(&auth.0, chat_input(&body)?, None).await?;
+pub async fn chat(auth: Auth, state: web::Data<AppState>, body: Typed<AiChatBody>) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let input = AiChatInput {
+        chat_id: b.chat_id.flatten(),
+        user_id: b.user_id.flatten(),
+        message: b.message.flatten(),
+        user_context: b.user_context.flatten().map(Into::into),
+    };
+    let reply = state.callcenter.ai_chat(&auth.0, input, None).await?;
     crate::metrics::assistant_reply(reply.backend);
     Ok(HttpResponse::Ok().json(json!({
         "messageId": reply.message_id,
@@ -100,19 +85,18 @@ pub async fn chat(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>
 }
 
 /// The start of a live AI call.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
 pub struct AiCallBody {
     /// `u_…`, when the caller is known.
     #[schema(pattern = "^u_[A-Za-z0-9_-]{1,60}$")]
-    pub user_id: Option<String>,
+    pub user_id: Option<Option<String>>,
     /// Any common format (stored as E.164).
-    #[schema(min_length = 8)]
-    pub phone_number: String,
+    #[schema(min_length = 8, required = true, nullable = false)]
+    pub phone_number: Option<Option<String>>,
     /// `inbound` (default) or `outbound`.
-    pub direction: Option<String>,
-    pub user_context: Option<UserContextBody>,
+    pub direction: Option<Option<String>>,
+    pub user_context: Option<Option<UserContextBody>>,
 }
 
 #[utoipa::path(operation_id = "ai_call_start", post, path = "/api/ai/call/start", tag = "callcenter", request_body = AiCallBody, security(("bearer" = [])),
@@ -121,13 +105,13 @@ pub struct AiCallBody {
         (status = 400, description = "phoneNumber missing or not a phone number, unknown direction"),
         (status = 403, description = "callcenter.write needed"),
     ))]
-pub async fn call_start(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
-    let obj = lenient::object(&body)?;
+pub async fn call_start(auth: Auth, state: web::Data<AppState>, body: Typed<AiCallBody>) -> ApiResult<HttpResponse> {
+    let b = body.0;
     let input = AiCallInput {
-        user_id: text(obj, "userId")?,
-        phone_number: text(obj, "phoneNumber")?,
-        direction: text(obj, "direction")?,
-        user_context: user_context(obj)?,
+        user_id: b.user_id.flatten(),
+        phone_number: b.phone_number.flatten(),
+        direction: b.direction.flatten(),
+        user_context: b.user_context.flatten().map(Into::into),
     };
     let started = state.callcenter.start_ai_call(&auth.0, input).await?;
     Ok(HttpResponse::Ok().json(json!({
@@ -140,17 +124,16 @@ pub async fn call_start(auth: Auth, state: web::Data<AppState>, body: web::Json<
 
 /// A chunk of a live call's transcript (JSON, or multipart with `sessionId`, `transcript`
 /// and an optional `audio` file).
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
 pub struct TranscriptBody {
-    #[schema(pattern = "\\S")]
-    pub session_id: String,
+    #[schema(pattern = "\\S", required = true, nullable = false)]
+    pub session_id: Option<Option<String>>,
     /// `Speaker: text` lines (`User:`/`Operator:`/`AI:`); plain text counts as the caller's.
-    #[schema(pattern = "\\S")]
-    pub transcript: String,
+    #[schema(pattern = "\\S", required = true, nullable = false)]
+    pub transcript: Option<Option<String>>,
     /// Base64 audio; accepted, not stored.
-    pub audio_chunk: Option<String>,
+    pub audio_chunk: Option<Option<String>>,
 }
 
 #[utoipa::path(operation_id = "ai_call_transcript", post, path = "/api/ai/call/{callId}/transcript", tag = "callcenter", params(("callId" = String, Path)),
@@ -184,9 +167,8 @@ pub async fn call_transcript(
         }
         values
     } else {
-        let body = read_json(payload, limit.0).await?;
-        let obj = lenient::object(&body)?;
-        (text(obj, "sessionId")?, text(obj, "transcript")?)
+        let b: TranscriptBody = typed_body::json_object(read_json(payload, limit.0).await?)?;
+        (b.session_id.flatten(), b.transcript.flatten())
     };
     let reply = state.callcenter.call_transcript(&auth.0, &call_id, session.as_deref(), transcript.as_deref()).await?;
     crate::metrics::assistant_reply(reply.backend);
@@ -212,12 +194,11 @@ async fn read_json(mut payload: web::Payload, limit: usize) -> ApiResult<Value> 
 }
 
 /// The end of a live AI call.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
 pub struct CallEndBody {
     /// Checked against the call when given.
-    pub session_id: Option<String>,
+    pub session_id: Option<Option<String>>,
 }
 
 #[utoipa::path(operation_id = "ai_call_end", post, path = "/api/ai/call/{callId}/end", tag = "callcenter", params(("callId" = String, Path)),
@@ -240,22 +221,20 @@ pub async fn call_end(
     } else {
         serde_json::from_slice(&body).map_err(|e| ApiError::validation(format!("Invalid JSON body: {e}")))?
     };
-    let session = match &body {
-        Value::Object(obj) => text(obj, "sessionId")?,
+    let session = match body {
         Value::Null => None,
-        _ => return Err(ApiError::validation("The request body must be a JSON object.")),
+        body => typed_body::json_object::<CallEndBody>(body)?.session_id.flatten(),
     };
     let call = state.callcenter.end_ai_call(&auth.0, &call_id, session.as_deref()).await?;
     Ok(HttpResponse::Ok().json(CallDto::from(call)))
 }
 
 /// How a chat is closed.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct CloseChatBody {
     /// `resolved` or `escalated`.
-    #[schema(pattern = "^\\s*(resolved|escalated)\\s*$")]
-    pub status: String,
+    #[schema(pattern = "^\\s*(resolved|escalated)\\s*$", required = true, nullable = false)]
+    pub status: Option<Option<String>>,
 }
 
 #[utoipa::path(operation_id = "cc_chats_close", post, path = "/api/chats/{id}/close", tag = "callcenter", params(("id" = String, Path)),
@@ -269,9 +248,9 @@ pub async fn close_chat(
     auth: Auth,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    body: Typed<CloseChatBody>,
 ) -> ApiResult<HttpResponse> {
-    let status = text(lenient::object(&body)?, "status")?;
+    let status = body.0.status.flatten();
     let chat = state.callcenter.close_chat(&auth.0, &id, status.as_deref()).await?;
     Ok(HttpResponse::Ok().json(ChatDto::from(chat)))
 }

@@ -6,6 +6,7 @@ use crate::extract::Auth;
 use crate::iso;
 use crate::lenient;
 use crate::state::AppState;
+use crate::typed_body::Typed;
 use actix_web::{HttpResponse, web};
 use callcenter_core::caller::{Caller, CallerInput};
 use callcenter_core::memory::AiContext;
@@ -60,19 +61,36 @@ impl From<Caller> for CallerDto {
     }
 }
 
-/// Caller fields; on PUT absent fields stay as they are and `null` clears optional ones.
-#[derive(Deserialize, ToSchema)]
+/// A new caller.
+#[derive(Deserialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct CallerBody {
-    /// Required on POST; not blank.
-    #[schema(pattern = "\\S")]
-    pub full_name: Option<String>,
-    /// Any common format; stored as E.164 and unique. Required on POST.
-    #[schema(min_length = 8)]
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub region: Option<String>,
-    pub language: Option<String>,
+pub struct NewCallerBody {
+    /// Not blank.
+    #[schema(pattern = "\\S", required = true, nullable = false)]
+    pub full_name: Option<Option<String>>,
+    /// Any common format; stored as E.164 and unique.
+    #[schema(min_length = 8, required = true, nullable = false)]
+    pub phone: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    pub region: Option<Option<String>>,
+    pub language: Option<Option<String>>,
+}
+
+/// A change of a caller: absent fields stay as they are and `null` clears optional ones; at
+/// least one field.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase")]
+#[schema(min_properties = 1)]
+pub struct CallerChangeBody {
+    /// Not blank.
+    #[schema(pattern = "\\S", nullable = false)]
+    pub full_name: Option<Option<String>>,
+    /// Any common format; stored as E.164 and unique.
+    #[schema(min_length = 8, nullable = false)]
+    pub phone: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    pub region: Option<Option<String>>,
+    pub language: Option<Option<String>>,
 }
 
 /// Search and paging of the caller list.
@@ -85,18 +103,6 @@ pub struct ListQuery {
     /// 1 to 1000 (default 1000).
     #[param(minimum = 1, maximum = 1000)]
     pub page_size: Option<u64>,
-}
-
-fn input(body: &Value) -> ApiResult<CallerInput> {
-    let obj = lenient::object(body)?;
-    let text = |f: &str| lenient::text(f, obj.get(f));
-    Ok(CallerInput {
-        full_name: text("fullName")?.map(Option::unwrap_or_default),
-        phone: text("phone")?.map(Option::unwrap_or_default),
-        email: text("email")?,
-        region: text("region")?,
-        language: text("language")?,
-    })
 }
 
 #[utoipa::path(operation_id = "cc_users_list", get, path = "/api/users", tag = "callcenter", params(ListQuery), security(("bearer" = [])),
@@ -113,22 +119,38 @@ pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<String>) 
     Ok(HttpResponse::Ok().json(CallerDto::from(state.callcenter.get_caller(&auth.0, &id).await?)))
 }
 
-#[utoipa::path(operation_id = "cc_users_create", post, path = "/api/users", tag = "callcenter", request_body = CallerBody, security(("bearer" = [])),
+#[utoipa::path(operation_id = "cc_users_create", post, path = "/api/users", tag = "callcenter", request_body = NewCallerBody, security(("bearer" = [])),
     responses((status = 201, description = "Created", body = CallerDto), (status = 400, description = "fullName and phone are required; phone, e-mail and language are checked"), (status = 409, description = "A caller with this phone exists")))]
-pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
-    let caller = state.callcenter.create_caller(&auth.0, input(&body)?).await?;
+pub async fn create(auth: Auth, state: web::Data<AppState>, body: Typed<NewCallerBody>) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let input = CallerInput {
+        full_name: b.full_name.flatten(),
+        phone: b.phone.flatten(),
+        email: b.email,
+        region: b.region,
+        language: b.language,
+    };
+    let caller = state.callcenter.create_caller(&auth.0, input).await?;
     Ok(HttpResponse::Created().json(CallerDto::from(caller)))
 }
 
-#[utoipa::path(operation_id = "cc_users_update", put, path = "/api/users/{id}", tag = "callcenter", params(("id" = String, Path, pattern = "^u_[A-Za-z0-9_-]{1,60}$")), request_body = CallerBody, security(("bearer" = [])),
+#[utoipa::path(operation_id = "cc_users_update", put, path = "/api/users/{id}", tag = "callcenter", params(("id" = String, Path, pattern = "^u_[A-Za-z0-9_-]{1,60}$")), request_body = CallerChangeBody, security(("bearer" = [])),
     responses((status = 200, description = "Success", body = CallerDto), (status = 400, description = "Invalid fields or nothing to change"), (status = 404, description = "No such caller"), (status = 409, description = "Phone taken")))]
 pub async fn update(
     auth: Auth,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Json<Value>,
+    body: Typed<CallerChangeBody>,
 ) -> ApiResult<HttpResponse> {
-    let caller = state.callcenter.update_caller(&auth.0, &id, input(&body)?).await?;
+    let b = body.0;
+    let input = CallerInput {
+        full_name: b.full_name.flatten(),
+        phone: b.phone.flatten(),
+        email: b.email,
+        region: b.region,
+        language: b.language,
+    };
+    let caller = state.callcenter.update_caller(&auth.0, &id, input).await?;
     Ok(HttpResponse::Ok().json(CallerDto::from(caller)))
 }
 

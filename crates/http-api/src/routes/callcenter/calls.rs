@@ -4,11 +4,13 @@
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
 use crate::iso;
-use crate::lenient;
 use crate::pagination::bounded_page_request;
 use crate::state::AppState;
+use crate::typed_body::Typed;
 use actix_web::{HttpRequest, HttpResponse, web};
 use callcenter_core::call::{Call, CallFilter, ProviderReport, VoipCallInput, call_status_filter, transcript_turns};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -184,51 +186,25 @@ pub async fn voip_list(auth: Auth, state: web::Data<AppState>, q: web::Query<Voi
 }
 
 /// An outbound AI voice call.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct VoipCallBody {
     /// The voice model.
-    #[schema(value_type = String, pattern = "\\S")]
-    pub model: Option<String>,
+    #[schema(pattern = "\\S", required = true, nullable = false)]
+    pub model: Option<Option<String>>,
     /// The number to call, any common format.
-    #[schema(value_type = String, min_length = 8)]
-    pub target_number: Option<String>,
-    pub prompt: Option<String>,
+    #[schema(min_length = 8, required = true, nullable = false)]
+    pub target_number: Option<Option<String>>,
+    pub prompt: Option<Option<String>>,
     /// Background noise 1 (default) or 0.
     #[schema(minimum = 0, maximum = 1)]
-    pub noise: Option<i64>,
+    pub noise: Option<Option<i64>>,
     /// 0 to 1 (default 0.15).
-    #[schema(minimum = 0, maximum = 1)]
-    pub noise_gain: Option<f64>,
+    #[schema(value_type = Option<f64>, minimum = 0, maximum = 1)]
+    pub noise_gain: Option<Option<Decimal>>,
     /// 0.5 to 2 (default 1.0).
-    #[schema(minimum = 0.5, maximum = 2)]
-    pub speed: Option<f64>,
-}
-
-fn voip_input(body: &Value) -> ApiResult<VoipCallInput> {
-    let obj = lenient::object(body)?;
-    let text = |f: &str| lenient::text(f, obj.get(f)).map(Option::flatten);
-    let number = |f: &str| match obj.get(f) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => Ok(n.as_f64()),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => {
-            s.trim().parse::<f64>().map(Some).map_err(|_| ApiError::field(f, format!("{f} must be a number.")))
-        }
-        Some(_) => Err(ApiError::field(f, format!("{f} must be a number."))),
-    };
-    let noise = number("noise")?;
-    if noise.is_some_and(|n| n.fract() != 0.0) {
-        return Err(ApiError::field("noise", "noise must be 0 or 1."));
-    }
-    Ok(VoipCallInput {
-        model: text("model")?,
-        target_number: text("targetNumber")?,
-        prompt: text("prompt")?,
-        noise: noise.map(|n| n as i64),
-        noise_gain: number("noiseGain")?,
-        speed: number("speed")?,
-    })
+    #[schema(value_type = Option<f64>, minimum = 0.5, maximum = 2)]
+    pub speed: Option<Option<Decimal>>,
 }
 
 #[utoipa::path(operation_id = "cc_voip_call", post, path = "/api/voip/call", tag = "callcenter", request_body = VoipCallBody, security(("bearer" = [])),
@@ -238,8 +214,18 @@ fn voip_input(body: &Value) -> ApiResult<VoipCallInput> {
         (status = 403, description = "callcenter.write needed"),
         (status = 503, description = "Telephony is not configured (the message names the settings), or Twilio refused or could not be reached"),
     ))]
-pub async fn start(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
-    let call = state.callcenter.start_voip_call(&auth.0, voip_input(&body)?).await?;
+pub async fn start(auth: Auth, state: web::Data<AppState>, body: Typed<VoipCallBody>) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let number = |d: Option<Option<Decimal>>| d.flatten().and_then(|d| d.to_f64());
+    let input = VoipCallInput {
+        model: b.model.flatten(),
+        target_number: b.target_number.flatten(),
+        prompt: b.prompt.flatten(),
+        noise: b.noise.flatten(),
+        noise_gain: number(b.noise_gain),
+        speed: number(b.speed),
+    };
+    let call = state.callcenter.start_voip_call(&auth.0, input).await?;
     Ok(HttpResponse::Created().json(json!({"message": "Call started", "callId": call.id})))
 }
 

@@ -3,14 +3,14 @@
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
 use crate::iso;
-use crate::lenient;
 use crate::state::AppState;
+use crate::typed_body::Typed;
 use actix_web::{HttpResponse, web};
 use management_core::Permission;
 use management_core::catalog::{EntryPatch, NewEntry, Status};
 use management_core::catalog_service::RoleWithPermissions;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -108,22 +108,24 @@ impl From<RoleWithPermissions> for RoleDto {
 
 /// Fields of a status or role (`color`, `order` and `v1_group` apply to statuses). On update, `name`
 /// and `is_system` may be echoed but not changed.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct EntryBody {
     #[schema(example = "negotiating")]
-    pub name: Option<String>,
+    pub name: Option<Option<String>>,
     #[schema(example = "Negotiating")]
-    pub display_name: Option<String>,
-    pub description: Option<String>,
+    pub display_name: Option<Option<String>>,
+    /// Null clears it on update.
+    pub description: Option<Option<String>>,
     #[schema(example = "#FF6B6B")]
-    pub color: Option<String>,
-    pub order: Option<i32>,
+    pub color: Option<Option<String>>,
+    #[schema(minimum = -2147483648i64, maximum = 2147483647)]
+    pub order: Option<Option<i64>>,
     /// Statuses: the CRM v1 group, `active`, `potential` (default) or `waiting`.
     #[schema(example = "potential")]
-    pub v1_group: Option<String>,
-    pub is_active: Option<bool>,
+    pub v1_group: Option<Option<String>>,
+    pub is_active: Option<Option<bool>>,
     /// Ignored on create (new entries are never system entries).
-    pub is_system: Option<bool>,
+    pub is_system: Option<Option<bool>>,
 }
 
 /// `?reassign_to=<name>`: move the entry's users or customers there first.
@@ -132,42 +134,36 @@ pub struct DeleteQuery {
     pub reassign_to: Option<String>,
 }
 
-fn body_object(body: &Value) -> ApiResult<&serde_json::Map<String, Value>> {
-    lenient::object(body)
+/// An entry's position, within the stored range.
+fn order(order: Option<Option<i64>>) -> ApiResult<Option<i32>> {
+    order
+        .flatten()
+        .map(|o| i32::try_from(o).map_err(|_| ApiError::field("order", "order is out of range.")))
+        .transpose()
 }
 
-fn new_entry(body: &Value) -> ApiResult<NewEntry> {
-    let b: EntryBody =
-        serde_json::from_value(body.clone()).map_err(|e| ApiError::validation(format!("Invalid body: {e}")))?;
+fn new_entry(b: EntryBody) -> ApiResult<NewEntry> {
     Ok(NewEntry {
-        name: b.name,
-        display_name: b.display_name,
-        description: b.description,
-        color: b.color,
-        order: b.order,
-        group: b.v1_group,
-        is_active: b.is_active,
+        name: b.name.flatten(),
+        display_name: b.display_name.flatten(),
+        description: b.description.flatten(),
+        color: b.color.flatten(),
+        order: order(b.order)?,
+        group: b.v1_group.flatten(),
+        is_active: b.is_active.flatten(),
     })
 }
 
-fn patch(body: &Value) -> ApiResult<EntryPatch> {
-    let obj = body_object(body)?;
-    let b: EntryBody =
-        serde_json::from_value(body.clone()).map_err(|e| ApiError::validation(format!("Invalid body: {e}")))?;
-    let description = match obj.get("description") {
-        None => None,
-        Some(Value::Null) => Some(None),
-        Some(_) => Some(b.description),
-    };
+fn patch(b: EntryBody) -> ApiResult<EntryPatch> {
     Ok(EntryPatch {
-        name: b.name,
-        is_system: b.is_system,
-        display_name: b.display_name,
-        description,
-        color: b.color,
-        order: b.order,
-        group: b.v1_group,
-        is_active: b.is_active,
+        name: b.name.flatten(),
+        is_system: b.is_system.flatten(),
+        display_name: b.display_name.flatten(),
+        description: b.description,
+        color: b.color.flatten(),
+        order: order(b.order)?,
+        group: b.v1_group.flatten(),
+        is_active: b.is_active.flatten(),
     })
 }
 
@@ -184,8 +180,8 @@ pub async fn list_statuses(auth: Auth, state: web::Data<AppState>) -> ApiResult<
         (status = 400, description = "Duplicate name, bad colour (`#RGB`/`#RRGGBB`), missing name"),
         (status = 403, description = "Only the CEO"),
     ))]
-pub async fn create_status(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
-    let status = state.catalog.create_status(&auth.0, new_entry(&body)?).await?;
+pub async fn create_status(auth: Auth, state: web::Data<AppState>, body: Typed<EntryBody>) -> ApiResult<HttpResponse> {
+    let status = state.catalog.create_status(&auth.0, new_entry(body.0)?).await?;
     Ok(HttpResponse::Created().json(StatusDto::from(status)))
 }
 
@@ -199,9 +195,9 @@ pub async fn update_status(
     auth: Auth,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<Value>,
+    body: Typed<EntryBody>,
 ) -> ApiResult<HttpResponse> {
-    let status = state.catalog.update_status(&auth.0, id.into_inner(), patch(&body)?).await?;
+    let status = state.catalog.update_status(&auth.0, id.into_inner(), patch(body.0)?).await?;
     Ok(HttpResponse::Ok().json(StatusDto::from(status)))
 }
 
@@ -211,7 +207,7 @@ pub async fn patch_status(
     auth: Auth,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<Value>,
+    body: Typed<EntryBody>,
 ) -> ApiResult<HttpResponse> {
     update_status(auth, state, id, body).await
 }
@@ -243,8 +239,8 @@ pub async fn list_roles(auth: Auth, state: web::Data<AppState>) -> ApiResult<Htt
 
 #[utoipa::path(operation_id = "mgmt_catalog_create_role", post, path = "/management/roles", tag = "management", request_body = EntryBody, security(("bearer" = [])),
     responses((status = 201, body = RoleDto, description = "Created with no permissions"), (status = 400, description = "Duplicate or bad name"), (status = 403, description = "Only the CEO")))]
-pub async fn create_role(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
-    let role = state.catalog.create_role(&auth.0, new_entry(&body)?).await?;
+pub async fn create_role(auth: Auth, state: web::Data<AppState>, body: Typed<EntryBody>) -> ApiResult<HttpResponse> {
+    let role = state.catalog.create_role(&auth.0, new_entry(body.0)?).await?;
     Ok(HttpResponse::Created().json(RoleDto::from(role)))
 }
 
@@ -254,9 +250,9 @@ pub async fn update_role(
     auth: Auth,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<Value>,
+    body: Typed<EntryBody>,
 ) -> ApiResult<HttpResponse> {
-    let role = state.catalog.update_role(&auth.0, id.into_inner(), patch(&body)?).await?;
+    let role = state.catalog.update_role(&auth.0, id.into_inner(), patch(body.0)?).await?;
     Ok(HttpResponse::Ok().json(RoleDto::from(role)))
 }
 
@@ -266,7 +262,7 @@ pub async fn patch_role(
     auth: Auth,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<Value>,
+    body: Typed<EntryBody>,
 ) -> ApiResult<HttpResponse> {
     update_role(auth, state, id, body).await
 }

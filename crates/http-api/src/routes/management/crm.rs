@@ -3,12 +3,11 @@
 use crate::error::ApiResult;
 use crate::extract::Auth;
 use crate::iso;
-use crate::lenient;
 use crate::state::AppState;
+use crate::typed_body::Typed;
 use actix_web::{HttpResponse, web};
 use management_core::assignment::{Assignment, SalesManager};
 use serde::Serialize;
-use serde_json::Value;
 use utoipa::ToSchema;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -49,10 +48,12 @@ pub async fn sales_managers(auth: Auth, state: web::Data<AppState>) -> ApiResult
 }
 
 /// `{customer_id, sales_manager_id}`.
-#[derive(serde::Deserialize, ToSchema)]
+#[derive(serde::Deserialize, ToSchema, Default)]
 pub struct AssignBody {
-    pub customer_id: i64,
-    pub sales_manager_id: i64,
+    #[schema(minimum = 1, required = true, nullable = false)]
+    pub customer_id: Option<Option<i64>>,
+    #[schema(minimum = 1, required = true, nullable = false)]
+    pub sales_manager_id: Option<Option<i64>>,
 }
 
 /// An assignment.
@@ -86,12 +87,13 @@ impl From<Assignment> for AssignmentDto {
         (status = 403, description = "assignments.manage needed (ceo, admin)"),
         (status = 404, description = "No such customer, or the user is not an active sales manager"),
     ))]
-pub async fn assign(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
-    let obj = lenient::object(&body)?;
-    let field = |f: &str| {
-        lenient::id(f, obj.get(f))?.ok_or_else(|| crate::error::ApiError::field(f, format!("{f} is required.")))
+pub async fn assign(auth: Auth, state: web::Data<AppState>, body: Typed<AssignBody>) -> ApiResult<HttpResponse> {
+    let required = |id: Option<Option<i64>>, f: &str| {
+        id.flatten().ok_or_else(|| crate::error::ApiError::field(f, format!("{f} is required.")))
     };
-    let (customer_id, manager_id) = (field("customer_id")?, field("sales_manager_id")?);
+    let b = body.0;
+    let (customer_id, manager_id) =
+        (required(b.customer_id, "customer_id")?, required(b.sales_manager_id, "sales_manager_id")?);
     let assignment = state.assignments.assign(&auth.0, customer_id, manager_id).await?;
     Ok(HttpResponse::Ok().json(AssignmentDto::from(assignment)))
 }

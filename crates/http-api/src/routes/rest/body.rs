@@ -4,6 +4,7 @@
 //! per-field messages.
 
 use crate::error::ApiError;
+use crate::typed_body::{Reading, Words};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
@@ -49,9 +50,11 @@ impl FromRequest for RestBody {
 impl RestBody {
     /// The body read as `B`, checked against `B`'s schema (see [`crate::typed_body`]).
     pub fn read<B: DeserializeOwned + ToSchema + 'static>(self) -> Result<B, ApiError> {
-        crate::typed_body::read(self.fields, self.form).map_err(|errors| match DomainError::from_fields(errors) {
-            Some(e) => e.into(),
-            None => ApiError::validation("The request body is not valid."),
+        crate::typed_body::read(self.fields, Reading { form: self.form, words: Words::Drf }).map_err(|errors| {
+            match DomainError::from_fields(errors) {
+                Some(e) => e.into(),
+                None => ApiError::validation("The request body is not valid."),
+            }
         })
     }
 }

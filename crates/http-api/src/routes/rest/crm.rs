@@ -80,8 +80,7 @@ pub struct AccountBody {
     /// Default: the caller.
     #[schema(minimum = 1)]
     pub owner: Option<Option<i64>>,
-    /// An active catalog status (default `potential`).
-    #[schema(pattern = "\\S")]
+    /// An active catalog status (default `potential`, also when blank or null on create).
     pub status: Option<Option<String>>,
 }
 

@@ -11,7 +11,7 @@ use crate::files::csv::{CsvChunks, attachment, read_cell, text_cell};
 use crate::iso;
 use crate::multipart::{is_multipart, spool};
 use crate::state::AppState;
-use crate::typed_body;
+use crate::typed_body::{self, Reading, Words};
 use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, web};
 use crm_core::exchange::{Dedupe, ImportReport, Importable, Imports, OnDuplicate, RowInput};
@@ -275,12 +275,13 @@ where
         let rows = batch
             .into_iter()
             .map(|(row, fields, mut problems)| {
-                let body = typed_body::read::<T::Body>(fields, true).unwrap_or_else(|errors| {
-                    for (field, messages) in errors {
-                        problems.entry(field).or_default().extend(messages);
-                    }
-                    T::Body::default()
-                });
+                let body = typed_body::read::<T::Body>(fields, Reading { form: true, words: Words::Drf })
+                    .unwrap_or_else(|errors| {
+                        for (field, messages) in errors {
+                            problems.entry(field).or_default().extend(messages);
+                        }
+                        T::Body::default()
+                    });
                 RowInput { row, input: T::input(body), problems }
             })
             .collect();

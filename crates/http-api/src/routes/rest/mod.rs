@@ -61,6 +61,32 @@ fn open_bodies(paths: &Map<String, Value>, schemas: &mut Map<String, Value>) {
     }
 }
 
+/// A form has no null of its own: an empty value is its null (decision 0016). The form media
+/// type of each body therefore refers to `<Body>Form`, the same schema where every nullable
+/// field also takes the empty text.
+fn form_bodies(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
+    let prefix = "#/components/schemas/";
+    for op in paths.values_mut().filter_map(Value::as_object_mut).flat_map(|ops| ops.values_mut()) {
+        let form = &mut op["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"];
+        let Some(name) = form["$ref"].as_str().and_then(|r| r.strip_prefix(prefix)).map(str::to_string) else {
+            continue;
+        };
+        let form_name = format!("{name}Form");
+        if !schemas.contains_key(&form_name) {
+            let mut schema = schemas.get(&name).cloned().unwrap_or_default();
+            for property in schema["properties"].as_object_mut().into_iter().flat_map(|p| p.values_mut()) {
+                let types = &property["type"];
+                let nullable = types.as_array().is_some_and(|t| t.contains(&json!("null")));
+                if nullable {
+                    *property = scaffold::blank_or(property.clone());
+                }
+            }
+            schemas.insert(form_name.clone(), schema);
+        }
+        *form = json!({"$ref": format!("{prefix}{form_name}")});
+    }
+}
+
 /// Mounts every resource of the surface.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     core::configure(cfg);
@@ -92,6 +118,7 @@ pub fn document(doc: &mut Value) {
     audit::document(&mut paths, &mut schemas);
     document_errors(&mut paths);
     open_bodies(&paths, &mut schemas);
+    form_bodies(&mut paths, &mut schemas);
     let tags = doc["tags"].as_array_mut().expect("tags");
     for (group, about) in GROUPS {
         tags.push(json!({"name": group, "description": about}));

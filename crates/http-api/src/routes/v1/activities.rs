@@ -4,12 +4,11 @@ use super::{Pagination, enum_filter, page_request, v1_created, v1_message, v1_ok
 use crate::error::ApiResult;
 use crate::extract::Auth;
 use crate::iso;
-use crate::lenient;
 use crate::state::AppState;
+use crate::typed_body::Typed;
 use actix_web::{HttpResponse, web};
 use crm_core::activity::{Activity, ActivityFilter, ActivityType, NewActivity};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -81,21 +80,23 @@ pub struct ListQuery {
 }
 
 /// A new activity.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Default)]
 #[schema(as = V1ActivityBody)]
 #[serde(rename_all = "camelCase")]
 pub struct ActivityBody {
     /// `call`, `email`, `meeting` or `deal` (any case).
     #[serde(rename = "type")]
     #[schema(
-        pattern = "^\\s*([cC][aA][lL][lL]|[eE][mM][aA][iI][lL]|[mM][eE][eE][tT][iI][nN][gG]|[dD][eE][aA][lL])\\s*$"
+        pattern = "^\\s*([cC][aA][lL][lL]|[eE][mM][aA][iI][lL]|[mM][eE][eE][tT][iI][nN][gG]|[dD][eE][aA][lL])\\s*$",
+        required = true,
+        nullable = false
     )]
-    pub kind: String,
+    pub kind: Option<Option<String>>,
     /// Not blank.
-    #[schema(pattern = "\\S")]
-    pub description: String,
-    #[schema(value_type = i64, minimum = 1)]
-    pub customer_id: Value,
+    #[schema(pattern = "\\S", required = true, nullable = false)]
+    pub description: Option<Option<String>>,
+    #[schema(minimum = 1, required = true, nullable = false)]
+    pub customer_id: Option<Option<i64>>,
 }
 
 #[utoipa::path(operation_id = "v1_activities_list", get, path = "/api/v1/activities", tag = "crm-v1", params(ListQuery), security(("bearer" = [])),
@@ -119,13 +120,12 @@ pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> 
 
 #[utoipa::path(operation_id = "v1_activities_create", post, path = "/api/v1/activities", tag = "crm-v1", request_body = ActivityBody, security(("bearer" = [])),
     responses((status = 201, description = "Created", body = ActivityData), (status = 400, description = "VALIDATION_ERROR: type, description, customerId")))]
-pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
-    let obj = lenient::object(&body)?;
-    let text = |f: &str| lenient::text(f, obj.get(f)).map(Option::flatten);
+pub async fn create(auth: Auth, state: web::Data<AppState>, body: Typed<ActivityBody>) -> ApiResult<HttpResponse> {
+    let b = body.0;
     let new = NewActivity {
-        kind: text("type")?,
-        description: text("description")?,
-        customer_id: lenient::id("customerId", obj.get("customerId"))?,
+        kind: b.kind.flatten(),
+        description: b.description.flatten(),
+        customer_id: b.customer_id.flatten(),
     };
     let activity = state.crm.create_activity(&auth.0, new).await?;
     Ok(v1_created(ActivityData { activity: activity.into() }))

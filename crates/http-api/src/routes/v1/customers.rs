@@ -1,11 +1,11 @@
 //! `/api/v1/customers`.
 
 use super::{Pagination, page_request, v1_created, v1_message, v1_ok};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
 use crate::iso;
-use crate::lenient;
 use crate::state::AppState;
+use crate::typed_body::Typed;
 use actix_web::{HttpResponse, web};
 use crm_core::customer::{Customer, CustomerFilter, CustomerPatch, NewCustomer, SortOrder};
 use serde::{Deserialize, Serialize};
@@ -85,41 +85,53 @@ pub struct ListQuery {
     pub sort: Option<String>,
 }
 
-/// Fields of a customer; on PUT absent fields stay as they are and `null` clears them.
-#[derive(Deserialize, ToSchema)]
-pub struct CustomerBody {
-    #[schema(example = "Acme LLC")]
-    pub name: Option<String>,
+/// A new customer.
+#[derive(Deserialize, ToSchema, Default)]
+#[schema(as = V1NewCustomerBody)]
+pub struct NewCustomerBody {
+    #[schema(example = "Acme LLC", pattern = "\\S", required = true, nullable = false)]
+    pub name: Option<Option<String>>,
     #[schema(example = "info@acme.uz")]
-    pub email: Option<String>,
+    pub email: Option<Option<String>>,
     /// Any common format; stored as E.164 (a bare Uzbek number gets +998).
     #[schema(example = "+998901234567")]
-    pub phone: Option<String>,
-    pub company: Option<String>,
-    /// An active catalog status (default `potential`).
+    pub phone: Option<Option<String>>,
+    pub company: Option<Option<String>>,
+    /// An active catalog status; default `potential` (also when null or empty).
     #[schema(example = "potential")]
-    pub status: Option<String>,
+    pub status: Option<Option<String>>,
     /// Free-form estimated value (a string; numbers are accepted).
     #[schema(schema_with = crate::openapi::string_or_number, example = "5000000")]
-    pub value: Option<Value>,
+    pub value: Option<Option<Value>>,
 }
 
-fn fields(body: &Value) -> ApiResult<CustomerPatch> {
-    let obj = lenient::object(body)?;
-    let text = |f: &str| lenient::text(f, obj.get(f));
-    let name = match text("name")? {
-        Some(Some(n)) => Some(n),
-        Some(None) => Some(String::new()),
+/// A change of a customer: absent fields stay as they are and `null` clears them.
+#[derive(Deserialize, ToSchema, Default)]
+#[schema(as = V1CustomerChangeBody)]
+pub struct CustomerChangeBody {
+    #[schema(example = "Acme LLC", pattern = "\\S", nullable = false)]
+    pub name: Option<Option<String>>,
+    #[schema(example = "info@acme.uz")]
+    pub email: Option<Option<String>>,
+    #[schema(example = "+998901234567")]
+    pub phone: Option<Option<String>>,
+    pub company: Option<Option<String>>,
+    /// An active catalog status.
+    #[schema(example = "active", pattern = "\\S", nullable = false)]
+    pub status: Option<Option<String>>,
+    /// Free-form estimated value (a string; numbers are accepted).
+    #[schema(schema_with = crate::openapi::string_or_number, example = "5000000")]
+    pub value: Option<Option<Value>>,
+}
+
+/// The estimated value as text: a string, or a number written out.
+fn value_text(value: Option<Option<Value>>) -> ApiResult<Option<Option<String>>> {
+    Ok(match value {
         None => None,
-    };
-    let status = text("status")?.map(Option::unwrap_or_default);
-    Ok(CustomerPatch {
-        name,
-        email: text("email")?,
-        phone: text("phone")?,
-        company: text("company")?,
-        status,
-        value: lenient::text_or_number("value", obj.get("value"))?,
+        Some(None) => Some(None),
+        Some(Some(Value::String(s))) => Some(Some(s)),
+        Some(Some(Value::Number(n))) => Some(Some(n.to_string())),
+        Some(Some(_)) => return Err(ApiError::field("value", "value must be a string or a number.")),
     })
 }
 
@@ -148,27 +160,27 @@ pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> 
     Ok(v1_ok(CustomerData { customer: customer.into() }))
 }
 
-#[utoipa::path(operation_id = "v1_customers_create", post, path = "/api/v1/customers", tag = "crm-v1", request_body = CustomerBody, security(("bearer" = [])),
+#[utoipa::path(operation_id = "v1_customers_create", post, path = "/api/v1/customers", tag = "crm-v1", request_body = NewCustomerBody, security(("bearer" = [])),
     responses(
         (status = 201, description = "`{success:true, data:{customer}}`", body = CustomerData),
         (status = 400, description = "VALIDATION_ERROR with per-field details (name required, e-mail, phone, status)"),
         (status = 409, description = "CONFLICT: another customer has this e-mail"),
     ))]
-pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
-    let f = fields(&body)?;
+pub async fn create(auth: Auth, state: web::Data<AppState>, body: Typed<NewCustomerBody>) -> ApiResult<HttpResponse> {
+    let b = body.0;
     let new = NewCustomer {
-        name: f.name,
-        email: f.email.flatten(),
-        phone: f.phone.flatten(),
-        company: f.company.flatten(),
-        status: f.status,
-        value: f.value.flatten(),
+        name: b.name.flatten(),
+        email: b.email.flatten(),
+        phone: b.phone.flatten(),
+        company: b.company.flatten(),
+        status: b.status.flatten(),
+        value: value_text(b.value)?.flatten(),
     };
     let customer = state.crm.create_customer(&auth.0, new).await?;
     Ok(v1_created(CustomerData { customer: customer.into() }))
 }
 
-#[utoipa::path(operation_id = "v1_customers_update", put, path = "/api/v1/customers/{id}", tag = "crm-v1", params(("id" = i64, Path)), request_body = CustomerBody, security(("bearer" = [])),
+#[utoipa::path(operation_id = "v1_customers_update", put, path = "/api/v1/customers/{id}", tag = "crm-v1", params(("id" = i64, Path)), request_body = CustomerChangeBody, security(("bearer" = [])),
     responses(
         (status = 200, description = "Success", body = CustomerData),
         (status = 400, description = "VALIDATION_ERROR"), (status = 404, description = "NOT_FOUND"),
@@ -178,9 +190,17 @@ pub async fn update(
     auth: Auth,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<Value>,
+    body: Typed<CustomerChangeBody>,
 ) -> ApiResult<HttpResponse> {
-    let patch = fields(&body)?;
+    let b = body.0;
+    let patch = CustomerPatch {
+        name: b.name.flatten(),
+        email: b.email,
+        phone: b.phone,
+        company: b.company,
+        status: b.status.flatten(),
+        value: value_text(b.value)?,
+    };
     let customer = state.crm.update_customer(&auth.0, id.into_inner(), patch).await?;
     Ok(v1_ok(CustomerData { customer: customer.into() }))
 }

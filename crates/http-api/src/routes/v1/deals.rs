@@ -4,12 +4,12 @@ use super::{Pagination, enum_filter, iso_opt, page_request, v1_created, v1_messa
 use crate::error::ApiResult;
 use crate::extract::Auth;
 use crate::iso;
-use crate::lenient;
 use crate::state::AppState;
+use crate::typed_body::Typed;
 use actix_web::{HttpResponse, web};
 use crm_core::deal::{CustomerRef, DealFilter, DealPatch, DealStatus, DealView, NewDeal};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -99,36 +99,45 @@ pub struct ListQuery {
     pub customer_id: Option<i64>,
 }
 
-/// Fields of a deal; on PUT absent fields stay as they are.
-#[derive(Deserialize, ToSchema)]
-#[schema(as = V1DealBody)]
+/// A new deal.
+#[derive(Deserialize, ToSchema, Default)]
+#[schema(as = V1NewDealBody)]
 #[serde(rename_all = "camelCase")]
-pub struct DealBody {
-    /// Required on POST; not blank, never null.
-    #[schema(nullable = false, pattern = "\\S")]
-    pub title: Option<String>,
-    pub description: Option<String>,
-    /// A number (or numeric string) with at most two decimals, not negative.
+pub struct NewDealBody {
+    /// Not blank.
+    #[schema(pattern = "\\S", required = true, nullable = false)]
+    pub title: Option<Option<String>>,
+    pub description: Option<Option<String>>,
+    /// A number (or numeric string) with at most two decimals, not negative; null is none.
     #[schema(value_type = Option<f64>, example = 1500.5)]
-    pub value: Option<Value>,
-    /// Default `new`; moving to `completed` records the close time.
+    pub value: Option<Option<Decimal>>,
+    /// Default `new`; `completed` records the close time.
     #[schema(nullable = false, pattern = "^\\s*(new|in_progress|completed|cancelled)\\s*$")]
-    pub status: Option<String>,
+    pub status: Option<Option<String>>,
     /// An existing customer.
-    #[schema(value_type = Option<i64>, minimum = 1)]
-    pub customer_id: Option<Value>,
+    #[schema(minimum = 1, required = true, nullable = false)]
+    pub customer_id: Option<Option<i64>>,
 }
 
-fn patch(body: &Value) -> ApiResult<DealPatch> {
-    let obj = lenient::object(body)?;
-    let text = |f: &str| lenient::text(f, obj.get(f));
-    Ok(DealPatch {
-        title: text("title")?.map(Option::unwrap_or_default),
-        description: text("description")?,
-        value: lenient::decimal("value", obj.get("value"))?,
-        status: text("status")?.map(Option::unwrap_or_default),
-        customer_id: lenient::id("customerId", obj.get("customerId"))?,
-    })
+/// A change of a deal: absent fields stay as they are.
+#[derive(Deserialize, ToSchema, Default)]
+#[schema(as = V1DealChangeBody)]
+#[serde(rename_all = "camelCase")]
+pub struct DealChangeBody {
+    /// Not blank.
+    #[schema(pattern = "\\S", nullable = false)]
+    pub title: Option<Option<String>>,
+    /// Null clears it.
+    pub description: Option<Option<String>>,
+    /// A number (or numeric string) with at most two decimals, not negative; null keeps it.
+    #[schema(value_type = Option<f64>, example = 1500.5)]
+    pub value: Option<Option<Decimal>>,
+    /// Moving to `completed` records the close time.
+    #[schema(nullable = false, pattern = "^\\s*(new|in_progress|completed|cancelled)\\s*$")]
+    pub status: Option<Option<String>>,
+    /// An existing customer.
+    #[schema(minimum = 1, nullable = false)]
+    pub customer_id: Option<Option<i64>>,
 }
 
 #[utoipa::path(operation_id = "v1_deals_list", get, path = "/api/v1/deals", tag = "crm-v1", params(ListQuery), security(("bearer" = [])),
@@ -150,33 +159,41 @@ pub async fn get(auth: Auth, state: web::Data<AppState>, id: web::Path<i64>) -> 
     Ok(v1_ok(DealData { deal: deal.into() }))
 }
 
-#[utoipa::path(operation_id = "v1_deals_create", post, path = "/api/v1/deals", tag = "crm-v1", request_body = DealBody, security(("bearer" = [])),
+#[utoipa::path(operation_id = "v1_deals_create", post, path = "/api/v1/deals", tag = "crm-v1", request_body = NewDealBody, security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = DealData),
         (status = 400, description = "VALIDATION_ERROR: title, value, status, or a customerId that names no customer"),
     ))]
-pub async fn create(auth: Auth, state: web::Data<AppState>, body: web::Json<Value>) -> ApiResult<HttpResponse> {
-    let p = patch(&body)?;
+pub async fn create(auth: Auth, state: web::Data<AppState>, body: Typed<NewDealBody>) -> ApiResult<HttpResponse> {
+    let b = body.0;
     let new = NewDeal {
-        title: p.title,
-        description: p.description.flatten(),
-        value: p.value,
-        status: p.status,
-        customer_id: p.customer_id,
+        title: b.title.flatten(),
+        description: b.description.flatten(),
+        value: b.value.flatten(),
+        status: b.status.flatten(),
+        customer_id: b.customer_id.flatten(),
     };
     let deal = state.crm.create_deal(&auth.0, new).await?;
     Ok(v1_created(DealData { deal: deal.into() }))
 }
 
-#[utoipa::path(operation_id = "v1_deals_update", put, path = "/api/v1/deals/{id}", tag = "crm-v1", params(("id" = i64, Path)), request_body = DealBody, security(("bearer" = [])),
+#[utoipa::path(operation_id = "v1_deals_update", put, path = "/api/v1/deals/{id}", tag = "crm-v1", params(("id" = i64, Path)), request_body = DealChangeBody, security(("bearer" = [])),
     responses((status = 200, description = "Success", body = DealData), (status = 400, description = "VALIDATION_ERROR"), (status = 404, description = "NOT_FOUND")))]
 pub async fn update(
     auth: Auth,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Json<Value>,
+    body: Typed<DealChangeBody>,
 ) -> ApiResult<HttpResponse> {
-    let deal = state.crm.update_deal(&auth.0, id.into_inner(), patch(&body)?).await?;
+    let b = body.0;
+    let patch = DealPatch {
+        title: b.title.flatten(),
+        description: b.description,
+        value: b.value.flatten(),
+        status: b.status.flatten(),
+        customer_id: b.customer_id.flatten(),
+    };
+    let deal = state.crm.update_deal(&auth.0, id.into_inner(), patch).await?;
     Ok(v1_ok(DealData { deal: deal.into() }))
 }
 
