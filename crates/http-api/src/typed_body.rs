@@ -3,14 +3,15 @@
 //!
 //! Reading a body checks each sent field against the struct's own schema first: its type
 //! (a form's text is read as the number, boolean, date or list the schema names) and whether it
-//! may be null, in nested bodies too. Every problem is collected under its field's name, in
-//! Django REST framework's words. Only a body that passes is deserialized, with absent
-//! (`None`), null (`Some(None)`) and a value (`Some(Some(v))`) kept apart for every
-//! `Option<Option<T>>` field.
+//! may be null, in nested bodies too. Every problem is collected under its field's name, in the
+//! surface's words ([`Words`]). Only a body that passes is deserialized, with absent (`None`),
+//! null (`Some(None)`) and a value (`Some(Some(v))`) kept apart for every `Option<Option<T>>`
+//! field. The CRM REST surface reads JSON or forms through `RestBody::read`; the other surfaces
+//! read JSON through the [`Typed`] extractor.
 //!
 //! Which fields a record needs is the domain's rule, checked with the record's other rules so
-//! that one answer names every problem; the schema's `required` lists are held to the same
-//! rule by a test that sweeps every body.
+//! that one answer names every problem; on the CRM REST surface a test sweeps every create to
+//! hold the schemas' `required` lists to it.
 
 use crate::error::ApiError;
 use actix_web::dev::Payload;
@@ -189,16 +190,22 @@ fn rules<B: ToSchema + 'static>() -> Arc<Rules> {
     let components: Map<String, Value> =
         nested.into_iter().map(|(name, schema)| (name, serde_json::to_value(schema).unwrap_or_default())).collect();
     let schema = serde_json::to_value(B::schema()).unwrap_or_default();
-    let rules = Arc::new(Rules::of(&schema, &components));
+    let rules = Arc::new(Rules::of(&schema, &components, 0));
     cache.write().unwrap_or_else(|e| e.into_inner()).insert(id, rules.clone());
     rules
 }
 
+/// How deep nested bodies are followed (a body that nests itself stops there).
+const MAX_NESTING: usize = 8;
+
 impl Rules {
-    fn of(schema: &Value, components: &Map<String, Value>) -> Rules {
+    fn of(schema: &Value, components: &Map<String, Value>, depth: usize) -> Rules {
+        if depth > MAX_NESTING {
+            return Rules::default();
+        }
         let fields = schema["properties"]
             .as_object()
-            .map(|p| p.iter().map(|(name, s)| (name.clone(), Rule::of(s, components))).collect())
+            .map(|p| p.iter().map(|(name, s)| (name.clone(), Rule::of(s, components, depth))).collect())
             .unwrap_or_default();
         Rules { fields }
     }
@@ -229,14 +236,14 @@ fn types(schema: &Value) -> Vec<&str> {
 }
 
 impl Rule {
-    fn of(schema: &Value, components: &Map<String, Value>) -> Rule {
+    fn of(schema: &Value, components: &Map<String, Value>, depth: usize) -> Rule {
         let types = types(schema);
         // `oneOf: [{type: null}, {$ref}]` is a nullable reference; anything without a type is JSON.
         let nullable = types.contains(&"null")
             || schema["oneOf"].as_array().is_some_and(|o| o.iter().any(types_of_null))
             || schema.get("type").is_none() && schema.get("oneOf").is_none() && schema.get("$ref").is_none();
         let kind = match reference(schema, components) {
-            Some(target) => Kind::Object(Rules::of(target, components)),
+            Some(target) => Kind::Object(Rules::of(target, components, depth + 1)),
             None => Kind::of(schema, &types),
         };
         Rule { kind, nullable }
@@ -423,22 +430,59 @@ impl<'de> MapAccess<'de> for Entries {
     }
 }
 
-/// A value that was sent: `Some` even when it is null.
+/// A value that was sent: `Some` even when it is null (the outer `Option` of a field).
 struct Present(Value);
+
+/// A sent value under its field's outer `Option`: null is `None`, a nested body keeps absent and
+/// null apart in its own fields.
+struct Inner(Value);
+
+/// Deserializes `value`, reading a nested body's fields as present.
+fn any<'de, V: Visitor<'de>>(value: Value, visitor: V) -> Result<V::Value, serde_json::Error> {
+    match value {
+        Value::Object(fields) => visitor.visit_map(Entries { iter: fields.into_iter(), value: None }),
+        other => de::Deserializer::deserialize_any(other, visitor),
+    }
+}
 
 impl<'de> de::Deserializer<'de> for Present {
     type Error = serde_json::Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        match self.0 {
-            // A nested body keeps absent and null apart too.
-            Value::Object(fields) => visitor.visit_map(Entries { iter: fields.into_iter(), value: None }),
-            other => de::Deserializer::deserialize_any(other, visitor),
-        }
+        any(self.0, visitor)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        visitor.visit_some(self.0)
+        visitor.visit_some(Inner(self.0))
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        de::Deserializer::deserialize_enum(self.0, name, variants, visitor)
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct newtype_struct seq tuple tuple_struct map struct identifier ignored_any
+    }
+}
+
+impl<'de> de::Deserializer<'de> for Inner {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        any(self.0, visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Value::Null => visitor.visit_none(),
+            value => visitor.visit_some(Inner(value)),
+        }
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -536,6 +580,29 @@ mod tests {
         assert_eq!(errors["name"], ["This field may not be null."]);
         let errors = form_body(json!({"name": ""})).unwrap_err();
         assert_eq!(errors["name"], ["This field may not be blank."]);
+    }
+
+    /// A body nesting another.
+    #[derive(Deserialize, ToSchema, Debug, Default)]
+    #[allow(dead_code)]
+    struct Outer {
+        inner: Option<Option<Sample>>,
+    }
+
+    fn outer(v: Value) -> Result<Outer, FieldErrors> {
+        read(v.as_object().unwrap().clone(), Reading { form: false, words: Words::Named })
+    }
+
+    #[test]
+    fn a_nested_body_is_checked_and_its_problems_named_under_its_field() {
+        let errors = outer(json!({"inner": {"count": "x", "active": null}})).unwrap_err();
+        assert_eq!(errors["inner.count"], ["inner.count must be an integer."]);
+        assert_eq!(errors["inner.active"], ["inner.active may not be null."]);
+        assert_eq!(outer(json!({"inner": 5})).unwrap_err()["inner"], ["inner must be an object."]);
+        let read = outer(json!({"inner": {"note": null, "count": 2}})).unwrap();
+        let inner = read.inner.flatten().unwrap();
+        assert_eq!((inner.note, inner.count, inner.name), (Some(None), Some(Some(2)), None));
+        assert!(matches!(outer(json!({"inner": null})).unwrap().inner, Some(None)));
     }
 
     #[test]
