@@ -238,6 +238,9 @@ async fn the_period_chips_cover_calendar_days_and_search_the_shown_fields() {
     assert!(bad.body["detail"].as_str().unwrap().contains("1d"));
     let dates = app.get("/crm/customers/filter/date?start_date=2020-01-01", Some(&ceo)).await;
     assert_eq!(dates.body.as_array().unwrap().len(), 2);
+    // The contract's `[&end_date=]`: a blank end is today, as documented (anyOf a date or blank).
+    let blank_end = app.get("/crm/customers/filter/date?start_date=2020-01-01&end_date=", Some(&ceo)).await;
+    assert_eq!(blank_end.body, dates.body, "{}", blank_end.text);
     assert_eq!(
         app.get("/crm/customers/filter/date?start_date=2020-13-01", Some(&ceo)).await.status,
         StatusCode::BAD_REQUEST

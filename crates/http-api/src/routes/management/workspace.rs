@@ -496,7 +496,30 @@ pub async fn filter_platform(
         .await
 }
 
-#[utoipa::path(operation_id = "cims_crm_filter_date", get, path = "/crm/customers/filter/date", tag = "management", params(("start_date" = String, Query, format = Date), ("end_date" = Option<String>, Query, format = Date)), security(("bearer" = [])),
+/// `start_date` and `end_date` of the date filter (the contract's `[&end_date=]`).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct DateFilterQuery {
+    /// `YYYY-MM-DD`, the first day (Tashkent).
+    #[param(format = Date)]
+    pub start_date: String,
+    #[param(schema_with = day_or_blank)]
+    pub end_date: Option<String>,
+}
+
+/// A day, or blank for today: the contract lets `end_date` be sent empty.
+fn day_or_blank() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+    let any_of = AnyOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))))
+        .item(ObjectBuilder::new().schema_type(Type::String).max_length(Some(0)))
+        .description(Some("`YYYY-MM-DD`, the last day included; absent or blank: today (Tashkent)"))
+        .build();
+    Schema::AnyOf(any_of)
+}
+
+#[utoipa::path(operation_id = "cims_crm_filter_date", get, path = "/crm/customers/filter/date", tag = "management", params(DateFilterQuery), security(("bearer" = [])),
     responses((status = 200, body = [CustomerDto], description = "Live customers created from start_date to end_date inclusive (Tashkent days)"), (status = 400, description = "Malformed or inverted dates")))]
 pub async fn filter_date(
     auth: Auth,
