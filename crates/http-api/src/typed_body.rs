@@ -426,62 +426,32 @@ impl<'de> MapAccess<'de> for Entries {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Self::Error> {
-        seed.deserialize(Present(self.value.take().unwrap_or_default()))
+        seed.deserialize(Sent { value: self.value.take().unwrap_or_default(), outer: true })
     }
 }
 
-/// A value that was sent: `Some` even when it is null (the outer `Option` of a field).
-struct Present(Value);
-
-/// A sent value under its field's outer `Option`: null is `None`, a nested body keeps absent and
-/// null apart in its own fields.
-struct Inner(Value);
-
-/// Deserializes `value`, reading a nested body's fields as present.
-fn any<'de, V: Visitor<'de>>(value: Value, visitor: V) -> Result<V::Value, serde_json::Error> {
-    match value {
-        Value::Object(fields) => visitor.visit_map(Entries { iter: fields.into_iter(), value: None }),
-        other => de::Deserializer::deserialize_any(other, visitor),
-    }
+/// A sent value. Under its field's outer `Option` (`outer`) it is `Some` even when null, so
+/// that null and absent stay apart; below that, null is `None`. A nested body's fields are read
+/// the same way.
+struct Sent {
+    value: Value,
+    outer: bool,
 }
 
-impl<'de> de::Deserializer<'de> for Present {
+impl<'de> de::Deserializer<'de> for Sent {
     type Error = serde_json::Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        any(self.0, visitor)
+        match self.value {
+            Value::Object(fields) => visitor.visit_map(Entries { iter: fields.into_iter(), value: None }),
+            other => de::Deserializer::deserialize_any(other, visitor),
+        }
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        visitor.visit_some(Inner(self.0))
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        de::Deserializer::deserialize_enum(self.0, name, variants, visitor)
-    }
-
-    forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct newtype_struct seq tuple tuple_struct map struct identifier ignored_any
-    }
-}
-
-impl<'de> de::Deserializer<'de> for Inner {
-    type Error = serde_json::Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        any(self.0, visitor)
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        match self.0 {
-            Value::Null => visitor.visit_none(),
-            value => visitor.visit_some(Inner(value)),
+        match self.value {
+            Value::Null if !self.outer => visitor.visit_none(),
+            value => visitor.visit_some(Sent { value, outer: false }),
         }
     }
 
@@ -491,7 +461,7 @@ impl<'de> de::Deserializer<'de> for Inner {
         variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        de::Deserializer::deserialize_enum(self.0, name, variants, visitor)
+        de::Deserializer::deserialize_enum(self.value, name, variants, visitor)
     }
 
     forward_to_deserialize_any! {
